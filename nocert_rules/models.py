@@ -1,0 +1,227 @@
+"""The request a host system sends and the decision it gets back.
+
+Field names of ``DecisionRequest``, ``Applicant`` and ``Decision`` are a contract with host
+systems (issue #2): add fields, never rename them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_serializer,
+    field_validator,
+)
+
+from .enums import ApplicantKind, CreditLevel, Method, RecordKind
+from .errors import RequestError
+from .privacy import mask_id, mask_name
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def as_shanghai(value: datetime) -> datetime:
+    """Naive datetimes mean Asia/Shanghai; aware ones are converted to it."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=SHANGHAI)
+    return value.astimezone(SHANGHAI)
+
+
+ShanghaiDatetime = Annotated[datetime, AfterValidator(as_shanghai)]
+
+
+class Applicant(BaseModel):
+    """Who applies. ``id_number`` is personal data: it is masked in every output."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: ApplicantKind
+    id_number: str = Field(min_length=1, max_length=64, repr=False)
+    name: str | None = Field(default=None, max_length=200, repr=False)
+    credit: CreditLevel = CreditLevel.NORMAL
+    blacklisted_since: date | None = None
+    credit_repaired_on: date | None = None
+    serious_bad_record: bool = False
+
+    @field_validator("id_number")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be blank")
+        return value
+
+    def on_blacklist(self, at: datetime) -> bool:
+        """On the false-pledge blacklist at ``at`` (三(五)3), unless credit was repaired before it."""
+        if self.blacklisted_since is None or self.blacklisted_since > at.date():
+            return False
+        repaired = self.credit_repaired_on
+        return not (repaired is not None and repaired >= self.blacklisted_since and repaired < at.date())
+
+    def summary(self, at: datetime) -> ApplicantSummary:
+        return ApplicantSummary(
+            kind=self.kind,
+            id_masked=mask_id(self.id_number),
+            name_masked=mask_name(self.name) if self.name else None,
+            credit=self.credit,
+            on_blacklist=self.on_blacklist(at),
+            serious_bad_record=self.serious_bad_record,
+        )
+
+
+class DecisionRequest(BaseModel):
+    """One required certificate of one service item for one applicant, asked at ``requested_at``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    service_item: str = Field(min_length=1, description="事项编码 service item code")
+    certificate: str = Field(min_length=1, description="证明编号或准确名称 certificate id or exact name")
+    applicant: Applicant
+    requested_at: ShanghaiDatetime
+    wants_pledge: bool = True
+    provides_certificate: bool = False
+    sharing_online: bool = True
+    proxy_authorized: bool = True
+    adjustment_pending: bool = Field(
+        default=False,
+        description="清单调整事由已发生、尚未公布 (附件3 第九条): the unit may not ask for the certificate",
+    )
+    request_id: str | None = Field(default=None, max_length=128)
+    requesting_unit: str | None = Field(default=None, max_length=200)
+
+
+def parse_request(data: DecisionRequest | dict[str, Any]) -> DecisionRequest:
+    """Validate a request; every problem becomes one ``RequestError`` naming field paths."""
+    if isinstance(data, DecisionRequest):
+        return data
+    if not isinstance(data, dict):
+        raise RequestError([("(request)", f"expected an object, got {type(data).__name__}")])
+    try:
+        return DecisionRequest.model_validate(data)
+    except ValidationError as exc:
+        raise RequestError(
+            [(".".join(str(p) for p in err["loc"]) or "(request)", _safe_msg(err)) for err in exc.errors()]
+        ) from None
+
+
+def _safe_msg(err: Any) -> str:
+    # Never echo the offending input: it may be an ID number.
+    return str(err["msg"])
+
+
+class ApplicantSummary(BaseModel):
+    """The applicant as a decision may show it: masked, never in clear."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: ApplicantKind
+    id_masked: str
+    name_masked: str | None = None
+    credit: CreditLevel
+    on_blacklist: bool
+    serious_bad_record: bool
+
+
+class Citation(BaseModel):
+    """A clause a rule implements: its id, the document it is in, and its text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    clause_id: str
+    source_id: str
+    source_title: str
+    text: str
+
+
+class TraceStep(BaseModel):
+    """One rule that fired (offered or blocked a method), or the engine's choice."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule_id: str
+    method: Method | None
+    effect: Literal["offer", "block", "choose", "fallback", "note"]
+    conclusion: str
+    citation: Citation | None = None
+
+
+class PostCheckPlan(BaseModel):
+    """事中事后核查 plan for a pledge, by the applicant's credit level (三(三)2)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    credit: CreditLevel
+    waived: bool
+    within_working_days: int | None = None
+    description: str
+    due_at: datetime | None = None
+    citation: Citation | None = None
+
+
+class DeadlineInfo(BaseModel):
+    """A deadline as carried by a decision (filled from ``nocert_rules.deadlines``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["verification_reply", "post_check"]
+    due_at: datetime
+    rule: str
+    clause: str
+    warnings: list[str] = Field(default_factory=list)
+
+
+class RulesetStamp(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    version: str
+    sha256: str
+
+
+class Decision(BaseModel):
+    """How one certificate is handled, why, under which clauses, and by when."""
+
+    model_config = ConfigDict(frozen=True)
+
+    request_id: str | None = None
+    service_item: str
+    service_item_name: str | None = None
+    certificate: str
+    certificate_id: str | None = None
+    certificate_name: str | None = None
+    listed: bool
+    method: Method
+    applicant_must_submit: bool
+    issuer: str | None = None
+    records: RecordKind | None = None
+    sharing_source: str | None = None
+    applicant: ApplicantSummary
+    requested_at: datetime
+    trace: list[TraceStep]
+    warnings: list[str] = Field(default_factory=list)
+    post_check: PostCheckPlan | None = None
+    deadline: DeadlineInfo | None = None
+    ruleset: RulesetStamp
+
+    @property
+    def method_label(self) -> str:
+        return self.method.label_zh
+
+    @field_serializer("requested_at")
+    def _iso(self, value: datetime) -> str:
+        return value.isoformat()
+
+    def blocked_methods(self) -> dict[Method, list[TraceStep]]:
+        """Each method that a rule blocked, with the blocking steps (for reports)."""
+        out: dict[Method, list[TraceStep]] = {}
+        for step in self.trace:
+            if step.effect == "block" and step.method is not None:
+                out.setdefault(step.method, []).append(step)
+        return out
