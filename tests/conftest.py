@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from ruleset_factory import write_ruleset  # noqa: E402
+
+from nocert_rules import Engine, Ruleset, load_ruleset  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+ZIBO = ROOT / "rulesets" / "zibo"
+
+# Fake ID numbers used across the tests; none may ever appear in clear in an output.
+PERSON_ID = "370302199001011234"
+ORG_ID = "91370300MA3C1234XY"
+
+
+@pytest.fixture(scope="session")
+def zibo() -> Ruleset:
+    return load_ruleset(ZIBO)
+
+
+@pytest.fixture(scope="session")
+def zibo_engine(zibo: Ruleset) -> Engine:
+    return Engine(zibo)
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Ruleset:
+    return load_ruleset(write_ruleset(tmp_path_factory.mktemp("tiny")))
+
+
+@pytest.fixture(scope="session")
+def tiny_engine(tiny: Ruleset) -> Engine:
+    return Engine(tiny)

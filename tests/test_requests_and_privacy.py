@@ -1,0 +1,150 @@
+"""Issue #2 h (no personal data in clear) and i (typed validation errors), plus the Decision contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import ORG_ID, PERSON_ID
+
+from nocert_rules import Decision, DecisionRequest, Engine, Method, RequestError
+
+GOOD: dict[str, Any] = {
+    "service_item": "370300-QR-0002",
+    "certificate": "ZM-ZJ-0003",
+    "applicant": {"kind": "person", "id_number": PERSON_ID, "name": "张三丰", "credit": "normal"},
+    "requested_at": "2021-05-06T10:00:00",
+}
+
+
+def with_(path: str, value: Any) -> dict[str, Any]:
+    import copy
+
+    data = copy.deepcopy(GOOD)
+    target = data
+    *parents, last = path.split(".")
+    for p in parents:
+        target = target[p]
+    if value is KeyError:
+        del target[last]
+    else:
+        target[last] = value
+    return data
+
+
+# ---------------------------------------------------------------- i. malformed requests
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        (with_("applicant", KeyError), "applicant"),
+        (with_("service_item", KeyError), "service_item"),
+        (with_("requested_at", KeyError), "requested_at"),
+        (with_("wants_pledge", "maybe"), "wants_pledge"),
+        (with_("applicant.credit", "excellent"), "applicant.credit"),
+        (with_("applicant.kind", "robot"), "applicant.kind"),
+        (with_("requested_at", "next tuesday"), "requested_at"),
+        (with_("requested_at", "2021-02-30T10:00"), "requested_at"),
+        (with_("applicant.blacklisted_since", "yesterday"), "applicant.blacklisted_since"),
+        (with_("applicant", "someone"), "applicant"),
+        (with_("applicant.id_number", 12345), "applicant.id_number"),
+        (with_("applicant.id_number", "   "), "applicant.id_number"),
+        (with_("certificat", "typo"), "certificat"),
+        (with_("service_item", None), "service_item"),
+    ],
+)
+def test_i_malformed_request_names_the_field(zibo_engine: Engine, data: dict[str, Any], field: str) -> None:
+    with pytest.raises(RequestError) as info:
+        zibo_engine.decide(data)
+    assert field in [path for path, _ in info.value.errors]
+    assert field in str(info.value)
+
+
+@pytest.mark.parametrize("data", [None, [], "request", 42])
+def test_i_non_object_request_is_a_request_error(zibo_engine: Engine, data: Any) -> None:
+    with pytest.raises(RequestError):
+        zibo_engine.decide(data)
+
+
+def test_i_error_message_never_echoes_the_id_number(zibo_engine: Engine) -> None:
+    with pytest.raises(RequestError) as info:
+        zibo_engine.decide(with_("applicant.kind", PERSON_ID))
+    assert PERSON_ID not in str(info.value)
+
+
+def test_request_accepts_model_and_dict_alike(zibo_engine: Engine) -> None:
+    model = DecisionRequest.model_validate(GOOD)
+    assert zibo_engine.decide(model) == zibo_engine.decide(GOOD)
+
+
+def test_naive_time_means_shanghai_and_aware_is_converted(zibo_engine: Engine) -> None:
+    naive = zibo_engine.decide(GOOD)
+    utc = zibo_engine.decide(with_("requested_at", "2021-05-06T02:00:00Z"))
+    assert naive.requested_at == utc.requested_at
+    assert naive.requested_at.utcoffset().total_seconds() == 8 * 3600  # type: ignore[union-attr]
+    assert naive.deadline == utc.deadline
+
+
+# ---------------------------------------------------------------- h. no personal data in clear
+
+
+@pytest.mark.parametrize("kind,id_number", [("person", PERSON_ID), ("organization", ORG_ID)])
+def test_h_id_number_is_masked_everywhere(zibo_engine: Engine, kind: str, id_number: str) -> None:
+    data = with_("applicant", {"kind": kind, "id_number": id_number, "name": "张三丰"})
+    for extra in ({}, {"provides_certificate": True}, {"certificate": "ZM-XX-0000"}):
+        decision = zibo_engine.decide({**data, **extra})
+        dumped = decision.model_dump_json()
+        assert id_number not in dumped
+        assert id_number not in repr(decision) and id_number not in str(decision)
+        assert "张三丰" not in dumped
+        assert decision.applicant.id_masked.startswith(id_number[:3])
+        assert decision.applicant.id_masked.endswith(id_number[-2:])
+        assert "*" * 10 in decision.applicant.id_masked
+    assert id_number not in repr(DecisionRequest.model_validate(data))
+
+
+# ---------------------------------------------------------------- the Decision contract
+
+
+def test_decision_round_trips_through_json(zibo_engine: Engine) -> None:
+    for extra in ({}, {"certificate": "ZM-CW-0008", "service_item": "370300-XK-0013"}):
+        decision = zibo_engine.decide({**GOOD, **extra})
+        again = Decision.model_validate_json(decision.model_dump_json())
+        assert again == decision
+
+
+def test_decision_records_the_ruleset_hash(zibo_engine: Engine) -> None:
+    decision = zibo_engine.decide(GOOD)
+    assert decision.ruleset.sha256 == zibo_engine.ruleset.sha256
+    assert decision.ruleset.name == "zibo" and decision.ruleset.version == zibo_engine.ruleset.version
+    assert len(decision.ruleset.sha256) == 64
+
+
+def test_expired_ruleset_still_decides_with_a_warning(zibo_engine: Engine) -> None:
+    before = zibo_engine.decide(GOOD)
+    after = zibo_engine.decide(with_("requested_at", "2023-03-01T10:00"))
+    assert not any("expired" in w for w in before.warnings)
+    assert after.method is Method.VERIFICATION
+    assert any("expired ruleset" in w and "2022-02-01" in w for w in after.warnings)
+
+
+def test_ruleset_not_yet_in_force_warns(zibo_engine: Engine) -> None:
+    decision = zibo_engine.decide(with_("requested_at", "2020-12-01T10:00"))
+    assert any("not yet in force" in w for w in decision.warnings)
+
+
+def test_unknown_calendar_year_warning_reaches_the_decision(zibo_engine: Engine) -> None:
+    decision = zibo_engine.decide(with_("requested_at", "2027-03-01T10:00"))
+    assert decision.deadline is not None
+    assert any("2027" in w for w in decision.deadline.warnings)
+    assert any("2027" in w for w in decision.warnings)
+
+
+def test_adjustment_pending_never_asks_the_applicant(zibo_engine: Engine) -> None:
+    data = {**GOOD, "service_item": "370300-JF-0006", "certificate": "ZM-FY-0002", "proxy_authorized": False}
+    assert zibo_engine.decide(data).applicant_must_submit is True
+    pending = zibo_engine.decide({**data, "adjustment_pending": True})
+    assert pending.applicant_must_submit is False
+    assert pending.method is Method.VERIFICATION
+    assert "adjustment.pending-unit-verifies" in [s.rule_id for s in pending.trace]
