@@ -225,7 +225,7 @@ def verification_due(
             amount, unit = plan_limit.working_days, "days"
             rule = (
                 f"{label}：{amount} 个工作日，至最后一日下班时止 / {kind.value} records: "
-                f"{amount} working days, ending at close of business"
+                f"{amount} working day{'' if amount == 1 else 's'}, ending at close of business"
             )
         else:
             amount, unit = plan_limit.working_minutes or 0, "minutes"
