@@ -262,6 +262,8 @@ class _Year:
     days: list[int]  # ordinals of the year's working days, ascending
     cum_us: list[int]  # cum_us[i]: office microseconds on days[0..i], inclusive
     total_us: int
+    dates: list[date]  # the same working days as date objects
+    after: dict[date, int]  # every date of the year -> index in days of the first working day after it
 
 
 class WorkCalendar:
@@ -345,7 +347,16 @@ class WorkCalendar:
                 days.append(o)
                 total += sum(_us(e - s) for s, e in self._schedule[(d.month, d.day)])
                 cum.append(total)
-        return _Year(days=days, cum_us=cum, total_us=total)
+        after: dict[date, int] = {}
+        for o in range(first, date(year, 12, 31).toordinal() + 1):
+            after[date.fromordinal(o)] = bisect_right(days, o)
+        return _Year(
+            days=days,
+            cum_us=cum,
+            total_us=total,
+            dates=[date.fromordinal(o) for o in days],
+            after=after,
+        )
 
     def unknown_years_between(self, a: date | datetime, b: date | datetime) -> list[int]:
         """Years from ``a``'s to ``b``'s (either order, inclusive) whose 调休 schedule is unknown."""
@@ -374,6 +385,12 @@ class WorkCalendar:
         day after it. ``n == 0`` returns ``start``'s own date unchanged (no period at all).
         ``n < 0`` raises :class:`CalendarError`.
         """
+        if type(start) is date and n > 0:  # fast path: one dict lookup, one list index
+            data = self._years.get(start.year)
+            if data is not None:
+                i = data.after[start] + n - 1
+                if i < len(data.dates):
+                    return data.dates[i]
         d = start if type(start) is date else _local_date(start)
         if n < 1:
             if n == 0:
