@@ -479,6 +479,7 @@ def _check_cross_references(
         cited(manifest_doc, ("validity_clause",), m.validity_clause)
 
     seen: dict[tuple[str, str], int] = {}
+    seen_names: dict[tuple[str, str], int] = {}
     known_risks = m.pledge_policy.risk_categories
     for i, row in enumerate(rows):
         if row.key in seen:
@@ -489,6 +490,16 @@ def _check_cross_references(
                 f"{row.certificate_id} (first at line {first_line}) / 清单行重复",
             )
         seen[row.key] = i
+        name_key = (row.service_item_code, row.certificate_name)
+        if name_key in seen_names:
+            first_line = cert_doc.line_of(("rows", seen_names[name_key]))
+            raise cert_doc.error(
+                ("rows", i, "certificate_name"),
+                f"two rows of service item {row.service_item_code} share the certificate name "
+                f"{row.certificate_name!r} (first at line {first_line}); a lookup by name would be "
+                "ambiguous / 同一事项下证明名称重复",
+            )
+        seen_names[name_key] = i
         for j, risk in enumerate(row.risk_categories):
             if risk not in known_risks:
                 raise cert_doc.error(

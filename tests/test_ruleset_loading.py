@@ -176,3 +176,10 @@ def test_sample_list_meets_the_issue_minimums() -> None:
     assert {r.records.value for r in rows} == {"electronic", "paper", "incomplete_archive"}
     barring = set(rs.manifest.pledge_policy.barring_risk_categories)
     assert any(barring & set(r.risk_categories) for r in rows)
+
+
+def test_same_certificate_name_twice_under_one_item(tiny_dir: Path) -> None:
+    text = edit(tiny_dir / "certificates.yaml", "certificate_name: 证明pledge", "certificate_name: 证明share")
+    err = load_error(tiny_dir)
+    assert err.line == line_of(text, "certificate_name: 证明share", 2)
+    assert "ambiguous" in str(err)
