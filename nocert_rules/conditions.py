@@ -93,8 +93,13 @@ class ConditionError(ValueError):
         super().__init__(problem)
 
 
-def validate(when: Any, path: tuple[str | int, ...] = ()) -> None:
-    """Raise ConditionError naming the first problem in a ``when`` mapping."""
+def validate(
+    when: Any, path: tuple[str | int, ...] = (), facts: Mapping[str, Fact] = FACTS
+) -> None:
+    """Raise ConditionError naming the first problem in a ``when`` mapping.
+
+    ``facts`` is the table of facts the condition may test (default: the decision facts).
+    """
     if not isinstance(when, Mapping) or not when:
         raise ConditionError(path, "a condition is a non-empty mapping of fact: value")
     for key, expected in when.items():
@@ -103,11 +108,11 @@ def validate(when: Any, path: tuple[str | int, ...] = ()) -> None:
             if not isinstance(expected, list) or not expected:
                 raise ConditionError(here, f"'{key}' takes a non-empty list of conditions")
             for i, sub in enumerate(expected):
-                validate(sub, (*here, i))
+                validate(sub, (*here, i), facts)
             continue
-        fact = FACTS.get(key)
+        fact = facts.get(key)
         if fact is None:
-            raise ConditionError(here, f"unknown fact {key!r}; known facts: {', '.join(FACTS)}")
+            raise ConditionError(here, f"unknown fact {key!r}; known facts: {', '.join(facts)}")
         if isinstance(expected, Mapping):
             if len(expected) != 1 or next(iter(expected)) not in _OPERATORS:
                 raise ConditionError(here, f"operator must be one of {', '.join(_OPERATORS)}")

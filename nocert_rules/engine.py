@@ -19,14 +19,17 @@ from __future__ import annotations
 
 import itertools
 import threading
+import weakref
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from durable import engine as durable_engine
 
 from . import conditions
 from .enums import Method, ReplacementMethod
 from .models import (
+    Citation,
     DeadlineInfo,
     Decision,
     DecisionRequest,
@@ -37,10 +40,16 @@ from .models import (
 )
 from .ruleset import ListRow, PolicyRule, Ruleset
 
+if TYPE_CHECKING:
+    from .deadlines import StatutoryLimit
+
 _ENGINE_LOCK = threading.RLock()
 """durable_rules' C core is not known to be thread-safe across rulesets: one lock for all."""
 
 _ENGINE_IDS = itertools.count(1)
+
+_DURABLE_KEYS: dict[str, str] = {name: conditions.durable_key(name) for name in conditions.FACTS}
+"""``conditions.durable_key`` of every known fact, computed once (``fire`` runs per decision)."""
 
 
 class _PrivateHost(durable_engine.Host):
@@ -67,23 +76,37 @@ def facts_for(ruleset: Ruleset, request: DecisionRequest, row: ListRow | None) -
         "applicant.serious_bad_record": applicant.serious_bad_record,
     }
     if row is not None:
-        barring = set(ruleset.manifest.pledge_policy.barring_risk_categories)
-        facts.update(
-            {
-                "row.service_item_code": row.service_item_code,
-                "row.certificate_id": row.certificate_id,
-                "row.status": row.status.value,
-                "row.has_legal_basis": row.has_legal_basis,
-                "row.allows_data_sharing": ReplacementMethod.DATA_SHARING in row.methods,
-                "row.allows_pledge": ReplacementMethod.PLEDGE in row.methods,
-                "row.allows_verification": ReplacementMethod.VERIFICATION in row.methods,
-                "row.has_sharing_source": bool(row.sharing_source),
-                "row.records": row.records.value,
-                "row.pledge_barring_risk": bool(barring.intersection(row.risk_categories)),
-                "row.issuer_department": row.issuer_department,
-            }
-        )
+        memo = _ROW_FACTS.get(ruleset)
+        if memo is None:
+            memo = _ROW_FACTS.setdefault(ruleset, {})
+        row_facts = memo.get(row.key)
+        if row_facts is None or row_facts[0] is not row:
+            row_facts = memo[row.key] = (row, _row_facts(ruleset, row))
+        facts.update(row_facts[1])
     return facts
+
+
+_ROW_FACTS: weakref.WeakKeyDictionary[Ruleset, dict[tuple[str, str], tuple[ListRow, dict[str, Any]]]] = (
+    weakref.WeakKeyDictionary()
+)
+"""The ``row.*`` facts depend on the (frozen) row and the manifest only: computed once per row."""
+
+
+def _row_facts(ruleset: Ruleset, row: ListRow) -> dict[str, Any]:
+    barring = set(ruleset.manifest.pledge_policy.barring_risk_categories)
+    return {
+        "row.service_item_code": row.service_item_code,
+        "row.certificate_id": row.certificate_id,
+        "row.status": row.status.value,
+        "row.has_legal_basis": row.has_legal_basis,
+        "row.allows_data_sharing": ReplacementMethod.DATA_SHARING in row.methods,
+        "row.allows_pledge": ReplacementMethod.PLEDGE in row.methods,
+        "row.allows_verification": ReplacementMethod.VERIFICATION in row.methods,
+        "row.has_sharing_source": bool(row.sharing_source),
+        "row.records": row.records.value,
+        "row.pledge_barring_risk": bool(barring.intersection(row.risk_categories)),
+        "row.issuer_department": row.issuer_department,
+    }
 
 
 class Engine:
@@ -100,6 +123,13 @@ class Engine:
         self._fired: list[str] = []
         self._sid = itertools.count(1)
         self._stamp = RulesetStamp(name=ruleset.name, version=ruleset.version, sha256=ruleset.sha256)
+        # Memo tables for what depends on the (immutable) ruleset only, filled on first use.
+        # Values are frozen models shared between decisions. Races only compute twice.
+        # Per-row entries keep the row they were computed from and are used for that row only.
+        self._orders: dict[tuple[str, str] | None, tuple[ListRow | None, tuple[Method, ...]]] = {}
+        self._steps: dict[str | tuple[str, Method], TraceStep] = {}
+        self._citations: dict[str, Citation] = {}
+        self._limits: dict[tuple[str, str], tuple[ListRow, StatutoryLimit | None, StatutoryLimit]] = {}
         definition: dict[str, Any] = {}
         for priority, rule in enumerate(ruleset.rules, start=1):
             definition[rule.id] = {
@@ -125,12 +155,20 @@ class Engine:
         req = parse_request(request)
         row = self.ruleset.find_row(req.service_item, req.certificate)
         facts = facts_for(self.ruleset, req, row)
-        fired = self.fire(facts)
+        return self.decide_with_fired(req, row, self.fire(facts))
+
+    def decide_with_fired(
+        self, req: DecisionRequest, row: ListRow | None, fired: Sequence[str]
+    ) -> Decision:
+        """The Decision for ``req`` given the ids of the rules that fired (as ``fire`` returns
+        them for ``facts_for(ruleset, req, row)``). ``decide`` is parse, find_row, facts_for,
+        fire, then this; a cache of ``fire`` results (``nocert_rules.cache``) calls it too."""
         return self._decide_from(req, row, [self._rules_by_id[r] for r in fired])
 
     def fire(self, facts: dict[str, Any]) -> list[str]:
         """Run the compiled rules over ``facts``; the ids of the rules that fired, in order."""
-        payload = {conditions.durable_key(k): v for k, v in facts.items()}
+        keys = _DURABLE_KEYS
+        payload = {keys.get(k) or conditions.durable_key(k): v for k, v in facts.items()}
         with _ENGINE_LOCK:
             sid = str(next(self._sid))
             payload["sid"] = sid
@@ -154,7 +192,14 @@ class Engine:
 
     # ------------------------------------------------------------------ choice
 
-    def _candidate_order(self, row: ListRow | None) -> list[Method]:
+    def _candidate_order(self, row: ListRow | None) -> tuple[Method, ...]:
+        key = row.key if row is not None else None
+        memo = self._orders.get(key)
+        if memo is None or memo[0] is not row:
+            memo = self._orders[key] = (row, tuple(self._compute_candidate_order(row)))
+        return memo[1]
+
+    def _compute_candidate_order(self, row: ListRow | None) -> list[Method]:
         order = list(self.ruleset.manifest.method_order)
         if row is None:
             return order
@@ -168,16 +213,20 @@ class Engine:
         rs = self.ruleset
         trace: list[TraceStep] = []
         chosen: Method | None = None
+        offered: dict[Method, list[PolicyRule]] = {}
+        blocked: dict[Method, list[PolicyRule]] = {}
+        for r in fired:
+            (offered if r.effect == "offer" else blocked).setdefault(r.method, []).append(r)
         for method in self._candidate_order(row):
-            offers = [r for r in fired if r.method == method and r.effect == "offer"]
+            offers = offered.get(method)
             if not offers:
                 continue
-            blocks = [r for r in fired if r.method == method and r.effect == "block"]
+            blocks = blocked.get(method)
             for rule in offers:
-                trace.append(self._step(rule, f"可采用{method.label_zh} / {method.value} offered: {rule.reason}"))
+                trace.append(self._rule_step(rule))
             if blocks:
                 for rule in blocks:
-                    trace.append(self._step(rule, f"不采用{method.label_zh} / {method.value} blocked: {rule.reason}"))
+                    trace.append(self._rule_step(rule))
                 continue
             chosen = method
             break
@@ -187,33 +236,35 @@ class Engine:
             fb = rs.manifest.fallback
             chosen = fb.method
             must_submit = fb.applicant_must_submit
-            trace.append(
-                TraceStep(
+            step = self._steps.get(("fallback", fb.method))
+            if step is None:
+                step = self._steps[("fallback", fb.method)] = TraceStep(
                     rule_id="manifest.fallback",
                     method=fb.method,
                     effect="fallback",
                     conclusion=f"{fb.method.label_zh} / {fb.method.value}: {fb.reason}",
-                    citation=rs.citation(fb.clause),
+                    citation=self._citation(fb.clause),
                 )
-            )
+            trace.append(step)
         else:
-            trace.append(
-                TraceStep(
+            step = self._steps.get(("choose", chosen))
+            if step is None:
+                step = self._steps[("choose", chosen)] = TraceStep(
                     rule_id="engine.choose",
                     method=chosen,
                     effect="choose",
                     conclusion=f"采用{chosen.label_zh} / {chosen.value}",
-                    citation=rs.citation(rs.manifest.method_order_clause),
+                    citation=self._citation(rs.manifest.method_order_clause),
                 )
-            )
+            trace.append(step)
 
         warnings = self._validity_warnings(req.requested_at)
-        post_check = self._post_check(req) if chosen is Method.PLEDGE else None
+        post_check = None
         deadline = None
-        if chosen is Method.VERIFICATION and row is not None:
+        if chosen is Method.PLEDGE:
+            post_check, deadline = self._post_check(req)
+        elif chosen is Method.VERIFICATION and row is not None:
             deadline = self._verification_deadline(req.requested_at, row)
-        elif post_check is not None and post_check.due_at is not None:
-            deadline = self._post_check_deadline(req.requested_at, post_check)
         if deadline is not None:
             warnings.extend(w for w in deadline.warnings if w not in warnings)
 
@@ -239,14 +290,32 @@ class Engine:
             ruleset=self._stamp,
         )
 
+    def _rule_step(self, rule: PolicyRule) -> TraceStep:
+        """The trace step of a rule that fired: it depends on the rule alone, so built once."""
+        step = self._steps.get(rule.id)
+        if step is None:
+            m = rule.method
+            if rule.effect == "offer":
+                conclusion = f"可采用{m.label_zh} / {m.value} offered: {rule.reason}"
+            else:
+                conclusion = f"不采用{m.label_zh} / {m.value} blocked: {rule.reason}"
+            step = self._steps[rule.id] = self._step(rule, conclusion)
+        return step
+
     def _step(self, rule: PolicyRule, conclusion: str) -> TraceStep:
         return TraceStep(
             rule_id=rule.id,
             method=rule.method,
             effect=rule.effect,
             conclusion=conclusion,
-            citation=self.ruleset.citation(rule.clause),
+            citation=self._citation(rule.clause),
         )
+
+    def _citation(self, clause_id: str) -> Citation:
+        citation = self._citations.get(clause_id)
+        if citation is None:
+            citation = self._citations[clause_id] = self.ruleset.citation(clause_id)
+        return citation
 
     def _validity_warnings(self, at: datetime) -> list[str]:
         m = self.ruleset.manifest
@@ -263,31 +332,33 @@ class Engine:
             ]
         return []
 
-    def _post_check(self, req: DecisionRequest) -> PostCheckPlan:
+    def _post_check(self, req: DecisionRequest) -> tuple[PostCheckPlan, DeadlineInfo | None]:
+        """The post-check plan of a pledge and, unless waived, its deadline (computed once)."""
         plan = self.ruleset.manifest.pledge_policy.post_check[req.applicant.credit]
-        due_at = None
+        deadline = None
         if not plan.waived and plan.within_working_days is not None:
             from .deadlines import post_check_due
 
-            due_at = post_check_due(req.requested_at, plan.within_working_days, self.ruleset.calendar).due_at
-        return PostCheckPlan(
+            d = post_check_due(req.requested_at, plan.within_working_days, self.ruleset.calendar)
+            deadline = DeadlineInfo(
+                kind="post_check", due_at=d.due_at, rule=d.rule, clause=d.clause, warnings=list(d.warnings)
+            )
+        post_check = PostCheckPlan(
             credit=req.applicant.credit,
             waived=plan.waived,
             within_working_days=plan.within_working_days,
             description=plan.description,
-            due_at=due_at,
-            citation=self.ruleset.citation(plan.clause),
+            due_at=deadline.due_at if deadline is not None else None,
+            citation=self._citation(plan.clause),
         )
+        return post_check, deadline
 
-    def _post_check_deadline(self, at: datetime, plan: PostCheckPlan) -> DeadlineInfo:
-        from .deadlines import post_check_due
-
-        assert plan.within_working_days is not None
-        d = post_check_due(at, plan.within_working_days, self.ruleset.calendar)
-        return DeadlineInfo(kind="post_check", due_at=d.due_at, rule=d.rule, clause=d.clause, warnings=list(d.warnings))
-
-    def _verification_deadline(self, at: datetime, row: ListRow) -> DeadlineInfo:
-        from .deadlines import StatutoryLimit, verification_due
+    def _verification_limits(self, row: ListRow) -> tuple[StatutoryLimit | None, StatutoryLimit]:
+        """The row's own statutory limit (if any) and the plan's limit for its records."""
+        memo = self._limits.get(row.key)
+        if memo is not None and memo[0] is row:
+            return memo[1], memo[2]
+        from .deadlines import StatutoryLimit
 
         params = self.ruleset.manifest.deadlines
         limit = None
@@ -302,6 +373,13 @@ class Engine:
             working_minutes=base.working_minutes,
             basis=params.verification_clause,
         )
+        self._limits[row.key] = (row, limit, plan_limit)
+        return limit, plan_limit
+
+    def _verification_deadline(self, at: datetime, row: ListRow) -> DeadlineInfo:
+        from .deadlines import verification_due
+
+        limit, plan_limit = self._verification_limits(row)
         d = verification_due(at, row.records, self.ruleset.calendar, limit, plan_limit=plan_limit)
         return DeadlineInfo(
             kind="verification_reply", due_at=d.due_at, rule=d.rule, clause=d.clause, warnings=list(d.warnings)

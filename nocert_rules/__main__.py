@@ -1,0 +1,8 @@
+"""``python -m nocert_rules`` runs the ``nocert-rules`` command line (see docs/cli.md)."""
+
+from __future__ import annotations
+
+from .cli import main
+
+if __name__ == "__main__":
+    main(prog_name="nocert-rules")

@@ -1,0 +1,756 @@
+"""The ``nocert-rules`` command line (also ``python -m nocert_rules``). See docs/cli.md.
+
+Output is rich (tables, colour) on a terminal and plain text when piped; ``--json`` gives
+machine-readable output. Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from .casefile import CaseFileError, parse_as_of, read_request_file
+from .errors import CalendarError, NocertError, RequestError, RulesetError
+
+EXIT_OK = 0
+EXIT_FAIL = 1  # policy findings: mismatches, malformed rows, lint errors, forbidden materials, failed tests
+EXIT_USAGE = 2  # bad usage, a file or ruleset that cannot be read
+EXIT_INTERNAL = 3  # a bug: please report it
+
+EXIT_CODES_HELP = (
+    "\b\n退出码 / Exit codes:\n"
+    "  0  成功 / OK\n"
+    "  1  发现问题 / findings: expected-method mismatches or malformed rows (dry-run), lint errors,\n"
+    "     forbidden materials (check-guide), failed tests (test), differences (diff --exit-code)\n"
+    "  2  用法错误或文件、规则集无法读取 / usage error, or an unreadable file or ruleset\n"
+    "  3  内部错误 / internal error (a bug; set NOCERT_DEBUG=1 for the traceback)"
+)
+
+
+class CliFailure(Exception):
+    """An expected failure: print ``message`` on one line and exit with ``code``."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"错误 / error: {message}", err=True)
+    raise click.exceptions.Exit(code)
+
+
+class NocertGroup(click.Group):
+    """A click group whose commands never end in a traceback (see ``EXIT_CODES_HELP``)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except CliFailure as exc:
+            _fail(exc.message, exc.code)
+        except RulesetError as exc:
+            _fail(str(exc), EXIT_USAGE)
+        except (CaseFileError, RequestError, CalendarError, NocertError) as exc:
+            _fail(str(exc), EXIT_USAGE)
+        except BrokenPipeError:
+            sys.stderr.close()
+            raise click.exceptions.Exit(EXIT_OK) from None
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            _fail(f"{where}{exc.strerror or exc}", EXIT_USAGE)
+        except KeyboardInterrupt:
+            click.echo("已中断 / interrupted", err=True)
+            raise click.exceptions.Exit(130) from None
+        except Exception as exc:  # noqa: BLE001 - the last resort: one line, not a traceback
+            if os.environ.get("NOCERT_DEBUG"):
+                raise
+            _fail(f"内部错误 / internal error: {type(exc).__name__}: {exc} (NOCERT_DEBUG=1 shows the traceback)",
+                  EXIT_INTERNAL)
+
+
+def _console(stderr: bool = False) -> Any:
+    """A rich console: colour on a terminal, plain and 120 columns wide when piped."""
+    from rich.console import Console
+
+    console = Console(highlight=False, stderr=stderr)
+    if not console.is_terminal:
+        width = int(os.environ.get("COLUMNS") or 0) or 120
+        console = Console(highlight=False, stderr=stderr, width=max(width, 80), no_color=True)
+    return console
+
+
+def _load_ruleset(path: str) -> Any:
+    """Load a ruleset; a RulesetError becomes one line naming the file inside the ruleset."""
+    from .lint import ruleset_error_message
+    from .ruleset import load_ruleset
+
+    if not Path(path).exists():
+        raise CliFailure(f"{path}: 规则集不存在 / ruleset not found")
+    try:
+        return load_ruleset(path)
+    except RulesetError as exc:
+        raise CliFailure(f"规则集错误 / ruleset error: {ruleset_error_message(path, exc)}") from None
+
+
+def _as_of(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_as_of(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--as-of") from None
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+AS_OF_HELP = ("申请时间 / requested_at for every case: a date (that day 10:00 Asia/Shanghai) or a full "
+              "datetime (naive = Asia/Shanghai)")
+
+
+@click.group(cls=NocertGroup, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="nocert-rules", prog_name="nocert-rules")
+def main() -> None:
+    """nocert-rules：“无证明城市”证明事项免提交规则引擎 / rules engine for no-certificate cities.
+
+    每个命令的 --help 有详细说明 / see each command's --help; docs/cli.md has the full manual.
+    """
+
+
+# ====================================================================== decide
+
+_EFFECT_LABELS = {"offer": "提供 offer", "block": "阻止 block", "choose": "采用 choose",
+                  "fallback": "兜底 fallback", "note": "说明 note"}
+
+
+def render_decision(console: Any, decision: Any) -> None:
+    """A decision as a readable Chinese summary (English beside it)."""
+    from rich.text import Text
+
+    from .dryrun import deadline_label, shorten
+
+    d = decision
+    line = Text()
+    line.append("处理方式 / Method: ", style="bold")
+    line.append(f"{d.method.label_zh} {d.method.value}", style="bold cyan")
+    console.print(line)
+    rows: list[tuple[str, str]] = [
+        ("申请人须自行提交 / Applicant must submit", "是 yes" if d.applicant_must_submit else "否 no"),
+        ("事项 / Service item", f"{d.service_item} {d.service_item_name or ''}".strip()),
+        ("证明 / Certificate", f"{d.certificate_id or d.certificate} {d.certificate_name or ''}".strip()
+         + ("（在清单内 / listed）" if d.listed else "（不在本事项清单内 / not on the list for this item）")),
+        ("出具单位 / Issuer", d.issuer or "—"),
+    ]
+    if d.sharing_source:
+        rows.append(("共享来源 / Sharing source", d.sharing_source))
+    if d.records:
+        rows.append(("档案形态 / Records", d.records.value))
+    a = d.applicant
+    flags = "".join([
+        "，在虚假承诺黑名单内 on the false-pledge blacklist" if a.on_blacklist else "",
+        "，有严重不良信用记录 serious bad record" if a.serious_bad_record else "",
+    ])
+    kind = {"person": "自然人 person", "organization": "组织 organization"}[a.kind.value]
+    credit = {"trustworthy": "守信 trustworthy", "normal": "一般 normal", "untrustworthy": "失信 untrustworthy"}
+    rows.append(("申请人 / Applicant", f"{kind} {a.id_masked}{' ' + a.name_masked if a.name_masked else ''}，"
+                 f"信用 {credit[a.credit.value]}{flags}"))
+    rows.append(("申请时间 / Requested at", f"{d.requested_at:%Y-%m-%d %H:%M}（{_weekday(d.requested_at.date())}，Asia/Shanghai）"))
+    if d.deadline:
+        kinds = {"verification_reply": "核验回复 verification reply", "post_check": "事后核查 post-check"}
+        due = d.deadline.due_at
+        rows.append(("期限 / Deadline", f"{kinds[d.deadline.kind]} 至 due {due:%Y-%m-%d %H:%M}（{_weekday(due.date())}）"))
+        rows.append(("期限规则 / Deadline rule", f"{deadline_label(d.deadline.rule)}（{d.deadline.clause}）"))
+    if d.post_check:
+        pc = d.post_check
+        due = f"，至 due {pc.due_at:%Y-%m-%d %H:%M}" if pc.due_at else ""
+        rows.append(("事后核查 / Post-check", f"{'免予核查 waived' if pc.waived else '核查 check'}{due}：{pc.description}"))
+    for label, value in rows:
+        t = Text()
+        t.append(f"{label}: ", style="bold")
+        t.append(value)
+        console.print(t)
+    console.print(Text("理由 / Trace:", style="bold"))
+    for i, step in enumerate(d.trace, start=1):
+        t = Text(f"  {i}. ")
+        style = {"block": "red", "choose": "green", "fallback": "yellow"}.get(step.effect, "")
+        t.append(f"{_EFFECT_LABELS.get(step.effect, step.effect)}  ", style=style)
+        t.append(f"{step.rule_id}  ", style="bold")
+        t.append(step.conclusion)
+        console.print(t)
+        if step.citation:
+            c = step.citation
+            text = shorten("".join(c.text.split()), 36)
+            console.print(Text(f"     依据 clause {c.clause_id}：“{text}”", style="dim"), no_wrap=True,
+                          overflow="ellipsis")
+    if d.warnings:
+        console.print(Text("提示 / Warnings:", style="bold yellow"))
+        for w in d.warnings:
+            console.print(Text(f"  ! {w}", style="yellow"))
+    console.print(Text(f"规则集 / Ruleset: {d.ruleset.name} {d.ruleset.version} (sha256 {d.ruleset.sha256[:12]}…)",
+                       style="dim"))
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("ruleset", metavar="RULESET")
+@click.option("--request", "request_file", required=True, metavar="FILE|-",
+              help="决定请求 JSON 文件，- 为标准输入 / the request as a JSON file, - for stdin")
+@click.option("--as-of", help=AS_OF_HELP)
+@click.option("--json", "as_json", is_flag=True, help="输出 Decision JSON / print the Decision as JSON")
+def decide(ruleset: str, request_file: str, as_of: str | None, as_json: bool) -> None:
+    """对一个请求作出决定 / Decide one request: method, issuer, deadline, and the trace of rules
+    and clauses (三(三); 附件3 第三条).
+
+    \b
+    例 / Example:
+      nocert-rules decide rulesets/zibo --request examples/requests/pledge.json
+    """
+    from .casefile import apply_as_of
+    from .engine import Engine
+
+    rs = _load_ruleset(ruleset)
+    case = read_request_file(request_file)
+    if case.error is not None or case.request is None:
+        raise CliFailure(f"{request_file}:{case.line}: {case.error}")
+    engine = Engine(rs)
+    try:
+        decision = engine.decide(apply_as_of(case.request, _as_of(as_of)))
+    except RequestError as exc:
+        raise CliFailure(f"{request_file}: {exc}") from None
+    finally:
+        engine.close()
+    if as_json:
+        click.echo(decision.model_dump_json())
+    else:
+        render_decision(_console(), decision)
+
+
+# ====================================================================== dry-run
+
+
+@main.command("dry-run", epilog=EXIT_CODES_HELP)
+@click.argument("ruleset", metavar="RULESET")
+@click.argument("cases", metavar="CASES")
+@click.option("--format", "fmt", type=click.Choice(["auto", "jsonl", "csv"]), default="auto", show_default=True,
+              help="案例文件格式 / case file format (auto: by extension, else by content)")
+@click.option("--as-of", help=AS_OF_HELP)
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True,
+              help="工作进程数，0 为 CPU 数 / worker processes (0: one per CPU)")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+              help="逐案结果写入 JSONL / write per-case results (JSONL, personal data masked)")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True), metavar="FILE.html",
+              help="生成独立 HTML 报告 / write a self-contained HTML report")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出摘要 / print the summary as JSON")
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True,
+              help="终端上列出的出具单位数 / issuing units listed on the terminal")
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="终端上显示进度条 / progress bar (only when stdout is a terminal)")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=500, show_default=True, hidden=True)
+def dry_run(ruleset: str, cases: str, fmt: str, as_of: str | None, jobs: int, out_path: str | None,
+            report_path: str | None, as_json: bool, top: int, progress: bool, chunk_size: int) -> None:
+    """试运行：对案例文件逐一决定并汇总 / Decide every case of CASES (JSONL or CSV, - for stdin)
+    and summarise: methods, issuing unit x method, pledges blocked and why, deadline spread,
+    warnings, malformed rows, expected-method mismatches. Streams: memory stays flat.
+
+    \b
+    例 / Example:
+      nocert-rules dry-run rulesets/zibo examples/cases.jsonl
+      nocert-rules dry-run rulesets/zibo cases.csv --jobs 4 --out results.jsonl --report report.html
+    """
+    from .dryrun import render_summary, run_dry_run
+
+    rs = _load_ruleset(ruleset)
+    moment = _as_of(as_of)
+    workers = jobs or (os.cpu_count() or 1)
+    console = _console()
+    out_file = None
+    if out_path:
+        try:
+            out_file = open(out_path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise CliFailure(f"{out_path}: 无法写入 / cannot write: {exc.strerror}") from None
+    try:
+        callback: Callable[[int, int | None, int], None] | None = None
+        if progress and not as_json and console.is_terminal:
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                TaskProgressColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            bar = Progress(TextColumn("试运行 dry-run"), BarColumn(), TaskProgressColumn(),
+                           TextColumn("{task.fields[rows]:>12,} 件 cases"), TimeElapsedColumn(),
+                           TimeRemainingColumn(), console=console, transient=True)
+            with bar:
+                task = bar.add_task("dry-run", total=None, rows=0)
+
+                def callback(done: int, total: int | None, rows: int) -> None:
+                    bar.update(task, completed=done, total=total, rows=rows)
+
+                result = run_dry_run(rs, cases, fmt=None if fmt == "auto" else fmt,  # type: ignore[arg-type]
+                                     as_of=moment, jobs=workers, out=out_file, chunk_size=chunk_size,
+                                     progress=callback)
+        else:
+            result = run_dry_run(rs, cases, fmt=None if fmt == "auto" else fmt,  # type: ignore[arg-type]
+                                 as_of=moment, jobs=workers, out=out_file, chunk_size=chunk_size)
+    finally:
+        if out_file is not None:
+            out_file.close()
+    data = result.to_dict()
+    if report_path:
+        from .report import render_html
+
+        try:
+            Path(report_path).write_text(render_html(data), encoding="utf-8")
+        except OSError as exc:
+            raise CliFailure(f"{report_path}: 无法写入 / cannot write: {exc.strerror}") from None
+    if as_json:
+        _print_json(data)
+    else:
+        render_summary(console, data, top=top)
+        if out_path:
+            console.print(f"逐案结果 / per-case results: {out_path}")
+        if report_path:
+            console.print(f"报告 / report: {report_path}")
+    if data["expected"]["mismatched"] or data["errors"]["count"]:
+        raise click.exceptions.Exit(EXIT_FAIL)
+
+
+# ====================================================================== lint
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("ruleset", metavar="RULESET")
+@click.option("--strict", is_flag=True, help="警告也视为失败 / warnings fail too")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 / print findings as JSON")
+def lint(ruleset: str, strict: bool, as_json: bool) -> None:
+    """检查规则集 / Lint a ruleset: retained rows without legal basis, data sharing without a
+    source, pledges accepted on pledge-barring risks, malformed service item codes (errors);
+    rules that never match or are always blocked, one id with several names (warnings).
+    Each finding names file:line.
+    """
+    from rich.text import Text
+
+    from .lint import lint_ruleset
+
+    if not Path(ruleset).exists():
+        raise CliFailure(f"{ruleset}: 规则集不存在 / ruleset not found")
+    result = lint_ruleset(ruleset)
+    errors, warnings = result.errors, result.warnings
+    if as_json:
+        _print_json({"ruleset": ruleset, "loaded": result.loaded,
+                     "errors": [f.to_dict() for f in errors], "warnings": [f.to_dict() for f in warnings]})
+    else:
+        console = _console()
+        for title, items, style in (("错误 / Errors", errors, "red"), ("警告 / Warnings", warnings, "yellow")):
+            if not items:
+                continue
+            console.print(Text(f"{title} ({len(items)})", style=f"bold {style}"))
+            for f in items:
+                t = Text("  ")
+                t.append(f"{f.where}: ", style="bold")
+                t.append(f"[{f.code}] ", style=style)
+                t.append(f.message)
+                console.print(t)
+        verdict = "失败 FAILED" if errors or (strict and warnings) else "通过 OK"
+        console.print(Text(f"lint {ruleset}: {len(errors)} 个错误 errors, {len(warnings)} 个警告 warnings — {verdict}",
+                           style="bold"))
+    if errors or (strict and warnings):
+        raise click.exceptions.Exit(EXIT_FAIL)
+
+
+# ====================================================================== diff
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("old", metavar="OLD")
+@click.argument("new", metavar="NEW")
+@click.option("--cases", metavar="CASES", help="在案例上比较决定 / compare decisions over a case file")
+@click.option("--as-of", help=AS_OF_HELP)
+@click.option("--exit-code", is_flag=True, help="有差异时退出码为 1 / exit 1 when there are differences")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 / print as JSON")
+def diff(old: str, new: str, cases: str | None, as_of: str | None, exit_code: bool, as_json: bool) -> None:
+    """比较两个规则集 / Compare two rulesets: list rows 新增/变更/取消 (added/changed/cancelled,
+    附件3 第九条) field by field, rules and clauses added/removed/changed, manifest changes;
+    with --cases, how many decisions change (old method -> new method) and sample case ids.
+    Exits 0 unless an error, or 1 with --exit-code when anything differs.
+    """
+    from rich.text import Text
+
+    from .diff import diff_cases, diff_rulesets
+
+    old_rs, new_rs = _load_ruleset(old), _load_ruleset(new)
+    result = diff_rulesets(old_rs, new_rs)
+    if cases:
+        diff_cases(result, cases, as_of=_as_of(as_of))
+    if as_json:
+        _print_json(result.to_dict())
+    else:
+        console = _console()
+
+        def say(text: str, style: str = "") -> None:
+            console.print(Text(text, style=style))
+
+        say(f"比较 / Diff: {old_rs.name} {old_rs.version} ({old}) → {new_rs.name} {new_rs.version} ({new})", "bold")
+        if result.manifest:
+            say("清单总则 / Manifest:", "bold")
+            for f, o, n in result.manifest:
+                say(f"  ~ {f}: {_show(o)} → {_show(n)}")
+        r = result.rows
+        say(f"清单行 / List rows: 新增 added {len(r.added)}，变更 changed {len(r.changed)}，"
+            f"取消 cancelled {len(r.removed)}", "bold")
+        for row in r.added:
+            say(f"  + 新增 {row['service_item_code']} / {row['certificate_id']} {row['certificate_name']} "
+                f"({row['status']}, methods {_show(row['methods'])})", "green")
+        for (item, cert), fields in r.changed:
+            say(f"  ~ 变更 {item} / {cert}", "yellow")
+            for f, o, n in fields:
+                say(f"      {f}: {_show(o)} → {_show(n)}")
+        for row in r.removed:
+            say(f"  - 取消 {row['service_item_code']} / {row['certificate_id']} {row['certificate_name']}", "red")
+        for title, ch in (("规则 / Rules", result.rules), ("条款 / Clauses", result.clauses)):
+            say(f"{title}: 新增 added {len(ch.added)}，变更 changed {len(ch.changed)}，删除 removed {len(ch.removed)}",
+                "bold")
+            for item in ch.added:
+                say(f"  + {item['id']}", "green")
+            for key, fields in ch.changed:
+                say(f"  ~ {key}", "yellow")
+                for f, o, n in fields:
+                    say(f"      {f}: {_show(o)} → {_show(n)}")
+            for item in ch.removed:
+                say(f"  - {item['id']}", "red")
+        if result.cases is not None:
+            c = result.cases
+            say(f"案例 / Cases ({cases}): {c.cases:,} 件已决定 decided，{c.changed:,} 件决定改变 changed"
+                + (f"，{c.malformed:,} 行格式错误 malformed" if c.malformed else ""), "bold")
+            for (o, n), k in sorted(c.transitions.items(), key=lambda kv: (-kv[1], kv[0])):
+                sample = ", ".join(c.samples.get((o, n), []))
+                say(f"  {o} → {n}: {k:,}  (例 e.g. {sample})")
+        if not result.has_differences:
+            say("无差异 / no differences", "green")
+    if exit_code and result.has_differences:
+        raise click.exceptions.Exit(EXIT_FAIL)
+
+
+# ====================================================================== check-guide
+
+
+@main.command("check-guide", epilog=EXIT_CODES_HELP)
+@click.argument("ruleset", metavar="RULESET")
+@click.argument("guide", metavar="GUIDE")
+@click.option("--as-of", help="按此时间决定 / decide as of (default: now)")
+@click.option("--strict", is_flag=True, help="疑似证明也视为失败 / suspicious materials fail too")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 / print as JSON")
+def check_guide(ruleset: str, guide: str, as_of: str | None, strict: bool, as_json: bool) -> None:
+    """核对办事指南 / Check a service guide (YAML or CSV) against the list: every material an
+    applicant must not be asked for is flagged with the method that replaces it (附件5 第四条(一)).
+    Decided for a default applicant: a person with normal credit. Exit 1 when any material is
+    forbidden.
+    """
+    from rich.text import Text
+
+    from .guide import GuideError
+    from .guide import check_guide as run_check
+    from .models import SHANGHAI
+
+    rs = _load_ruleset(ruleset)
+    at = _as_of(as_of) or datetime.now(SHANGHAI).replace(second=0, microsecond=0)
+    try:
+        result = run_check(rs, guide, at)
+    except GuideError as exc:
+        raise CliFailure(str(exc)) from None
+    if as_json:
+        _print_json({**result.to_dict(), "as_of": at.isoformat()})
+    else:
+        console = _console()
+        console.print(Text(f"办事指南 / Guide: {result.title or guide}（{guide}）", style="bold"))
+        console.print(Text(f"按 {at:%Y-%m-%d %H:%M} 为普通信用自然人决定 / decided for a person with normal credit "
+                           f"as of {at:%Y-%m-%d %H:%M}"))
+        for w in result.validity_warnings:
+            console.print(Text(f"! {w}", style="yellow"))
+        for item in result.unknown_items:
+            console.print(Text(f"! 事项 {item} 不在清单中（其下任何证明都不得索要） / service item {item} has no "
+                               "rows in the list (no certificate may be requested for it)", style="yellow"))
+        labels = {"forbidden": ("✗ 不得索要 forbidden ", "red"), "suspicious": ("? 疑似证明 suspicious", "yellow"),
+                  "allowed": ("✓ 可以要求 allowed   ", "green"), "ordinary": ("✓ 普通材料 ordinary  ", "green")}
+        current = None
+        pad = max((len(f"{c.material.file}:{c.material.line}") for c in result.checks), default=0)
+        for c in result.checks:
+            m = c.material
+            if m.service_item != current:
+                current = m.service_item
+                console.print(Text(f"{m.service_item} {m.item_name or ''}".strip(), style="bold"))
+            label, style = labels[c.verdict]
+            t = Text("  ")
+            t.append(f"{m.file}:{m.line}".ljust(pad) + "  ", style="dim")
+            t.append(label, style=style)
+            t.append(f"  {m.name}", style="bold" if c.verdict in ("forbidden", "suspicious") else "")
+            if c.verdict != "ordinary":
+                t.append(f" — {c.reason}")
+                if c.rule_id:
+                    t.append(f"（{c.rule_id}，{c.clause}）", style="dim")
+            console.print(t)
+        console.print(Text(
+            f"共 {len(result.checks)} 项材料：不得索要 {len(result.forbidden)}，疑似证明 {len(result.suspicious)} / "
+            f"{len(result.checks)} materials: {len(result.forbidden)} forbidden, {len(result.suspicious)} suspicious",
+            style="bold"))
+    if result.forbidden or (strict and result.suspicious):
+        raise click.exceptions.Exit(EXIT_FAIL)
+
+
+# ====================================================================== calendar
+
+_WEEKDAYS = ["一", "二", "三", "四", "五", "六", "日"]
+_WEEKDAYS_EN = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def _weekday(d: date) -> str:
+    return f"星期{_WEEKDAYS[d.weekday()]} {_WEEKDAYS_EN[d.weekday()]}"
+
+
+def _parse_moment(value: str, name: str) -> date | datetime:
+    from .models import SHANGHAI
+
+    text = value.strip()
+    if text == "today":
+        return datetime.now(SHANGHAI).date()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"不是日期或时间 / not a date or datetime: {value!r} (2021-10-09 or "
+                                 "2021-10-09T14:30)", param_hint=name) from None
+
+
+def _calendar_for(ruleset: str | None) -> tuple[Any, Any]:
+    """(WorkCalendar, Ruleset or None): the ruleset's calendar, else the default one."""
+    if ruleset:
+        rs = _load_ruleset(ruleset)
+        return rs.calendar, rs
+    from .calendar import WorkCalendar
+
+    return WorkCalendar(), None
+
+
+_RULESET_OPTION = click.option("--ruleset", metavar="RULESET",
+                               help="使用规则集的日历与期限参数 / use the ruleset's calendar and limits")
+_JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 / print as JSON")
+
+
+def _print_warnings(warnings: list[str]) -> None:
+    from rich.text import Text
+
+    console = _console()
+    for w in warnings:
+        console.print(Text(f"! {w}", style="yellow"))
+
+
+@main.group("calendar", cls=NocertGroup, epilog=EXIT_CODES_HELP)
+def calendar_group() -> None:
+    """工作日与期限 / Working days and deadlines, in Chinese working time (State Council notices,
+    调休 included; 民法典 第二百零一条至第二百零三条)."""
+
+
+@calendar_group.command("is-working-day")
+@click.argument("day", metavar="DATE")
+@_RULESET_OPTION
+@_JSON_OPTION
+def is_working_day(day: str, ruleset: str | None, as_json: bool) -> None:
+    """DATE 是否为工作日 / Whether DATE is a working day."""
+    import holidays
+
+    cal, _ = _calendar_for(ruleset)
+    moment = _parse_moment(day, "DATE")
+    d = moment.date() if isinstance(moment, datetime) else moment
+    working = cal.is_working_day(d)
+    try:
+        name = holidays.China(years=d.year, language="zh_CN").get(d)
+    except Exception:  # noqa: BLE001 - a name is a nicety; an old holidays release may lack zh_CN
+        name = None
+    override = next((o for o in [*cal.overrides.days_off, *cal.overrides.working_days] if o.date == d), None)
+    weekend = d.weekday() >= 5
+    if override is not None:
+        why = f"规则集日历覆盖 / ruleset override: {override.reason}（{override.source}）"
+    elif working and weekend:
+        why = "调休上班 / a 调休 working weekend day"
+    elif not working and (name or not weekend):
+        why = f"节假日 / holiday{('：' + name) if name else ''}"
+    else:
+        why = ""
+    warnings = cal.warnings_for(d, d)
+    if as_json:
+        _print_json({"date": d.isoformat(), "working_day": working, "reason": why or None, "warnings": warnings})
+        return
+    verdict = "是工作日 / is a working day" if working else "不是工作日 / is not a working day"
+    click.echo(f"{d.isoformat()}（{_weekday(d)}）{verdict}" + (f"（{why}）" if why else ""))
+    _print_warnings(warnings)
+
+
+@calendar_group.command("add-days")
+@click.argument("day", metavar="DATE")
+@click.argument("n", metavar="N", type=click.IntRange(min=0))
+@_RULESET_OPTION
+@_JSON_OPTION
+def add_days(day: str, n: int, ruleset: str | None, as_json: bool) -> None:
+    """DATE 之后第 N 个工作日（起始日不计） / The N-th working day after DATE (民法典 第二百零一条:
+    the start day is not counted)."""
+    cal, _ = _calendar_for(ruleset)
+    start = _parse_moment(day, "DATE")
+    result = cal.add_working_days(start, n)
+    warnings = cal.warnings_for(start, result)
+    if as_json:
+        _print_json({"start": start.isoformat(), "working_days": n, "date": result.isoformat(), "warnings": warnings})
+        return
+    s = start.date() if isinstance(start, datetime) else start
+    click.echo(f"{s.isoformat()} + {n} 个工作日 working days = {result.isoformat()}（{_weekday(result)}）")
+    _print_warnings(warnings)
+
+
+@calendar_group.command("deadline")
+@click.argument("kind", metavar="KIND", type=click.Choice(["verification", "complaint", "adjustment", "post-check"]))
+@click.argument("start", metavar="START")
+@click.option("--records", type=click.Choice(["electronic", "paper", "incomplete_archive"]), default="electronic",
+              show_default=True, help="核验：出具单位档案形态 / verification: how the issuer keeps records (附件2 第七条)")
+@click.option("--extension-days", type=click.IntRange(min=0), default=0, show_default=True,
+              help="投诉：延期工作日数 / complaint: extension in working days (附件4 第十条)")
+@click.option("--credit", type=click.Choice(["trustworthy", "normal", "untrustworthy"]), default="normal",
+              show_default=True, help="事后核查：申请人信用（需 --ruleset） / post-check: credit level (with --ruleset)")
+@click.option("--days", type=click.IntRange(min=1), help="事后核查：工作日数 / post-check: working days (三(三)2)")
+@_RULESET_OPTION
+@_JSON_OPTION
+def deadline(kind: str, start: str, records: str, extension_days: int, credit: str, days: int | None,
+             ruleset: str | None, as_json: bool) -> None:
+    """期限 / A deadline. KIND: verification (附件2 第七条), complaint (附件4 第十条), adjustment
+    (附件3 第九条), post-check (三(三)2). START: a date or a datetime (Asia/Shanghai).
+
+    \b
+    例 / Example:
+      nocert-rules calendar deadline verification 2021-09-30T16:00 --records paper
+    """
+    from . import deadlines as dl
+
+    cal, rs = _calendar_for(ruleset)
+    moment = _parse_moment(start, "START")
+    params = rs.manifest.deadlines if rs else None
+    if kind == "verification":
+        plan = None
+        if params is not None:
+            limit = params.verification[dl.RecordKind(records)]
+            plan = dl.StatutoryLimit(working_days=limit.working_days, working_minutes=limit.working_minutes,
+                                     basis=params.verification_clause)
+        result = dl.verification_due(moment, records, cal, plan_limit=plan)
+    elif kind == "complaint":
+        if params is not None:
+            result = dl.complaint_due(moment, cal, extension_days, working_days=params.complaint_working_days,
+                                      max_extension_days=params.complaint_max_extension_days)
+        else:
+            result = dl.complaint_due(moment, cal, extension_days)
+    elif kind == "adjustment":
+        result = dl.adjustment_due(moment, cal, working_days=params.adjustment_working_days) if params else \
+            dl.adjustment_due(moment, cal)
+    else:
+        if days is None:
+            if rs is None:
+                raise click.UsageError("post-check 需要 --days 或 --ruleset / post-check needs --days or --ruleset")
+            from .enums import CreditLevel
+
+            plan_pc = rs.manifest.pledge_policy.post_check[CreditLevel(credit)]
+            if plan_pc.waived:
+                if as_json:
+                    _print_json({"kind": kind, "waived": True, "description": plan_pc.description,
+                                 "clause": plan_pc.clause})
+                else:
+                    click.echo(f"免予核查 / waived: {plan_pc.description}（{plan_pc.clause}）")
+                return
+            days = plan_pc.within_working_days
+        assert days is not None
+        result = dl.post_check_due(moment, days, cal)
+    if as_json:
+        _print_json({"kind": kind, **result.model_dump(mode="json")})
+        return
+    due = result.due_at
+    click.echo(f"到期 / Due: {due:%Y-%m-%d %H:%M}（{_weekday(due.date())}，Asia/Shanghai）")
+    click.echo(f"规则 / Rule: {result.rule}")
+    click.echo(f"条款 / Clause: {result.clause}")
+    _print_warnings(result.warnings)
+
+
+# ====================================================================== test
+
+
+@main.command("test", epilog=EXIT_CODES_HELP)
+@click.argument("ruleset", metavar="RULESET")
+@click.argument("files", nargs=-1, metavar="[FILE]...")
+@click.option("-k", "keyword", metavar="TEXT", help="只运行名称含 TEXT 的用例 / only cases whose name contains TEXT")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 / print results as JSON")
+def test_command(ruleset: str, files: tuple[str, ...], keyword: str | None, as_json: bool) -> None:
+    """运行规则集的 YAML 测试用例 / Run the YAML test cases in RULESET/tests/ (or FILEs):
+    each case is a request and what the decision must be. Failures are shown like pytest does.
+    """
+    from rich.text import Text
+
+    from .rule_tests import find_test_files, run_tests
+
+    rs = _load_ruleset(ruleset)
+    paths = [Path(f) for f in files] if files else find_test_files(rs)
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise CliFailure(f"{missing[0]}: 测试文件不存在 / test file not found")
+    if not paths:
+        raise CliFailure(f"{rs.directory / 'tests'}: 没有测试文件 / no test files (*.yaml)")
+    run = run_tests(rs, paths, keyword)
+    if as_json:
+        _print_json({"passed": run.passed, "failed": run.failed, "results": [r.to_dict() for r in run.results]})
+    else:
+        console = _console()
+        for file in run.files:
+            marks = "".join("." if r.passed else ("E" if r.error else "F") for r in run.results if r.file == file)
+            console.print(Text(f"{file} {marks}"))
+        failures = [r for r in run.results if not r.passed]
+        if failures:
+            console.print(Text(" 失败 FAILURES ".center(70, "="), style="bold red"))
+            for r in failures:
+                console.print(Text(f" {r.name} ".center(70, "_"), style="bold"))
+                console.print(Text(f"{r.where}", style="bold"))
+                if r.error:
+                    console.print(Text(f"E   错误 error: {r.error}", style="red"))
+                for f in r.failures:
+                    console.print(Text(f"E   {f}", style="red"))
+        summary = f" {run.passed} passed, {run.failed} failed in {run.elapsed:.2f}s "
+        console.print(Text(summary.center(70, "="), style="bold red" if run.failed else "bold green"))
+    if run.failed:
+        raise click.exceptions.Exit(EXIT_FAIL)
+    if not run.results:
+        raise CliFailure(f"没有匹配的用例 / no test cases matched{' -k ' + keyword if keyword else ''}")
+
+
+# ====================================================================== audit (another module)
+
+try:
+    from .cli_audit import audit  # type: ignore[import-not-found]
+
+    main.add_command(audit)
+except ImportError:
+    pass
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,174 @@
+"""``nocert-rules audit``: verify and show hash-chained audit logs (:mod:`nocert_rules.audit`).
+
+``audit verify LOG`` exits 0 when the log is intact, 1 when any entry was edited, removed,
+inserted or reordered, or the last line is torn, and 2 when the file is missing or unreadable.
+Output is rich on a terminal, plain text when piped, JSON with ``--json``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from .audit import LogEntry, LogVerification, read_entries, verify_log
+
+EXIT_INTACT = 0
+EXIT_TAMPERED = 1
+EXIT_UNREADABLE = 2
+
+_EXIT_HELP = (
+    "\b\n退出码 / Exit codes:\n"
+    "  0  完整 / intact\n"
+    "  1  条目被改动、删除、插入、调序，或末行不完整 / edited, removed, inserted, reordered\n"
+    "     entries, or a torn last line\n"
+    "  2  文件不存在或无法读取 / the file is missing or unreadable"
+)
+
+_KIND_ZH = {
+    "malformed": "格式错误",
+    "edited": "被改动",
+    "removed": "被删除",
+    "inserted": "被插入",
+    "reordered": "顺序错误",
+}
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _unreadable(log: Path, exc: OSError, as_json: bool) -> NoReturn:
+    message = f"无法读取审计日志 / cannot read the audit log: {log}: {exc.strerror or exc}"
+    if as_json:
+        _echo_json({"path": str(log), "ok": False, "error": message})
+    else:
+        click.echo(f"错误 / error: {message}", err=True)
+    raise click.exceptions.Exit(EXIT_UNREADABLE)
+
+
+def _rich_console() -> Any:
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    return console if console.is_terminal else None
+
+
+@click.group(name="audit", epilog=_EXIT_HELP)
+def audit() -> None:
+    """审计日志（哈希链 JSONL） / hash-chained JSONL audit logs."""
+
+
+@audit.command("verify", epilog=_EXIT_HELP)
+@click.argument("log", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 / print the result as JSON")
+def verify(log: Path, as_json: bool) -> None:
+    """校验审计日志的哈希链 / verify an audit log's hash chain, naming each broken line."""
+    try:
+        result = verify_log(log)
+    except OSError as exc:
+        _unreadable(log, exc, as_json)
+    if as_json:
+        _echo_json(result.model_dump(mode="json"))
+    else:
+        console = _rich_console()
+        if console is not None:
+            _print_rich(console, result)
+        else:
+            _print_plain(result)
+    raise click.exceptions.Exit(EXIT_INTACT if result.ok else EXIT_TAMPERED)
+
+
+def _summary(result: LogVerification) -> str:
+    if result.ok:
+        return f"完整 / intact: {result.records} 条记录 / records, head {result.head or '-'}"
+    parts = []
+    if result.problems:
+        parts.append(f"{len(result.problems)} 处问题 / problems")
+    if result.torn_tail:
+        parts.append(f"第 {result.torn_line} 行末行不完整 / torn last line {result.torn_line}")
+    return f"不完整 / NOT intact: {result.records} 条记录 / records; " + "; ".join(parts)
+
+
+def _print_plain(result: LogVerification) -> None:
+    click.echo(f"{result.path}: {_summary(result)}")
+    for p in result.problems:
+        click.echo(f"  line {p.line}: {p.kind} ({_KIND_ZH[p.kind]}): {p.message}")
+    if result.torn_tail:
+        click.echo(
+            f"  line {result.torn_line}: torn (写入中断): 之前的条目已校验；用 AuditLog(..., "
+            "repair_torn_tail=True) 截去末行 / the prefix was verified; repair truncates the torn line"
+        )
+
+
+def _print_rich(console: Any, result: LogVerification) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    console.print(Text(_summary(result), style="bold green" if result.ok else "bold red"))
+    console.print(Text(result.path))
+    if result.problems or result.torn_tail:
+        table = Table("行 / line", "类型 / kind", "说明 / message")
+        for p in result.problems:
+            table.add_row(Text(str(p.line)), Text(f"{p.kind} {_KIND_ZH[p.kind]}"), Text(p.message))
+        if result.torn_tail:
+            table.add_row(
+                Text(str(result.torn_line)),
+                Text("torn 写入中断"),
+                Text("末行不完整；之前的条目已校验 / torn last line; prefix verified"),
+            )
+        console.print(table)
+
+
+@audit.command("show", epilog=_EXIT_HELP)
+@click.argument("log", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出条目 / print the entries as JSON")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="只显示最后 N 条 / only the last N entries")
+def show(log: Path, as_json: bool, limit: int | None) -> None:
+    """列出审计日志条目（不校验；校验请用 verify） / list the entries (use verify to check them)."""
+    try:
+        rows = list(read_entries(log))
+    except OSError as exc:
+        _unreadable(log, exc, as_json)
+    if limit is not None:
+        rows = rows[-limit:]
+    if as_json:
+        _echo_json(
+            [
+                r.model_dump(mode="json") if isinstance(r, LogEntry) else {"line": r[0], "error": r[1]}
+                for r in rows
+            ]
+        )
+        return
+    console = _rich_console()
+    lines = [_row(r) for r in rows]
+    if console is not None:
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table("行 / line", "序号 / seq", "时间 / at", "类型 / kind", "办件 / request", "结果 / outcome")
+        for cells in lines:
+            table.add_row(*(Text(c) for c in cells))  # log content is data, never markup
+        console.print(table)
+    else:
+        for cells in lines:
+            click.echo("\t".join(cells))
+
+
+def _row(row: LogEntry | tuple[int, str]) -> list[str]:
+    if not isinstance(row, LogEntry):
+        return [str(row[0]), "-", "-", "malformed", "-", row[1]]
+    record = row.record
+    outcome = record.get("outcome") if isinstance(record.get("outcome"), dict) else {}
+    assert isinstance(outcome, dict)
+    summary = outcome.get("method") or outcome.get("state") or outcome.get("status") or "-"
+    return [
+        str(row.line),
+        str(row.seq),
+        str(record.get("at", "-")),
+        str(record.get("kind", "-")),
+        str(record.get("request_id") or "-"),
+        str(summary),
+    ]

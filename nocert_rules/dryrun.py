@@ -1,0 +1,540 @@
+"""The dry-run: decide every case of a case file and summarise, in flat memory.
+
+Nothing grows with the number of cases: cases are read in chunks, each chunk is decided and
+folded into a :class:`Summary` of counters, and per-case results (``--out``) are written as
+they come. With ``jobs > 1`` chunks go to worker processes (``multiprocessing``, spawn) through
+``Pool.imap`` with back-pressure (at most ``4 x jobs`` chunks in flight); each worker builds its
+own :class:`~nocert_rules.engine.Engine` once. ``imap`` keeps order, so the summary is the same
+whatever ``jobs`` is.
+
+The summary counts methods (三(三)1-3), issuing unit x method (出具单位), pledges blocked and
+by which rule (国办发〔2020〕42号; 三(五)3), the spread of deadlines (附件2 第七条; 三(三)2),
+warnings, malformed rows and ``expected_method`` mismatches. Personal data appears only as the
+Decision masks it; case ids that look like ID numbers are masked too.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from itertools import chain, islice
+from typing import IO, Any
+
+from .casefile import (
+    Case,
+    CaseReader,
+    Format,
+    RawCase,
+    apply_as_of,
+    chunked,
+    parse_raw,
+    safe_case_id,
+)
+from .enums import Method
+from .errors import NocertError
+from .models import Decision
+from .ruleset import Ruleset, load_ruleset
+
+SAMPLE_LIMIT = 100
+"""How many malformed rows and mismatches are kept for listing (all are counted)."""
+
+CHUNK_SIZE = 500
+NOT_LISTED = "（不在清单 / not listed）"
+
+
+@dataclass
+class Summary:
+    """Counters over decided cases; ``merge`` adds another summary (in case order)."""
+
+    rows: int = 0
+    decided: int = 0
+    malformed: int = 0
+    listed: int = 0
+    must_submit: int = 0
+    methods: Counter[str] = field(default_factory=Counter)
+    issuer_methods: Counter[tuple[str, str]] = field(default_factory=Counter)
+    pledge_blocked_cases: int = 0
+    pledge_blocked_by_rule: Counter[str] = field(default_factory=Counter)
+    # (kind, rule, clause) -> Counter(working minutes until due) / Counter(calendar hours, ceil)
+    deadline_minutes: dict[tuple[str, str, str], Counter[int]] = field(default_factory=dict)
+    deadline_hours: dict[tuple[str, str, str], Counter[int]] = field(default_factory=dict)
+    warnings: Counter[str] = field(default_factory=Counter)
+    expected_checked: int = 0
+    mismatched: int = 0
+    mismatch_samples: list[dict[str, Any]] = field(default_factory=list)
+    error_samples: list[dict[str, Any]] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ adding
+
+    def add_error(self, case: Case, reason: str) -> None:
+        self.rows += 1
+        self.malformed += 1
+        if len(self.error_samples) < SAMPLE_LIMIT:
+            self.error_samples.append(
+                {"line": case.line, "case_id": safe_case_id(case.case_id), "reason": reason}
+            )
+
+    def add_decision(self, case: Case, decision: Decision, ruleset: Ruleset) -> None:
+        self.rows += 1
+        self.decided += 1
+        method = decision.method.value
+        self.methods[method] += 1
+        self.listed += decision.listed
+        self.must_submit += decision.applicant_must_submit
+        self.issuer_methods[(decision.issuer or NOT_LISTED, method)] += 1
+        blocked = [s.rule_id for s in decision.trace if s.effect == "block" and s.method is Method.PLEDGE]
+        if blocked:
+            self.pledge_blocked_cases += 1
+            self.pledge_blocked_by_rule.update(blocked)
+        d = decision.deadline
+        if d is not None:
+            key = (d.kind, d.rule, d.clause)
+            working = ruleset.calendar.working_time_between(decision.requested_at, d.due_at)
+            minutes = round(working / timedelta(minutes=1))
+            hours = math.ceil((d.due_at - decision.requested_at) / timedelta(hours=1))
+            self.deadline_minutes.setdefault(key, Counter())[minutes] += 1
+            self.deadline_hours.setdefault(key, Counter())[hours] += 1
+        self.warnings.update(decision.warnings)
+        if case.expected_method is not None:
+            self.expected_checked += 1
+            if case.expected_method is not decision.method:
+                self.mismatched += 1
+                if len(self.mismatch_samples) < SAMPLE_LIMIT:
+                    self.mismatch_samples.append(
+                        {
+                            "line": case.line,
+                            "case_id": safe_case_id(case.case_id),
+                            "expected": case.expected_method.value,
+                            "got": method,
+                        }
+                    )
+
+    def merge(self, other: Summary) -> None:
+        for name in ("rows", "decided", "malformed", "listed", "must_submit",
+                     "pledge_blocked_cases", "expected_checked", "mismatched"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.methods.update(other.methods)
+        self.issuer_methods.update(other.issuer_methods)
+        self.pledge_blocked_by_rule.update(other.pledge_blocked_by_rule)
+        self.warnings.update(other.warnings)
+        for mine, theirs in ((self.deadline_minutes, other.deadline_minutes),
+                             (self.deadline_hours, other.deadline_hours)):
+            for key, counter in theirs.items():
+                mine.setdefault(key, Counter()).update(counter)
+        room = SAMPLE_LIMIT - len(self.mismatch_samples)
+        self.mismatch_samples.extend(other.mismatch_samples[: max(room, 0)])
+        room = SAMPLE_LIMIT - len(self.error_samples)
+        self.error_samples.extend(other.error_samples[: max(room, 0)])
+
+    # ------------------------------------------------------------------ reporting
+
+    def to_dict(self, ruleset: Ruleset) -> dict[str, Any]:
+        """The summary as plain JSON-able data (what ``--json`` prints and the report draws)."""
+        rule_reason = {r.id: r.reason for r in ruleset.rules}
+        order = [m.value for m in ruleset.manifest.method_order]
+        issuers: dict[str, dict[str, int]] = {}
+        for (issuer, method), n in self.issuer_methods.items():
+            issuers.setdefault(issuer, {})[method] = n
+        deadlines = []
+        for key in sorted(self.deadline_minutes, key=lambda k: (k[0], -sum(self.deadline_minutes[k].values()), k[1])):
+            kind, rule, clause = key
+            minutes = self.deadline_minutes[key]
+            hours = self.deadline_hours[key]
+            deadlines.append(
+                {
+                    "kind": kind,
+                    "rule": rule,
+                    "clause": clause,
+                    "count": sum(minutes.values()),
+                    "working_minutes": _spread(minutes),
+                    "calendar_hours": _spread(hours),
+                }
+            )
+        return {
+            "ruleset": {"name": ruleset.name, "version": ruleset.version, "sha256": ruleset.sha256},
+            "rows": self.rows,
+            "decided": self.decided,
+            "malformed": self.malformed,
+            "listed": self.listed,
+            "not_listed": self.decided - self.listed,
+            "applicant_must_submit": self.must_submit,
+            "methods": {m: self.methods[m] for m in order if self.methods[m]},
+            "issuers": [
+                {
+                    "issuer": issuer,
+                    "total": sum(counts.values()),
+                    "methods": {m: counts[m] for m in order if counts.get(m)},
+                }
+                for issuer, counts in sorted(issuers.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
+            ],
+            "pledge_blocked": {
+                "cases": self.pledge_blocked_cases,
+                "by_rule": [
+                    {"rule": rule, "reason": rule_reason.get(rule, ""), "count": n}
+                    for rule, n in sorted(self.pledge_blocked_by_rule.items(), key=lambda kv: (-kv[1], kv[0]))
+                ],
+            },
+            "deadlines": deadlines,
+            "warnings": [
+                {"text": text, "count": n}
+                for text, n in sorted(self.warnings.items(), key=lambda kv: (-kv[1], kv[0]))
+            ],
+            "expected": {
+                "checked": self.expected_checked,
+                "matched": self.expected_checked - self.mismatched,
+                "mismatched": self.mismatched,
+                "mismatches": self.mismatch_samples,
+            },
+            "errors": {"count": self.malformed, "rows": self.error_samples},
+        }
+
+
+def _spread(counter: Counter[int]) -> dict[str, float | int]:
+    """min / median (lower) / max of a counter of integer values."""
+    keys = sorted(counter)
+    total = sum(counter.values())
+    target = (total + 1) // 2
+    seen = 0
+    median = keys[0]
+    for k in keys:
+        seen += counter[k]
+        if seen >= target:
+            median = k
+            break
+    return {"min": keys[0], "median": median, "max": keys[-1]}
+
+
+# ------------------------------------------------------------------ deciding chunks
+
+
+@dataclass
+class _WorkerState:
+    ruleset: Ruleset
+    engine: Any
+    as_of: datetime | None
+    want_out: bool
+
+
+_STATE: _WorkerState | None = None
+
+
+def _init_worker(ruleset_path: str, as_of: str | None, want_out: bool) -> None:
+    """Pool initializer: each worker loads the ruleset and builds its Engine once."""
+    global _STATE
+    from .engine import Engine
+
+    ruleset = load_ruleset(ruleset_path)
+    _STATE = _WorkerState(
+        ruleset, Engine(ruleset), datetime.fromisoformat(as_of) if as_of else None, want_out
+    )
+
+
+def _process_chunk(chunk: list[RawCase]) -> tuple[Summary, list[str] | None]:
+    """Decide one chunk; its partial summary and (with ``--out``) its JSONL lines."""
+    state = _STATE
+    assert state is not None, "worker not initialised"
+    summary = Summary()
+    lines: list[str] | None = [] if state.want_out else None
+    for raw in chunk:
+        case = parse_raw(raw)
+        if case.error is not None or case.request is None:
+            reason = case.error or "empty row"
+            summary.add_error(case, reason)
+            if lines is not None:
+                lines.append(_out_line(case, None, reason))
+            continue
+        try:
+            decision = state.engine.decide(apply_as_of(case.request, state.as_of))
+        except (NocertError, ValueError) as exc:
+            # RequestError: a missing field or a wrong type; CalendarError: an impossible date
+            summary.add_error(case, str(exc))
+            if lines is not None:
+                lines.append(_out_line(case, None, str(exc)))
+            continue
+        summary.add_decision(case, decision, state.ruleset)
+        if lines is not None:
+            lines.append(_out_line(case, decision, None))
+    return summary, lines
+
+
+def _out_line(case: Case, decision: Decision | None, error: str | None) -> str:
+    head: dict[str, Any] = {"line": case.line, "case_id": safe_case_id(case.case_id)}
+    if error is not None:
+        head["error"] = error
+        return json.dumps(head, ensure_ascii=False)
+    assert decision is not None
+    if case.expected_method is not None:
+        head["expected_method"] = case.expected_method.value
+        head["match"] = case.expected_method is decision.method
+    return json.dumps(head, ensure_ascii=False)[:-1] + ',"decision":' + decision.model_dump_json() + "}"
+
+
+# ------------------------------------------------------------------ the run
+
+
+@dataclass
+class DryRunResult:
+    summary: Summary
+    ruleset: Ruleset
+    elapsed: float
+    cases_path: str
+    as_of: datetime | None
+    jobs: int
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.summary.to_dict(self.ruleset)
+        data["cases_file"] = self.cases_path
+        data["as_of"] = self.as_of.isoformat() if self.as_of else None
+        data["jobs"] = self.jobs
+        data["elapsed_seconds"] = round(self.elapsed, 3)
+        data["cases_per_second"] = round(self.summary.rows / self.elapsed, 1) if self.elapsed > 0 else None
+        return data
+
+
+ProgressCallback = Callable[[int, int | None, int], None]
+"""Called after each chunk with (bytes read, total bytes or None, rows so far)."""
+
+
+def run_dry_run(
+    ruleset: Ruleset,
+    cases_path: str,
+    *,
+    fmt: Format | None = None,
+    as_of: datetime | None = None,
+    jobs: int = 1,
+    out: IO[str] | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    progress: ProgressCallback | None = None,
+) -> DryRunResult:
+    """Decide every case of ``cases_path`` against ``ruleset`` (see the module doc).
+
+    Raises :class:`~nocert_rules.casefile.CaseFileError` when the file cannot be read at all.
+    """
+    started = time.perf_counter()
+    summary = Summary()
+    ruleset_path = str(ruleset.directory)
+    with CaseReader(cases_path, fmt) as reader:
+        records = iter(reader)
+        first = list(islice(records, chunk_size))  # header problems surface here, in this process
+        chunks = chunked(chain(first, records), chunk_size)
+
+        def fold(part: Summary, lines: list[str] | None) -> None:
+            summary.merge(part)
+            if out is not None and lines:
+                out.write("\n".join(lines))
+                out.write("\n")
+            if progress is not None:
+                progress(reader.bytes_read, reader.total_bytes, summary.rows)
+
+        if jobs <= 1:
+            global _STATE
+            from .engine import Engine
+
+            engine = Engine(ruleset)
+            previous = _STATE
+            _STATE = _WorkerState(ruleset, engine, as_of, out is not None)
+            try:
+                for chunk in chunks:
+                    fold(*_process_chunk(chunk))
+            finally:
+                _STATE = previous
+                engine.close()
+        else:
+            for part, lines in _parallel(chunks, jobs, ruleset_path, as_of, out is not None):
+                fold(part, lines)
+    return DryRunResult(summary, ruleset, time.perf_counter() - started, cases_path, as_of, max(jobs, 1))
+
+
+def _parallel(
+    chunks: Iterator[list[RawCase]], jobs: int, ruleset_path: str, as_of: datetime | None, want_out: bool
+) -> Iterator[tuple[Summary, list[str] | None]]:
+    """``Pool.imap`` over chunks, at most ``4 x jobs`` in flight (imap alone reads ahead freely)."""
+    slots = threading.BoundedSemaphore(4 * jobs)
+    stop = threading.Event()
+
+    def feed() -> Iterator[list[RawCase]]:
+        for chunk in chunks:
+            while not slots.acquire(timeout=0.1):
+                if stop.is_set():
+                    return
+            if stop.is_set():
+                return
+            yield chunk
+
+    ctx = multiprocessing.get_context("spawn")
+    pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(ruleset_path, as_of.isoformat() if as_of else None, want_out))
+    try:
+        for result in pool.imap(_process_chunk, feed()):
+            slots.release()
+            yield result
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        stop.set()
+        pool.join()
+
+
+__all__ = ["DryRunResult", "Summary", "run_dry_run", "NOT_LISTED"]
+
+
+# ------------------------------------------------------------------ terminal rendering
+
+
+def format_minutes(minutes: float) -> str:
+    """Working time for people: ``30 分钟 min``, ``13.0 小时 h``."""
+    if minutes < 60:
+        return f"{minutes:g} 分钟 min"
+    return f"{round(minutes / 60, 1):g} 小时 h"
+
+
+def format_spread(spread: dict[str, Any]) -> str:
+    """min / median / max working minutes in one unit: ``140 / 141.2 / 147 小时 h``."""
+    values = (spread["min"], spread["median"], spread["max"])
+    if spread["max"] < 60:
+        return " / ".join(f"{v:g}" for v in values) + " 分钟 min"
+    return " / ".join(f"{round(v / 60, 1):g}" for v in values) + " 小时 h"
+
+
+def format_hours(hours: float) -> str:
+    """Calendar time: ``20 小时 h`` or ``3.5 天 days``."""
+    if hours < 48:
+        return f"{hours:g} 小时 h"
+    return f"{round(hours / 24, 1):g} 天 days"
+
+
+def zh_part(text: str) -> str:
+    """The Chinese half of a ``中文 / English`` text."""
+    return text.split(" / ", 1)[0]
+
+
+def deadline_label(rule: str) -> str:
+    """A deadline rule, short: ``法定程序：30 个工作日（《不动产登记暂行条例》）``."""
+    zh = zh_part(rule)
+    zh = re.sub(r"，至[^，（）]*下班时止", "", zh)
+    zh = zh.replace("按法定程序办理，在规定时间内：", "法定程序：")
+    zh = zh.replace("告知承诺事中事后核查：作出决定后 ", "告知承诺事后核查：")
+    m = re.search(r"（依据：(.*)）$", zh)
+    if m:
+        title = re.search(r"《[^》]+》", m.group(1))
+        zh = zh[: m.start()] + f"（{title.group(0) if title else shorten(m.group(1), 20)}）"
+    return re.sub(r"\s+", "", zh)
+
+
+def shorten(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def render_summary(console: Any, data: dict[str, Any], *, top: int = 20, listing: int = 20) -> None:
+    """Print a dry-run summary (``to_dict`` output) as rich tables, Chinese first."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    def table(title: str, *columns: tuple[str, str]) -> Table:
+        t = Table(title=Text(title, style="bold"), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+        for name, justify in columns:
+            t.add_column(Text(name), justify=justify)  # type: ignore[arg-type]
+        return t
+
+    rs = data["ruleset"]
+    decided = data["decided"] or 1
+    console.print(Text("试运行摘要 / Dry-run summary", style="bold underline"))
+    console.print(Text(f"规则集 ruleset: {rs['name']} {rs['version']} (sha256 {rs['sha256'][:12]}…)    "
+                       f"案例文件 cases: {data['cases_file']}"
+                       + (f"    申请时间统一为 as-of: {data['as_of']}" if data.get("as_of") else "")))
+    console.print(Text(
+        f"共 {data['rows']:,} 行 rows：已决定 {data['decided']:,} decided，格式错误 {data['malformed']:,} malformed；"
+        f"在清单内 {data['listed']:,} listed，不在清单 {data['not_listed']:,} not listed"))
+    speed = f"，{data['cases_per_second']:,.0f} 件/秒 cases/s" if data.get("cases_per_second") else ""
+    console.print(Text(f"用时 elapsed {data['elapsed_seconds']:.1f} s{speed}（jobs {data['jobs']}）"))
+
+    methods = table("处理方式 / Methods", ("方式 method", "left"), ("件数 cases", "right"), ("占比 share", "right"))
+    for method, n in data["methods"].items():
+        methods.add_row(Text(f"{Method(method).label_zh} {method}"), Text(f"{n:,}"), Text(f"{100 * n / decided:.1f}%"))
+    console.print(methods)
+
+    shown_methods = list(data["methods"])
+    issuers = data["issuers"]
+    title = "出具单位 × 处理方式 / Issuing unit × method"
+    if len(issuers) > top:
+        title += f"（前 {top} 个，共 {len(issuers)} 个 / top {top} of {len(issuers)}）"
+    t = table(title, ("出具单位 issuer", "left"), *[(Method(m).label_zh, "right") for m in shown_methods],
+              ("合计 total", "right"))
+    for entry in issuers[:top]:
+        t.add_row(Text(entry["issuer"]), *[Text(f"{entry['methods'].get(m, 0):,}" if entry["methods"].get(m) else "·")
+                                           for m in shown_methods], Text(f"{entry['total']:,}"))
+    if len(issuers) > top:
+        rest = issuers[top:]
+        t.add_row(Text(f"其余 {len(rest)} 个单位 / {len(rest)} more"),
+                  *[Text(f"{k:,}" if (k := sum(e["methods"].get(m, 0) for e in rest)) else "·")
+                    for m in shown_methods],
+                  Text(f"{sum(e['total'] for e in rest):,}"))
+    console.print(t)
+
+    pb = data["pledge_blocked"]
+    t = table(f"告知承诺被阻止 / Pledges blocked: {pb['cases']:,} 件 cases",
+              ("规则 rule", "left"), ("理由 reason", "left"), ("次数 times", "right"))
+    for entry in pb["by_rule"]:
+        t.add_row(Text(entry["rule"]), Text(shorten(zh_part(entry["reason"]), 50)), Text(f"{entry['count']:,}"))
+    console.print(t)
+
+    t = table("期限分布：从申请到到期的时间 / Deadlines: time from request to due",
+              ("期限规则 rule", "left"), ("条款 clause", "left"), ("件数 cases", "right"),
+              ("工作时间 working 最短/中位/最长", "right"), ("日历最长 calendar", "right"))
+    for column in t.columns[1:]:
+        column.no_wrap = True
+    t.columns[0].min_width = 30
+    t.columns[0].overflow = "fold"
+    for entry in data["deadlines"]:
+        t.add_row(Text(deadline_label(entry["rule"])), Text(entry["clause"]), Text(f"{entry['count']:,}"),
+                  Text(format_spread(entry["working_minutes"])), Text(format_hours(entry["calendar_hours"]["max"])))
+    console.print(t)
+
+    if data["warnings"]:
+        t = table("提示 / Warnings", ("件数 cases", "right"), ("内容 text", "left"))
+        for entry in data["warnings"][:listing]:
+            t.add_row(Text(f"{entry['count']:,}"), Text(shorten(entry["text"], 220)))
+        console.print(t)
+
+    exp = data["expected"]
+    if exp["checked"]:
+        console.print(Text(
+            f"预期方式核对 / Expected methods: 核对 {exp['checked']:,} checked，一致 {exp['matched']:,} matched，"
+            f"不符 {exp['mismatched']:,} mismatched", style="bold"))
+        if exp["mismatches"]:
+            t = table("不符的案例 / Mismatches", ("案例 case", "left"), ("行 line", "right"),
+                      ("预期 expected", "left"), ("实际 got", "left"))
+            for m in exp["mismatches"][:listing]:
+                t.add_row(Text(m["case_id"] or "-"), Text(str(m["line"])), Text(m["expected"]), Text(m["got"]))
+            console.print(t)
+            if exp["mismatched"] > listing:
+                console.print(Text(f"……另有 {exp['mismatched'] - listing:,} 项 / and {exp['mismatched'] - listing:,} more (--out)"))
+
+    errs = data["errors"]
+    if errs["count"]:
+        t = table(f"格式错误的行 / Malformed rows: {errs['count']:,}", ("行 line", "right"), ("案例 case", "left"),
+                  ("原因 reason", "left"))
+        for e in errs["rows"][:listing]:
+            t.add_row(Text(str(e["line"])), Text(e["case_id"] or "-"), Text(shorten(e["reason"], 200)))
+        console.print(t)
+        if errs["count"] > listing:
+            console.print(Text(f"……另有 {errs['count'] - listing:,} 行 / and {errs['count'] - listing:,} more (--out)"))
+
+    if exp["mismatched"] or errs["count"]:
+        console.print(Text(
+            f"结论 / Result: 需要处理 — {exp['mismatched']:,} 项预期不符，{errs['count']:,} 行格式错误 / needs "
+            f"attention: {exp['mismatched']:,} mismatches, {errs['count']:,} malformed rows (exit 1)",
+            style="bold red"))
+    else:
+        console.print(Text("结论 / Result: 通过 OK", style="bold green"))

@@ -1,0 +1,315 @@
+"""Lint a ruleset: what the loader accepts but the plan forbids, or what cannot work.
+
+Errors (exit 1):
+
+* ``load``: the ruleset does not load (YAML error, unknown key, duplicate (service item,
+  certificate) row, a citation that resolves to no clause or source document ...);
+* ``retained-without-basis``: a retained row with no legal basis: it must be abolished
+  ("法无规定一律取消", 二(一); 三(一)1);
+* ``sharing-without-source``: a row allowing data sharing names no sharing source (三(三)1);
+* ``pledge-on-barring-risk``: a row with a pledge-barring risk category for which the rules
+  would accept a pledge for some applicant (国办发〔2020〕42号 不适用情形);
+* ``bad-service-item-code``: a code that does not match ``service_item_code_pattern``.
+
+Warnings (listed apart; ``--strict`` makes them fail):
+
+* ``pledge-listed-on-barring-risk``: the row still lists ``pledge`` next to a barring risk,
+  although the rules block it: the published list should be corrected;
+* ``rule-never-matches``: a rule whose condition no combination of facts satisfies (e.g. a fact
+  required to two values, or a row value no row has);
+* ``offer-always-blocked``: an offer rule that, whenever it fires, is blocked by a block rule of
+  the same method: it can never lead to that method;
+* ``certificate-name-differs`` / ``service-item-name-differs``: one id, several names.
+
+Rules are checked by enumeration with :func:`nocert_rules.conditions.evaluate`: request and
+applicant facts range over their (small) domains, row facts over the actual rows of the list
+(plus "no row" for unlisted certificates).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from . import conditions
+from .enums import ApplicantKind, Method, ReplacementMethod, RowStatus
+from .errors import RulesetError
+from .models import Applicant, DecisionRequest
+from .ruleset import PolicyRule, Ruleset, load_ruleset
+from .yaml_source import LocatedYaml, load_located_yaml
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One lint finding, located at ``file:line``."""
+
+    severity: Severity
+    code: str
+    file: str
+    line: int | None
+    message: str
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}" if self.line is not None else self.file
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"severity": self.severity, "code": self.code, "file": self.file, "line": self.line,
+                "message": self.message}
+
+
+@dataclass
+class LintResult:
+    ruleset_path: str
+    findings: list[Finding]
+    loaded: bool
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning"]
+
+
+def display_path(directory: Path, name: str) -> str:
+    """``rules.yaml`` of ``rulesets/zibo`` -> ``rulesets/zibo/rules.yaml`` (as the user named it)."""
+    candidate = directory / name
+    return str(candidate) if not Path(name).is_absolute() and candidate.exists() else name
+
+
+def ruleset_error_message(path: str | Path, exc: RulesetError) -> str:
+    """A RulesetError as one line, its file shown inside the ruleset folder."""
+    p = Path(path)
+    directory = p if p.is_dir() else p.parent
+    file = display_path(directory, exc.file)
+    where = file if exc.line is None else f"{file}:{exc.line}"
+    return f"{where}: {exc.field}: {exc.problem}" if exc.field else f"{where}: {exc.problem}"
+
+
+# ------------------------------------------------------------------ fact enumeration
+
+ROW_DERIVED = {name for name in conditions.FACTS if name.startswith("row.")} | {"request.listed"}
+FREE_FACTS = [name for name in conditions.FACTS if name not in ROW_DERIVED]
+
+
+def _domain(name: str) -> list[Any]:
+    kind = conditions.FACTS[name].kind
+    if kind is bool:
+        return [True, False]
+    if isinstance(kind, tuple):
+        return list(kind)
+    raise ValueError(f"no finite domain for {name}")  # only row facts are free strings
+
+
+def free_combinations(names: set[str]) -> Iterator[dict[str, Any]]:
+    """Every assignment of the named request/applicant facts over their domains."""
+    chosen = [n for n in FREE_FACTS if n in names]
+    for values in itertools.product(*(_domain(n) for n in chosen)):
+        yield dict(zip(chosen, values, strict=True))
+
+
+def row_facts(ruleset: Ruleset) -> list[dict[str, Any]]:
+    """The row-derived facts of every row (as the engine computes them)."""
+    from .engine import facts_for
+
+    probe = DecisionRequest(
+        service_item="-", certificate="-",
+        applicant=Applicant(kind=ApplicantKind.PERSON, id_number="lint"),
+        requested_at=datetime(2000, 1, 1),
+    )
+    out = []
+    for row in ruleset.rows:
+        facts = facts_for(ruleset, probe, row)
+        out.append({k: v for k, v in facts.items() if k in ROW_DERIVED})
+    return out
+
+
+def row_contexts(all_row_facts: list[dict[str, Any]], names: set[str]) -> list[dict[str, Any]]:
+    """Distinct projections of the rows onto the named row facts, plus the unlisted case."""
+    wanted = names & ROW_DERIVED
+    seen: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
+    for facts in all_row_facts:
+        proj = {k: facts[k] for k in sorted(wanted)}
+        seen.setdefault(tuple(proj.items()), proj)
+    unlisted = {"request.listed": False} if "request.listed" in wanted else {}
+    seen.setdefault(tuple(unlisted.items()) + (("__unlisted__", True),), unlisted)
+    return list(seen.values())
+
+
+def _describe(facts: Mapping[str, Any]) -> str:
+    shown = [f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in facts.items()
+             if not k.startswith("row.") and k != "request.listed"]
+    return ", ".join(shown) or "(任何申请人 / any applicant)"
+
+
+# ------------------------------------------------------------------ lint
+
+
+def lint_ruleset(path: str | Path) -> LintResult:
+    """Lint the ruleset at ``path``; a ruleset that does not load gives one ``load`` error."""
+    p = Path(path)
+    directory = p if p.is_dir() else p.parent
+    try:
+        rs = load_ruleset(p)
+    except RulesetError as exc:
+        file = display_path(directory, exc.file)
+        problem = f"{exc.field}: {exc.problem}" if exc.field else exc.problem
+        return LintResult(str(path), [Finding("error", "load", file, exc.line,
+                                              f"规则集无法加载 / ruleset does not load: {problem}")], False)
+    linter = _Linter(rs, directory)
+    return LintResult(str(path), linter.run(), True)
+
+
+class _Linter:
+    def __init__(self, rs: Ruleset, directory: Path) -> None:
+        self.rs = rs
+        files = rs.manifest.files
+        self.cert_file = display_path(directory, files.certificates)
+        self.rule_file = display_path(directory, files.rules)
+        self.manifest_file = display_path(directory, "manifest.yaml")
+        self.cert_doc: LocatedYaml = load_located_yaml(directory / files.certificates, files.certificates)
+        self.rule_doc: LocatedYaml = load_located_yaml(directory / files.rules, files.rules)
+        self.findings: list[Finding] = []
+        self.rows = row_facts(rs)
+
+    def add(self, severity: Severity, code: str, file: str, line: int | None, message: str) -> None:
+        self.findings.append(Finding(severity, code, file, line, message))
+
+    def row_line(self, i: int, field: str | None = None) -> int | None:
+        return self.cert_doc.line_of(("rows", i, field) if field else ("rows", i))
+
+    def rule_line(self, i: int, field: str | None = None) -> int | None:
+        return self.rule_doc.line_of(("rules", i, field) if field else ("rules", i))
+
+    def run(self) -> list[Finding]:
+        self.check_rows()
+        self.check_names()
+        self.check_pledge_on_barring_risk()
+        self.check_rules()
+        order = {"error": 0, "warning": 1}
+        return sorted(self.findings, key=lambda f: (order[f.severity], f.file, f.line or 0, f.code))
+
+    # ---------------------------------------------------------------- rows
+
+    def check_rows(self) -> None:
+        pattern = re.compile(self.rs.manifest.service_item_code_pattern)
+        for i, row in enumerate(self.rs.rows):
+            label = f"{row.service_item_code} / {row.certificate_id} {row.certificate_name}"
+            if row.status is RowStatus.RETAINED and not row.has_legal_basis:
+                self.add("error", "retained-without-basis", self.cert_file, self.row_line(i, "legal_basis"),
+                         f"{label}: 保留的证明没有设定依据，应直接取消（法无规定一律取消） / retained "
+                         "without a legal basis: it must be abolished")
+            if ReplacementMethod.DATA_SHARING in row.methods and not row.sharing_source:
+                self.add("error", "sharing-without-source", self.cert_file, self.row_line(i, "methods"),
+                         f"{label}: 允许数据共享但未写明共享来源 / data sharing without a sharing source")
+            if not pattern.match(row.service_item_code):
+                self.add("error", "bad-service-item-code", self.cert_file, self.row_line(i, "service_item_code"),
+                         f"事项编码 {row.service_item_code!r} 不符合 / does not match "
+                         f"service_item_code_pattern {pattern.pattern!r}")
+
+    def check_names(self) -> None:
+        for key_field, name_field, code, what in (
+            ("certificate_id", "certificate_name", "certificate-name-differs", "证明编号 certificate id"),
+            ("service_item_code", "service_item_name", "service-item-name-differs", "事项编码 service item code"),
+        ):
+            first: dict[str, tuple[str, int]] = {}
+            for i, row in enumerate(self.rs.rows):
+                key, name = getattr(row, key_field), getattr(row, name_field)
+                if key not in first:
+                    first[key] = (name, i)
+                elif first[key][0] != name:
+                    name0, i0 = first[key]
+                    self.add("warning", code, self.cert_file, self.row_line(i, name_field),
+                             f"{what} {key}: 名称 {name!r} 与第 {self.row_line(i0)} 行的 {name0!r} 不同 / "
+                             f"named {name!r} here but {name0!r} at line {self.row_line(i0)}")
+
+    # ---------------------------------------------------------------- pledge
+
+    def check_pledge_on_barring_risk(self) -> None:
+        policy = self.rs.manifest.pledge_policy
+        barring = set(policy.barring_risk_categories)
+        rules = self.rs.rules
+        offers = [r for r in rules if r.method is Method.PLEDGE and r.effect == "offer"]
+        blocks = [r for r in rules if r.method is Method.PLEDGE and r.effect == "block"]
+        names: set[str] = set()
+        for r in offers + blocks:
+            names |= conditions.facts_named(r.when)
+        for i, row in enumerate(self.rs.rows):
+            risky = sorted(barring.intersection(row.risk_categories))
+            if ReplacementMethod.PLEDGE not in row.methods or not risky:
+                continue
+            labels = "、".join(policy.risk_categories[c] for c in risky)
+            example = None
+            for combo in free_combinations(names):
+                facts = {**self.rows[i], **combo}
+                if any(conditions.evaluate(r.when, facts) for r in offers) and not any(
+                    conditions.evaluate(r.when, facts) for r in blocks
+                ):
+                    example = combo
+                    break
+            label = f"{row.service_item_code} / {row.certificate_id} {row.certificate_name}"
+            if example is not None:
+                self.add("error", "pledge-on-barring-risk", self.cert_file, self.row_line(i, "methods"),
+                         f"{label}: 涉及{labels}，不适用告知承诺，但规则会接受承诺（例如 {_describe(example)}） / "
+                         f"a pledge-barring risk ({', '.join(risky)}), yet the rules accept a pledge "
+                         f"(e.g. {_describe(example)})")
+            else:
+                self.add("warning", "pledge-listed-on-barring-risk", self.cert_file, self.row_line(i, "methods"),
+                         f"{label}: 清单列了告知承诺，但涉及{labels}（规则会阻止承诺），应修正清单 / lists "
+                         f"pledge next to a barring risk ({', '.join(risky)}); the rules block it, "
+                         "but the list should be corrected")
+
+    # ---------------------------------------------------------------- rules
+
+    def _satisfying(self, rules: list[PolicyRule]) -> Iterator[dict[str, Any]]:
+        """Every fact combination (rows x free facts) over the facts the rules name."""
+        names: set[str] = set()
+        for r in rules:
+            names |= conditions.facts_named(r.when)
+        contexts = row_contexts(self.rows, names)
+        for combo in free_combinations(names):
+            for ctx in contexts:
+                yield {**ctx, **combo}
+
+    def check_rules(self) -> None:
+        never: set[str] = set()
+        for i, rule in enumerate(self.rs.rules):
+            if not any(conditions.evaluate(rule.when, f) for f in self._satisfying([rule])):
+                never.add(rule.id)
+                self.add("warning", "rule-never-matches", self.rule_file, self.rule_line(i, "when"),
+                         f"规则 {rule.id} 的条件在任何情况下都不成立（条件矛盾，或清单中没有这样的行） / "
+                         f"rule {rule.id} can never match (contradictory conditions, or no row of the "
+                         "list has such values)")
+        for i, rule in enumerate(self.rs.rules):
+            if rule.effect != "offer" or rule.id in never:
+                continue
+            blocks = [r for r in self.rs.rules if r.method is rule.method and r.effect == "block"]
+            if not blocks:
+                continue
+            blockers: set[str] = set()
+            shadowed = True
+            for facts in self._satisfying([rule, *blocks]):
+                if not conditions.evaluate(rule.when, facts):
+                    continue
+                firing = [b.id for b in blocks if conditions.evaluate(b.when, facts)]
+                if not firing:
+                    shadowed = False
+                    break
+                blockers.update(firing)
+            if shadowed:
+                by = ", ".join(sorted(blockers))
+                self.add("warning", "offer-always-blocked", self.rule_file, self.rule_line(i, "when"),
+                         f"提供规则 {rule.id} 每次生效时都被 {by} 阻止，永远不会采用{rule.method.label_zh} / "
+                         f"offer rule {rule.id} is always blocked by {by}: it can never lead to {rule.method.value}")
+
+
+__all__ = ["Finding", "LintResult", "lint_ruleset", "ruleset_error_message", "display_path"]

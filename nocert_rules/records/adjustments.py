@@ -1,0 +1,330 @@
+"""清单动态调整 list-adjustment applications (附件3 第六条–第九条).
+
+An application states the unit, date, service item, certificate, type (新增/变更/取消), the
+no-submission method (共享/告知承诺/核验/其他) and the basis (第九条). Its cause must be one of
+the matching article's items: 新增 第六条, 变更 第七条, 取消 第八条 (:class:`AdjustmentCause`);
+an "other" item needs the cause described.
+
+**Late applications are flagged, not refused.** 第九条 asks for the application within 7 working
+days of the cause (:func:`nocert_rules.deadlines.adjustment_due`). A late one is still the only
+way to correct the list, so refusing it would leave the list wrong; the record is kept with
+``late=True`` and a warning, which the joint-meeting office and 附件5 第四条 accountability can
+act on.
+
+Between the cause and publication the unit picks a method itself and may not ask applicants for
+the certificate (第九条 第二款). :func:`pending_adjustment_for` tells a host when to set the
+request's ``adjustment_pending``; the ruleset's ``adjustment.pending-unit-verifies`` rule then
+has the unit verify instead.
+
+Life: ``submitted`` ──publish──▶ ``published`` | ──reject (reason)──▶ ``rejected``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from enum import StrEnum
+from typing import ClassVar, NamedTuple, Self
+from uuid import uuid4
+
+from pydantic import Field, model_validator
+
+from nocert_rules.deadlines import CLAUSE_ADJUSTMENT, adjustment_due
+from nocert_rules.models import ShanghaiDatetime, as_shanghai
+from nocert_rules.records import Record, require_text
+from nocert_rules.ruleset import Ruleset
+
+__all__ = [
+    "AdjustmentApplication",
+    "AdjustmentCause",
+    "AdjustmentState",
+    "AdjustmentType",
+    "ExemptionMethod",
+    "pending_adjustment_for",
+    "publish",
+    "reject",
+    "submit_adjustment",
+]
+
+
+class AdjustmentType(StrEnum):
+    """调整类型 (附件3 第九条)."""
+
+    ADD = "add"  # 新增
+    CHANGE = "change"  # 变更
+    CANCEL = "cancel"  # 取消
+
+    @property
+    def label_zh(self) -> str:
+        return {"add": "新增", "change": "变更", "cancel": "取消"}[self.value]
+
+    @property
+    def article(self) -> str:
+        """The article listing this type's causes."""
+        return {"add": "第六条", "change": "第七条", "cancel": "第八条"}[self.value]
+
+
+class ExemptionMethod(StrEnum):
+    """免提交方式 (附件3 第九条): 共享、告知承诺、核验及其他."""
+
+    SHARING = "sharing"  # 共享
+    PLEDGE = "pledge"  # 告知承诺
+    VERIFICATION = "verification"  # 核验
+    OTHER = "other"  # 其他
+
+    @property
+    def label_zh(self) -> str:
+        return {"sharing": "共享", "pledge": "告知承诺", "verification": "核验", "other": "其他"}[self.value]
+
+
+class _Cause(NamedTuple):
+    type: AdjustmentType
+    item: str
+    label: str
+    other: bool = False
+
+
+_CAUSES: dict[str, _Cause] = {
+    "add.law": _Cause(AdjustmentType.ADD, "（一）", "因法律、法规颁布、修订，需增加证明材料"),
+    "add.delegated_power": _Cause(
+        AdjustmentType.ADD, "（二）", "上级政府决定下放管理层级的权力事项，按要求需承接的，且涉及证明材料"
+    ),
+    "add.function_change": _Cause(AdjustmentType.ADD, "（三）", "因行政机关和公共服务机构职能调整，需增加证明事项"),
+    "add.omitted": _Cause(AdjustmentType.ADD, "（四）", "行政机关和公共服务机构实际仍要求出具证明材料，且《清单》遗漏"),
+    "add.other": _Cause(AdjustmentType.ADD, "（五）", "其他应当增加《清单》内容的情形", True),
+    "change.unit": _Cause(AdjustmentType.CHANGE, "（一）", "证明需求单位或出具单位变更"),
+    "change.service_item_name": _Cause(AdjustmentType.CHANGE, "（二）", "政务服务和公共服务事项名称变更"),
+    "change.certificate": _Cause(AdjustmentType.CHANGE, "（三）", "证明材料名称或者种类变更"),
+    "change.method": _Cause(AdjustmentType.CHANGE, "（四）", "证明材料免提交方式变更"),
+    "change.other": _Cause(AdjustmentType.CHANGE, "（五）", "其他应当变更《清单》内容的情形", True),
+    "cancel.law": _Cause(AdjustmentType.CANCEL, "（一）", "因法律、法规颁布、修订、废止，需取消政务服务事项"),
+    "cancel.government_decision": _Cause(AdjustmentType.CANCEL, "（二）", "国务院和省、市、区县政府决定取消政务服务事项"),
+    "cancel.function_change": _Cause(
+        AdjustmentType.CANCEL,
+        "（三）",
+        "因行政机关和公共服务机构职能调整，相关政务服务和公共服务事项不再办理或通过改变管理方式可以达到目的",
+    ),
+    "cancel.other": _Cause(AdjustmentType.CANCEL, "（四）", "其他应当取消《清单》内容的情形", True),
+}
+
+
+class AdjustmentCause(StrEnum):
+    """调整事由: the items of 附件3 第六条 (新增), 第七条 (变更), 第八条 (取消)."""
+
+    ADD_LAW = "add.law"  # 第六条（一）
+    ADD_DELEGATED_POWER = "add.delegated_power"  # 第六条（二）
+    ADD_FUNCTION_CHANGE = "add.function_change"  # 第六条（三）
+    ADD_OMITTED = "add.omitted"  # 第六条（四）
+    ADD_OTHER = "add.other"  # 第六条（五）
+    CHANGE_UNIT = "change.unit"  # 第七条（一）
+    CHANGE_SERVICE_ITEM_NAME = "change.service_item_name"  # 第七条（二）
+    CHANGE_CERTIFICATE = "change.certificate"  # 第七条（三）
+    CHANGE_METHOD = "change.method"  # 第七条（四）
+    CHANGE_OTHER = "change.other"  # 第七条（五）
+    CANCEL_LAW = "cancel.law"  # 第八条（一）
+    CANCEL_GOVERNMENT_DECISION = "cancel.government_decision"  # 第八条（二）
+    CANCEL_FUNCTION_CHANGE = "cancel.function_change"  # 第八条（三）
+    CANCEL_OTHER = "cancel.other"  # 第八条（四）
+
+    @property
+    def type(self) -> AdjustmentType:
+        return _CAUSES[self.value].type
+
+    @property
+    def article(self) -> str:
+        return self.type.article
+
+    @property
+    def item(self) -> str:
+        return _CAUSES[self.value].item
+
+    @property
+    def label_zh(self) -> str:
+        return _CAUSES[self.value].label
+
+    @property
+    def is_other(self) -> bool:
+        """A catch-all item (其他…情形): the application must describe the cause."""
+        return _CAUSES[self.value].other
+
+    @property
+    def clause(self) -> str:
+        """``附件3 第六条（一）`` and so on."""
+        return f"附件3 {self.article}{self.item}"
+
+
+class AdjustmentState(StrEnum):
+    SUBMITTED = "submitted"  # 已提出书面申请
+    PUBLISHED = "published"  # 已公布实施
+    REJECTED = "rejected"  # 审核未通过
+
+
+class AdjustmentApplication(Record):
+    """A written application to the joint-meeting office to adjust the list (附件3 第九条)."""
+
+    record_label: ClassVar[str] = "清单调整申请 / list-adjustment application"
+
+    state: AdjustmentState = AdjustmentState.SUBMITTED
+    unit: str = Field(min_length=1, max_length=200, description="申请单位")
+    applied_on: date = Field(description="申请日期")
+    service_item: str = Field(min_length=1, description="申请调整的政务服务和公共服务事项")
+    service_item_name: str | None = None
+    certificate: str = Field(min_length=1, description="申请调整的证明材料（编号或名称）")
+    certificate_name: str | None = None
+    type: AdjustmentType
+    method: ExemptionMethod | None = Field(default=None, description="免提交方式；取消时可不填")
+    method_detail: str | None = Field(default=None, description="“其他”方式的说明")
+    basis: str = Field(min_length=1, description="调整依据")
+    cause: AdjustmentCause
+    cause_detail: str | None = Field(default=None, description="“其他情形”的说明")
+    cause_on: date = Field(description="调整事由发生之日")
+    due_at: ShanghaiDatetime
+    due_rule: str
+    late: bool
+    published_on: date | None = None
+    rejected_on: date | None = None
+    rejection_reason: str | None = None
+
+    @model_validator(mode="after")
+    def _valid(self) -> Self:
+        """附件3 第六条至第九条."""
+        if self.cause.type is not self.type:
+            raise ValueError(
+                f"事由 {self.cause.clause}“{self.cause.label_zh}”属于{self.cause.type.label_zh}"
+                f"（{self.cause.article}），不是{self.type.label_zh}（{self.type.article}） / cause "
+                f"{self.cause.value} is a cause to {self.cause.type.value}, not to {self.type.value}"
+            )
+        if self.cause.is_other and not (self.cause_detail or "").strip():
+            raise ValueError(f"{self.cause.clause} 其他情形须说明事由 / an 'other' cause needs cause_detail")
+        if self.type is not AdjustmentType.CANCEL and self.method is None:
+            raise ValueError(
+                f"{self.type.label_zh}须写明免提交方式（附件3 第九条） / a {self.type.value} needs the method"
+            )
+        if self.method is ExemptionMethod.OTHER and not (self.method_detail or "").strip():
+            raise ValueError("“其他”免提交方式须说明 / method 'other' needs method_detail")
+        if not self.basis.strip():
+            raise ValueError("须写明调整依据 / the basis is required")
+        if self.applied_on < self.cause_on:
+            raise ValueError("申请日期早于调整事由发生之日 / applied before the cause happened")
+        if self.state is AdjustmentState.PUBLISHED and self.published_on is None:
+            raise ValueError("published 状态须有 published_on / state published needs published_on")
+        if self.state is AdjustmentState.REJECTED and (
+            self.rejected_on is None or not (self.rejection_reason or "").strip()
+        ):
+            raise ValueError("rejected 状态须有日期和理由 / state rejected needs its date and reason")
+        return self
+
+    @property
+    def warnings(self) -> list[str]:
+        if not self.late:
+            return []
+        return [
+            f"逾期申请：应于 {self.due_at:%Y-%m-%d %H:%M} 前提出（{CLAUSE_ADJUSTMENT}） / late "
+            f"application: due by {self.due_at:%Y-%m-%d %H:%M}"
+        ]
+
+
+def submit_adjustment(
+    ruleset: Ruleset,
+    *,
+    unit: str,
+    applied_on: date,
+    service_item: str,
+    certificate: str,
+    type: AdjustmentType | str,
+    method: ExemptionMethod | str | None,
+    basis: str,
+    cause: AdjustmentCause | str,
+    cause_on: date,
+    cause_detail: str | None = None,
+    method_detail: str | None = None,
+    service_item_name: str | None = None,
+    certificate_name: str | None = None,
+    record_id: str | None = None,
+) -> AdjustmentApplication:
+    """A validated application; ``due_at``/``late`` from ``adjustment_due`` in ``ruleset``'s calendar."""
+    rid = record_id or uuid4().hex
+    params = ruleset.manifest.deadlines
+    deadline = adjustment_due(cause_on, ruleset.calendar, working_days=params.adjustment_working_days)
+    late = applied_on > deadline.due_at.date()
+    event = {
+        "at": _day_start(applied_on),
+        "action": "submit",
+        "state": AdjustmentState.SUBMITTED.value,
+        "note": "逾期申请 / late" if late else None,
+    }
+    return AdjustmentApplication.model_validate(
+        {
+            "id": rid,
+            "unit": unit,
+            "applied_on": applied_on,
+            "service_item": service_item,
+            "service_item_name": service_item_name,
+            "certificate": certificate,
+            "certificate_name": certificate_name,
+            "type": type,
+            "method": method,
+            "method_detail": method_detail,
+            "basis": basis,
+            "cause": cause,
+            "cause_detail": cause_detail,
+            "cause_on": cause_on,
+            "due_at": deadline.due_at,
+            "due_rule": deadline.rule,
+            "late": late,
+            "events": (event,),
+        }
+    )
+
+
+def _day_start(on: date) -> datetime:
+    return as_shanghai(datetime.combine(on, datetime.min.time()))
+
+
+def publish(application: AdjustmentApplication, on: date) -> AdjustmentApplication:
+    """公布实施 by the joint-meeting office (附件3 第五条、第十条)."""
+    if application.state is not AdjustmentState.SUBMITTED:
+        raise application.refuse("publish", application.state, [AdjustmentState.SUBMITTED])
+    if on < application.applied_on:
+        raise application.problem("公布日期早于申请日期 / published before the application")
+    at = application.check_time(_day_start(on), "publish")
+    return application.evolve(action="publish", at=at, state=AdjustmentState.PUBLISHED, published_on=on)
+
+
+def reject(application: AdjustmentApplication, on: date, reason: str) -> AdjustmentApplication:
+    """审核未通过 (附件3 第十条), with the reason."""
+    if application.state is not AdjustmentState.SUBMITTED:
+        raise application.refuse("reject", application.state, [AdjustmentState.SUBMITTED])
+    text = require_text(application.record_label, application.id, "reason / 理由", reason)
+    if on < application.applied_on:
+        raise application.problem("审核日期早于申请日期 / rejected before the application")
+    at = application.check_time(_day_start(on), "reject")
+    return application.evolve(
+        action="reject", at=at, note=text, state=AdjustmentState.REJECTED, rejected_on=on, rejection_reason=text
+    )
+
+
+def _matches(app: AdjustmentApplication, service_item: str, certificate: str) -> bool:
+    return app.service_item == service_item and certificate in (app.certificate, app.certificate_name)
+
+
+def pending_adjustment_for(
+    applications: Iterable[AdjustmentApplication], service_item: str, certificate: str, at: date | datetime
+) -> bool:
+    """True while an adjustment of (service item, certificate) is pending at ``at`` (附件3 第九条).
+
+    Pending: its cause has happened (on or before that day) and it is neither published nor
+    rejected yet (publication day itself: the new list applies). A host sets the decision
+    request's ``adjustment_pending`` from this; the certificate (by id or name) must match.
+    """
+    day = as_shanghai(at).date() if isinstance(at, datetime) else at
+    for app in applications:
+        if not _matches(app, service_item, certificate) or app.cause_on > day:
+            continue
+        if app.published_on is not None and app.published_on <= day:
+            continue
+        if app.rejected_on is not None and app.rejected_on <= day:
+            continue
+        return True
+    return False
+

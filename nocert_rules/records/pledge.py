@@ -1,0 +1,503 @@
+"""告知承诺书 pledges: the text from the ruleset's template, and the post-check (三(三)2, 三(五)3).
+
+The template is a file of the ruleset (``manifest.files.pledge_template``, by default
+``templates/pledge.md``): plain text with ``$placeholders`` (:class:`string.Template`; ``$$`` is
+a dollar sign). It states the obligation, the content to be proved and the legal consequences
+of a false pledge (三(三)2); the placeholders (``PLACEHOLDERS``) fill in the certificate, the
+content and the post-check plan. Unknown placeholders, a malformed ``$`` or a missing required
+placeholder are a ``RulesetError`` naming the file and line.
+
+Rendering: ``render_pledge_text`` gives the text; ``render_pledge_html`` a printable,
+self-contained HTML page where *everything* (template text and values) is escaped. The HTML
+understands a tiny subset of Markdown: ``# `` title, ``## `` heading, ``- `` list item, blank
+line between paragraphs.
+
+Post-check (三(三)2)::
+
+    awaiting_check ──passed | found_false──▶ (final)          plan not waived
+    awaiting_check ──waived──▶ waived ──passed | found_false (random inspection)──▶ (final)
+
+A pledge found false produces a :class:`FalsePledgeEntry` for the credit system's
+false-pledge blacklist (三(五)3); the applicant appears only as a keyed hash
+(:func:`nocert_rules.privacy.keyed_hash`, with the host's key), never in clear.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import string
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar, Literal, Self
+from uuid import uuid4
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from nocert_rules.enums import ApplicantKind, Method
+from nocert_rules.errors import RulesetError
+from nocert_rules.models import (
+    Applicant,
+    Decision,
+    PostCheckPlan,
+    RulesetStamp,
+    ShanghaiDatetime,
+    as_shanghai,
+)
+from nocert_rules.privacy import keyed_hash, mask_id
+from nocert_rules.records import HashedRef, Record, RecordEvent, RecordProblem, require_text
+from nocert_rules.ruleset import Ruleset
+
+__all__ = [
+    "CLAUSE_BLACKLIST",
+    "CLAUSE_PLEDGE",
+    "DEFAULT_TEMPLATE",
+    "PLACEHOLDERS",
+    "REQUIRED_PLACEHOLDERS",
+    "FalsePledgeEntry",
+    "PledgeRecord",
+    "PledgeState",
+    "PledgeTemplate",
+    "PostCheckOutcome",
+    "PostCheckResult",
+    "load_pledge_template",
+    "open_pledge",
+    "pledge_values",
+    "record_post_check",
+    "render_pledge_html",
+    "render_pledge_text",
+]
+
+CLAUSE_PLEDGE = "三(三)2"
+CLAUSE_BLACKLIST = "三(五)3"
+DEFAULT_TEMPLATE = "templates/pledge.md"
+
+PLACEHOLDERS: dict[str, str] = {
+    "jurisdiction": "规则集适用地区 / the ruleset's jurisdiction",
+    "ruleset_name": "规则集名称 / ruleset name",
+    "ruleset_version": "规则集版本 / ruleset version",
+    "request_id": "办件编号 / case id (— when unknown)",
+    "service_item": "事项编码 / service item code",
+    "service_item_name": "事项名称 / service item name",
+    "certificate_id": "证明编号 / certificate id",
+    "certificate_name": "证明名称 / certificate name",
+    "legal_basis": "设定依据 / legal basis",
+    "issuer": "原出具单位 / issuing unit",
+    "content": "证明内容 / the content to be proved",
+    "post_check": "核查安排 / the post-check plan",
+    "post_check_due": "核查期限或免予核查 / post-check due time, or waived",
+    "applicant_name_masked": "承诺人姓名（遮蔽） / the pledgor's name, masked",
+    "applicant_id_masked": "证件号码（遮蔽） / the pledgor's ID number, masked",
+    "date": "日期 / date of the decision",
+}
+"""Every placeholder a pledge template may use. Personal data only ever masked."""
+
+REQUIRED_PLACEHOLDERS: frozenset[str] = frozenset({"certificate_name", "content", "post_check"})
+"""三(三)2: the pledge names the certificate, the content to be proved and the post-check."""
+
+
+# ---------------------------------------------------------------- the template
+
+
+@dataclass(frozen=True)
+class PledgeTemplate:
+    """A validated pledge template: its file name in the ruleset, text and sha256."""
+
+    name: str
+    text: str
+    sha256: str
+
+    def render(self, values: dict[str, str]) -> str:
+        return string.Template(self.text).substitute(values)
+
+
+def _line_at(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def _check_template(name: str, text: str) -> None:
+    tpl = string.Template(text)
+    for match in tpl.pattern.finditer(text):
+        line = _line_at(text, match.start())
+        if match.group("invalid") is not None:
+            raise RulesetError(
+                name, line, None, "非法的 $ 用法（用 $$ 表示 $） / malformed '$' placeholder (write $$ for $)"
+            )
+        ident = match.group("named") or match.group("braced")
+        if ident is not None and ident not in PLACEHOLDERS:
+            raise RulesetError(
+                name,
+                line,
+                None,
+                f"未知占位符 ${ident} / unknown placeholder ${ident}; known: "
+                f"{', '.join(sorted(PLACEHOLDERS))}",
+            )
+    missing = sorted(REQUIRED_PLACEHOLDERS.difference(tpl.get_identifiers()))
+    if missing:
+        raise RulesetError(
+            name,
+            None,
+            None,
+            f"缺少必需占位符 / missing required placeholders: {', '.join('$' + m for m in missing)} "
+            f"({CLAUSE_PLEDGE})",
+        )
+
+
+def load_pledge_template(ruleset: Ruleset) -> PledgeTemplate:
+    """The ruleset's pledge template, validated; raises ``RulesetError`` with file:line.
+
+    Reads the bytes the ruleset hashed (``ruleset.files``) when the manifest names the template,
+    else ``templates/pledge.md`` in the ruleset folder.
+    """
+    name = ruleset.manifest.files.pledge_template or DEFAULT_TEMPLATE
+    data = ruleset.files.get(name)
+    if data is None:
+        path = ruleset.directory / name
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise RulesetError(name, None, None, f"无法读取告知承诺书模板 / cannot read the pledge template: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RulesetError(name, None, None, f"not UTF-8 text: {exc}") from None
+    _check_template(name, text)
+    return PledgeTemplate(name=name, text=text, sha256=hashlib.sha256(data).hexdigest())
+
+
+def _require_pledge(decision: Decision, label: str, rid: str | None) -> PostCheckPlan:
+    if decision.method is not Method.PLEDGE:
+        raise RecordProblem(
+            label,
+            rid,
+            f"决定的方式是 {decision.method.value}，不是告知承诺 / the decision's method is "
+            f"{decision.method.value}, not PLEDGE",
+        )
+    if decision.post_check is None:
+        raise RecordProblem(label, rid, "决定没有核查安排 / the decision has no post-check plan")
+    return decision.post_check
+
+
+def _day(value: datetime) -> str:
+    local = as_shanghai(value)
+    return f"{local.year}年{local.month}月{local.day}日"
+
+
+def pledge_values(ruleset: Ruleset, decision: Decision, *, content: str | None = None) -> dict[str, str]:
+    """The placeholder values for a PLEDGE decision (personal data masked)."""
+    plan = _require_pledge(decision, "告知承诺书 / pledge", decision.request_id)
+    row = ruleset.find_row(decision.service_item, decision.certificate)
+    cert_name = decision.certificate_name or decision.certificate
+    item_name = decision.service_item_name or decision.service_item
+    if content is None or not content.strip():
+        content = (
+            f"申请人已经符合“{cert_name}”所证明的事项（办理“{item_name}”所需），相关事实真实、准确、完整。"
+            f" / The applicant meets what the {cert_name} would prove for this service item."
+        )
+    if plan.waived:
+        due = "免予核查，纳入“双随机、一公开”等日常监管 / waived; subject to random inspection"
+    elif plan.due_at is not None:
+        local = as_shanghai(plan.due_at)
+        due = f"{_day(local)} {local:%H:%M} 前 / by {local:%Y-%m-%d %H:%M}"
+    else:
+        due = f"{plan.within_working_days} 个工作日内 / within {plan.within_working_days} working days"
+    return {
+        "jurisdiction": ruleset.manifest.jurisdiction,
+        "ruleset_name": ruleset.name,
+        "ruleset_version": ruleset.version,
+        "request_id": decision.request_id or "—",
+        "service_item": decision.service_item,
+        "service_item_name": item_name,
+        "certificate_id": decision.certificate_id or decision.certificate,
+        "certificate_name": cert_name,
+        "legal_basis": (row.legal_basis if row and row.legal_basis else "—"),
+        "issuer": decision.issuer or "—",
+        "content": content.strip(),
+        "post_check": plan.description,
+        "post_check_due": due,
+        "applicant_name_masked": decision.applicant.name_masked or "________",
+        "applicant_id_masked": decision.applicant.id_masked,
+        "date": _day(decision.requested_at),
+    }
+
+
+def render_pledge_text(ruleset: Ruleset, decision: Decision, *, content: str | None = None) -> str:
+    """The 告知承诺书 as text, from the ruleset's template (三(三)2)."""
+    template = load_pledge_template(ruleset)
+    return template.render(pledge_values(ruleset, decision, content=content))
+
+
+_CSS = """
+@page { size: A4; margin: 20mm; }
+body { font-family: "Songti SC", "SimSun", "Noto Serif CJK SC", serif; font-size: 12pt;
+       line-height: 1.7; color: #000; background: #fff; max-width: 180mm; margin: 0 auto; }
+h1 { font-size: 20pt; text-align: center; margin: 0 0 1em; letter-spacing: 0.1em; }
+h2 { font-size: 13pt; margin: 1.2em 0 0.4em; border-bottom: 1px solid #999; }
+p { margin: 0.4em 0; text-indent: 2em; }
+ul { margin: 0.4em 0; padding-left: 2em; }
+li { margin: 0.2em 0; }
+footer { margin-top: 2em; font-size: 9pt; color: #555; border-top: 1px solid #ccc; }
+@media print { footer { position: fixed; bottom: 0; } }
+""".strip()
+
+_BLOCK = re.compile(r"^(#{1,2}) (.*)$")
+
+
+def _blocks(text: str) -> list[tuple[str, list[str]]]:
+    """Template lines -> blocks (h1, h2, ul, p); each with its template text lines."""
+    blocks: list[tuple[str, list[str]]] = []
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        heading = _BLOCK.match(line)
+        if not line.strip():
+            blocks.append(("", []))
+        elif heading:
+            blocks.append(("h1" if heading.group(1) == "#" else "h2", [heading.group(2)]))
+        elif line.startswith("- "):
+            if blocks and blocks[-1][0] == "ul":
+                blocks[-1][1].append(line[2:])
+            else:
+                blocks.append(("ul", [line[2:]]))
+        elif blocks and blocks[-1][0] == "p":
+            blocks[-1][1].append(line)
+        else:
+            blocks.append(("p", [line]))
+    return [b for b in blocks if b[0]]
+
+
+def _html_text(template_text: str, values: dict[str, str]) -> str:
+    filled = string.Template(template_text).substitute(values)
+    return "<br>".join(html.escape(part, quote=True) for part in filled.split("\n"))
+
+
+def render_pledge_html(ruleset: Ruleset, decision: Decision, *, content: str | None = None) -> str:
+    """The 告知承诺书 as a printable, self-contained HTML page; every text is escaped."""
+    template = load_pledge_template(ruleset)
+    values = pledge_values(ruleset, decision, content=content)
+    title = "证明事项告知承诺书"
+    body: list[str] = []
+    for kind, lines in _blocks(template.text):
+        if kind == "h1":
+            title = string.Template(lines[0]).substitute(values)
+            body.append(f"<h1>{_html_text(lines[0], values)}</h1>")
+        elif kind == "h2":
+            body.append(f"<h2>{_html_text(lines[0], values)}</h2>")
+        elif kind == "ul":
+            items = "".join(f"<li>{_html_text(item, values)}</li>" for item in lines)
+            body.append(f"<ul>{items}</ul>")
+        else:
+            body.append(f"<p>{_html_text(chr(10).join(lines), values)}</p>")
+    footer = html.escape(
+        f"{ruleset.manifest.title} {ruleset.version}（规则集 sha256 {ruleset.sha256[:12]}…）"
+    )
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{html.escape(title)}</title>\n<style>\n{_CSS}\n</style>\n</head>\n<body>\n"
+        + "\n".join(body)
+        + f"\n<footer>{footer}</footer>\n</body>\n</html>\n"
+    )
+
+
+# ---------------------------------------------------------------- the pledge record
+
+
+class PledgeState(StrEnum):
+    AWAITING_CHECK = "awaiting_check"  # 待核查
+    WAIVED = "waived"  # 免予核查，纳入“双随机、一公开”
+    PASSED = "passed"  # 核查通过
+    FOUND_FALSE = "found_false"  # 核查发现承诺不实
+
+
+class PostCheckOutcome(StrEnum):
+    PASSED = "passed"
+    FOUND_FALSE = "found_false"
+    WAIVED = "waived"  # waived; random inspection remains
+
+
+_FINAL = frozenset({PledgeState.PASSED, PledgeState.FOUND_FALSE})
+
+
+class PledgeRecord(Record):
+    """A pledge made under a PLEDGE decision, and its post-check (三(三)2)."""
+
+    record_label: ClassVar[str] = "告知承诺记录 / pledge record"
+
+    state: PledgeState = PledgeState.AWAITING_CHECK
+    request_id: str | None = None
+    service_item: str = Field(min_length=1)
+    service_item_name: str | None = None
+    certificate: str = Field(min_length=1)
+    certificate_id: str | None = None
+    certificate_name: str | None = None
+    applicant_ref: HashedRef
+    applicant_kind: ApplicantKind
+    signed_at: ShanghaiDatetime
+    text_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    post_check: PostCheckPlan
+    ruleset: RulesetStamp
+    outcome_at: ShanghaiDatetime | None = None
+    outcome_note: str | None = None
+    by_random_inspection: bool = False
+    checked_late: bool | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.state in _FINAL and self.outcome_at is None:
+            raise ValueError(f"{self.state} 状态须有 outcome_at / state {self.state} needs outcome_at")
+        if self.state is PledgeState.FOUND_FALSE and not (self.outcome_note or "").strip():
+            raise ValueError("承诺不实须写明核查发现 / found_false needs the finding")
+        if self.state is PledgeState.WAIVED and not self.post_check.waived:
+            raise ValueError("核查安排未免予核查 / the plan does not waive the check")
+        return self
+
+
+class FalsePledgeEntry(Record):
+    """A false pledge for the credit system's 虚假承诺黑名单 (三(五)3); applicant by keyed hash."""
+
+    record_label: ClassVar[str] = "虚假承诺黑名单记录 / false-pledge blacklist entry"
+
+    applicant_ref: HashedRef
+    applicant_kind: ApplicantKind
+    pledge_id: str = Field(min_length=1)
+    request_id: str | None = None
+    service_item: str = Field(min_length=1)
+    certificate: str = Field(min_length=1)
+    certificate_name: str | None = None
+    found_at: ShanghaiDatetime
+    finding: str = Field(min_length=1)
+    clause: Literal["三(五)3"] = "三(五)3"
+    effect: str = (
+        "列入虚假承诺黑名单，信用修复前不适用告知承诺制 / on the false-pledge blacklist: no pledges "
+        "until credit is repaired"
+    )
+    ruleset: RulesetStamp
+
+
+class PostCheckResult(BaseModel):
+    """What ``record_post_check`` returns: the new pledge record and, if false, the blacklist entry."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pledge: PledgeRecord
+    blacklist: FalsePledgeEntry | None = None
+
+
+def open_pledge(
+    decision: Decision,
+    applicant: Applicant,
+    key: bytes,
+    *,
+    signed_at: datetime | None = None,
+    text: str | None = None,
+    record_id: str | None = None,
+) -> PledgeRecord:
+    """The pledge record for a PLEDGE decision; ``applicant`` is kept only as ``keyed_hash(id, key)``.
+
+    ``applicant`` must be the decision's (its masked ID must match). ``text``, the rendered
+    pledge as signed, is kept as its sha256.
+    """
+    rid = record_id or uuid4().hex
+    label = PledgeRecord.record_label
+    plan = _require_pledge(decision, label, rid)
+    if not key:
+        raise RecordProblem(label, rid, "须提供密钥 / a non-empty key is required")
+    if mask_id(applicant.id_number) != decision.applicant.id_masked or applicant.kind != decision.applicant.kind:
+        raise RecordProblem(label, rid, "申请人与决定不符 / the applicant is not the decision's")
+    at = as_shanghai(signed_at) if signed_at is not None else as_shanghai(decision.requested_at)
+    if at < as_shanghai(decision.requested_at):
+        raise RecordProblem(label, rid, "签署时间早于决定 / signed before the decision")
+    return PledgeRecord(
+        id=rid,
+        request_id=decision.request_id,
+        service_item=decision.service_item,
+        service_item_name=decision.service_item_name,
+        certificate=decision.certificate,
+        certificate_id=decision.certificate_id,
+        certificate_name=decision.certificate_name,
+        applicant_ref=keyed_hash(applicant.id_number, key),
+        applicant_kind=applicant.kind,
+        signed_at=at,
+        text_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest() if text is not None else None,
+        post_check=plan,
+        ruleset=decision.ruleset,
+        events=(RecordEvent(at=at, action="sign", state=PledgeState.AWAITING_CHECK.value, note=CLAUSE_PLEDGE),),
+    )
+
+
+def record_post_check(
+    pledge: PledgeRecord,
+    outcome: PostCheckOutcome | str,
+    at: datetime,
+    *,
+    note: str | None = None,
+    by_random_inspection: bool = False,
+    blacklist_id: str | None = None,
+) -> PostCheckResult:
+    """Record a post-check outcome (三(三)2); a false pledge also yields a blacklist entry (三(五)3).
+
+    * ``waived`` only when the plan waives the check (守信 applicants), and only once;
+    * ``passed`` / ``found_false`` from ``awaiting_check``; under a waived plan only as the result
+      of a random inspection (``by_random_inspection=True``, or after ``waived``);
+    * ``found_false`` needs ``note`` (the finding); a final outcome cannot change.
+    """
+    try:
+        result = PostCheckOutcome(outcome)
+    except ValueError:
+        raise pledge.problem(
+            f"未知核查结果 {outcome!r} / unknown outcome; expected one of "
+            f"{', '.join(o.value for o in PostCheckOutcome)}"
+        ) from None
+    state = pledge.state
+    if state in _FINAL:
+        raise pledge.refuse(result.value, state, [PledgeState.AWAITING_CHECK, PledgeState.WAIVED])
+    waived_plan = pledge.post_check.waived
+    if result is PostCheckOutcome.WAIVED:
+        if state is not PledgeState.AWAITING_CHECK:
+            raise pledge.refuse(result.value, state, [PledgeState.AWAITING_CHECK])
+        if not waived_plan:
+            raise pledge.problem(
+                "核查安排要求核查，不得免予核查 / the post-check plan requires a check; it cannot be "
+                f"waived ({pledge.post_check.description})"
+            )
+    elif state is PledgeState.WAIVED:
+        by_random_inspection = True
+    elif waived_plan and not by_random_inspection:
+        raise pledge.problem(
+            "核查安排为免予核查：先记录 waived，或以“双随机”抽查结果记录 (by_random_inspection=True) / "
+            "the plan waives the check: record 'waived', or record a random inspection's result"
+        )
+    at = pledge.check_time(at, result.value)
+    new_state = PledgeState(result.value)
+    if result is PostCheckOutcome.FOUND_FALSE:
+        note = require_text(pledge.record_label, pledge.id, "note (核查发现 / finding)", note)
+    changes: dict[str, object] = {"state": new_state}
+    if new_state in _FINAL:
+        due = pledge.post_check.due_at
+        changes.update(
+            outcome_at=at,
+            outcome_note=note,
+            by_random_inspection=by_random_inspection,
+            checked_late=bool(due is not None and at > due),
+        )
+    updated = pledge.evolve(action=result.value, at=at, note=note, **changes)
+    entry = None
+    if new_state is PledgeState.FOUND_FALSE:
+        assert note is not None
+        entry = FalsePledgeEntry(
+            id=blacklist_id or uuid4().hex,
+            applicant_ref=pledge.applicant_ref,
+            applicant_kind=pledge.applicant_kind,
+            pledge_id=pledge.id,
+            request_id=pledge.request_id,
+            service_item=pledge.service_item,
+            certificate=pledge.certificate_id or pledge.certificate,
+            certificate_name=pledge.certificate_name,
+            found_at=at,
+            finding=note,
+            ruleset=pledge.ruleset,
+            events=(RecordEvent(at=at, action="list", state="listed", note=CLAUSE_BLACKLIST),),
+        )
+    return PostCheckResult(pledge=updated, blacklist=entry)

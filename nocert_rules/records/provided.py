@@ -1,0 +1,97 @@
+"""申请人自行提供 documents the applicant offered (附件2 第九条).
+
+"行政相对人能够提供也愿意提供的，办事部门不得拒绝 … 应当做好相关记录，并留存备查."
+The office may not refuse, so the record has one state only, ``accepted``: there is no
+"refused" state and no function that refuses. ``record_provided`` takes an
+APPLICANT_PROVIDED decision; ``voluntary`` tells a 第九条 offer from the manifest's fallback
+(no other method was available and the applicant had to provide it).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal, Self
+from uuid import uuid4
+
+from pydantic import Field, model_validator
+
+from nocert_rules.enums import Method
+from nocert_rules.models import Citation, Decision, RulesetStamp, ShanghaiDatetime
+from nocert_rules.records import Record, RecordEvent, RecordProblem, require_text
+
+__all__ = ["CLAUSE_PROVIDED", "ProvidedDocument", "record_provided"]
+
+CLAUSE_PROVIDED = "附件2 第九条"
+
+
+class ProvidedDocument(Record):
+    """The office accepted a document the applicant provided and recorded it (附件2 第九条)."""
+
+    record_label: ClassVar[str] = "申请人自行提供材料记录 / applicant-provided document record"
+
+    status: Literal["accepted"] = "accepted"
+    request_id: str | None = None
+    service_item: str = Field(min_length=1)
+    service_item_name: str | None = None
+    certificate: str = Field(min_length=1)
+    certificate_id: str | None = None
+    certificate_name: str | None = None
+    received_by: str = Field(min_length=1, max_length=200)
+    received_at: ShanghaiDatetime
+    decided_at: ShanghaiDatetime
+    description: str | None = Field(default=None, max_length=2000)
+    voluntary: bool
+    basis: Citation | None = None
+    ruleset: RulesetStamp
+    clause: Literal["附件2 第九条"] = "附件2 第九条"
+
+    @model_validator(mode="after")
+    def _times(self) -> Self:
+        if self.received_at < self.decided_at:
+            raise ValueError("received_at 早于决定时间 / received before the decision")
+        return self
+
+
+def record_provided(
+    decision: Decision,
+    *,
+    received_by: str,
+    at: datetime,
+    description: str | None = None,
+    record_id: str | None = None,
+) -> ProvidedDocument:
+    """Record what the applicant provided under an APPLICANT_PROVIDED decision (附件2 第九条)."""
+    rid = record_id or uuid4().hex
+    label = ProvidedDocument.record_label
+    if decision.method is not Method.APPLICANT_PROVIDED:
+        raise RecordProblem(
+            label,
+            rid,
+            f"决定的方式是 {decision.method.value}，不是申请人自行提供 / the decision's method is "
+            f"{decision.method.value}, not APPLICANT_PROVIDED",
+        )
+    basis = next(
+        (
+            s.citation
+            for s in decision.trace
+            if s.method is Method.APPLICANT_PROVIDED and s.effect in ("offer", "fallback")
+        ),
+        None,
+    )
+    return ProvidedDocument(
+        id=rid,
+        request_id=decision.request_id,
+        service_item=decision.service_item,
+        service_item_name=decision.service_item_name,
+        certificate=decision.certificate,
+        certificate_id=decision.certificate_id,
+        certificate_name=decision.certificate_name,
+        received_by=require_text(label, rid, "received_by", received_by),
+        received_at=at,
+        decided_at=decision.requested_at,
+        description=description,
+        voluntary=not decision.applicant_must_submit,
+        basis=basis,
+        ruleset=decision.ruleset,
+        events=(RecordEvent(at=at, action="record", state="accepted", note=CLAUSE_PROVIDED),),
+    )

@@ -1,0 +1,426 @@
+"""部门核验 verification requests between units (附件2 第七条–第十二条).
+
+Life of a request::
+
+    requested ──accept──▶ accepted ──answer──▶ matched | mismatched
+        │                    │
+        ├──return_not_our_duty (reason required, 第七条)──▶ returned
+        └──mark_overdue (past due, 第七条) ──▶ overdue ──escalate (第十一条)──▶ escalated
+                                                  └──── answer / return (late) ─────┘
+
+* ``open_verification`` starts from a VERIFICATION decision: requesting unit, issuing unit,
+  certificate, record kind and the due time the decision computed (``decision.deadline``).
+* The issuer registers the request at once (即时登记受理) and answers; a request outside its
+  duties is returned with a reason (第七条).
+* ``mark_overdue`` asks :func:`nocert_rules.deadlines.verification_status`; an overdue request
+  is reported to the joint-meeting office (``escalate``, 第十一条).
+* A mismatch lets the requesting unit ask the applicant for supplementary material limited to
+  the purpose, with a ledger entry (台账, 第八条): ``request_supplement``.
+* The verified facts are bound to the service item they were asked for (第十二条):
+  ``check_use`` refuses any other use.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar, Literal, Self
+from uuid import uuid4
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from nocert_rules.deadlines import (
+    CLAUSE_ESCALATION,
+    Escalation,
+    StatutoryLimit,
+    VerificationOutcome,
+    verification_status,
+)
+from nocert_rules.enums import Method, RecordKind
+from nocert_rules.models import Decision, RulesetStamp, ShanghaiDatetime, as_shanghai
+from nocert_rules.records import Record, RecordEvent, RecordProblem, require_text
+from nocert_rules.ruleset import Ruleset
+
+__all__ = [
+    "CLAUSE_LEDGER",
+    "CLAUSE_PURPOSE",
+    "CLAUSE_RETURN",
+    "LedgerEntry",
+    "PurposeError",
+    "SupplementaryRequest",
+    "VerificationPurpose",
+    "VerificationRequest",
+    "VerificationState",
+    "accept",
+    "answer",
+    "check_use",
+    "escalate",
+    "mark_overdue",
+    "open_verification",
+    "request_supplement",
+    "return_not_our_duty",
+]
+
+CLAUSE_RETURN = "附件2 第七条"
+CLAUSE_LEDGER = "附件2 第八条"
+CLAUSE_PURPOSE = "附件2 第十二条"
+
+
+class VerificationState(StrEnum):
+    REQUESTED = "requested"  # 已发起协查
+    ACCEPTED = "accepted"  # 已登记受理
+    MATCHED = "matched"  # 核验相符
+    MISMATCHED = "mismatched"  # 核验不符
+    RETURNED = "returned"  # 不属于本单位职责，已退回
+    OVERDUE = "overdue"  # 逾期未反馈
+    ESCALATED = "escalated"  # 已报市联席会议办公室
+
+
+S = VerificationState
+_ANSWERED = frozenset({S.MATCHED, S.MISMATCHED})
+_ALLOWED: dict[str, frozenset[VerificationState]] = {
+    "accept": frozenset({S.REQUESTED}),
+    "answer": frozenset({S.ACCEPTED, S.OVERDUE, S.ESCALATED}),
+    "return": frozenset({S.REQUESTED, S.ACCEPTED, S.OVERDUE, S.ESCALATED}),
+    "mark_overdue": frozenset({S.REQUESTED, S.ACCEPTED}),
+    "escalate": frozenset({S.OVERDUE}),
+    "request_supplement": frozenset({S.MISMATCHED}),
+    "use": _ANSWERED,
+}
+
+
+class PurposeError(RecordProblem):
+    """Verified facts proposed for a use other than the one they were asked for (附件2 第十二条)."""
+
+
+class VerificationPurpose(BaseModel):
+    """What the verified facts may be used for: this service item (and this case, if known)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    service_item: str = Field(min_length=1)
+    service_item_name: str | None = None
+    request_id: str | None = None
+
+
+class VerificationRequest(Record):
+    """One 协查核验 request from a requesting unit to an issuing unit (附件2 第五条、第七条)."""
+
+    record_label: ClassVar[str] = "部门核验申请 / verification request"
+
+    state: VerificationState = VerificationState.REQUESTED
+    requesting_unit: str = Field(min_length=1, max_length=200)
+    issuing_unit: str = Field(min_length=1, max_length=200)
+    certificate_id: str = Field(min_length=1)
+    certificate_name: str | None = None
+    records: RecordKind
+    requested_at: ShanghaiDatetime
+    due_at: ShanghaiDatetime
+    deadline_rule: str
+    deadline_clause: str
+    purpose: VerificationPurpose
+    ruleset: RulesetStamp
+    accepted_at: ShanghaiDatetime | None = None
+    answered_at: ShanghaiDatetime | None = None
+    answered_late: bool | None = None
+    answer_note: str | None = None
+    returned_at: ShanghaiDatetime | None = None
+    return_reason: str | None = None
+    escalation: Escalation | None = None
+    escalated_at: ShanghaiDatetime | None = None
+    escalation_note: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        """Each state carries the facts that make it (a stored record edited into nonsense fails)."""
+        if self.due_at < self.requested_at:
+            raise ValueError("due_at 早于 requested_at / due_at is before requested_at")
+        st = self.state
+        if st is S.ACCEPTED and self.accepted_at is None:
+            raise ValueError("accepted 状态须有 accepted_at / state accepted needs accepted_at")
+        if st in _ANSWERED and self.answered_at is None:
+            raise ValueError(f"{st} 状态须有 answered_at / state {st} needs answered_at")
+        if st is S.RETURNED and not (self.return_reason or "").strip():
+            raise ValueError("退回须说明理由 (附件2 第七条) / a return needs a reason")
+        if st in (S.OVERDUE, S.ESCALATED) and self.escalation is None:
+            raise ValueError(f"{st} 状态须有 escalation / state {st} needs escalation")
+        if st is S.ESCALATED and self.escalated_at is None:
+            raise ValueError("escalated 状态须有 escalated_at / state escalated needs escalated_at")
+        return self
+
+    @property
+    def answered(self) -> bool:
+        return self.state in _ANSWERED
+
+    def _require(self, action: str) -> None:
+        allowed = _ALLOWED[action]
+        if self.state not in allowed:
+            raise self.refuse(action, self.state, sorted(allowed))
+
+
+class SupplementaryRequest(Record):
+    """要求申请人补充材料 after a mismatch, only what the purpose needs (附件2 第八条)."""
+
+    record_label: ClassVar[str] = "补充材料要求 / supplementary-material request"
+
+    verification_id: str = Field(min_length=1)
+    requesting_unit: str = Field(min_length=1)
+    service_item: str = Field(min_length=1)
+    certificate_id: str = Field(min_length=1)
+    materials: tuple[str, ...] = Field(min_length=1)
+    purpose: str = Field(min_length=1)
+    requested_at: ShanghaiDatetime
+    clause: Literal["附件2 第八条"] = "附件2 第八条"
+
+    @field_validator("materials")
+    @classmethod
+    def _materials(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        cleaned = tuple(m.strip() for m in value)
+        if any(not m for m in cleaned):
+            raise ValueError("材料名称不能为空 / a material name is blank")
+        if len(set(cleaned)) != len(cleaned):
+            raise ValueError("材料重复 / a material is listed twice")
+        return cleaned
+
+    @field_validator("purpose")
+    @classmethod
+    def _purpose(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("须写明证明目的 / the purpose is required")
+        return value.strip()
+
+
+class LedgerEntry(Record):
+    """台账记录，留存备查: the requesting unit's ledger line for a supplementary request (第八条)."""
+
+    record_label: ClassVar[str] = "台账记录 / ledger entry"
+
+    kind: Literal["supplementary_request"] = "supplementary_request"
+    unit: str = Field(min_length=1)
+    verification_id: str = Field(min_length=1)
+    supplementary_request_id: str = Field(min_length=1)
+    service_item: str = Field(min_length=1)
+    certificate_id: str = Field(min_length=1)
+    materials: tuple[str, ...] = Field(min_length=1)
+    purpose: str = Field(min_length=1)
+    recorded_at: ShanghaiDatetime
+    clause: Literal["附件2 第八条"] = "附件2 第八条"
+    note: str = "留存备查 / kept for inspection"
+
+
+# ---------------------------------------------------------------- creation
+
+
+def open_verification(
+    decision: Decision, *, requesting_unit: str, record_id: str | None = None
+) -> VerificationRequest:
+    """A verification request from a VERIFICATION decision; due time from ``decision.deadline``."""
+    rid = record_id or uuid4().hex
+    label = VerificationRequest.record_label
+    if decision.method is not Method.VERIFICATION:
+        raise RecordProblem(
+            label,
+            rid,
+            f"决定的方式是 {decision.method.value}，不是部门核验 / the decision's method is "
+            f"{decision.method.value}, not VERIFICATION",
+        )
+    deadline = decision.deadline
+    if deadline is None or deadline.kind != "verification_reply":
+        raise RecordProblem(label, rid, "决定没有核验反馈期限 / the decision has no verification deadline")
+    if decision.issuer is None or decision.certificate_id is None or decision.records is None:
+        raise RecordProblem(
+            label, rid, "决定缺少出具单位或清单信息 / the decision names no issuer or list row"
+        )
+    at = as_shanghai(decision.requested_at)
+    return VerificationRequest(
+        id=rid,
+        requesting_unit=require_text(label, rid, "requesting_unit", requesting_unit),
+        issuing_unit=decision.issuer,
+        certificate_id=decision.certificate_id,
+        certificate_name=decision.certificate_name,
+        records=decision.records,
+        requested_at=at,
+        due_at=deadline.due_at,
+        deadline_rule=deadline.rule,
+        deadline_clause=deadline.clause,
+        purpose=VerificationPurpose(
+            service_item=decision.service_item,
+            service_item_name=decision.service_item_name,
+            request_id=decision.request_id,
+        ),
+        ruleset=decision.ruleset,
+        events=(RecordEvent(at=at, action="open", state=S.REQUESTED.value, note=deadline.clause),),
+    )
+
+
+# ---------------------------------------------------------------- transitions
+
+
+def accept(request: VerificationRequest, at: datetime) -> VerificationRequest:
+    """即时登记受理 by the issuing unit (附件2 第七条)."""
+    request._require("accept")
+    at = request.check_time(at, "accept")
+    return request.evolve(action="accept", at=at, state=S.ACCEPTED, accepted_at=at)
+
+
+def answer(
+    request: VerificationRequest, at: datetime, *, matches: bool, note: str | None = None
+) -> VerificationRequest:
+    """反馈协查结果: the facts match the applicant's form, or do not. Late answers are flagged."""
+    request._require("answer")
+    at = request.check_time(at, "answer")
+    state = S.MATCHED if matches else S.MISMATCHED
+    return request.evolve(
+        action="answer",
+        at=at,
+        note=note,
+        state=state,
+        answered_at=at,
+        answered_late=at > request.due_at,
+        answer_note=note,
+    )
+
+
+def return_not_our_duty(request: VerificationRequest, at: datetime, reason: str) -> VerificationRequest:
+    """不属于本单位职责无法开具的，及时退回并说明理由 (附件2 第七条): a reason is required."""
+    request._require("return")
+    text = require_text(request.record_label, request.id, "reason / 退回理由", reason)
+    at = request.check_time(at, "return")
+    return request.evolve(
+        action="return", at=at, note=text, state=S.RETURNED, returned_at=at, return_reason=text
+    )
+
+
+def _limit_for(request: VerificationRequest, ruleset: Ruleset) -> StatutoryLimit:
+    """The limit the decision used: the row's statutory one (三(三)3), else the ruleset's figure."""
+    row = ruleset.find_row(request.purpose.service_item, request.certificate_id)
+    if row is not None and row.verification_limit is not None:
+        own = row.verification_limit
+        return StatutoryLimit(
+            working_days=own.working_days, working_minutes=own.working_minutes, basis=own.basis
+        )
+    base = ruleset.manifest.deadlines.verification[request.records]
+    return StatutoryLimit(
+        working_days=base.working_days,
+        working_minutes=base.working_minutes,
+        basis=ruleset.manifest.deadlines.verification_clause,
+    )
+
+
+def mark_overdue(request: VerificationRequest, now: datetime, ruleset: Ruleset) -> VerificationRequest:
+    """逾期未反馈 at ``now`` per :func:`~nocert_rules.deadlines.verification_status` (附件2 第七条).
+
+    The due time is recomputed in ``ruleset``'s calendar and must equal the one the decision
+    gave (``request.due_at``); a difference (another ruleset, changed calendar) is an error.
+    Not yet overdue is an error too.
+    """
+    request._require("mark_overdue")
+    now = request.check_time(now, "mark_overdue")
+    status = verification_status(
+        request.requested_at, request.records, now, ruleset.calendar, _limit_for(request, ruleset)
+    )
+    if status.due_at != request.due_at:
+        raise request.problem(
+            f"日历算出的期限 {status.due_at.isoformat()} 与决定的期限 {request.due_at.isoformat()} "
+            f"不一致 / the calendar's due time differs from the decision's (ruleset "
+            f"{ruleset.name} {ruleset.version} vs the decision's {request.ruleset.version})"
+        )
+    if status.status is not VerificationOutcome.OVERDUE or status.escalation is None:
+        raise request.problem(
+            f"尚未逾期：期限为 {request.due_at.isoformat()} / not overdue: due at "
+            f"{request.due_at.isoformat()}"
+        )
+    return request.evolve(
+        action="mark_overdue",
+        at=now,
+        note=status.deadline.rule,
+        state=S.OVERDUE,
+        escalation=status.escalation,
+    )
+
+
+def escalate(request: VerificationRequest, at: datetime, *, note: str | None = None) -> VerificationRequest:
+    """报市联席会议办公室 (附件2 第十一条): only an overdue request is escalated."""
+    request._require("escalate")
+    at = request.check_time(at, "escalate")
+    return request.evolve(
+        action="escalate",
+        at=at,
+        note=note or CLAUSE_ESCALATION,
+        state=S.ESCALATED,
+        escalated_at=at,
+        escalation_note=note,
+    )
+
+
+def request_supplement(
+    request: VerificationRequest,
+    at: datetime,
+    *,
+    materials: list[str] | tuple[str, ...],
+    purpose: str,
+    record_id: str | None = None,
+    ledger_id: str | None = None,
+) -> tuple[SupplementaryRequest, LedgerEntry]:
+    """After a mismatch: ask for ``materials`` limited to ``purpose``, with a ledger entry (第八条).
+
+    The verification request itself is unchanged (the host keeps the two new records beside it).
+    """
+    request._require("request_supplement")
+    at = request.check_time(at, "request_supplement")
+    supplement = SupplementaryRequest(
+        id=record_id or uuid4().hex,
+        verification_id=request.id,
+        requesting_unit=request.requesting_unit,
+        service_item=request.purpose.service_item,
+        certificate_id=request.certificate_id,
+        materials=tuple(materials),
+        purpose=purpose,
+        requested_at=at,
+        events=(RecordEvent(at=at, action="request", state="requested", note=None),),
+    )
+    ledger = LedgerEntry(
+        id=ledger_id or uuid4().hex,
+        unit=request.requesting_unit,
+        verification_id=request.id,
+        supplementary_request_id=supplement.id,
+        service_item=supplement.service_item,
+        certificate_id=supplement.certificate_id,
+        materials=supplement.materials,
+        purpose=supplement.purpose,
+        recorded_at=at,
+        events=(RecordEvent(at=at, action="record", state="recorded", note=None),),
+    )
+    return supplement, ledger
+
+
+def check_use(
+    request: VerificationRequest, service_item: str, *, request_id: str | None = None
+) -> None:
+    """Refuse any use of the verified facts except for their own service item (附件2 第十二条).
+
+    ``request_id``, when both it and the record's are known, must be the same case too.
+    Raises :class:`PurposeError`; returns None when the use is allowed.
+    """
+    if request.state not in _ALLOWED["use"]:
+        raise PurposeError(
+            request.record_label,
+            request.id,
+            f"尚无核验结果（状态 {request.state}） / no verified facts yet (state {request.state})",
+        )
+    bound = request.purpose
+    if service_item != bound.service_item:
+        raise PurposeError(
+            request.record_label,
+            request.id,
+            f"核验信息仅用于事项 {bound.service_item}，不得用于 {service_item} ({CLAUSE_PURPOSE}) / "
+            f"verified facts may be used only for service item {bound.service_item}, not "
+            f"{service_item}",
+        )
+    if request_id is not None and bound.request_id is not None and request_id != bound.request_id:
+        raise PurposeError(
+            request.record_label,
+            request.id,
+            f"核验信息仅用于办件 {bound.request_id} ({CLAUSE_PURPOSE}) / verified facts may be "
+            f"used only for case {bound.request_id}, not {request_id}",
+        )

@@ -1,0 +1,198 @@
+"""YAML test cases kept with a ruleset (``RULESET/tests/*.yaml``), run by ``nocert-rules test``.
+
+Each file is a list of cases::
+
+    - name: 营业执照通过数据共享获取
+      request:                      # a DecisionRequest, as host systems send it
+        service_item: "370300-XK-0001"
+        certificate: ZM-SJ-0001
+        applicant: {kind: person, id_number: "370399199001010014"}
+        requested_at: "2021-05-06T10:00"
+      expect:
+        method: DATA_SHARING        # Method name
+        applicant_must_submit: false
+        issuer: 淄博市市场监督管理局
+        listed: true
+        blocked: [sharing.channel-offline]   # rule ids that must appear as blocks in the trace
+        fired: [sharing.allowed]             # rule ids whose condition held (trace or not)
+        not_fired: [pledge.allowed]          # rule ids whose condition must not hold
+        warnings_contain: [已过有效期]        # substrings, each in some warning
+        no_warnings: true
+        deadline_kind: verification_reply    # or post_check, or null for none
+        deadline_due_at: "2021-05-06T10:30:00+08:00"
+        post_check_waived: true
+
+Unknown keys are errors. Failures are reported like pytest: file:line, expected vs got.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .casefile import parse_method
+from .errors import NocertError, RulesetError
+from .models import Decision, as_shanghai, parse_request
+from .ruleset import Ruleset
+from .yaml_source import LocatedYaml, load_located_yaml
+
+EXPECT_KEYS = {
+    "method", "applicant_must_submit", "issuer", "listed", "blocked", "fired", "not_fired",
+    "warnings_contain", "no_warnings", "deadline_kind", "deadline_due_at", "post_check_waived",
+}
+CASE_KEYS = {"name", "request", "expect", "note"}
+
+
+@dataclass
+class CaseResult:
+    file: str
+    line: int | None
+    name: str
+    failures: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures and self.error is None
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "name": self.name, "passed": self.passed,
+                "failures": self.failures, "error": self.error}
+
+
+@dataclass
+class TestRun:
+    results: list[CaseResult]
+    elapsed: float
+    files: list[str]
+
+    @property
+    def passed(self) -> int:
+        return sum(r.passed for r in self.results)
+
+    @property
+    def failed(self) -> int:
+        return sum(not r.passed for r in self.results)
+
+
+def find_test_files(ruleset: Ruleset) -> list[Path]:
+    folder = ruleset.directory / "tests"
+    return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]) if folder.is_dir() else []
+
+
+def _check(expect: dict[str, Any], decision: Decision, fired: list[str]) -> list[str]:
+    """Each unmet expectation as 'key: expected X, got Y'."""
+    out: list[str] = []
+
+    def compare(key: str, want: Any, got: Any) -> None:
+        if want != got:
+            out.append(f"{key}: 预期 expected {want!r}, 实际 got {got!r}")
+
+    if "method" in expect:
+        compare("method", parse_method(expect["method"]).value, decision.method.value)
+    for key in ("applicant_must_submit", "issuer", "listed"):
+        if key in expect:
+            compare(key, expect[key], getattr(decision, key))
+    blocks = [s.rule_id for s in decision.trace if s.effect == "block"]
+    for rule in expect.get("blocked") or []:
+        if rule not in blocks:
+            out.append(f"blocked: 预期 {rule} 出现为阻止 / expected {rule} as a block, trace blocks: {blocks}")
+    for rule in expect.get("fired") or []:
+        if rule not in fired:
+            out.append(f"fired: 预期 {rule} 生效 / expected {rule} to fire, fired: {fired}")
+    for rule in expect.get("not_fired") or []:
+        if rule in fired:
+            out.append(f"not_fired: {rule} 不应生效 / should not fire, fired: {fired}")
+    for text in expect.get("warnings_contain") or []:
+        if not any(str(text) in w for w in decision.warnings):
+            out.append(f"warnings_contain: 没有包含 {text!r} 的提示 / no warning contains it; warnings: {decision.warnings}")
+    if expect.get("no_warnings") and decision.warnings:
+        out.append(f"no_warnings: 预期无提示 / expected none, got {decision.warnings}")
+    if "deadline_kind" in expect:
+        compare("deadline_kind", expect["deadline_kind"], decision.deadline.kind if decision.deadline else None)
+    if "deadline_due_at" in expect:
+        want = expect["deadline_due_at"]
+        got = decision.deadline.due_at if decision.deadline else None
+        try:
+            want_dt = want if isinstance(want, datetime) else datetime.fromisoformat(str(want))
+        except ValueError:
+            out.append(f"deadline_due_at: 不是时间 / not a datetime: {want!r}")
+        else:
+            want_dt = as_shanghai(want_dt)  # naive means Asia/Shanghai
+            if got != want_dt:
+                compare("deadline_due_at", want_dt.isoformat(), got.isoformat() if got else None)
+    if "post_check_waived" in expect:
+        compare("post_check_waived", expect["post_check_waived"],
+                decision.post_check.waived if decision.post_check else None)
+    return out
+
+
+def _run_case(engine: Any, doc: LocatedYaml, file: str, i: int, case: Any) -> CaseResult:
+    line = doc.line_of((i,))
+    if not isinstance(case, dict):
+        return CaseResult(file, line, f"#{i + 1}", error="用例应为映射 / a case is a mapping {name, request, expect}")
+    name = str(case.get("name") or f"#{i + 1}")
+    result = CaseResult(file, line, name)
+    unknown = sorted(set(case) - CASE_KEYS)
+    expect = case.get("expect")
+    if unknown:
+        result.error = f"未知字段 / unknown keys: {', '.join(unknown)}"
+    elif not isinstance(case.get("request"), dict):
+        result.error = "缺少 request 映射 / 'request' must be a mapping"
+    elif not isinstance(expect, dict) or not expect:
+        result.error = "缺少 expect 映射 / 'expect' must be a non-empty mapping"
+    elif bad := sorted(set(expect) - EXPECT_KEYS):
+        result.line = doc.line_of((i, "expect", bad[0]))
+        result.error = f"expect: 未知字段 / unknown keys: {', '.join(bad)}; known: {', '.join(sorted(EXPECT_KEYS))}"
+    if result.error:
+        return result
+    try:
+        request = parse_request(case["request"])
+        decision = engine.decide(request)
+        from .engine import facts_for
+
+        row = engine.ruleset.find_row(request.service_item, request.certificate)
+        fired = engine.fire(facts_for(engine.ruleset, request, row))
+        result.failures = _check(expect, decision, fired)
+    except (NocertError, ValueError) as exc:
+        result.line = doc.line_of((i, "request"))
+        result.error = str(exc)
+    return result
+
+
+def run_tests(ruleset: Ruleset, files: list[Path] | None = None, keyword: str | None = None) -> TestRun:
+    """Run the cases of ``files`` (default: the ruleset's tests/ folder)."""
+    from .engine import Engine
+
+    started = time.perf_counter()
+    paths = find_test_files(ruleset) if files is None else files
+    results: list[CaseResult] = []
+    engine = Engine(ruleset)
+    try:
+        for path in paths:
+            shown = str(path)
+            try:
+                doc = load_located_yaml(path, shown)
+            except RulesetError as exc:
+                results.append(CaseResult(shown, exc.line, "(file)", error=exc.problem))
+                continue
+            if not isinstance(doc.data, list):
+                results.append(CaseResult(shown, 1, "(file)", error="文件应为用例列表 / a test file is a list of cases"))
+                continue
+            for i, case in enumerate(doc.data):
+                if keyword and isinstance(case, dict) and keyword not in str(case.get("name", "")):
+                    continue
+                results.append(_run_case(engine, doc, shown, i, case))
+    finally:
+        engine.close()
+    return TestRun(results, time.perf_counter() - started, [str(p) for p in paths])
+
+
+__all__ = ["CaseResult", "TestRun", "find_test_files", "run_tests"]

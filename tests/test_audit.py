@@ -1,0 +1,362 @@
+"""Audit records and the hash-chained JSONL log: tampering is found and named, torn tails too."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from conftest import ORG_ID, PERSON_ID
+
+from nocert_rules import Engine
+from nocert_rules.audit import (
+    GENESIS,
+    AuditLog,
+    AuditLogError,
+    audit_decision,
+    audit_state,
+    canonical_json,
+    entry_hash,
+    verify_log,
+)
+from nocert_rules.cli_audit import audit
+from nocert_rules.models import SHANGHAI
+from nocert_rules.privacy import keyed_hash
+from nocert_rules.records.pledge import open_pledge
+
+KEY = b"audit-test-key-0123456789abcdef!"
+NAME = "张三丰"
+AT = datetime(2021, 5, 6, 10, 1, tzinfo=SHANGHAI)
+
+
+def request(i: int = 0, **kw: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "service_item": "370300-XK-0013",
+        "certificate": "ZM-CW-0008",
+        "applicant": {"kind": "person", "id_number": PERSON_ID, "name": NAME},
+        "requested_at": "2021-05-06T10:00:00",
+        "request_id": f"case-{i}",
+    }
+    data.update(kw)
+    return data
+
+
+def write_log(path: Path, engine: Engine, n: int = 6) -> list[str]:
+    log = AuditLog(path, KEY)
+    for i in range(n):
+        req = request(i)
+        log.append_decision(req, engine.decide(req), at=AT)
+    return path.read_text(encoding="utf-8").splitlines(keepends=True)
+
+
+def rewrite(entry_line: str, mutate: Callable[[dict[str, Any]], None], rehash: bool) -> str:
+    entry = json.loads(entry_line)
+    mutate(entry)
+    if rehash:
+        entry["hash"] = entry_hash(entry["seq"], entry["prev"], entry["record"])
+    return canonical_json(entry).decode("utf-8") + "\n"
+
+
+# ---------------------------------------------------------------- audit records
+
+
+def test_decision_record_pseudonymises_the_applicant(zibo_engine: Engine) -> None:
+    req = request()
+    decision = zibo_engine.decide(req)
+    record = audit_decision(req, decision, KEY, at=AT)
+    assert record.kind == "decision" and record.request_id == "case-0"
+    assert record.inputs is not None
+    assert record.inputs["applicant"]["id_number"] == keyed_hash(PERSON_ID, KEY)
+    assert record.inputs["applicant"]["name"] == keyed_hash(NAME, KEY)
+    assert record.outcome["method"] == "PLEDGE"
+    assert record.trace and record.trace[-1]["rule_id"] == "engine.choose"
+    assert record.ruleset is not None and record.ruleset.sha256 == decision.ruleset.sha256
+    serialized = record.model_dump_json()
+    assert PERSON_ID not in serialized and NAME not in serialized
+    assert decision.applicant.id_masked not in serialized
+
+
+def test_organisation_id_is_pseudonymised(zibo_engine: Engine) -> None:
+    req = request(applicant={"kind": "organization", "id_number": ORG_ID})
+    record = audit_decision(req, zibo_engine.decide(req), KEY, at=AT)
+    assert ORG_ID not in record.model_dump_json()
+    assert record.inputs is not None and record.inputs["applicant"]["name"] is None
+
+
+def test_request_must_be_the_decisions(zibo_engine: Engine) -> None:
+    decision = zibo_engine.decide(request(1))
+    with pytest.raises(AuditLogError, match="not the decision's"):
+        audit_decision(request(2), decision, KEY)
+
+
+def test_key_must_be_long_enough(tmp_path: Path, zibo_engine: Engine) -> None:
+    with pytest.raises(AuditLogError, match="key"):
+        audit_decision(request(), zibo_engine.decide(request()), b"short")
+    with pytest.raises(AuditLogError, match="key"):
+        AuditLog(tmp_path / "a.jsonl", b"")
+
+
+def test_state_record_of_a_pledge(zibo_engine: Engine) -> None:
+    from nocert_rules import Applicant
+
+    decision = zibo_engine.decide(request())
+    pledge = open_pledge(decision, Applicant(kind="person", id_number=PERSON_ID, name=NAME), KEY, record_id="p-1")
+    record = audit_state(pledge, at=AT)
+    assert record.kind == "PledgeRecord" and record.request_id == "case-0"
+    assert record.outcome["state"] == "awaiting_check"
+    assert PERSON_ID not in record.model_dump_json()
+
+
+# ---------------------------------------------------------------- the log
+
+
+def test_append_chains_and_verifies(tmp_path: Path, zibo_engine: Engine) -> None:
+    path = tmp_path / "audit.jsonl"
+    lines = write_log(path, zibo_engine, 4)
+    entries = [json.loads(line) for line in lines]
+    assert [e["seq"] for e in entries] == [1, 2, 3, 4]
+    assert entries[0]["prev"] == GENESIS
+    assert all(entries[i]["prev"] == entries[i - 1]["hash"] for i in range(1, 4))
+    assert all(line == canonical_json(e).decode() + "\n" for line, e in zip(lines, entries, strict=True))
+    result = verify_log(path)
+    assert result.ok and result.records == 4 and not result.problems and not result.torn_tail
+    assert result.head == entries[-1]["hash"] == AuditLog(path, KEY).head[1]
+    text = path.read_text(encoding="utf-8")
+    assert PERSON_ID not in text and NAME not in text
+
+
+def test_reopening_continues_the_chain(tmp_path: Path, zibo_engine: Engine) -> None:
+    path = tmp_path / "audit.jsonl"
+    write_log(path, zibo_engine, 2)
+    again = AuditLog(path, KEY)
+    entry = again.append_decision(request(9), zibo_engine.decide(request(9)), at=AT)
+    assert entry.seq == 3
+    assert verify_log(path).ok
+
+
+def test_concurrent_writers(tmp_path: Path, zibo_engine: Engine) -> None:
+    path = tmp_path / "audit.jsonl"
+    decision = zibo_engine.decide(request())
+    record = audit_decision(request(), decision, KEY, at=AT)
+    logs = [AuditLog(path, KEY), AuditLog(path, KEY)]  # two handles: each re-reads the head under the lock
+
+    def work(log: AuditLog) -> None:
+        for _ in range(15):
+            log.append(record)
+
+    threads = [threading.Thread(target=work, args=(logs[i % 2],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    result = verify_log(path)
+    assert result.ok and result.records == 60
+
+
+# ---------------------------------------------------------------- tampering
+
+
+def _edit(lines: list[str]) -> list[str]:
+    def change(e: dict[str, Any]) -> None:
+        e["record"]["outcome"]["method"] = "ABOLISH"
+
+    return lines[:2] + [rewrite(lines[2], change, rehash=False)] + lines[3:]
+
+
+def _edit_rehashed(lines: list[str]) -> list[str]:
+    def change(e: dict[str, Any]) -> None:
+        e["record"]["outcome"]["method"] = "ABOLISH"
+
+    return lines[:2] + [rewrite(lines[2], change, rehash=True)] + lines[3:]
+
+
+def _delete(lines: list[str]) -> list[str]:
+    return lines[:2] + lines[3:]
+
+
+def _delete_first(lines: list[str]) -> list[str]:
+    return lines[1:]
+
+
+def _insert_forged(lines: list[str]) -> list[str]:
+    def change(e: dict[str, Any]) -> None:
+        e["record"]["request_id"] = "forged"
+
+    return lines[:2] + [rewrite(lines[2], change, rehash=True)] + lines[2:]  # seq 3, linked to line 2
+
+
+def _insert_copy(lines: list[str]) -> list[str]:
+    return lines[:3] + [lines[1]] + lines[3:]
+
+
+def _swap(lines: list[str]) -> list[str]:
+    return lines[:2] + [lines[3], lines[2]] + lines[4:]
+
+
+def _move_to_end(lines: list[str]) -> list[str]:
+    return [lines[0]] + lines[2:] + [lines[1]]
+
+
+@pytest.mark.parametrize(
+    ("tamper", "line", "kind"),
+    [
+        (_edit, 3, "edited"),
+        (_edit_rehashed, 3, "edited"),
+        (_delete, 3, "removed"),
+        (_delete_first, 1, "removed"),
+        (_insert_forged, 3, "inserted"),
+        (_insert_copy, 4, "inserted"),
+        (_swap, 3, "reordered"),
+        (_move_to_end, 2, "reordered"),
+    ],
+)
+def test_tampering_is_found_and_named(
+    tmp_path: Path, zibo_engine: Engine, tamper: Callable[[list[str]], list[str]], line: int, kind: str
+) -> None:
+    path = tmp_path / "audit.jsonl"
+    lines = write_log(path, zibo_engine)
+    path.write_text("".join(tamper(lines)), encoding="utf-8")
+
+    result = verify_log(path)
+    assert not result.ok and not result.torn_tail
+    assert [(p.line, p.kind) for p in result.problems] == [(line, kind)]
+
+    out = CliRunner().invoke(audit, ["verify", str(path)])
+    assert out.exit_code == 1, out.output
+    assert f"line {line}: {kind}" in out.output
+
+    as_json = CliRunner().invoke(audit, ["verify", "--json", str(path)])
+    assert as_json.exit_code == 1
+    data = json.loads(as_json.output)
+    assert data["ok"] is False and data["problems"][0]["line"] == line and data["problems"][0]["kind"] == kind
+
+
+def test_garbage_line_in_the_middle(tmp_path: Path, zibo_engine: Engine) -> None:
+    path = tmp_path / "audit.jsonl"
+    lines = write_log(path, zibo_engine)
+    path.write_text("".join(lines[:2] + ["not json\n"] + lines[3:]), encoding="utf-8")
+    result = verify_log(path)
+    assert [(p.line, p.kind) for p in result.problems] == [(3, "malformed")]
+
+
+def test_appending_after_tampering_of_the_last_entry_is_refused(tmp_path: Path, zibo_engine: Engine) -> None:
+    path = tmp_path / "audit.jsonl"
+    lines = write_log(path, zibo_engine, 3)
+
+    def change(e: dict[str, Any]) -> None:
+        e["record"]["request_id"] = "x"
+
+    path.write_text("".join(lines[:2] + [rewrite(lines[2], change, rehash=False)]), encoding="utf-8")
+    with pytest.raises(AuditLogError, match="audit verify"):
+        AuditLog(path, KEY)
+
+
+# ---------------------------------------------------------------- torn tail
+
+
+@pytest.mark.parametrize("tail", ['{"hash":"3f2a', '{"hash":"3f2a\n', "\n"])
+def test_torn_tail_prefix_verifies_and_repair_is_explicit(tmp_path: Path, zibo_engine: Engine, tail: str) -> None:
+    path = tmp_path / "audit.jsonl"
+    lines = write_log(path, zibo_engine, 3)
+    with path.open("a", encoding="utf-8") as f:
+        f.write(tail)
+
+    result = verify_log(path)
+    assert result.torn_tail and result.torn_line == 4
+    assert result.problems == [] and result.records == 3 and not result.ok
+    assert result.head == json.loads(lines[-1])["hash"]
+    out = CliRunner().invoke(audit, ["verify", str(path)])
+    assert out.exit_code == 1 and "torn" in out.output
+
+    with pytest.raises(AuditLogError, match="repair_torn_tail"):
+        AuditLog(path, KEY)
+    repaired = AuditLog(path, KEY, repair_torn_tail=True)
+    assert path.read_text(encoding="utf-8") == "".join(lines)  # only the torn line was cut
+    repaired.append_decision(request(7), zibo_engine.decide(request(7)), at=AT)
+    assert verify_log(path).ok and verify_log(path).records == 4
+
+
+def test_append_refuses_a_tail_torn_by_another_writer(tmp_path: Path, zibo_engine: Engine) -> None:
+    path = tmp_path / "audit.jsonl"
+    write_log(path, zibo_engine, 2)
+    log = AuditLog(path, KEY)
+    with path.open("a", encoding="utf-8") as f:
+        f.write('{"seq":3')
+    with pytest.raises(AuditLogError, match="torn"):
+        log.append_decision(request(), zibo_engine.decide(request()), at=AT)
+    assert verify_log(path).torn_tail
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def test_cli_intact_and_json(tmp_path: Path, zibo_engine: Engine) -> None:
+    path = tmp_path / "audit.jsonl"
+    write_log(path, zibo_engine, 3)
+    out = CliRunner().invoke(audit, ["verify", str(path)])
+    assert out.exit_code == 0 and "intact" in out.output
+    data = json.loads(CliRunner().invoke(audit, ["verify", "--json", str(path)]).output)
+    assert data["ok"] is True and data["records"] == 3 and data["head"]
+
+
+def test_cli_empty_log_is_intact(tmp_path: Path) -> None:
+    path = tmp_path / "empty.jsonl"
+    AuditLog(path, KEY)
+    assert CliRunner().invoke(audit, ["verify", str(path)]).exit_code == 0
+
+
+@pytest.mark.parametrize("make_dir", [False, True])
+def test_cli_missing_or_unreadable_exits_2(tmp_path: Path, make_dir: bool) -> None:
+    path = tmp_path / "nope.jsonl"
+    if make_dir:
+        path.mkdir()
+    out = CliRunner().invoke(audit, ["verify", str(path)])
+    assert out.exit_code == 2 and "cannot read" in out.output
+    as_json = CliRunner().invoke(audit, ["verify", "--json", str(path)])
+    assert as_json.exit_code == 2 and json.loads(as_json.output)["ok"] is False
+
+
+def test_cli_show(tmp_path: Path, zibo_engine: Engine) -> None:
+    path = tmp_path / "audit.jsonl"
+    write_log(path, zibo_engine, 3)
+    out = CliRunner().invoke(audit, ["show", "--limit", "2", str(path)])
+    assert out.exit_code == 0
+    assert out.output.count("PLEDGE") == 2 and "case-2" in out.output and "case-0" not in out.output
+    data = json.loads(CliRunner().invoke(audit, ["show", "--json", str(path)]).output)
+    assert [d["seq"] for d in data] == [1, 2, 3]
+    assert PERSON_ID not in out.output and PERSON_ID not in json.dumps(data, ensure_ascii=False)
+    assert CliRunner().invoke(audit, ["show", str(tmp_path / "missing.jsonl")]).exit_code == 2
+
+
+def test_cli_rich_output_names_the_line_and_treats_log_content_as_text(
+    tmp_path: Path, zibo_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from rich.console import Console
+
+    from nocert_rules import cli_audit
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=160, color_system=None)
+    monkeypatch.setattr(cli_audit, "_rich_console", lambda: console)
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path, KEY)
+    req = request(0, request_id="[bold]case-x[/bold]")
+    log.append_decision(req, zibo_engine.decide(req), at=AT)
+    assert CliRunner().invoke(audit, ["show", str(path)]).exit_code == 0
+    assert "[bold]case-x[/bold]" in buffer.getvalue()  # shown as text, not as rich markup
+
+    tampered = tmp_path / "tampered.jsonl"
+    lines = write_log(tampered, zibo_engine, 4)
+    tampered.write_text("".join(_edit(lines)), encoding="utf-8")
+    buffer.seek(0)
+    buffer.truncate(0)
+    assert CliRunner().invoke(audit, ["verify", str(tampered)]).exit_code == 1
+    table_rows = [row for row in buffer.getvalue().splitlines() if "edited" in row]
+    assert len(table_rows) == 1 and table_rows[0].split("│")[1].strip() == "3"
