@@ -87,11 +87,28 @@ def safe_value(value: Any) -> str:
     return repr(mask_id(text))
 
 
+_LONG_TOKEN = re.compile(r"[0-9A-Za-z]{12,}")
+
+
+def redact(text: str) -> str:
+    """Mask every long token with six or more digits in a message (an ID number never leaks)."""
+
+    def mask(m: re.Match[str]) -> str:
+        token = m.group()
+        return mask_id(token) if sum(c.isdigit() for c in token) >= 6 else token
+
+    return _LONG_TOKEN.sub(mask, text)
+
+
+_ID_INSIDE = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15}|[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10})"
+                        r"(?![0-9A-Za-z])")
+
+
 def safe_case_id(case_id: str | None) -> str | None:
-    """A case id for output; one that looks like an ID number is masked (never print one)."""
+    """A case id for output: any ID number or credit code inside it is masked (never print one)."""
     if case_id is None:
         return None
-    return mask_id(case_id) if _ID_LIKE.match(case_id.strip()) else case_id
+    return _ID_INSIDE.sub(lambda m: mask_id(m.group()), case_id)
 
 
 class RawCase(NamedTuple):
@@ -151,9 +168,10 @@ class CaseReader:
                 raise CaseFileError(f"{path}: 无法读取 / cannot read: {exc.strerror}") from None
             self._owns = True
             self.total_bytes = p.stat().st_size
-        peek = getattr(self._file, "peek", None)
-        first = peek(64)[:64] if callable(peek) else b""
-        self.format: Format = fmt or detect_format(path, first)
+        self._first: bytes | None = None
+        if fmt is None and Path(path).suffix.lower() not in (".jsonl", ".ndjson", ".json", ".csv"):
+            self._first = self._file.readline()  # to sniff the format; replayed by _lines
+        self.format: Format = fmt or detect_format(path, self._first or b"")
 
     def __enter__(self) -> CaseReader:
         return self
@@ -169,6 +187,11 @@ class CaseReader:
         return self._jsonl() if self.format == "jsonl" else self._csv()
 
     def _lines(self) -> Iterator[bytes]:
+        if self._first is not None:
+            first, self._first = self._first, None
+            if first:
+                self.bytes_read += len(first)
+                yield first
         for raw in self._file:
             self.bytes_read += len(raw)
             yield raw
@@ -207,9 +230,11 @@ class CaseReader:
         reader.fieldnames = names
         unknown = [n for n in names if n not in CSV_COLUMNS]
         if unknown:
+            shown = ", ".join(repr(redact(n if len(n) <= 30 else n[:29] + "…")) for n in unknown[:5])
+            more = f" (+{len(unknown) - 5})" if len(unknown) > 5 else ""
             raise CaseFileError(
-                f"{self.path}:1: 未知的列 / unknown CSV columns: {', '.join(unknown)}; "
-                f"known: {', '.join(CSV_COLUMNS)}"
+                f"{self.path}:1: 未知的列 / unknown CSV columns: {shown}{more}; known: {', '.join(CSV_COLUMNS)}"
+                + ("; 第一行应为表头 / the first line must be the header" if len(unknown) == len(names) else "")
             )
         missing = [n for n in CSV_REQUIRED_COLUMNS if n not in names]
         if missing:
@@ -418,6 +443,7 @@ __all__ = [
     "parse_method",
     "parse_raw",
     "read_request_file",
+    "redact",
     "safe_case_id",
     "safe_value",
 ]

@@ -295,7 +295,8 @@ def dry_run(ruleset: str, cases: str, fmt: str, as_of: str | None, jobs: int, ou
                            TextColumn("{task.fields[rows]:>12,} 件 cases"), TimeElapsedColumn(),
                            TimeRemainingColumn(), console=console, transient=True)
             with bar:
-                task = bar.add_task("dry-run", total=None, rows=0)
+                size = Path(cases).stat().st_size if cases != "-" and Path(cases).is_file() else None
+                task = bar.add_task("dry-run", total=size, rows=0)
 
                 def callback(done: int, total: int | None, rows: int) -> None:
                     bar.update(task, completed=done, total=total, rows=rows)

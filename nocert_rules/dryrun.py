@@ -36,6 +36,7 @@ from .casefile import (
     apply_as_of,
     chunked,
     parse_raw,
+    redact,
     safe_case_id,
 )
 from .enums import Method
@@ -79,7 +80,7 @@ class Summary:
         self.malformed += 1
         if len(self.error_samples) < SAMPLE_LIMIT:
             self.error_samples.append(
-                {"line": case.line, "case_id": safe_case_id(case.case_id), "reason": reason}
+                {"line": case.line, "case_id": safe_case_id(case.case_id), "reason": redact(reason)}
             )
 
     def add_decision(self, case: Case, decision: Decision, ruleset: Ruleset) -> None:
@@ -268,7 +269,7 @@ def _process_chunk(chunk: list[RawCase]) -> tuple[Summary, list[str] | None]:
 def _out_line(case: Case, decision: Decision | None, error: str | None) -> str:
     head: dict[str, Any] = {"line": case.line, "case_id": safe_case_id(case.case_id)}
     if error is not None:
-        head["error"] = error
+        head["error"] = redact(error)
         return json.dumps(head, ensure_ascii=False)
     assert decision is not None
     if case.expected_method is not None:

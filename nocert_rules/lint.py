@@ -16,7 +16,9 @@ Warnings (listed apart; ``--strict`` makes them fail):
 * ``pledge-listed-on-barring-risk``: the row still lists ``pledge`` next to a barring risk,
   although the rules block it: the published list should be corrected;
 * ``rule-never-matches``: a rule whose condition no combination of facts satisfies (e.g. a fact
-  required to two values, or a row value no row has);
+  required to two values, or a row fact required of an unlisted certificate);
+* ``rule-matches-no-row``: a rule that could match, but no row of the list has the values it
+  requires (e.g. ``row.certificate_id`` of no row, or a barring-risk block when no row has one);
 * ``offer-always-blocked``: an offer rule that, whenever it fires, is blocked by a block rule of
   the same method: it can never lead to that method;
 * ``certificate-name-differs`` / ``service-item-name-differs``: one id, several names.
@@ -143,6 +145,34 @@ def row_contexts(all_row_facts: list[dict[str, Any]], names: set[str]) -> list[d
     unlisted = {"request.listed": False} if "request.listed" in wanted else {}
     seen.setdefault(tuple(unlisted.items()) + (("__unlisted__", True),), unlisted)
     return list(seen.values())
+
+
+def _literals(when: Mapping[str, Any], name: str) -> set[Any]:
+    """Every value a condition compares fact ``name`` with."""
+    out: set[Any] = set()
+    for key, expected in when.items():
+        if key in ("any", "all"):
+            for sub in expected:
+                out |= _literals(sub, name)
+        elif key == name:
+            operand = next(iter(expected.values())) if isinstance(expected, Mapping) else expected
+            out |= set(operand) if isinstance(operand, list) else {operand}
+    return out
+
+
+def _abstract_combinations(when: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every assignment of the facts a condition names over their whole domains (row facts
+    too; a string fact over the values the condition names plus one other), listed or not."""
+    names = conditions.facts_named(when)
+    row_names = sorted(n for n in names if n.startswith("row."))
+    domains = []
+    for n in row_names:
+        kind = conditions.FACTS[n].kind
+        domains.append(_domain(n) if kind is not str else [*sorted(_literals(when, n), key=str), "\0other"])
+    for combo in free_combinations(names):
+        yield {**combo, "request.listed": False}
+        for values in itertools.product(*domains):
+            yield {**combo, "request.listed": True, **dict(zip(row_names, values, strict=True))}
 
 
 def _describe(facts: Mapping[str, Any]) -> str:
@@ -283,12 +313,17 @@ class _Linter:
     def check_rules(self) -> None:
         never: set[str] = set()
         for i, rule in enumerate(self.rs.rules):
-            if not any(conditions.evaluate(rule.when, f) for f in self._satisfying([rule])):
-                never.add(rule.id)
+            if any(conditions.evaluate(rule.when, f) for f in self._satisfying([rule])):
+                continue
+            never.add(rule.id)
+            if not any(conditions.evaluate(rule.when, f) for f in _abstract_combinations(rule.when)):
                 self.add("warning", "rule-never-matches", self.rule_file, self.rule_line(i, "when"),
-                         f"规则 {rule.id} 的条件在任何情况下都不成立（条件矛盾，或清单中没有这样的行） / "
-                         f"rule {rule.id} can never match (contradictory conditions, or no row of the "
-                         "list has such values)")
+                         f"规则 {rule.id} 的条件自相矛盾，永远不会成立 / rule {rule.id} can never match: "
+                         "its conditions contradict each other")
+            else:
+                self.add("warning", "rule-matches-no-row", self.rule_file, self.rule_line(i, "when"),
+                         f"规则 {rule.id} 对清单中的任何一行都不成立 / rule {rule.id} matches no row of the "
+                         "list (no row has such values)")
         for i, rule in enumerate(self.rs.rules):
             if rule.effect != "offer" or rule.id in never:
                 continue

@@ -147,6 +147,7 @@ class RulesetFiles(BaseModel):
     rules: str = "rules.yaml"
     clauses: str = "clauses.yaml"
     pledge_template: str | None = None
+    complaint_rules: str | None = None
 
 
 class Manifest(BaseModel):
@@ -365,7 +366,8 @@ class Ruleset:
         return m.effective_from <= at and (m.effective_until is None or at <= m.effective_until)
 
 
-def _validate(model: type[BaseModel], doc: LocatedYaml) -> Any:
+def validate_located(model: type[BaseModel], doc: LocatedYaml) -> Any:
+    """Validate a located YAML document against ``model``; the first problem becomes a RulesetError."""
     try:
         return model.model_validate(doc.data if doc.data is not None else {})
     except ValidationError as exc:
@@ -406,13 +408,13 @@ def load_ruleset(path: str | Path) -> Ruleset:
         return doc
 
     manifest_doc = read(manifest_path.name)
-    manifest: Manifest = _validate(Manifest, manifest_doc)
+    manifest: Manifest = validate_located(Manifest, manifest_doc)
     cert_doc = read(manifest.files.certificates)
-    rows: list[ListRow] = _validate(CertificateList, cert_doc).rows
+    rows: list[ListRow] = validate_located(CertificateList, cert_doc).rows
     rule_doc = read(manifest.files.rules)
-    rules: list[PolicyRule] = _validate(RuleFile, rule_doc).rules
+    rules: list[PolicyRule] = validate_located(RuleFile, rule_doc).rules
     clause_doc = read(manifest.files.clauses)
-    clauses: list[Clause] = _validate(ClauseFile, clause_doc).clauses
+    clauses: list[Clause] = validate_located(ClauseFile, clause_doc).clauses
 
     overrides: dict[str, Any] | None = None
     if manifest.deadlines.overrides_file:
@@ -421,7 +423,7 @@ def load_ruleset(path: str | Path) -> Ruleset:
         if overrides is not None:
             from .calendar import CalendarOverrides
 
-            _validate(CalendarOverrides, overrides_doc)
+            validate_located(CalendarOverrides, overrides_doc)
     if manifest.deadlines.office_hours:
         from .calendar import OfficeHours
 
@@ -437,6 +439,11 @@ def load_ruleset(path: str | Path) -> Ruleset:
         if not template.is_file():
             raise manifest_doc.error(("files", "pledge_template"), "file not found / 文件不存在")
         files[manifest.files.pledge_template] = template.read_bytes()
+    if manifest.files.complaint_rules:
+        complaint_rules = directory / manifest.files.complaint_rules
+        if not complaint_rules.is_file():
+            raise manifest_doc.error(("files", "complaint_rules"), "file not found / 文件不存在")
+        files[manifest.files.complaint_rules] = complaint_rules.read_bytes()
 
     _check_cross_references(manifest, manifest_doc, rows, cert_doc, rules, rule_doc, clauses, clause_doc)
     return Ruleset(directory, manifest, rows, rules, clauses, _hash(files), files, overrides)
@@ -529,4 +536,5 @@ __all__ = [
     "PolicyRule",
     "Clause",
     "format_path",
+    "validate_located",
 ]

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from ruleset_factory import ROWS, row, write_ruleset
 
 from nocert_rules.cli import main
-from tests.ruleset_factory import ROWS, row, write_ruleset
 
 ROOT = Path(__file__).resolve().parent.parent
 ZIBO = str(ROOT / "rulesets" / "zibo")

@@ -182,6 +182,14 @@ def test_one_extension_of_at_most_five_days(engine: ComplaintEngine, zibo: Rules
         extend(extended, datetime(2021, 5, 11, 9, 0, tzinfo=SHANGHAI), 1, "还需时间", zibo)
 
 
+def test_extend_only_while_accepted(engine: ComplaintEngine, zibo: Ruleset) -> None:
+    with pytest.raises(TransitionError, match="extend"):
+        extend(received(), ACCEPTED, 2, "问题复杂", zibo)
+    done = conclude(decide_intake(received(), engine, facts(), ACCEPTED), ACCEPTED, "已办结")
+    with pytest.raises(TransitionError, match="extend"):
+        extend(done, ACCEPTED, 2, "问题复杂", zibo)
+
+
 def test_no_extension_after_the_period(engine: ComplaintEngine, zibo: Ruleset) -> None:
     accepted = decide_intake(received(), engine, facts(), ACCEPTED)
     assert accepted.due_at is not None
@@ -308,3 +316,20 @@ def test_duplicate_rule_id_and_bad_yaml(tmp_path: Path) -> None:
     with pytest.raises(RulesetError) as info:
         load_complaint_rules(rs)
     assert info.value.file == "complaint_rules.yaml" and info.value.line is not None
+
+
+def test_accept_rules_are_traced_and_rejects_still_win(tmp_path: Path) -> None:
+    rules = (
+        "  - id: accept.specific\n    effect: accept\n    when: {complaint.specific: true}\n"
+        "    clause: 附件4 第四条\n    reason: 内容具体 / specific\n"
+        "  - id: reject.litigation\n    effect: reject\n    when: {complaint.belongs_to_litigation: true}\n"
+        "    clause: 附件4 第八条\n    item: （三）\n    reason: 诉讼 / litigation\n"
+    )
+    eng = ComplaintEngine(_with_rules(tmp_path, HEAD + rules))
+    try:
+        accepted = eng.decide_acceptance(facts())
+        assert accepted.outcome == "accept" and [s.rule_id for s in accepted.trace] == ["accept.specific"]
+        rejected = eng.decide_acceptance(facts(belongs_to_litigation=True))
+        assert rejected.outcome == "reject" and [s.rule_id for s in rejected.trace] == ["reject.litigation"]
+    finally:
+        eng.close()

@@ -300,3 +300,9 @@ def test_no_id_number_in_records(accepted: VerificationRequest) -> None:
     supplement, ledger = request_supplement(mismatched, at("2021-05-06T11:30"), materials=["合同"], purpose="核实")
     for record in (accepted, mismatched, supplement, ledger):
         assert PERSON_ID not in record.model_dump_json()
+
+
+def test_no_overdue_after_an_answer(accepted: VerificationRequest, zibo: Ruleset) -> None:
+    matched = answer(accepted, at("2021-05-06T11:00"), matches=True)
+    with pytest.raises(TransitionError, match="mark_overdue"):
+        mark_overdue(matched, at("2021-05-12T09:00"), zibo)

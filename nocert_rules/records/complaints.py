@@ -38,7 +38,7 @@ from nocert_rules.errors import RulesetError
 from nocert_rules.models import Citation, RulesetStamp, ShanghaiDatetime
 from nocert_rules.records import HashedRef, Record, require_text
 from nocert_rules.ruleset import MAX_RULES, Ruleset
-from nocert_rules.ruleset import _validate as validate_located
+from nocert_rules.ruleset import validate_located
 from nocert_rules.yaml_source import load_located_text
 
 __all__ = [
@@ -168,9 +168,11 @@ def load_complaint_rules(ruleset: Ruleset) -> LoadedComplaintRules:
     """Read and validate ``complaint_rules.yaml`` of ``ruleset``; errors are ``RulesetError`` file:line.
 
     Uses the bytes the ruleset hashed (``ruleset.files``) when it has them, else the file in
-    ``ruleset.directory``.
+    ``ruleset.directory`` (then the file is not part of ``ruleset.sha256``; the decision's
+    ``rules_sha256`` still identifies it).
     """
-    name = COMPLAINT_RULES_FILE
+    # ``manifest.files.complaint_rules`` once the manifest has that field (see docs/records.md)
+    name = getattr(ruleset.manifest.files, "complaint_rules", None) or COMPLAINT_RULES_FILE
     data = ruleset.files.get(name)
     if data is None:
         try:
