@@ -46,7 +46,7 @@ import platform
 import random
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -57,7 +57,6 @@ sys.path.insert(0, str(HERE))
 
 from durable import engine as durable_engine  # noqa: E402
 
-from nocert_rules import conditions  # noqa: E402
 from nocert_rules.cache import CachedEngine  # noqa: E402
 from nocert_rules.engine import Engine, _PrivateHost, facts_for  # noqa: E402
 from nocert_rules.models import DecisionRequest, parse_request  # noqa: E402
@@ -119,17 +118,31 @@ def make_requests(ruleset: Ruleset, n: int, seed: int = SEED) -> list[dict[str, 
 # ---------------------------------------------------------------- the floors
 
 
+def durable_of(engine: Engine) -> tuple[Any, str]:
+    """The durable_rules host and ruleset name behind ``engine``.
+
+    ``Engine`` keeps them as ``_host``/``_name``; a helper object holding ``_host`` and
+    ``name`` (such as ``durable_host.CompiledRules``) is found too.
+    """
+    if hasattr(engine, "_host"):
+        return engine._host, engine._name
+    for value in vars(engine).values():
+        if hasattr(value, "_host") and isinstance(getattr(value, "name", None), str):
+            return value._host, value.name
+    raise LookupError("cannot find the durable_rules host of the engine")
+
+
 def compiled_definition(engine: Engine, recorder: Callable[[str], Callable[[Any], None]]) -> dict[str, Any]:
     """The durable_rules definition the engine registered (a copy), with fresh actions.
 
     durable_rules keeps the definition minus the actions; every rule of the ruleset gets
     ``recorder(rule id)``, any rule the engine added for itself a no-op.
     """
-    registered = engine._host.get_ruleset(engine._name).get_definition()
-    definition: dict[str, Any] = json.loads(json.dumps(registered))
-    rule_ids = set(engine._rules_by_id)
-    for name, rule in definition.items():
-        rule["run"] = recorder(name) if name in rule_ids else _no_op
+    host, name = durable_of(engine)
+    definition: dict[str, Any] = json.loads(json.dumps(host.get_ruleset(name).get_definition()))
+    rule_ids = {rule.id for rule in engine.ruleset.rules}
+    for rule_name, rule in definition.items():
+        rule["run"] = recorder(rule_name) if rule_name in rule_ids else _no_op
     return definition
 
 
@@ -137,8 +150,30 @@ def _no_op(_c: Any) -> None:
     return None
 
 
+def engine_payloads(engine: Engine, facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The payloads ``engine.fire`` hands to durable_rules for ``facts`` (sid left out)."""
+    host, _ = durable_of(engine)
+    real = host.assert_fact
+    seen: list[dict[str, Any]] = []
+
+    def spy(name: str, payload: dict[str, Any], complete: Any = None) -> Any:
+        seen.append({k: v for k, v in payload.items() if k != "sid"})
+        return real(name, payload, complete)
+
+    host.assert_fact = spy
+    try:
+        out = []
+        for f in facts:
+            seen.clear()
+            engine.fire(f)
+            out.append(seen[0])  # the facts (a no-match clean-up, if any, comes after)
+        return out
+    finally:
+        del host.assert_fact
+
+
 class BareDurable:
-    """The engine's floor: the same compiled rules, fed precomputed payloads."""
+    """The engine's floor: the same compiled rules, fed the payloads the engine asserts."""
 
     def __init__(self, engine: Engine) -> None:
         self.fired: list[str] = []
@@ -153,10 +188,6 @@ class BareDurable:
         self.name = f"bare_{engine.ruleset.name}"
         self.host = _PrivateHost({self.name: compiled_definition(engine, recorder)})
         self._sid = itertools.count(1)
-
-    @staticmethod
-    def payload(facts: Mapping[str, Any]) -> dict[str, Any]:
-        return {conditions.durable_key(k): v for k, v in facts.items()}
 
     def post(self, payload: dict[str, Any]) -> list[str]:
         sid = str(next(self._sid))
@@ -277,7 +308,7 @@ def run(n: int = 20_000, n_cases: int = 5_000, workload: str = "generated", verb
     zen_rules = ZenRules(ruleset)
     ifchain = compile_ifchain(ruleset)
     prep = prepare(ruleset, n_cases, workload)
-    payloads = [bare.payload(f) for f in prep.facts]
+    payloads = engine_payloads(engine, prep.facts)
     contexts = [nest(f) for f in prep.facts]
 
     # -- correctness first: same rules fired by every matcher; same Decision by every pipeline
@@ -341,6 +372,48 @@ def run(n: int = 20_000, n_cases: int = 5_000, workload: str = "generated", verb
     return figures
 
 
+def dryrun(n: int = 10_000, workload: str = "generated", repeat: int = 3) -> dict[str, Any]:
+    """A dry-run's worth of distinct cases, once each: Engine vs a cold CachedEngine."""
+    ruleset = load_ruleset(RULESET)
+    requests = prepare(ruleset, n, workload).requests
+    warm = make_requests(ruleset, 500, seed=1)
+    best: dict[str, float] = {}
+    hit_rate = 0.0
+    entries = 0
+    for _ in range(repeat):
+        engine = Engine(ruleset)
+        cached = CachedEngine(Engine(ruleset), maxsize=65_536)
+        for r in warm:  # calendar years, memo tables; then a cold cache
+            engine.decide(r)
+            cached.engine.decide(r)
+        for name, decide in (("engine", engine.decide), ("cached", cached.decide)):
+            gc.collect()
+            t0 = time.perf_counter()
+            for r in requests:
+                decide(r)
+            best[name] = min(best.get(name, float("inf")), time.perf_counter() - t0)
+        info = cached.cache_info()
+        hit_rate, entries = info.hits / (info.hits + info.misses), info.currsize
+        engine.close()
+        cached.close()
+    return {
+        "n": n,
+        "engine_per_s": n / best["engine"],
+        "cached_per_s": n / best["cached"],
+        "speedup": best["engine"] / best["cached"],
+        "hit_rate": hit_rate,
+        "entries": entries,
+    }
+
+
+def print_dryrun(fig: dict[str, Any]) -> None:
+    print(
+        f"dry-run of {fig['n']} distinct cases, each decided once: Engine {fig['engine_per_s']:,.0f} cases/s, "
+        f"CachedEngine (cold) {fig['cached_per_s']:,.0f} cases/s = {fig['speedup']:.2f}x; "
+        f"hit rate {fig['hit_rate']:.1%}, {fig['entries']} entries"
+    )
+
+
 def print_report(fig: dict[str, Any]) -> None:
     print(
         f"decide(), {fig['workload']} workload: {fig['n_calls']} timed calls per implementation over "
@@ -374,8 +447,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=20_000, help="timed calls per implementation")
     parser.add_argument("--cases", type=int, default=5_000, help="distinct seeded cases")
     parser.add_argument("--workload", choices=["generated", "random"], default="generated")
+    parser.add_argument("--dryrun", type=int, default=10_000, help="cases of the dry-run figure (0: skip)")
     args = parser.parse_args(argv)
     run(args.n, args.cases, args.workload)
+    if args.dryrun:
+        print_dryrun(dryrun(args.dryrun, args.workload))
 
 
 if __name__ == "__main__":

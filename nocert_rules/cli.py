@@ -61,7 +61,7 @@ class NocertGroup(click.Group):
         except RulesetError as exc:
             _fail(str(exc), EXIT_USAGE)
         except (CaseFileError, RequestError, CalendarError, NocertError) as exc:
-            _fail(str(exc), EXIT_USAGE)
+            _fail(str(exc), getattr(exc, "exit_code", EXIT_USAGE))
         except BrokenPipeError:
             sys.stderr.close()
             raise click.exceptions.Exit(EXIT_OK) from None

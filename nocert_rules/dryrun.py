@@ -4,7 +4,8 @@ Nothing grows with the number of cases: cases are read in chunks, each chunk is 
 folded into a :class:`Summary` of counters, and per-case results (``--out``) are written as
 they come. With ``jobs > 1`` chunks go to worker processes (``multiprocessing``, spawn) through
 ``Pool.imap`` with back-pressure (at most ``4 x jobs`` chunks in flight); each worker builds its
-own :class:`~nocert_rules.engine.Engine` once. ``imap`` keeps order, so the summary is the same
+own :class:`~nocert_rules.engine.Engine` once (wrapped in the exact firing cache of
+``nocert_rules.cache``, bounded). ``imap`` keeps order, so the summary is the same
 whatever ``jobs`` is.
 
 The summary counts methods (三(三)1-3), issuing unit x method (出具单位), pledges blocked and
@@ -225,23 +226,52 @@ class _WorkerState:
 
 
 _STATE: _WorkerState | None = None
+_INIT_ERROR: str | None = None
+
+
+class WorkerError(NocertError):
+    """A worker process could not start, or died (e.g. a crash in the rules engine)."""
+
+    exit_code = 3  # the CLI's "internal error"
+
+
+def _engine(ruleset: Ruleset) -> Any:
+    """An engine for many decisions: with the exact cache of rule firings when available
+    (``nocert_rules.cache``: same Decisions, about twice as fast on case files)."""
+    from .engine import Engine
+
+    engine = Engine(ruleset)
+    try:
+        from .cache import CachedEngine
+    except ImportError:  # pragma: no cover - the cache module is optional
+        return engine
+    return CachedEngine(engine, maxsize=65_536)
+
+
+def _close(engine: Any) -> None:
+    getattr(engine, "engine", engine).close()
 
 
 def _init_worker(ruleset_path: str, as_of: str | None, want_out: bool) -> None:
-    """Pool initializer: each worker loads the ruleset and builds its Engine once."""
-    global _STATE
-    from .engine import Engine
+    """Pool initializer: each worker loads the ruleset and builds its Engine once.
 
-    ruleset = load_ruleset(ruleset_path)
-    _STATE = _WorkerState(
-        ruleset, Engine(ruleset), datetime.fromisoformat(as_of) if as_of else None, want_out
-    )
+    A failure is kept and reported by the first chunk (an initializer that raises would make
+    the pool restart workers forever)."""
+    global _STATE, _INIT_ERROR
+    try:
+        ruleset = load_ruleset(ruleset_path)
+        _STATE = _WorkerState(
+            ruleset, _engine(ruleset), datetime.fromisoformat(as_of) if as_of else None, want_out
+        )
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, one line
+        _INIT_ERROR = f"{type(exc).__name__}: {exc}"
 
 
 def _process_chunk(chunk: list[RawCase]) -> tuple[Summary, list[str] | None]:
     """Decide one chunk; its partial summary and (with ``--out``) its JSONL lines."""
     state = _STATE
-    assert state is not None, "worker not initialised"
+    if state is None:
+        raise WorkerError(f"工作进程无法启动 / a worker could not start: {_INIT_ERROR or 'not initialised'}")
     summary = Summary()
     lines: list[str] | None = [] if state.want_out else None
     for raw in chunk:
@@ -337,9 +367,7 @@ def run_dry_run(
 
         if jobs <= 1:
             global _STATE
-            from .engine import Engine
-
-            engine = Engine(ruleset)
+            engine = _engine(ruleset)
             previous = _STATE
             _STATE = _WorkerState(ruleset, engine, as_of, out is not None)
             try:
@@ -347,7 +375,7 @@ def run_dry_run(
                     fold(*_process_chunk(chunk))
             finally:
                 _STATE = previous
-                engine.close()
+                _close(engine)
         else:
             for part, lines in _parallel(chunks, jobs, ruleset_path, as_of, out is not None):
                 fold(part, lines)
@@ -372,8 +400,21 @@ def _parallel(
 
     ctx = multiprocessing.get_context("spawn")
     pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(ruleset_path, as_of.isoformat() if as_of else None, want_out))
+    workers = list(pool._pool)  # a worker never exits before close(): any exit is a death
     try:
-        for result in pool.imap(_process_chunk, feed()):
+        results = pool.imap(_process_chunk, feed())
+        while True:
+            try:
+                result = results.next(timeout=1.0)
+            except multiprocessing.TimeoutError:
+                dead = [w.exitcode for w in workers if w.exitcode is not None]
+                if dead:  # imap would wait forever for the lost chunk
+                    raise WorkerError(
+                        f"工作进程异常退出 / a worker process died (exit code {dead[0]}); "
+                        "try --jobs 1") from None
+                continue
+            except StopIteration:
+                break
             slots.release()
             yield result
         pool.close()
@@ -385,7 +426,7 @@ def _parallel(
         pool.join()
 
 
-__all__ = ["DryRunResult", "Summary", "run_dry_run", "NOT_LISTED"]
+__all__ = ["DryRunResult", "Summary", "WorkerError", "run_dry_run", "NOT_LISTED"]
 
 
 # ------------------------------------------------------------------ terminal rendering

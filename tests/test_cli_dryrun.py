@@ -220,6 +220,16 @@ def test_report_is_self_contained_and_escapes_text(tmp_path: Path) -> None:
     assert "部门核验 VERIFICATION" in html
 
 
+def test_a_worker_that_cannot_start_fails_fast_with_one_line(tmp_path: Path) -> None:
+    from nocert_rules.dryrun import WorkerError, run_dry_run
+    from nocert_rules.ruleset import load_ruleset
+
+    rs = load_ruleset(write_ruleset(tmp_path / "rs"))
+    (tmp_path / "rs" / "rules.yaml").write_text("rules: [\n", encoding="utf-8")  # workers reload it: broken
+    with pytest.raises(WorkerError, match="rules.yaml:2: bad YAML"):
+        run_dry_run(rs, str(CASES), jobs=2)
+
+
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_python_dash_m_dry_run_readme_command(jobs: str) -> None:
     proc = subprocess.run([sys.executable, "-m", "nocert_rules", "dry-run", "rulesets/zibo", "examples/cases.jsonl",

@@ -63,6 +63,17 @@ def verification_row(ruleset: Ruleset) -> int:
     raise AssertionError("the Zibo sample has a verification row")
 
 
+def durable_of(engine: Engine) -> tuple[Any, str]:
+    """The durable_rules host and ruleset name behind ``engine`` (``Engine`` keeps them as
+    ``_host``/``_name``; a helper object holding ``_host`` and ``name`` is found too)."""
+    if hasattr(engine, "_host"):
+        return engine._host, engine._name
+    for value in vars(engine).values():
+        if hasattr(value, "_host") and isinstance(getattr(value, "name", None), str):
+            return value._host, value.name
+    raise LookupError("cannot find the durable_rules host of the engine")
+
+
 @pytest.fixture
 def engine(zibo: Ruleset) -> Iterator[Engine]:
     """A fresh engine per test: faults are injected into its host."""
@@ -77,7 +88,7 @@ class SidSpy:
     def __init__(self, engine: Engine, fault: Callable[[int], BaseException | None] | None = None, before: bool = False) -> None:
         self.sids: list[str] = []
         self.calls = 0
-        self._real = engine._host.assert_fact
+        self._real = durable_of(engine)[0].assert_fact
         self._fault = fault
         self._before = before
 
@@ -94,8 +105,9 @@ class SidSpy:
 
 
 def session_exists(engine: Engine, sid: str) -> bool:
+    host, name = durable_of(engine)
     try:
-        state = engine._host.get_state(engine._name, sid)
+        state = host.get_state(name, sid)
     except durable_engine.durable_rules_engine.error:
         return False
     return bool(state)
@@ -103,9 +115,10 @@ def session_exists(engine: Engine, sid: str) -> bool:
 
 def test_session_probe_sees_a_live_session(engine: Engine) -> None:
     """The probe used below does see a session that was not deleted (it can fail)."""
-    engine._host.assert_fact(engine._name, {"request__listed": False, "sid": "probe"})
+    host, name = durable_of(engine)
+    host.assert_fact(name, {"request__listed": False, "sid": "probe"})
     assert session_exists(engine, "probe")
-    engine._host.delete_state(engine._name, "probe")
+    host.delete_state(name, "probe")
     assert not session_exists(engine, "probe")
 
 
@@ -127,7 +140,7 @@ def test_assert_fact_raising_once_leaves_no_session(
     req = request(sharing_row(zibo), zibo)
     expected = engine.decide(req)
     spy = SidSpy(engine, fault=lambda n: exc_type("injected") if n == 1 else None, before=before)
-    monkeypatch.setattr(engine._host, "assert_fact", spy)
+    monkeypatch.setattr(durable_of(engine)[0], "assert_fact", spy)
     with pytest.raises(exc_type):
         engine.decide(req)
     assert not session_exists(engine, spy.sids[0])
@@ -142,7 +155,7 @@ def test_more_failed_decisions_than_the_session_cap_then_a_good_one(
     expected = engine.decide(req)
     failures = SESSION_CAP + 100
     spy = SidSpy(engine, fault=lambda n: Boom("injected") if n <= failures else None)
-    monkeypatch.setattr(engine._host, "assert_fact", spy)
+    monkeypatch.setattr(durable_of(engine)[0], "assert_fact", spy)
     for _ in range(failures):
         with pytest.raises(Boom):
             engine.decide(req)
@@ -152,24 +165,24 @@ def test_more_failed_decisions_than_the_session_cap_then_a_good_one(
 
 def test_sessions_are_capped_without_the_engine_cleanup(engine: Engine) -> None:
     """Why the test above proves something: undeleted sessions do hit the cap."""
-    name = engine._name
+    host, name = durable_of(engine)
     opened = 0
     try:
         with pytest.raises(MemoryError):
             for i in range(SESSION_CAP + 10):
-                engine._host.assert_fact(name, {"request__listed": False, "sid": f"leak{i}"})
+                host.assert_fact(name, {"request__listed": False, "sid": f"leak{i}"})
                 opened += 1
         assert opened == SESSION_CAP
     finally:
         for i in range(opened):
-            engine._host.delete_state(name, f"leak{i}")
+            host.delete_state(name, f"leak{i}")
 
 
 def test_the_lock_is_free_after_a_fault(engine: Engine, zibo: Ruleset, monkeypatch: pytest.MonkeyPatch) -> None:
     req = request(sharing_row(zibo), zibo)
     expected = engine.decide(req)
     spy = SidSpy(engine, fault=lambda n: Boom("injected") if n == 1 else None)
-    monkeypatch.setattr(engine._host, "assert_fact", spy)
+    monkeypatch.setattr(durable_of(engine)[0], "assert_fact", spy)
     with pytest.raises(Boom):
         engine.decide(req)
     got: list[Any] = []
@@ -196,7 +209,7 @@ def test_fault_while_building_the_decision(engine: Engine, zibo: Ruleset, monkey
 
     monkeypatch.setattr(engine, "_verification_deadline", flaky)
     spy = SidSpy(engine)
-    monkeypatch.setattr(engine._host, "assert_fact", spy)
+    monkeypatch.setattr(durable_of(engine)[0], "assert_fact", spy)
     with pytest.raises(Boom):
         engine.decide(req)
     assert not session_exists(engine, spy.sids[0])
@@ -205,7 +218,8 @@ def test_fault_while_building_the_decision(engine: Engine, zibo: Ruleset, monkey
 
 def _raise_once_in_action(engine: Engine, rule_id: str) -> list[int]:
     """Make the action of ``rule_id`` raise the first time it runs; returns its call count."""
-    promise = engine._host.get_ruleset(engine._name)._actions[rule_id]
+    host, name = durable_of(engine)
+    promise = host.get_ruleset(name)._actions[rule_id]
     real = promise._func
     calls = [0]
 
@@ -227,7 +241,7 @@ def test_rule_action_raising_leaves_no_session_and_next_decision_right(
     assert expected.method is Method.DATA_SHARING
     calls = _raise_once_in_action(engine, "sharing.allowed")
     spy = SidSpy(engine)
-    monkeypatch.setattr(engine._host, "assert_fact", spy)
+    monkeypatch.setattr(durable_of(engine)[0], "assert_fact", spy)
     try:
         engine.decide(req)  # see the xfail below for what it answers
     except Exception:  # noqa: BLE001 - raising is the fixed behaviour; both must clean up

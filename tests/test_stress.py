@@ -1,24 +1,31 @@
-"""Soak: resident memory stays flat over many decisions, sequential and in threads.
+"""Soak: memory stays flat over many decisions, sequential and in threads.
 
 (The issue-2 correctness runs, 100k sequential and 8 x 5000 threads, are in
 test_concurrency.py; here the angle is memory growth and a long, varied soak.)
 
 Every request is different (request id, ID number, name, minute of ``requested_at``, flags),
 so a cache or a durable_rules session keyed on per-request data would show up as growth.
-Resident memory (``VmRSS`` from /proc/self/status) is read after a warm-up and at the end;
-it must grow by less than 10%. A sample of answers, or in the threaded run every answer, is
+Each soak runs in a fresh child process, so that its resident memory is its own and not the
+test process's free heap: ``VmRSS`` (/proc/self/status) after a warm-up and at the end must
+differ by less than 10%; Python's allocated blocks (``sys.getallocatedblocks``) must not grow
+by one per hundred decisions. A sample of answers, or in the threaded run every answer, is
 checked against a single-threaded reference.
 
-Sizes: ``NOCERT_STRESS_N`` decisions (default 20,000) in the normal run, and the threaded run
-does 8 x N/20. The ``slow`` variants do 1,000,000 (run them with ``pytest -m slow``).
+Sizes: ``NOCERT_STRESS_N`` decisions (default 20,000) in the normal run; the threaded run does
+8 x N/20. The ``slow`` variants do 1,000,000 (``pytest -m slow``). Run one by hand with
+``python tests/test_stress.py sequential|threads N``.
 """
 
 from __future__ import annotations
 
 import gc
 import itertools
+import json
+import mmap
 import os
 import random
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -27,15 +34,16 @@ from typing import Any
 
 import pytest
 
-from nocert_rules import Engine, RequestError, Ruleset
+from nocert_rules import Engine, RequestError, Ruleset, load_ruleset
 from nocert_rules.cache import CachedEngine
 
 STRESS_N = int(os.environ.get("NOCERT_STRESS_N", "20000"))
 BIG_N = 1_000_000
 THREADS = 8
-MAX_GROWTH = 0.10
-FLAGS = ("wants_pledge", "provides_certificate", "sharing_online", "proxy_authorized", "adjustment_pending")
+MAX_RSS_GROWTH = 0.10
 STATUS = Path("/proc/self/status")
+ZIBO = Path(__file__).resolve().parent.parent / "rulesets" / "zibo"
+FLAGS = ("wants_pledge", "provides_certificate", "sharing_online", "proxy_authorized", "adjustment_pending")
 
 sizes = pytest.mark.parametrize(
     "n", [pytest.param(STRESS_N, id="ci"), pytest.param(BIG_N, id="1M", marks=pytest.mark.slow)]
@@ -49,17 +57,17 @@ def rss_kb() -> int:
     raise AssertionError("no VmRSS in /proc/self/status")
 
 
-@pytest.fixture(autouse=True)
-def _needs_proc() -> None:
-    if not STATUS.exists():
-        pytest.skip("resident memory is read from /proc/self/status (Linux)")
+def settled() -> tuple[int, int]:
+    """(VmRSS in kB, Python allocated blocks) after a full collection."""
+    gc.collect()
+    return rss_kb(), sys.getallocatedblocks()
 
 
 def varied_requests(ruleset: Ruleset, seed: int) -> Iterator[dict[str, Any]]:
     """An endless stream of distinct requests over every row, flag and credit level."""
     rng = random.Random(seed)
     start = datetime(2021, 1, 4, 8, 0)
-    minutes = 60 * 24 * 500  # 2021-01 .. 2022-05: before, in and after the ruleset's validity
+    minutes = 60 * 24 * 500  # 2021-01 .. 2022-05: in and after the ruleset's validity
     for i in itertools.count():
         row = ruleset.rows[i % len(ruleset.rows)]
         at = start + timedelta(minutes=rng.randrange(minutes))
@@ -83,90 +91,147 @@ def varied_requests(ruleset: Ruleset, seed: int) -> Iterator[dict[str, Any]]:
         }
 
 
-def settled_rss() -> int:
-    gc.collect()
-    return rss_kb()
+# ---------------------------------------------------------------- the soaks (child processes)
 
 
-@sizes
-def test_sequential_decisions_keep_memory_flat(zibo: Ruleset, n: int) -> None:
-    engine, reference = Engine(zibo), Engine(zibo)
-    try:
-        stream = varied_requests(zibo, seed=n)
-        for request in itertools.islice(stream, max(2_000, n // 20)):  # warm-up: caches, years
-            engine.decide(request)
-        before = settled_rss()
-        checked = 0
-        for i, request in enumerate(itertools.islice(stream, n)):
-            decision = engine.decide(request)
-            if i % 97 == 0:
-                assert decision == reference.decide(request), request
-                checked += 1
-        after = settled_rss()
-    finally:
-        engine.close()
-        reference.close()
-    assert checked > n // 100
-    growth = (after - before) / before
-    assert growth < MAX_GROWTH, f"VmRSS {before} kB -> {after} kB (+{growth:.1%}) over {n} decisions"
+def soak_sequential(n: int) -> dict[str, Any]:
+    ruleset = load_ruleset(ZIBO)
+    engine, reference = Engine(ruleset), Engine(ruleset)
+    stream = varied_requests(ruleset, seed=n)
+    for request in itertools.islice(stream, max(2_000, n // 20)):  # warm-up: caches, calendar years
+        engine.decide(request)
+        reference.decide(request)
+    rss0, blocks0 = settled()
+    checked = wrong = 0
+    for i, request in enumerate(itertools.islice(stream, n)):
+        decision = engine.decide(request)
+        if i % 97 == 0:
+            checked += 1
+            wrong += decision != reference.decide(request)
+    rss1, blocks1 = settled()
+    return {"rss": [rss0, rss1], "blocks": [blocks0, blocks1], "checked": checked, "wrong": wrong, "decided": n}
 
 
-@sizes
-def test_threads_deciding_concurrently_keep_memory_flat_and_answer_right(zibo: Ruleset, n: int) -> None:
+def soak_threads(n: int) -> dict[str, Any]:
     """8 threads on one engine, half of them through a shared CachedEngine, with malformed
     requests mixed in; every answer is checked against a single-threaded reference."""
-    engine = Engine(zibo)
+    ruleset = load_ruleset(ZIBO)
+    engine = Engine(ruleset)
     cached = CachedEngine(engine, maxsize=4_096)
     per_thread = max(1_000, n // 20) if n < BIG_N else n // THREADS
-    try:
-        cases = list(itertools.islice(varied_requests(zibo, seed=7), 3_000))
-        expected = [engine.decide(c).model_dump_json() for c in cases]
-        malformed = [{**c, "requested_at": "2021-02-30T10:00"} for c in cases[:50]]
-        for c in cases:  # warm the cache too
-            cached.decide(c)
-        before = settled_rss()
-        wrong = [0] * THREADS
-        errors: list[BaseException] = []
-        decided = [0] * THREADS
-        barrier = threading.Barrier(THREADS)
+    cases = list(itertools.islice(varied_requests(ruleset, seed=7), 3_000))
+    expected = [engine.decide(c).model_dump_json() for c in cases]
+    malformed = [{**c, "requested_at": "2021-02-30T10:00"} for c in cases[:50]]
+    for c in cases:  # warm the cache too
+        cached.decide(c)
+    rss0, blocks0 = settled()
+    wrong = [0] * THREADS
+    decided = [0] * THREADS
+    errors: list[str] = []
+    barrier = threading.Barrier(THREADS)
 
-        def work(t: int) -> None:
-            decide = engine.decide if t % 2 == 0 else cached.decide
-            rng = random.Random(t)
-            try:
-                barrier.wait()
-                for k in range(per_thread):
-                    if k % 50 == 49:
-                        with pytest.raises(RequestError):
-                            decide(malformed[rng.randrange(len(malformed))])
-                        continue
-                    j = rng.randrange(len(cases))
-                    if decide(cases[j]).model_dump_json() != expected[j]:
-                        wrong[t] += 1
-                    decided[t] += 1
-            except BaseException as exc:  # noqa: BLE001 - collected and asserted below
-                errors.append(exc)
+    def work(t: int) -> None:
+        decide = engine.decide if t % 2 == 0 else cached.decide
+        rng = random.Random(t)
+        try:
+            barrier.wait()
+            for k in range(per_thread):
+                if k % 50 == 49:
+                    try:
+                        decide(malformed[rng.randrange(len(malformed))])
+                        errors.append("a malformed request was decided")
+                    except RequestError:
+                        pass
+                    continue
+                j = rng.randrange(len(cases))
+                wrong[t] += decide(cases[j]).model_dump_json() != expected[j]
+                decided[t] += 1
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent
+            errors.append(repr(exc))
 
-        threads = [threading.Thread(target=work, args=(t,)) for t in range(THREADS)]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
-        after = settled_rss()
-        assert errors == []
-        assert wrong == [0] * THREADS
-        assert sum(decided) >= THREADS * per_thread * 0.97
-        assert engine.decide(cases[0]).model_dump_json() == expected[0]  # still right afterwards
-    finally:
-        cached.close()
-    growth = (after - before) / before
-    assert growth < MAX_GROWTH, f"VmRSS {before} kB -> {after} kB (+{growth:.1%}) over {THREADS} x {per_thread}"
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(THREADS)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    rss1, blocks1 = settled()
+    still_right = engine.decide(cases[0]).model_dump_json() == expected[0]
+    return {
+        "rss": [rss0, rss1],
+        "blocks": [blocks0, blocks1],
+        "wrong": sum(wrong),
+        "decided": sum(decided),
+        "expected_decided": THREADS * (per_thread - per_thread // 50),
+        "errors": errors[:5],
+        "still_right": still_right,
+    }
 
 
-def test_the_memory_probe_sees_growth() -> None:
-    """The probe above can fail: holding on to 40 MB (written, so resident) shows as growth."""
-    before = settled_rss()
-    hoard = b"x" * 40_000_000
-    after = settled_rss()
-    assert after - before > 30_000
-    del hoard
+def run_child(kind: str, n: int) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, __file__, kind, str(n)], capture_output=True, text=True, timeout=3_600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    rss0, rss1 = result["rss"]
+    blocks0, blocks1 = result["blocks"]
+    print(
+        f"{kind} x {n}: VmRSS {rss0} kB after warm-up -> {rss1} kB ({(rss1 - rss0) / rss0:+.2%}); "
+        f"allocated blocks {blocks0} -> {blocks1} ({blocks1 - blocks0:+d})"
+    )
+    return result
+
+
+def assert_flat(result: dict[str, Any], n: int) -> None:
+    rss0, rss1 = result["rss"]
+    blocks0, blocks1 = result["blocks"]
+    assert (rss1 - rss0) / rss0 < MAX_RSS_GROWTH, f"VmRSS {rss0} kB -> {rss1} kB over {n} decisions"
+    assert blocks1 - blocks0 < max(1_000, n // 100), f"allocated blocks {blocks0} -> {blocks1} over {n} decisions"
+
+
+# ---------------------------------------------------------------- the tests
+
+
+@pytest.fixture(autouse=True)
+def _needs_proc() -> None:
+    if not STATUS.exists():
+        pytest.skip("resident memory is read from /proc/self/status (Linux)")
+
+
+@sizes
+def test_sequential_decisions_keep_memory_flat(n: int) -> None:
+    result = run_child("sequential", n)
+    assert result["checked"] > n // 100
+    assert result["wrong"] == 0
+    assert_flat(result, n)
+
+
+@sizes
+def test_threads_deciding_concurrently_keep_memory_flat_and_answer_right(n: int) -> None:
+    result = run_child("threads", n)
+    assert result["errors"] == []
+    assert result["wrong"] == 0
+    assert result["decided"] == result["expected_decided"]
+    assert result["still_right"]
+    assert_flat(result, result["decided"])
+
+
+def test_the_memory_probes_see_growth() -> None:
+    """The probes can fail: 40 MB of fresh written pages show in VmRSS, 100k objects in the
+    allocated blocks."""
+    rss0, blocks0 = settled()
+    size = 40 * 2**20
+    with mmap.mmap(-1, size) as hoard:
+        for offset in range(0, size, mmap.PAGESIZE):
+            hoard[offset] = 1
+        rss1, _ = settled()
+        assert rss1 - rss0 > 30_000
+    objects = [object() for _ in range(100_000)]
+    _, blocks1 = settled()
+    assert blocks1 - blocks0 > 90_000
+    del objects
+
+
+if __name__ == "__main__":
+    kind, size = sys.argv[1], int(sys.argv[2])
+    print(json.dumps(soak_sequential(size) if kind == "sequential" else soak_threads(size)))

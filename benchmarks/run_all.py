@@ -1,0 +1,169 @@
+"""Every benchmark in one run, every figure as a ratio, with the machine described.
+
+    python benchmarks/run_all.py            # decide() benches, calendar, dry-run memory at 10k
+    python benchmarks/run_all.py --big      # ... and the dry-run memory bench at 1,000,000 too
+    python benchmarks/run_all.py --n 5000   # fewer timed calls (quicker, noisier)
+
+Runs, in this order:
+
+1. ``bench_decide.py`` in this process, on the realistic workload (``examples/generate_cases.py``)
+   and on the random one: ``decide()`` median and p99 against the bare durable_rules post of
+   the same compiled rules (target <= 1.5x), the zen-engine decision table (target: faster),
+   the plain-Python if-chain, and the cached engine; then a 10,000-case dry-run, Engine vs
+   CachedEngine.
+2. ``bench_calendar.py`` (a child process): ``add_working_days`` against ``holidays`` and numpy.
+3. ``bench_dryrun_memory.py`` (a child process, if present): dry-run throughput and peak
+   memory at 10,000 cases; with ``--big`` (passed on to it) at 10,000 and 1,000,000.
+
+Child processes keep their memory figures their own. Needs ``zen-engine`` for step 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+PACKAGES = ("nocert-rules", "durable_rules", "pydantic", "pydantic_core", "zen-engine", "holidays", "numpy", "PyYAML")
+
+
+def machine() -> list[str]:
+    cpu = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    ram = "unknown"
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        for line in meminfo.read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    versions = []
+    for name in PACKAGES:
+        try:
+            versions.append(f"{name} {importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            versions.append(f"{name} (not installed)")
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    commit = _git("rev-parse", "--short", "HEAD")
+    dirty = " (uncommitted changes)" if _git("status", "--porcelain") else ""
+    return [
+        f"CPU      {cpu}, {os.cpu_count()} logical CPUs",
+        f"RAM      {ram}",
+        f"OS       {platform.platform()}",
+        f"Python   {platform.python_implementation()} {platform.python_version()}",
+        f"packages {', '.join(versions)}",
+        f"tree     {commit or 'not a git checkout'}{dirty}; load average at start {load}",
+    ]
+
+
+def _git(*args: str) -> str:
+    try:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def child(script: str, *args: str) -> tuple[int, str]:
+    """Run ``benchmarks/<script>`` in a child process; its exit code and output."""
+    done = subprocess.run(
+        [sys.executable, str(HERE / script), *args], cwd=ROOT, capture_output=True, text=True
+    )
+    return done.returncode, (done.stdout + done.stderr).rstrip()
+
+
+def section(title: str) -> None:
+    print(f"\n=== {title} " + "=" * max(0, 86 - len(title)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--big", action="store_true", help="also the 1,000,000-case dry-run memory bench")
+    parser.add_argument("--n", type=int, default=20_000, help="timed decide() calls per implementation")
+    parser.add_argument("--cases", type=int, default=5_000, help="distinct cases in the decide() workload")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+
+    section("machine")
+    print("\n".join(machine()))
+
+    import bench_decide
+
+    results: dict[str, Any] = {}
+    for workload in ("generated", "random"):
+        section(f"decide() vs its floor and alternatives, {workload} workload")
+        results[workload] = bench_decide.run(args.n, args.cases, workload)
+    section("dry-run, 10,000 distinct cases: Engine vs CachedEngine")
+    dry = bench_decide.dryrun(10_000, "generated")
+    bench_decide.print_dryrun(dry)
+
+    section("add_working_days vs holidays and numpy (bench_calendar.py)")
+    code, calendar_out = child("bench_calendar.py")
+    print(calendar_out if code == 0 else f"bench_calendar.py failed (exit {code}):\n{calendar_out}")
+
+    memory_runs: list[tuple[str, int, str]] = []
+    if (HERE / "bench_dryrun_memory.py").exists():
+        label = "10,000 and 1,000,000 cases" if args.big else "10,000 cases"
+        section(f"dry-run throughput and peak memory, {label} (bench_dryrun_memory.py)")
+        code, out = child("bench_dryrun_memory.py", *(["--big"] if args.big else []))
+        print(out if code == 0 else f"bench_dryrun_memory.py failed (exit {code}):\n{out}")
+        memory_runs.append((label, code, out))
+    else:
+        section("dry-run throughput and peak memory")
+        print("benchmarks/bench_dryrun_memory.py is not present: skipped")
+
+    section("summary: ratios (x = decide() time / other time; < 1 means decide() is faster)")
+    for workload, fig in results.items():
+        vs = fig["decide_vs"]
+        us = fig["us"]["decide"]
+        print(f"[{workload} workload] decide() median {us['median']:.1f} µs, p99 {us['p99']:.1f} µs")
+        rows = [
+            ("bare durable_rules post (floor)", "bare", "target <= 1.5x"),
+            ("zen-engine decision table", "zen", "target < 1x"),
+            ("decide() with zen as matcher", "decide+zen", ""),
+            ("plain-Python if-chain", "ifchain", ""),
+            ("decide() with if-chain as matcher", "decide+ifchain", ""),
+            ("CachedEngine.decide (warm)", "cached", ""),
+        ]
+        for label, key, target in rows:
+            r = vs[key]
+            verdict = ""
+            if key == "bare":
+                verdict = "MET" if r["median"] <= 1.5 and r["p99"] <= 1.5 else "MISSED"
+            elif key == "zen":
+                verdict = "MET" if r["median"] < 1 and r["p99"] < 1 else "MISSED"
+            print(f"  vs {label:<34} median {r['median']:>7.2f}x  p99 {r['p99']:>7.2f}x  {target} {verdict}".rstrip())
+    print(
+        f"dry-run 10k distinct cases: CachedEngine {dry['speedup']:.2f}x the throughput of Engine "
+        f"({dry['cached_per_s']:,.0f} vs {dry['engine_per_s']:,.0f} cases/s), hit rate {dry['hit_rate']:.1%}"
+    )
+    calendar_summary = [line for line in calendar_out.splitlines() if line.startswith("all n")]
+    print("add_working_days: " + (calendar_summary[0] if calendar_summary else "see above"))
+    for label, code, out in memory_runs:
+        if code != 0:
+            print(f"dry-run memory, {label}: failed (exit {code})")
+            continue
+        for line in out.splitlines():
+            if "cases/s" in line or "ratio" in line:
+                print(f"dry-run memory: {' '.join(line.split())}")
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    print(f"\n(all benchmarks: {time.perf_counter() - started:.0f} s; load average at the end {load})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

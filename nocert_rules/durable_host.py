@@ -1,0 +1,116 @@
+"""durable_rules, used safely: one compiled rule set on a private host.
+
+durable-rules 2.0.28 is old C code with hazards this module contains in one place:
+
+- every ``durable.engine.Host`` starts background timer threads: ``_PrivateHost`` never does;
+- the global ``durable.lang`` host registers rulesets lazily and races under threads: unused;
+- the C core caps live sessions at 1024 per ruleset: each ``fire`` uses one short-lived
+  session, deleted in every case, even when the engine raised;
+- deleting the session of a fact that matched no rule aborts the process (double free):
+  a rule that matches every fact (``_ALWAYS``) makes sure some rule handles it;
+- an exception in a rule action is swallowed by durable's ``Promise`` into the session state,
+  so a rule would silently not have fired: ``_StrictPromise`` lets it propagate instead;
+- the C core is not known to be thread-safe across rulesets: one process-wide lock.
+
+Callers compile ``(rule id, condition)`` pairs (see ``nocert_rules.conditions``) and get back,
+for each set of facts, the ids of the rules that fired, in priority (file) order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from durable import engine as durable_engine
+
+from . import conditions
+
+ENGINE_LOCK = threading.RLock()
+"""One lock for every call into durable_rules' C core, whatever the ruleset."""
+
+_IDS = itertools.count(1)
+_ALWAYS = "_nocert_always"
+
+
+class _PrivateHost(durable_engine.Host):
+    """A durable_rules host that never starts its dispatch/timer threads (no timers are used)."""
+
+    def _run(self) -> None:
+        return None
+
+
+class _StrictPromise(durable_engine.Promise):
+    """A synchronous action whose exceptions propagate out of ``assert_fact``.
+
+    durable's own ``Promise.run`` catches them and records them in the session state only.
+    """
+
+    def run(self, c: Any, complete: Any) -> None:
+        self._func(c)
+        complete(None)
+
+
+class CompiledRules:
+    """Rules compiled into one durable_rules ruleset; ``fire(facts)`` -> ids of the rules that fired."""
+
+    def __init__(self, label: str, rules: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+        self.name = f"nocert_{label}_{next(_IDS)}"
+        self._fired: list[str] = []
+        self._sid = itertools.count(1)
+        definition: dict[str, Any] = {}
+        for priority, (rule_id, when) in enumerate(rules, start=1):
+            definition[rule_id] = {
+                "all": [{"m": conditions.to_durable(when)}],
+                "pri": priority,
+                "run": _StrictPromise(self._recorder(rule_id)),
+            }
+        definition[_ALWAYS] = {
+            "all": [{"m": {_ALWAYS: True}}],
+            "pri": len(definition) + 1,
+            "run": _StrictPromise(_noop),
+        }
+        with ENGINE_LOCK:
+            self._host = _PrivateHost({self.name: definition})
+
+    def _recorder(self, rule_id: str) -> Any:
+        fired = self._fired
+
+        def record(_closure: Any) -> None:
+            fired.append(rule_id)
+
+        return record
+
+    def fire(self, facts: Mapping[str, Any]) -> list[str]:
+        """Assert ``facts`` (dotted names) in a fresh session; the rules that fired, in order."""
+        payload = {conditions.durable_key(k): v for k, v in facts.items()}
+        payload[_ALWAYS] = True
+        with ENGINE_LOCK:
+            sid = str(next(self._sid))
+            payload["sid"] = sid
+            self._fired.clear()
+            try:
+                self._host.assert_fact(self.name, payload)
+                fired = list(self._fired)
+            except BaseException:
+                self._fired.clear()
+                # The session may not exist (the failure came first): never mask the cause.
+                with contextlib.suppress(Exception):
+                    self._host.delete_state(self.name, sid)
+                raise
+            self._fired.clear()
+            self._host.delete_state(self.name, sid)
+            return fired
+
+    def close(self) -> None:
+        """Free the C ruleset; ``fire`` is unusable afterwards."""
+        with ENGINE_LOCK:
+            compiled = self._host._ruleset_directory.pop(self.name, None)
+            if compiled is not None:
+                durable_engine.durable_rules_engine.delete_ruleset(compiled._handle)
+
+
+def _noop(_closure: Any) -> None:
+    return None
