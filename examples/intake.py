@@ -15,7 +15,7 @@ RULESET = Path(__file__).resolve().parent.parent / "rulesets" / "zibo"
 SERVICE_ITEM = "370300-JF-0006"  # a benefit claim after a death, in the sample list
 APPLICANT = {
     "kind": "person",
-    "id_number": "370303198502150021",  # synthetic
+    "id_number": "370399198502150021",  # synthetic
     "name": "王某某",
     "credit": "normal",
 }

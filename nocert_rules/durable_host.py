@@ -7,7 +7,8 @@ durable-rules 2.0.28 is old C code with hazards this module contains in one plac
 - the C core caps live sessions at 1024 per ruleset: each ``fire`` uses one short-lived
   session, deleted in every case, even when the engine raised;
 - deleting the session of a fact that matched no rule aborts the process (double free):
-  a rule that matches every fact (``_ALWAYS``) makes sure some rule handles it;
+  when nothing matched, a no-op "sweep" fact is asserted first (only then: it costs nothing
+  on the common path, where an always-matching rule would cost ~9 µs a decision);
 - an exception in a rule action is swallowed by durable's ``Promise`` into the session state,
   so a rule would silently not have fired: ``_StrictPromise`` lets it propagate instead;
 - the C core is not known to be thread-safe across rulesets: one process-wide lock.
@@ -32,7 +33,7 @@ ENGINE_LOCK = threading.RLock()
 """One lock for every call into durable_rules' C core, whatever the ruleset."""
 
 _IDS = itertools.count(1)
-_ALWAYS = "_nocert_always"
+_SWEEP = "_nocert_sweep"  # rule ids may not start with "_": no clash
 
 
 class _PrivateHost(durable_engine.Host):
@@ -58,6 +59,10 @@ class CompiledRules:
 
     def __init__(self, label: str, rules: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
         self.name = f"nocert_{label}_{next(_IDS)}"
+        self._keys: dict[str, str] = {}
+        for _, when in rules:
+            for fact in conditions.facts_named(when):
+                self._keys[fact] = conditions.durable_key(fact)
         self._fired: list[str] = []
         self._sid = itertools.count(1)
         definition: dict[str, Any] = {}
@@ -67,8 +72,8 @@ class CompiledRules:
                 "pri": priority,
                 "run": _StrictPromise(self._recorder(rule_id)),
             }
-        definition[_ALWAYS] = {
-            "all": [{"m": {_ALWAYS: True}}],
+        definition[_SWEEP] = {
+            "all": [{"m": {_SWEEP: True}}],
             "pri": len(definition) + 1,
             "run": _StrictPromise(_noop),
         }
@@ -85,14 +90,18 @@ class CompiledRules:
 
     def fire(self, facts: Mapping[str, Any]) -> list[str]:
         """Assert ``facts`` (dotted names) in a fresh session; the rules that fired, in order."""
-        payload = {conditions.durable_key(k): v for k, v in facts.items()}
-        payload[_ALWAYS] = True
+        keys = self._keys
+        payload = {keys.get(k) or conditions.durable_key(k): v for k, v in facts.items()}
         with ENGINE_LOCK:
             sid = str(next(self._sid))
             payload["sid"] = sid
             self._fired.clear()
             try:
-                self._host.assert_fact(self.name, payload)
+                try:
+                    self._host.assert_fact(self.name, payload)
+                except durable_engine.MessageNotHandledException:
+                    # Nothing matched: make the session deletable without aborting the process.
+                    self._host.assert_fact(self.name, {_SWEEP: True, "sid": sid})
                 fired = list(self._fired)
             except BaseException:
                 self._fired.clear()

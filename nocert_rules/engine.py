@@ -10,23 +10,19 @@ over facts (the list is data: no rule per certificate). A decision:
    rule blocks; blocked methods fall through and stay in the trace with reason and clause;
 4. if none remains, applies the manifest's fallback.
 
-durable_rules hazards handled here: a private host without background timer threads, one
-short-lived session per decision deleted in ``finally``, and one process-wide lock around
-the C engine.
+durable_rules' hazards are contained in ``nocert_rules.durable_host`` (private host without
+timer threads, one short-lived session per decision, one process-wide lock, exceptions in
+actions propagated, no-match sessions made safe to delete).
 """
 
 from __future__ import annotations
 
-import itertools
-import threading
 import weakref
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from durable import engine as durable_engine
-
-from . import conditions
+from .durable_host import CompiledRules
 from .enums import Method, ReplacementMethod
 from .models import (
     Citation,
@@ -42,22 +38,6 @@ from .ruleset import ListRow, PolicyRule, Ruleset
 
 if TYPE_CHECKING:
     from .deadlines import StatutoryLimit
-
-_ENGINE_LOCK = threading.RLock()
-"""durable_rules' C core is not known to be thread-safe across rulesets: one lock for all."""
-
-_ENGINE_IDS = itertools.count(1)
-
-_DURABLE_KEYS: dict[str, str] = {name: conditions.durable_key(name) for name in conditions.FACTS}
-"""``conditions.durable_key`` of every known fact, computed once (``fire`` runs per decision)."""
-
-
-class _PrivateHost(durable_engine.Host):
-    """A durable_rules host that never starts its dispatch/timer threads (we use no timers)."""
-
-    def _run(self) -> None:  # noqa: D401 - overrides the thread-starting loop
-        return None
-
 
 def facts_for(ruleset: Ruleset, request: DecisionRequest, row: ListRow | None) -> dict[str, Any]:
     """The facts rules may test (``conditions.FACTS``), by dotted name."""
@@ -118,10 +98,7 @@ class Engine:
 
     def __init__(self, ruleset: Ruleset) -> None:
         self.ruleset = ruleset
-        self._name = f"nocert_{ruleset.name}_{next(_ENGINE_IDS)}"
         self._rules_by_id: dict[str, PolicyRule] = {rule.id: rule for rule in ruleset.rules}
-        self._fired: list[str] = []
-        self._sid = itertools.count(1)
         self._stamp = RulesetStamp(name=ruleset.name, version=ruleset.version, sha256=ruleset.sha256)
         # Memo tables for what depends on the (immutable) ruleset only, filled on first use.
         # Values are frozen models shared between decisions. Races only compute twice.
@@ -130,23 +107,7 @@ class Engine:
         self._steps: dict[str | tuple[str, Method], TraceStep] = {}
         self._citations: dict[str, Citation] = {}
         self._limits: dict[tuple[str, str], tuple[ListRow, StatutoryLimit | None, StatutoryLimit]] = {}
-        definition: dict[str, Any] = {}
-        for priority, rule in enumerate(ruleset.rules, start=1):
-            definition[rule.id] = {
-                "all": [{"m": conditions.to_durable(rule.when)}],
-                "pri": priority,
-                "run": self._recorder(rule.id),
-            }
-        with _ENGINE_LOCK:
-            self._host = _PrivateHost({self._name: definition})
-
-    def _recorder(self, rule_id: str) -> Any:
-        fired = self._fired
-
-        def record(_closure: Any) -> None:
-            fired.append(rule_id)
-
-        return record
+        self._compiled = CompiledRules(ruleset.name, [(rule.id, rule.when) for rule in ruleset.rules])
 
     # ------------------------------------------------------------------ public
 
@@ -167,28 +128,11 @@ class Engine:
 
     def fire(self, facts: dict[str, Any]) -> list[str]:
         """Run the compiled rules over ``facts``; the ids of the rules that fired, in order."""
-        keys = _DURABLE_KEYS
-        payload = {keys.get(k) or conditions.durable_key(k): v for k, v in facts.items()}
-        with _ENGINE_LOCK:
-            sid = str(next(self._sid))
-            payload["sid"] = sid
-            self._fired.clear()
-            try:
-                try:
-                    self._host.assert_fact(self._name, payload)
-                except durable_engine.MessageNotHandledException:
-                    pass  # no rule matched: nothing fired
-                return list(self._fired)
-            finally:
-                self._fired.clear()
-                self._host.delete_state(self._name, sid)
+        return self._compiled.fire(facts)
 
     def close(self) -> None:
         """Free the C ruleset. The engine is unusable afterwards."""
-        with _ENGINE_LOCK:
-            ruleset = self._host._ruleset_directory.pop(self._name, None)
-            if ruleset is not None:
-                durable_engine.durable_rules_engine.delete_ruleset(ruleset._handle)
+        self._compiled.close()
 
     # ------------------------------------------------------------------ choice
 

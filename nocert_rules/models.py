@@ -31,10 +31,28 @@ def as_shanghai(value: datetime) -> datetime:
     """Naive datetimes mean Asia/Shanghai; aware ones are converted to it."""
     if value.tzinfo is None:
         return value.replace(tzinfo=SHANGHAI)
-    return value.astimezone(SHANGHAI)
+    try:
+        return value.astimezone(SHANGHAI)
+    except OverflowError:
+        raise ValueError("out of the representable date range / 超出可表示的日期范围") from None
 
 
 ShanghaiDatetime = Annotated[datetime, AfterValidator(as_shanghai)]
+
+EARLIEST_REQUEST = datetime(1990, 1, 1, tzinfo=SHANGHAI)
+LATEST_REQUEST = datetime(2199, 12, 31, 23, 59, 59, tzinfo=SHANGHAI)
+"""Requests outside these bounds are data errors (and would overflow the calendar's arithmetic)."""
+
+
+def _plausible_request_time(value: datetime) -> datetime:
+    if not EARLIEST_REQUEST <= value <= LATEST_REQUEST:
+        raise ValueError(
+            f"must be between {EARLIEST_REQUEST:%Y-%m-%d} and {LATEST_REQUEST:%Y-%m-%d} / 申请时间超出合理范围"
+        )
+    return value
+
+
+RequestDatetime = Annotated[datetime, AfterValidator(as_shanghai), AfterValidator(_plausible_request_time)]
 
 
 class Applicant(BaseModel):
@@ -84,7 +102,7 @@ class DecisionRequest(BaseModel):
     service_item: str = Field(min_length=1, description="事项编码 service item code")
     certificate: str = Field(min_length=1, description="证明编号或准确名称 certificate id or exact name")
     applicant: Applicant
-    requested_at: ShanghaiDatetime
+    requested_at: RequestDatetime
     wants_pledge: bool = True
     provides_certificate: bool = False
     sharing_online: bool = True

@@ -12,7 +12,7 @@ import hmac
 def mask_id(id_number: str) -> str:
     """Keep the first 3 and last 2 characters of an ID number, star the rest.
 
-    ``370302199001011234`` -> ``370*************34``. Short values keep fewer characters
+    ``370399199001011234`` -> ``370*************34``. Short values keep fewer characters
     so that at least half of any value is hidden.
     """
     value = id_number.strip()

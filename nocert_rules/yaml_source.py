@@ -71,6 +71,11 @@ def load_located_text(text: str, name: str) -> LocatedYaml:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         raise RulesetError(name, line, None, f"bad YAML: {exc.problem or exc}") from exc
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: no mark, a position
+        line = text.count("\n", 0, exc.position) + 1
+        raise RulesetError(
+            name, line, None, f"bad YAML: unacceptable character #x{exc.character:04x}: {exc.reason}"
+        ) from exc
     except yaml.YAMLError as exc:
         raise RulesetError(name, None, None, f"bad YAML: {exc}") from exc
     if node is None:

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ZIBO = ROOT / "rulesets" / "zibo"
 
 # Fake ID numbers used across the tests; none may ever appear in clear in an output.
-PERSON_ID = "370302199001011234"
+PERSON_ID = "370399199001011234"
 ORG_ID = "91370300MA3C1234XY"
 
 

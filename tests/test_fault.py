@@ -122,16 +122,10 @@ def test_session_probe_sees_a_live_session(engine: Engine) -> None:
     assert not session_exists(engine, "probe")
 
 
-MASKED = pytest.mark.xfail(
-    strict=True,
-    reason="when durable_rules fails before it created the session, Engine.fire's finally calls "
-    "delete_state, which raises durable error 309 and replaces the original exception. Fix "
-    "proposed to the lead (suppress the delete error while an exception propagates).",
-)
 
 
 @pytest.mark.parametrize(
-    "before", [pytest.param(True, marks=MASKED), False], ids=["before-assert", "after-assert"]
+    "before", [True, False], ids=["before-assert", "after-assert"]
 )
 @pytest.mark.parametrize("exc_type", [Boom, MemoryError, HardBoom])
 def test_assert_fact_raising_once_leaves_no_session(
@@ -243,7 +237,7 @@ def test_rule_action_raising_leaves_no_session_and_next_decision_right(
     spy = SidSpy(engine)
     monkeypatch.setattr(durable_of(engine)[0], "assert_fact", spy)
     try:
-        engine.decide(req)  # see the xfail below for what it answers
+        engine.decide(req)  # raises (see the next test): it must still clean up
     except Exception:  # noqa: BLE001 - raising is the fixed behaviour; both must clean up
         pass
     assert calls[0] == 1
@@ -251,12 +245,6 @@ def test_rule_action_raising_leaves_no_session_and_next_decision_right(
     assert engine.decide(req) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="durable_rules catches exceptions in rule actions (Promise.run) and only records them "
-    "in the session state; Engine.fire does not check it, so the rule is silently missing from "
-    "the decision. Fix proposed to the lead (check state['exception'] after assert_fact).",
-)
 def test_rule_action_raising_is_not_a_silently_wrong_decision(engine: Engine, zibo: Ruleset) -> None:
     req = request(sharing_row(zibo), zibo)
     expected = engine.decide(req)
@@ -276,7 +264,7 @@ NO_MATCH_SCRIPT = textwrap.dedent(
     engine = Engine(load_ruleset(sys.argv[1]))
     request = {
         "service_item": "S1", "certificate": "proxy-only",
-        "applicant": {"kind": "person", "id_number": "370302199001011234"},
+        "applicant": {"kind": "person", "id_number": "370399199001011234"},
         "requested_at": "2024-06-03T10:00:00",
     }
     for _ in range(3):
@@ -286,13 +274,6 @@ NO_MATCH_SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="durable_rules 2.0.28 aborts the process (free(): invalid pointer) when a session whose "
-    "fact matched no rule is deleted, which Engine.fire does after MessageNotHandledException. "
-    "The Zibo and test rulesets always fire a rule; a ruleset without a catch-all does not. "
-    "Fix proposed to the lead (assert a no-op sweep fact before deleting).",
-)
 def test_a_decision_where_no_rule_matches_does_not_abort_the_process(tmp_path: Path) -> None:
     # The tiny ruleset without its catch-all PROXY rule: nothing matches a proxy-only row.
     rules = [r for r in RULES if r["id"] != "x.retained"]

@@ -151,7 +151,7 @@ def test_open_pledge_keeps_only_a_keyed_hash(normal: Decision) -> None:
 
 
 def test_open_pledge_refuses_another_applicant_or_no_key(normal: Decision) -> None:
-    other = Applicant(kind="person", id_number="370302198812126789")
+    other = Applicant(kind="person", id_number="370399198812126789")
     with pytest.raises(RecordProblem, match="not the decision's"):
         open_pledge(normal, other, KEY)
     with pytest.raises(RecordProblem, match="key"):

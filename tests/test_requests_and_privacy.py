@@ -148,3 +148,10 @@ def test_adjustment_pending_never_asks_the_applicant(zibo_engine: Engine) -> Non
     assert pending.applicant_must_submit is False
     assert pending.method is Method.VERIFICATION
     assert "adjustment.pending-unit-verifies" in [s.rule_id for s in pending.trace]
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:59", "0001-01-01T00:00:00+14:00", "1900-01-01T10:00"])
+def test_i_implausible_request_time_is_a_request_error(zibo_engine: Engine, when: str) -> None:
+    with pytest.raises(RequestError) as info:
+        zibo_engine.decide(with_("requested_at", when))
+    assert [path for path, _ in info.value.errors] == ["requested_at"]

@@ -21,24 +21,21 @@ of at most 5 working days, 第十条). A second extension is an error.
 from __future__ import annotations
 
 import hashlib
-import itertools
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Literal, Self
 from uuid import uuid4
 
-from durable import engine as durable_engine
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from nocert_rules import conditions
 from nocert_rules.conditions import Fact
 from nocert_rules.deadlines import ExtensionLimitError, complaint_due
-from nocert_rules.engine import _ENGINE_LOCK, _PrivateHost
+from nocert_rules.durable_host import CompiledRules
 from nocert_rules.errors import RulesetError
 from nocert_rules.models import Citation, RulesetStamp, ShanghaiDatetime
 from nocert_rules.records import HashedRef, Record, require_text
-from nocert_rules.ruleset import MAX_RULES, Ruleset
-from nocert_rules.ruleset import validate_located
+from nocert_rules.ruleset import MAX_RULES, Ruleset, validate_located
 from nocert_rules.yaml_source import load_located_text
 
 __all__ = [
@@ -240,9 +237,6 @@ _EFFECT_TEXT = {
     "terminate": "终止办理 / terminated",
 }
 
-_ENGINE_IDS = itertools.count(1)
-_ALWAYS = "_nocert_always"  # the catch-all rule's id and fact key (no rule id or fact starts with "_")
-
 
 class ComplaintEngine:
     """Decides complaints against a ruleset's ``complaint_rules.yaml`` on durable_rules.
@@ -255,58 +249,17 @@ class ComplaintEngine:
         self.rules = load_complaint_rules(ruleset)
         self._by_id = {rule.id: rule for rule in self.rules.content.rules}
         self._stamp = RulesetStamp(name=ruleset.name, version=ruleset.version, sha256=ruleset.sha256)
-        self._name = f"nocert_{ruleset.name}_complaints_{next(_ENGINE_IDS)}"
-        self._fired: list[str] = []
-        self._sid = itertools.count(1)
-        definition: dict[str, Any] = {}
-        for priority, rule in enumerate(self.rules.content.rules, start=1):
-            definition[rule.id] = {
-                "all": [{"m": conditions.to_durable(rule.when)}],
-                "pri": priority,
-                "run": self._recorder(rule.id),
-            }
-        # durable_rules 2.0.28 aborts the process (double free) when the state of a session
-        # whose first fact no rule handled is deleted; a rule that always matches avoids that.
-        definition[_ALWAYS] = {
-            "all": [{"m": {_ALWAYS: True}}],
-            "pri": len(definition) + 1,
-            "run": lambda _closure: None,
-        }
-        with _ENGINE_LOCK:
-            self._host = _PrivateHost({self._name: definition})
-
-    def _recorder(self, rule_id: str) -> Any:
-        fired = self._fired
-
-        def record(_closure: Any) -> None:
-            fired.append(rule_id)
-
-        return record
+        self._compiled = CompiledRules(
+            f"{ruleset.name}_complaints", [(rule.id, rule.when) for rule in self.rules.content.rules]
+        )
 
     def fire(self, facts: ComplaintFacts) -> list[str]:
         """The ids of the complaint rules whose conditions hold, in file order."""
-        payload: dict[str, Any] = {conditions.durable_key(k): v for k, v in facts.as_facts().items()}
-        payload[_ALWAYS] = True
-        with _ENGINE_LOCK:
-            sid = str(next(self._sid))
-            payload["sid"] = sid
-            self._fired.clear()
-            try:
-                try:
-                    self._host.assert_fact(self._name, payload)
-                except durable_engine.MessageNotHandledException:
-                    pass  # no rule matched
-                return list(self._fired)
-            finally:
-                self._fired.clear()
-                self._host.delete_state(self._name, sid)
+        return self._compiled.fire(facts.as_facts())
 
     def close(self) -> None:
         """Free the C ruleset; the engine is unusable afterwards."""
-        with _ENGINE_LOCK:
-            compiled = self._host._ruleset_directory.pop(self._name, None)
-            if compiled is not None:
-                durable_engine.durable_rules_engine.delete_ruleset(compiled._handle)
+        self._compiled.close()
 
     def _step(self, rule: ComplaintRule) -> ComplaintTraceStep:
         return ComplaintTraceStep(
