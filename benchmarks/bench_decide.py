@@ -58,7 +58,8 @@ sys.path.insert(0, str(HERE))
 from durable import engine as durable_engine  # noqa: E402
 
 from nocert_rules.cache import CachedEngine  # noqa: E402
-from nocert_rules.engine import Engine, _PrivateHost, facts_for  # noqa: E402
+from nocert_rules.durable_host import _PrivateHost  # noqa: E402
+from nocert_rules.engine import Engine, facts_for  # noqa: E402
 from nocert_rules.models import DecisionRequest, parse_request  # noqa: E402
 from nocert_rules.ruleset import ListRow, Ruleset, load_ruleset  # noqa: E402
 

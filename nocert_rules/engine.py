@@ -89,6 +89,10 @@ def _row_facts(ruleset: Ruleset, row: ListRow) -> dict[str, Any]:
     }
 
 
+_DAY_DEADLINE_MEMO = 8192
+"""How many date-only deadlines an engine keeps (a few years of dates x limits)."""
+
+
 class Engine:
     """Decides requests against one ruleset. Thread-safe; reuse one per ruleset.
 
@@ -107,6 +111,7 @@ class Engine:
         self._steps: dict[str | tuple[str, Method], TraceStep] = {}
         self._citations: dict[str, Citation] = {}
         self._limits: dict[tuple[str, str], tuple[ListRow, StatutoryLimit | None, StatutoryLimit]] = {}
+        self._day_deadlines: dict[tuple[Any, ...], DeadlineInfo] = {}
         self._compiled = CompiledRules(ruleset.name, [(rule.id, rule.when) for rule in ruleset.rules])
 
     # ------------------------------------------------------------------ public
@@ -283,10 +288,14 @@ class Engine:
         if not plan.waived and plan.within_working_days is not None:
             from .deadlines import post_check_due
 
-            d = post_check_due(req.requested_at, plan.within_working_days, self.ruleset.calendar)
-            deadline = DeadlineInfo(
-                kind="post_check", due_at=d.due_at, rule=d.rule, clause=d.clause, warnings=list(d.warnings)
-            )
+            days = plan.within_working_days
+            key = ("post_check", days, req.requested_at.date())
+            deadline = self._day_deadlines.get(key)
+            if deadline is None:
+                d = post_check_due(req.requested_at, days, self.ruleset.calendar)
+                deadline = self._remember(key, DeadlineInfo(
+                    kind="post_check", due_at=d.due_at, rule=d.rule, clause=d.clause, warnings=list(d.warnings)
+                ))
         post_check = PostCheckPlan(
             credit=req.applicant.credit,
             waived=plan.waived,
@@ -324,7 +333,20 @@ class Engine:
         from .deadlines import verification_due
 
         limit, plan_limit = self._verification_limits(row)
+        effective = limit or plan_limit
+        # A limit in working days ends at close of business: it depends on the date alone.
+        key = ("verification", limit, plan_limit, at.date()) if effective.working_days else None
+        if key is not None and (cached := self._day_deadlines.get(key)) is not None:
+            return cached
         d = verification_due(at, row.records, self.ruleset.calendar, limit, plan_limit=plan_limit)
-        return DeadlineInfo(
+        info = DeadlineInfo(
             kind="verification_reply", due_at=d.due_at, rule=d.rule, clause=d.clause, warnings=list(d.warnings)
         )
+        return self._remember(key, info) if key is not None else info
+
+    def _remember(self, key: tuple[Any, ...], info: DeadlineInfo) -> DeadlineInfo:
+        """Keep a date-only deadline (frozen) for reuse; the memo is bounded."""
+        if len(self._day_deadlines) >= _DAY_DEADLINE_MEMO:
+            self._day_deadlines.clear()
+        self._day_deadlines[key] = info
+        return info
