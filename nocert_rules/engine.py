@@ -89,8 +89,8 @@ def _row_facts(ruleset: Ruleset, row: ListRow) -> dict[str, Any]:
     }
 
 
-_DAY_DEADLINE_MEMO = 8192
-"""How many date-only deadlines an engine keeps (a few years of dates x limits)."""
+_DAY_DEADLINE_MEMO = 512
+"""How many date-only deadlines an engine keeps (cleared when full: a counter works on today)."""
 
 
 class Engine:
