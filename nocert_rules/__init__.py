@@ -16,11 +16,13 @@ from .models import Applicant, Decision, DecisionRequest, TraceStep
 from .ruleset import Ruleset, load_ruleset
 
 if TYPE_CHECKING:
+    from .cache import CachedEngine
     from .calendar import WorkCalendar
     from .engine import Engine
 
 __all__ = [
     "Applicant",
+    "CachedEngine",
     "ApplicantKind",
     "CalendarError",
     "CreditLevel",
@@ -48,6 +50,10 @@ def __getattr__(name: str) -> Any:
         from .engine import Engine
 
         return Engine
+    if name == "CachedEngine":
+        from .cache import CachedEngine
+
+        return CachedEngine
     if name == "WorkCalendar":
         from .calendar import WorkCalendar
 
