@@ -294,7 +294,7 @@ class Engine:
             if deadline is None:
                 d = post_check_due(req.requested_at, days, self.ruleset.calendar)
                 deadline = self._remember(key, DeadlineInfo(
-                    kind="post_check", due_at=d.due_at, rule=d.rule, clause=d.clause, warnings=list(d.warnings)
+                    kind="post_check", due_at=d.due_at, rule=d.rule, clause=plan.clause, warnings=list(d.warnings)
                 ))
         post_check = PostCheckPlan(
             credit=req.applicant.credit,
@@ -339,8 +339,10 @@ class Engine:
         if key is not None and (cached := self._day_deadlines.get(key)) is not None:
             return cached
         d = verification_due(at, row.records, self.ruleset.calendar, limit, plan_limit=plan_limit)
+        # The plan's limit cites the ruleset's own clause id; a statutory limit cites 三(三)3's.
+        clause = self.ruleset.manifest.deadlines.verification_clause if limit is None else d.clause
         info = DeadlineInfo(
-            kind="verification_reply", due_at=d.due_at, rule=d.rule, clause=d.clause, warnings=list(d.warnings)
+            kind="verification_reply", due_at=d.due_at, rule=d.rule, clause=clause, warnings=list(d.warnings)
         )
         return self._remember(key, info) if key is not None else info
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import PERSON_ID
+from ruleset_factory import MANIFEST, write_ruleset
 
-from nocert_rules import Decision, Engine, Method, RecordKind
+from nocert_rules import Decision, Engine, Method, RecordKind, load_ruleset
 
 
 @dataclass(frozen=True)
@@ -236,7 +239,7 @@ def test_e_verification_names_issuer_and_records(setup: tuple[Engine, Case]) -> 
     cal = engine.ruleset.calendar
     start = datetime.fromisoformat(case.when).date()
     assert decision.deadline.due_at == cal.close_of_business(cal.add_working_days(start, 2))
-    assert decision.deadline.clause == "附件2 第七条"
+    assert decision.deadline.clause == engine.ruleset.manifest.deadlines.verification_clause
 
 
 # ---------------------------------------------------------------- f. proxy
@@ -283,3 +286,16 @@ def test_g_every_blocked_method_is_in_trace_with_reason_and_clause(setup: tuple[
             rule = next(r for r in engine.ruleset.rules if r.id == step.rule_id)
             assert rule.reason in step.conclusion
     assert decision.trace[-1].effect in ("choose", "fallback")
+
+
+def test_deadline_clauses_come_from_the_ruleset(tmp_path: Path) -> None:
+    """A city whose documents number clauses differently gets its own clause ids on deadlines."""
+    manifest = copy.deepcopy(MANIFEST)
+    manifest["deadlines"]["verification_clause"] = "C-order"
+    manifest["pledge_policy"]["post_check"]["normal"]["clause"] = "C-credit"
+    engine = Engine(load_ruleset(write_ruleset(tmp_path / "rs", manifest=manifest)))
+    verify = ask(engine, TINY_CASE, TINY_CASE.verification)
+    pledge = ask(engine, TINY_CASE, TINY_CASE.pledge)
+    assert verify.deadline is not None and verify.deadline.clause == "C-order"
+    assert pledge.deadline is not None and pledge.deadline.clause == "C-credit"
+    engine.close()
