@@ -6,6 +6,7 @@ systems (issue #2): add fields, never rename them.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -25,6 +26,9 @@ from .errors import RequestError
 from .privacy import mask_id, mask_name
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+_ID_NUMBER_LIKE = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])|[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}")
+"""A resident ID number (18 characters) or a unified social credit code anywhere in a string."""
 
 
 def as_shanghai(value: datetime) -> datetime:
@@ -113,6 +117,14 @@ class DecisionRequest(BaseModel):
     )
     request_id: str | None = Field(default=None, max_length=128)
     requesting_unit: str | None = Field(default=None, max_length=200)
+
+    @field_validator("request_id", "requesting_unit")
+    @classmethod
+    def _no_id_number(cls, value: str | None) -> str | None:
+        """Host references are copied into decisions in clear: they may not carry an ID number."""
+        if value is not None and _ID_NUMBER_LIKE.search(value):
+            raise ValueError("must not contain an ID number (it is copied into decisions in clear) / 不得包含身份证号")
+        return value
 
 
 def parse_request(data: DecisionRequest | dict[str, Any]) -> DecisionRequest:

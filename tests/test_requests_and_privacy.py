@@ -155,3 +155,17 @@ def test_i_implausible_request_time_is_a_request_error(zibo_engine: Engine, when
     with pytest.raises(RequestError) as info:
         zibo_engine.decide(with_("requested_at", when))
     assert [path for path, _ in info.value.errors] == ["requested_at"]
+
+
+@pytest.mark.parametrize("field", ["request_id", "requesting_unit"])
+@pytest.mark.parametrize("value", [PERSON_ID, f"case-{PERSON_ID}", ORG_ID])
+def test_h_host_references_may_not_smuggle_an_id_number(zibo_engine: Engine, field: str, value: str) -> None:
+    with pytest.raises(RequestError) as info:
+        zibo_engine.decide({**GOOD, field: value})
+    assert [path for path, _ in info.value.errors] == [field]
+    assert value not in str(info.value)
+
+
+def test_h_ordinary_host_references_pass_through(zibo_engine: Engine) -> None:
+    decision = zibo_engine.decide({**GOOD, "request_id": "2021-000123", "requesting_unit": "张店区行政审批服务局"})
+    assert decision.request_id == "2021-000123"
