@@ -22,12 +22,18 @@ from __future__ import annotations
 import contextlib
 import itertools
 import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from durable import engine as durable_engine
 
 from . import conditions
+from .errors import NocertError
+
+
+class EngineClosedError(NocertError, RuntimeError):
+    """The engine was closed; its compiled rules are freed."""
 
 ENGINE_LOCK = threading.RLock()
 """One lock for every call into durable_rules' C core, whatever the ruleset."""
@@ -79,6 +85,9 @@ class CompiledRules:
         }
         with ENGINE_LOCK:
             self._host = _PrivateHost({self.name: definition})
+        # Free the C ruleset when this object is collected, if close() was never called.
+        self._finalizer = weakref.finalize(self, _free, self._host, self.name)
+        self._finalizer.atexit = False  # no C calls while the interpreter shuts down
 
     def _recorder(self, rule_id: str) -> Any:
         fired = self._fired
@@ -95,6 +104,8 @@ class CompiledRules:
         """
         # Only the facts some rule reads: less JSON for durable_rules to parse and match.
         payload = {key: facts[fact] for fact, key in self._keys.items() if fact in facts}
+        if not self._finalizer.alive:
+            raise EngineClosedError(f"{self.name} is closed / 引擎已关闭")
         with ENGINE_LOCK:
             sid = str(next(self._sid))
             payload["sid"] = sid
@@ -117,11 +128,15 @@ class CompiledRules:
             return fired
 
     def close(self) -> None:
-        """Free the C ruleset; ``fire`` is unusable afterwards."""
-        with ENGINE_LOCK:
-            compiled = self._host._ruleset_directory.pop(self.name, None)
-            if compiled is not None:
-                durable_engine.durable_rules_engine.delete_ruleset(compiled._handle)
+        """Free the C ruleset now; ``fire`` raises ``EngineClosedError`` afterwards."""
+        self._finalizer()
+
+
+def _free(host: _PrivateHost, name: str) -> None:
+    with ENGINE_LOCK:
+        compiled = host._ruleset_directory.pop(name, None)
+        if compiled is not None:
+            durable_engine.durable_rules_engine.delete_ruleset(compiled._handle)
 
 
 def _noop(_closure: Any) -> None:

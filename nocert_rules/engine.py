@@ -136,8 +136,17 @@ class Engine:
         return self._compiled.fire(facts)
 
     def close(self) -> None:
-        """Free the C ruleset. The engine is unusable afterwards."""
+        """Free the C ruleset now (else it is freed when the engine is collected).
+
+        ``decide`` raises ``EngineClosedError`` afterwards. ``with Engine(rs) as engine:`` closes it.
+        """
         self._compiled.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     # ------------------------------------------------------------------ choice
 
@@ -208,6 +217,11 @@ class Engine:
             trace.append(step)
 
         warnings = self._validity_warnings(req.requested_at)
+        if row is None and req.service_item not in rs.service_items:
+            warnings.append(
+                f"事项编码 {req.service_item} 不在清单中，请核对编码 / service item {req.service_item} "
+                "has no row in the list: check the code (the certificate is treated as not listed)"
+            )
         post_check = None
         deadline = None
         if chosen is Method.PLEDGE:

@@ -27,8 +27,11 @@ from .privacy import mask_id, mask_name
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-_ID_NUMBER_LIKE = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])|[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}")
-"""A resident ID number (18 characters) or a unified social credit code anywhere in a string."""
+_ID_NUMBER_LIKE = re.compile(
+    r"(?<![0-9A-Za-z])(?:[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9A-Za-z])"
+    r"|[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"
+)
+"""A resident ID number (18 or, old style, 15 characters) or a unified social credit code."""
 
 
 def as_shanghai(value: datetime) -> datetime:
@@ -118,10 +121,18 @@ class DecisionRequest(BaseModel):
     request_id: str | None = Field(default=None, max_length=128)
     requesting_unit: str | None = Field(default=None, max_length=200)
 
-    @field_validator("request_id", "requesting_unit")
+    @field_validator("service_item", "certificate")
+    @classmethod
+    def _strip_code(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be blank")
+        return value
+
+    @field_validator("request_id", "requesting_unit", "service_item", "certificate")
     @classmethod
     def _no_id_number(cls, value: str | None) -> str | None:
-        """Host references are copied into decisions in clear: they may not carry an ID number."""
+        """These are copied into decisions in clear: they may not carry an ID number."""
         if value is not None and _ID_NUMBER_LIKE.search(value):
             raise ValueError("must not contain an ID number (it is copied into decisions in clear) / 不得包含身份证号")
         return value
@@ -137,8 +148,13 @@ def parse_request(data: DecisionRequest | dict[str, Any]) -> DecisionRequest:
         return DecisionRequest.model_validate(data)
     except ValidationError as exc:
         raise RequestError(
-            [(".".join(str(p) for p in err["loc"]) or "(request)", _safe_msg(err)) for err in exc.errors()]
+            [(_safe_path(err["loc"]) or "(request)", _safe_msg(err)) for err in exc.errors()]
         ) from None
+
+
+def _safe_path(loc: tuple[Any, ...]) -> str:
+    # An unknown key is part of the path: it may itself be an ID number.
+    return ".".join(mask_id(str(p)) if _ID_NUMBER_LIKE.search(str(p)) else str(p) for p in loc)
 
 
 def _safe_msg(err: Any) -> str:

@@ -92,6 +92,14 @@ class PledgePolicy(BaseModel):
             raise ValueError(f"barring categories not declared in risk_categories: {unknown}")
         return self
 
+    @field_validator("post_check")
+    @classmethod
+    def _every_credit_level(cls, value: dict[CreditLevel, PostCheckRule]) -> dict[CreditLevel, PostCheckRule]:
+        missing = [level.value for level in CreditLevel if level not in value]
+        if missing:
+            raise ValueError(f"no post-check plan for credit levels {missing} / 缺少信用等级的核查安排")
+        return value
+
 
 class TimeLimit(BaseModel):
     """A reply limit in working minutes or working days (one of the two)."""
@@ -123,6 +131,11 @@ class DeadlineParameters(BaseModel):
     office_hours: dict[str, Any] | None = None
     overrides_file: str | None = None
 
+    @field_validator("overrides_file")
+    @classmethod
+    def _inside_the_folder(cls, value: str | None) -> str | None:
+        return _relative_path(value)
+
     @field_validator("verification")
     @classmethod
     def _every_record_kind(cls, value: dict[RecordKind, TimeLimit]) -> dict[RecordKind, TimeLimit]:
@@ -142,12 +155,28 @@ class DeadlineParameters(BaseModel):
 
 
 class RulesetFiles(BaseModel):
+    """The ruleset's files, as paths relative to its folder (never outside it)."""
+
     model_config = _STRICT
     certificates: str = "certificates.yaml"
     rules: str = "rules.yaml"
     clauses: str = "clauses.yaml"
     pledge_template: str | None = None
     complaint_rules: str | None = None
+
+    @field_validator("*")
+    @classmethod
+    def _inside_the_folder(cls, value: str | None) -> str | None:
+        return _relative_path(value)
+
+
+def _relative_path(value: str | None) -> str | None:
+    if value is None:
+        return value
+    parts = Path(value).parts
+    if not value.strip() or Path(value).is_absolute() or ".." in parts or value.startswith("~"):
+        raise ValueError(f"{value!r} must be a path inside the ruleset folder / 路径须位于规则集目录内")
+    return value
 
 
 class Manifest(BaseModel):
@@ -324,6 +353,7 @@ class Ruleset:
         self.sha256 = sha256
         self.files = files
         self.calendar_overrides = calendar_overrides
+        self.service_items: frozenset[str] = frozenset(row.service_item_code for row in rows)
         self._by_id = {row.key: row for row in rows}
         self._by_name = {(row.service_item_code, row.certificate_name): row for row in rows}
 
@@ -446,7 +476,17 @@ def load_ruleset(path: str | Path) -> Ruleset:
         files[manifest.files.complaint_rules] = complaint_rules.read_bytes()
 
     _check_cross_references(manifest, manifest_doc, rows, cert_doc, rules, rule_doc, clauses, clause_doc)
-    return Ruleset(directory, manifest, rows, rules, clauses, _hash(files), files, overrides)
+    ruleset = Ruleset(directory, manifest, rows, rules, clauses, _hash(files), files, overrides)
+    # The records' files are checked now, not at the counter when first used.
+    if manifest.files.complaint_rules:
+        from .records.complaints import load_complaint_rules
+
+        load_complaint_rules(ruleset)
+    if manifest.files.pledge_template:
+        from .records.pledge import load_pledge_template
+
+        load_pledge_template(ruleset)
+    return ruleset
 
 
 def _check_cross_references(

@@ -86,13 +86,22 @@ def load_located_text(text: str, name: str) -> LocatedYaml:
     return LocatedYaml(name, data, lines)
 
 
+_MAX_NODES = 1_000_000
+"""More nodes than any ruleset needs: stops alias bombs ("billion laughs") from expanding."""
+
+
 def _build(
     node: yaml.Node,
     path: Path_,
     lines: dict[Path_, int],
     constructor: yaml.SafeLoader,
     name: str,
+    active: frozenset[int] = frozenset(),
 ) -> Any:
+    if id(node) in active:
+        raise RulesetError(name, node.start_mark.line + 1, format_path(path) or None, "a YAML alias refers to itself / 别名循环引用")
+    if len(lines) > _MAX_NODES:
+        raise RulesetError(name, node.start_mark.line + 1, format_path(path) or None, "too many values (alias expansion?) / 内容过多")
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         if node.tag != "tag:yaml.org,2002:map":
@@ -105,13 +114,14 @@ def _build(
                 raise RulesetError(
                     name, key_node.start_mark.line + 1, format_path((*path, key)), "duplicate key"
                 )
-            out[key] = _build(value_node, (*path, key), lines, constructor, name)
+            out[key] = _build(value_node, (*path, key), lines, constructor, name, active | {id(node)})
             lines[(*path, key)] = key_node.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
         if node.tag != "tag:yaml.org,2002:seq":
             raise _bad_tag(node, name, path)
-        return [_build(item, (*path, i), lines, constructor, name) for i, item in enumerate(node.value)]
+        inner = active | {id(node)}
+        return [_build(item, (*path, i), lines, constructor, name, inner) for i, item in enumerate(node.value)]
     return _scalar(node, constructor, name, path)
 
 
@@ -132,6 +142,10 @@ def _scalar(node: yaml.Node, constructor: yaml.SafeLoader, name: str, path: Path
         return constructor.construct_object(node, deep=True)
     except yaml.YAMLError as exc:
         raise RulesetError(name, node.start_mark.line + 1, format_path(path) or None, str(exc)) from exc
+    except (ValueError, OverflowError) as exc:  # e.g. a timestamp 2021-02-30
+        raise RulesetError(
+            name, node.start_mark.line + 1, format_path(path) or None, f"bad value {node.value!r}: {exc}"
+        ) from exc
 
 
 def _bad_tag(node: yaml.Node, name: str, path: Path_) -> RulesetError:

@@ -11,6 +11,7 @@ import os
 import threading
 from typing import Any
 
+import pytest
 from conftest import PERSON_ID
 
 from nocert_rules import Engine, Ruleset
@@ -104,3 +105,24 @@ def test_two_engines_on_different_rulesets_do_not_interfere(zibo_engine: Engine,
     for _ in range(20):
         assert reference(tiny_engine, t) == te
         assert reference(zibo_engine, z) == ze
+
+
+def test_closed_engine_raises_a_typed_error_and_engines_are_freed(zibo: Ruleset) -> None:
+    import gc
+    import weakref
+
+    from nocert_rules.durable_host import EngineClosedError
+
+    request = request_mix(zibo)[0]
+    with Engine(zibo) as engine:
+        assert engine.decide(request).method
+    with pytest.raises(EngineClosedError):
+        engine.decide(request)
+    engine.close()  # closing twice is harmless
+
+    dropped = Engine(zibo)
+    compiled = weakref.ref(dropped._compiled)
+    finalizer = dropped._compiled._finalizer
+    del dropped
+    gc.collect()
+    assert compiled() is None and not finalizer.alive  # the C ruleset was freed

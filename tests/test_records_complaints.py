@@ -25,7 +25,6 @@ from nocert_rules.records.complaints import (
     decide_intake,
     extend,
     inform,
-    load_complaint_rules,
     register_complaint,
     terminate,
 )
@@ -262,11 +261,12 @@ def test_stored_complaint_round_trips(engine: ComplaintEngine) -> None:
 # ---------------------------------------------------------------- malformed complaint_rules.yaml
 
 
-def _with_rules(tmp_path: Path, text: str) -> Ruleset:
+def _with_rules(tmp_path: Path, text: str) -> Path:
+    """A copy of the Zibo ruleset with ``text`` as its complaint rules (checked by load_ruleset)."""
     target = tmp_path / "zibo"
     shutil.copytree(ZIBO, target)
     (target / "complaint_rules.yaml").write_text(text, encoding="utf-8")
-    return load_ruleset(target)
+    return target
 
 
 HEAD = """acceptance_default:
@@ -297,9 +297,9 @@ rules:
     ],
 )
 def test_malformed_rules_name_file_and_line(tmp_path: Path, rules: str, line: int, problem: str) -> None:
-    rs = _with_rules(tmp_path, HEAD + rules)
+    folder = _with_rules(tmp_path, HEAD + rules)
     with pytest.raises(RulesetError) as info:
-        load_complaint_rules(rs)
+        load_ruleset(folder)
     assert info.value.file == "complaint_rules.yaml"
     assert info.value.line == line
     assert problem in str(info.value)
@@ -307,14 +307,14 @@ def test_malformed_rules_name_file_and_line(tmp_path: Path, rules: str, line: in
 
 def test_duplicate_rule_id_and_bad_yaml(tmp_path: Path) -> None:
     rule = "  - id: r1\n    effect: reject\n    when: {complaint.specific: false}\n    clause: 附件4 第八条\n    reason: x\n"
-    rs = _with_rules(tmp_path, HEAD + rule + rule)
+    folder = _with_rules(tmp_path, HEAD + rule + rule)
     with pytest.raises(RulesetError, match="duplicate rule id") as info:
-        ComplaintEngine(rs)
+        load_ruleset(folder)
     assert info.value.line == 13
     shutil.rmtree(tmp_path / "zibo")
-    rs = _with_rules(tmp_path, HEAD + "  - id: [unclosed\n")
+    folder = _with_rules(tmp_path, HEAD + "  - id: [unclosed\n")
     with pytest.raises(RulesetError) as info:
-        load_complaint_rules(rs)
+        load_ruleset(folder)
     assert info.value.file == "complaint_rules.yaml" and info.value.line is not None
 
 
@@ -325,7 +325,7 @@ def test_accept_rules_are_traced_and_rejects_still_win(tmp_path: Path) -> None:
         "  - id: reject.litigation\n    effect: reject\n    when: {complaint.belongs_to_litigation: true}\n"
         "    clause: 附件4 第八条\n    item: （三）\n    reason: 诉讼 / litigation\n"
     )
-    eng = ComplaintEngine(_with_rules(tmp_path, HEAD + rules))
+    eng = ComplaintEngine(load_ruleset(_with_rules(tmp_path, HEAD + rules)))
     try:
         accepted = eng.decide_acceptance(facts())
         assert accepted.outcome == "accept" and [s.rule_id for s in accepted.trace] == ["accept.specific"]

@@ -111,10 +111,15 @@ def test_render_refuses_other_methods(zibo: Ruleset, zibo_engine: Engine) -> Non
 
 
 def _ruleset_with_template(tmp_path: Path, text: str) -> Ruleset:
+    return load_ruleset(_folder_with_template(tmp_path, text))
+
+
+def _folder_with_template(tmp_path: Path, text: str) -> Path:
+    """A copy of the Zibo ruleset with ``text`` as its pledge template (checked by load_ruleset)."""
     target = tmp_path / "zibo"
     shutil.copytree(ZIBO, target)
     (target / "templates" / "pledge.md").write_text(text, encoding="utf-8")
-    return load_ruleset(target)
+    return target
 
 
 @pytest.mark.parametrize(
@@ -126,9 +131,9 @@ def _ruleset_with_template(tmp_path: Path, text: str) -> Ruleset:
     ],
 )
 def test_bad_template_is_a_ruleset_error_with_line(tmp_path: Path, text: str, line: int | None, problem: str) -> None:
-    rs = _ruleset_with_template(tmp_path, text)
+    folder = _folder_with_template(tmp_path, text)
     with pytest.raises(RulesetError) as info:
-        load_pledge_template(rs)
+        load_ruleset(folder)
     assert info.value.file == "templates/pledge.md"
     assert info.value.line == line
     assert problem in str(info.value)

@@ -169,3 +169,30 @@ def test_h_host_references_may_not_smuggle_an_id_number(zibo_engine: Engine, fie
 def test_h_ordinary_host_references_pass_through(zibo_engine: Engine) -> None:
     decision = zibo_engine.decide({**GOOD, "request_id": "2021-000123", "requesting_unit": "张店区行政审批服务局"})
     assert decision.request_id == "2021-000123"
+
+
+def test_unknown_service_item_warns_and_codes_are_stripped(zibo_engine: Engine) -> None:
+    padded = zibo_engine.decide({**GOOD, "service_item": " 370300-QR-0002 "})
+    assert padded.method is Method.VERIFICATION and padded.service_item == "370300-QR-0002"
+    typo = zibo_engine.decide({**GOOD, "service_item": "370300-QR-9999"})
+    assert typo.method is Method.ABOLISH
+    assert any("370300-QR-9999" in w and "no row in the list" in w for w in typo.warnings)
+    unlisted = zibo_engine.decide({**GOOD, "certificate": "ZM-XX-0000"})
+    assert not any("no row in the list" in w for w in unlisted.warnings)
+    with pytest.raises(RequestError):
+        zibo_engine.decide({**GOOD, "service_item": "   "})
+
+
+@pytest.mark.parametrize("field", ["certificate", "service_item"])
+def test_h_codes_may_not_carry_an_id_number(zibo_engine: Engine, field: str) -> None:
+    with pytest.raises(RequestError) as info:
+        zibo_engine.decide({**GOOD, field: PERSON_ID})
+    assert PERSON_ID not in str(info.value)
+
+
+def test_h_unknown_key_that_is_an_id_number_is_masked_in_the_error(zibo_engine: Engine) -> None:
+    bad = {**GOOD, "applicant": {**GOOD["applicant"], PERSON_ID: 1}, "370399850101123": 2}
+    with pytest.raises(RequestError) as info:
+        zibo_engine.decide(bad)
+    assert PERSON_ID not in str(info.value) and "370399850101123" not in str(info.value)
+    assert len(info.value.errors) == 2

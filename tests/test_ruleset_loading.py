@@ -183,3 +183,51 @@ def test_same_certificate_name_twice_under_one_item(tiny_dir: Path) -> None:
     err = load_error(tiny_dir)
     assert err.line == line_of(text, "certificate_name: 证明share", 2)
     assert "ambiguous" in str(err)
+
+
+def test_post_check_plan_for_every_credit_level(tiny_dir: Path) -> None:
+    path = tiny_dir / "manifest.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == "normal:")
+    del lines[start : start + 5]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    err = load_error(tiny_dir)
+    assert err.field == "pledge_policy.post_check" and "normal" in str(err)
+    assert err.line == line_of(path.read_text(encoding="utf-8"), "post_check:")
+
+
+def test_yaml_alias_cycle_is_a_ruleset_error(tiny_dir: Path) -> None:
+    with (tiny_dir / "manifest.yaml").open("a", encoding="utf-8") as f:
+        f.write("x: &a [*a]\n")
+    err = load_error(tiny_dir)
+    assert err.file == "manifest.yaml" and err.line is not None
+
+
+def test_impossible_date_is_a_ruleset_error(tiny_dir: Path) -> None:
+    text = edit(tiny_dir / "manifest.yaml", "effective_from: '2024-01-01'", "effective_from: 2024-02-30")
+    err = load_error(tiny_dir)
+    assert err.line == line_of(text, "effective_from") and err.field == "effective_from"
+
+
+@pytest.mark.parametrize("target", ["../../etc/passwd", "/etc/hostname", "~/x.yaml"])
+def test_files_must_stay_inside_the_ruleset_folder(tiny_dir: Path, target: str) -> None:
+    path = tiny_dir / "manifest.yaml"
+    with path.open("a", encoding="utf-8") as f:
+        f.write(f"files:\n  pledge_template: {target}\n")
+    err = load_error(tiny_dir)
+    assert err.field == "files.pledge_template" and "inside the ruleset folder" in str(err)
+
+
+def test_complaint_rules_and_pledge_template_are_checked_at_load(tmp_path: Path) -> None:
+    copy = tmp_path / "zibo"
+    shutil.copytree(ZIBO, copy)
+    rules = copy / "complaint_rules.yaml"
+    original = rules.read_text(encoding="utf-8")
+    rules.write_text(original.replace("rules:\n", "rules:\n  - id: x\n    bogus: 1\n", 1), encoding="utf-8")
+    err = load_error(copy)
+    assert err.file == "complaint_rules.yaml" and err.line is not None
+    rules.write_text(original, encoding="utf-8")
+    with (copy / "templates" / "pledge.md").open("a", encoding="utf-8") as f:
+        f.write("\n$unknown_placeholder\n")
+    err = load_error(copy)
+    assert err.file == "templates/pledge.md" and err.line is not None and "unknown" in str(err)

@@ -258,8 +258,14 @@ class ComplaintEngine:
         return self._compiled.fire(facts.as_facts())
 
     def close(self) -> None:
-        """Free the C ruleset; the engine is unusable afterwards."""
+        """Free the C ruleset now (else when collected); ``fire`` raises afterwards."""
         self._compiled.close()
+
+    def __enter__(self) -> ComplaintEngine:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     def _step(self, rule: ComplaintRule) -> ComplaintTraceStep:
         return ComplaintTraceStep(
