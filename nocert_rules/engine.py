@@ -353,8 +353,12 @@ class Engine:
         if key is not None and (cached := self._day_deadlines.get(key)) is not None:
             return cached
         d = verification_due(at, row.records, self.ruleset.calendar, limit, plan_limit=plan_limit)
-        # The plan's limit cites the ruleset's own clause id; a statutory limit cites 三(三)3's.
-        clause = self.ruleset.manifest.deadlines.verification_clause if limit is None else d.clause
+        # Cite the ruleset's own clause ids (the library's defaults only when the manifest has none).
+        params = self.ruleset.manifest.deadlines
+        if limit is None:
+            clause = params.verification_clause
+        else:
+            clause = params.statutory_limit_clause or d.clause
         info = DeadlineInfo(
             kind="verification_reply", due_at=d.due_at, rule=d.rule, clause=clause, warnings=list(d.warnings)
         )

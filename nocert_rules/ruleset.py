@@ -121,6 +121,9 @@ class DeadlineParameters(BaseModel):
     model_config = _STRICT
     verification: dict[RecordKind, TimeLimit]
     verification_clause: str
+    statutory_limit_clause: str | None = Field(
+        default=None, description="clause cited when a row sets its own statutory limit (三(三)3 in Zibo)"
+    )
     complaint_working_days: int = Field(ge=1)
     complaint_max_extension_days: int = Field(ge=0)
     complaint_clause: str
@@ -524,6 +527,8 @@ def _check_cross_references(
         cited(manifest_doc, ("deadlines", field), getattr(m.deadlines, field))
     if m.validity_clause:
         cited(manifest_doc, ("validity_clause",), m.validity_clause)
+    if m.deadlines.statutory_limit_clause:
+        cited(manifest_doc, ("deadlines", "statutory_limit_clause"), m.deadlines.statutory_limit_clause)
 
     seen: dict[tuple[str, str], int] = {}
     seen_names: dict[tuple[str, str], int] = {}

@@ -27,3 +27,13 @@ def test_bundled_ruleset_validates_against_schema(name: str) -> None:
     data["surprise"] = 1
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(data, schema)
+
+
+def test_rulesets_doc_lists_every_fact() -> None:
+    from conftest import ROOT
+
+    from nocert_rules.conditions import FACTS
+
+    doc = (ROOT / "docs" / "rulesets.md").read_text(encoding="utf-8")
+    listed = {line.split("`")[1] for line in doc.splitlines() if line.startswith("| `")}
+    assert listed == set(FACTS)
