@@ -15,10 +15,15 @@ state of any record of :mod:`nocert_rules.records`.
 the canonical JSON of ``{"prev", "record", "seq"}``. :func:`verify_log` recomputes every hash and
 link and names each edited, removed, inserted or reordered entry by line.
 
-**What the chain does not do.** The hash is not keyed: whoever can rewrite the whole file can
-recompute the whole chain, and removing entries *at the end* leaves a valid shorter chain.
-Anchor the head (``LogVerification.head``, ``AuditLog.head``) somewhere else (a daily report,
-another system) to detect those.
+**Anchoring the head.** A chain alone cannot show that entries were removed *at the end* (a
+shorter prefix is a valid chain), nor a whole file rewritten with a recomputed chain (the hash is
+not keyed). Give :func:`verify_log` what was known before: ``expect_head`` (a head hash stored
+elsewhere, e.g. ``AuditLog.head`` after an append), ``min_records`` (the log must reach that seq)
+or ``head_file`` (a checkpoint written by ``AuditLog(..., head_file=...)``). A log that no longer
+reaches the expected seq is reported as ``truncated``; one whose chain does not contain the
+expected head as ``head-mismatch``. The anchor must be *in* the chain: entries appended after it
+are accepted. A checkpoint on the same disk as the log only detects accidental truncation
+(whoever can edit the log can edit it too); a copy kept elsewhere also detects tampering.
 
 **Writes.** ``AuditLog.append`` opens the file in append mode, writes one full line, flushes
 and ``os.fsync``s, under a ``threading.Lock`` and, on POSIX, an exclusive ``fcntl.flock`` on the
@@ -26,23 +31,31 @@ file, re-reading the last entry under the lock: several processes on one host ma
 one log. Without ``fcntl`` (Windows), or on network filesystems where ``flock`` is not honoured,
 use one writer process per file or an external lock.
 
-**Torn tail.** A crash mid-write can leave a last line without its newline (or with invalid
-JSON). :func:`verify_log` reports it as ``torn_tail=True`` and verifies the intact prefix.
-``AuditLog`` refuses to open such a log (:class:`AuditLogError`) unless asked to repair it
-(``AuditLog(path, key, repair_torn_tail=True)``), which truncates exactly the torn last line
-(an append that never returned) and nothing else.
+**Torn tail.** A crash mid-write can leave a last line without its newline: only such an
+*unterminated* last line is torn. :func:`verify_log` reports it as ``torn_tail=True`` and
+verifies the intact prefix. ``AuditLog`` refuses to open such a log (:class:`AuditLogError`)
+unless asked to repair it (``AuditLog(path, key, repair_torn_tail=True)``), which truncates
+exactly the torn last line (an append that never returned) and nothing else. A complete,
+newline-terminated line that is not a valid entry is never a torn write: :func:`verify_log`
+reports it as ``malformed`` and ``AuditLog`` refuses to open the log, repair or not.
+
+**Head checkpoint.** ``AuditLog(path, key, head_file=FILE)`` keeps ``{"hash", "seq"}`` of the
+last entry in ``FILE`` (written to a temporary file, fsynced, then ``os.replace``d, under the
+log's lock), and refuses to open or append to a log that no longer reaches its checkpoint.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import tempfile
 import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -75,6 +88,7 @@ __all__ = [
     "canonical_json",
     "entry_hash",
     "read_entries",
+    "read_head_file",
     "verify_log",
 ]
 
@@ -83,7 +97,8 @@ MIN_KEY_BYTES = 16
 
 
 class AuditLogError(NocertError):
-    """The audit log cannot be appended to (torn tail, tampered last entry, bad key)."""
+    """The audit log cannot be appended to (torn tail, tampered last entry, truncated log, bad
+    key), or a head checkpoint file is not one."""
 
 
 def canonical_json(obj: Any) -> bytes:
@@ -198,11 +213,17 @@ class LogEntry(BaseModel):
         return entry_hash(self.seq, self.prev, self.record) == self.hash
 
 
-ProblemKind = Literal["malformed", "edited", "removed", "inserted", "reordered"]
+ProblemKind = Literal["malformed", "edited", "removed", "inserted", "reordered", "truncated", "head-mismatch"]
 
 
 class LogProblem(BaseModel):
-    """Something wrong at a line: ``kind`` is malformed, edited, removed, inserted or reordered."""
+    """Something wrong at a line: ``kind`` is malformed, edited, removed, inserted, reordered,
+    truncated or head-mismatch.
+
+    For ``truncated`` (the log does not reach the expected seq) and ``head-mismatch`` (the
+    expected head hash is not in the chain), ``line`` is the last intact line (0 when there is
+    none).
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -215,7 +236,9 @@ class LogVerification(BaseModel):
     """The result of :func:`verify_log`.
 
     ``ok``: no problem and no torn tail. ``records``: well-formed entries read (the torn tail
-    excluded). ``head``: the hash of the last entry of the verified chain (anchor it elsewhere).
+    excluded). ``head``, ``head_seq``, ``head_line``: the hash, seq and line of the last entry of
+    the verified chain (anchor the hash elsewhere). ``anchored``: an expected head, minimum
+    record count or head checkpoint was given, and the log matched it.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -227,6 +250,9 @@ class LogVerification(BaseModel):
     torn_tail: bool
     torn_line: int | None = None
     head: str | None = None
+    head_seq: int = 0
+    head_line: int | None = None
+    anchored: bool = False
 
 
 _HEX = frozenset("0123456789abcdef")
@@ -272,27 +298,61 @@ def read_entries(path: str | Path) -> Iterator[LogEntry | tuple[int, str]]:
         yield parsed if isinstance(parsed, LogEntry) else (i, parsed)
 
 
-def verify_log(path: str | Path) -> LogVerification:
+def verify_log(
+    path: str | Path,
+    expect_head: str | None = None,
+    min_records: int | None = None,
+    *,
+    head_file: str | Path | None = None,
+) -> LogVerification:
     """Check every entry's hash and link; name each edited, removed, inserted or reordered entry.
 
-    Raises ``OSError`` when the file is missing or unreadable (the CLI exits 2).
+    ``expect_head``: a head hash stored elsewhere; it must be the hash of an entry of the chain
+    (entries appended after it are fine), else a ``head-mismatch`` problem. ``min_records``: the
+    chain must reach that seq, else a ``truncated`` problem naming the last intact line.
+    ``head_file``: a checkpoint written by ``AuditLog(..., head_file=...)``: both at once.
+
+    Raises ``OSError`` when the log or the checkpoint is missing or unreadable (the CLI exits 2),
+    :class:`AuditLogError` when ``expect_head`` or the checkpoint is not a head.
     """
+    anchors: list[tuple[str, int | None, str, str]] = []  # (hash, seq if known, source zh, en)
+    if expect_head is not None:
+        if not _is_hash(expect_head.lower()):
+            raise AuditLogError("expect_head 须为 64 位十六进制 / expect_head must be 64 hex digits")
+        anchors.append((expect_head.lower(), None, "所给链头", "expected head"))
+    expected_seq = 0
+    if min_records is not None:
+        if type(min_records) is not int or min_records < 0:
+            raise AuditLogError("min_records 须为非负整数 / min_records must be a non-negative int")
+        expected_seq = min_records
+    if head_file is not None:
+        cp_seq, cp_hash = read_head_file(head_file)
+        anchors.append((cp_hash, cp_seq, f"检查点 {head_file} 的链头", f"head of checkpoint {head_file}"))
+        expected_seq = max(expected_seq, cp_seq)
     data = Path(path).read_bytes()
     lines, unterminated = _split(data)
     problems: list[LogProblem] = []
     entries: list[LogEntry] = []
     torn_line: int | None = None
     for i, raw in enumerate(lines, start=1):
-        parsed = _parse_line(raw, i)
-        last = i == len(lines)
-        if last and (unterminated or not isinstance(parsed, LogEntry)):
-            torn_line = i  # a crash mid-write: the intact prefix is verified without it
+        if unterminated and i == len(lines):
+            # no newline: an append that never returned (a crash mid-write); the prefix is
+            # verified without it. A newline-terminated bad line is never a torn write.
+            torn_line = i
             break
+        parsed = _parse_line(raw, i)
         if isinstance(parsed, LogEntry):
             entries.append(parsed)
         else:
             problems.append(LogProblem(line=i, kind="malformed", message=parsed))
-    head = _check_chain(entries, problems, {p.line for p in problems})
+    head_entry = _check_chain(entries, problems, {p.line for p in problems})
+    head_seq = head_entry.seq if head_entry is not None else 0
+    head_line = head_entry.line if head_entry is not None else None
+    anchored = bool(anchors) or min_records is not None
+    if anchored:
+        before = len(problems)
+        _check_anchors(entries, head_entry, anchors, expected_seq, problems)
+        anchored = len(problems) == before
     problems.sort(key=lambda p: p.line)
     return LogVerification(
         path=str(path),
@@ -301,12 +361,61 @@ def verify_log(path: str | Path) -> LogVerification:
         problems=problems,
         torn_tail=torn_line is not None,
         torn_line=torn_line,
-        head=head,
+        head=head_entry.hash if head_entry is not None else None,
+        head_seq=head_seq,
+        head_line=head_line,
+        anchored=anchored and not problems and torn_line is None,
     )
 
 
-def _check_chain(entries: list[LogEntry], problems: list[LogProblem], malformed: set[int]) -> str | None:
-    """Walk the chain; append a LogProblem for every break. Returns the head hash.
+def _last_intact(head: LogEntry | None) -> str:
+    if head is None:
+        return "日志中没有完好的条目 / the log has no intact entry"
+    return f"最后完好的条目：第 {head.line} 行（序号 {head.seq}） / last intact entry: line {head.line} (seq {head.seq})"
+
+
+def _check_anchors(
+    entries: list[LogEntry],
+    head: LogEntry | None,
+    anchors: list[tuple[str, int | None, str, str]],
+    expected_seq: int,
+    problems: list[LogProblem],
+) -> None:
+    """Append ``truncated`` / ``head-mismatch`` problems when the log is not what was anchored."""
+    line = head.line if head is not None else 0
+    head_seq = head.seq if head is not None else 0
+    truncated = head_seq < expected_seq
+    if truncated:
+        problems.append(
+            LogProblem(
+                line=line,
+                kind="truncated",
+                message=f"日志只到序号 {head_seq}，应至少到 {expected_seq}：末尾的条目被删除 / the log ends at "
+                f"seq {head_seq}, expected at least {expected_seq}: entries were removed from the end; "
+                + _last_intact(head),
+            )
+        )
+    hashes = {e.hash: e for e in entries if e.intact}
+    for digest, seq, source_zh, source in anchors:
+        if digest == GENESIS or digest in hashes:
+            found = hashes.get(digest)
+            if seq is None or found is None or found.seq == seq:
+                continue
+        if truncated and (seq is None or seq > head_seq):
+            continue  # explained by the truncation already reported
+        problems.append(
+            LogProblem(
+                line=line,
+                kind="head-mismatch",
+                message=f"{source_zh} {digest[:12]}… 不在链中：末尾的条目被删除或替换，或整条链被重写 / the "
+                f"{source} {digest[:12]}… is not in the chain: entries at the end were removed or "
+                "replaced, or the chain was rewritten; " + _last_intact(head),
+            )
+        )
+
+
+def _check_chain(entries: list[LogEntry], problems: list[LogProblem], malformed: set[int]) -> LogEntry | None:
+    """Walk the chain; append a LogProblem for every break. Returns the head entry.
 
     An entry that does not link is classified, in this order: a copy of an earlier entry
     (inserted); one that links to an entry on a later line (reordered: it is held back until
@@ -403,7 +512,7 @@ def _check_chain(entries: list[LogEntry], problems: list[LogProblem], malformed:
         accept(entry)
     for waiting in pending.values():
         problem(waiting.line, "reordered", f"序号 {waiting.seq} 的条目无法接入链 / entry seq {waiting.seq} does not join the chain")
-    return last_hash if accepted else None
+    return accepted[-1] if accepted else None
 
 
 # ---------------------------------------------------------------- writing
@@ -434,30 +543,120 @@ def _tail(path: Path, end: int | None = None) -> tuple[bytes | None, int | None]
             return chunk[prev_nl + 1 : last_nl], torn_at
 
 
+def read_head_file(path: str | Path) -> tuple[int, str]:
+    """``(seq, hash)`` from a head checkpoint written by ``AuditLog(..., head_file=...)``.
+
+    Raises ``OSError`` when it is missing or unreadable, :class:`AuditLogError` when it is not a
+    checkpoint (one JSON object ``{"hash": <64 hex>, "seq": <int >= 0>}``).
+    """
+    raw = Path(path).read_bytes()
+    try:
+        obj = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        obj = None
+    if (
+        not isinstance(obj, dict)
+        or set(obj) != {"hash", "seq"}
+        or type(obj["seq"]) is not int
+        or obj["seq"] < 0
+        or not _is_hash(obj["hash"])
+        or (obj["seq"] == 0) != (obj["hash"] == GENESIS)
+    ):
+        raise AuditLogError(
+            f'{path}: 不是链头检查点 / not a head checkpoint (needs {{"hash": <64 hex>, "seq": <int>}})'
+        )
+    return obj["seq"], obj["hash"]
+
+
+def _write_head_file(path: Path, seq: int, digest: str) -> None:
+    """Replace the checkpoint atomically: a temporary file, fsynced, then ``os.replace``."""
+    data = canonical_json({"hash": digest, "seq": seq}) + b"\n"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
 class AuditLog:
     """An append-only, hash-chained JSONL audit log. See the module documentation.
 
     ``key`` pseudonymises people in :meth:`append_decision` (``keyed_hash``); keep it secret and
     stable (changing it unlinks old records from new ones, which never breaks the chain).
+
+    ``head_file``: a checkpoint file kept up to date with the last entry's hash and seq after
+    each append (atomically, under the log's lock). The log is refused (:class:`AuditLogError`)
+    when it no longer reaches the checkpoint (entries removed from the end) or its chain does not
+    contain the checkpoint's hash; a missing checkpoint is (re)started from the current head.
     """
 
-    def __init__(self, path: str | Path, key: bytes, *, repair_torn_tail: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        key: bytes,
+        *,
+        repair_torn_tail: bool = False,
+        head_file: str | Path | None = None,
+    ) -> None:
         self.path = Path(path)
         self._key = _check_key(key)
         self._lock = threading.Lock()
-        if self.path.exists():
-            self._check_tail(repair_torn_tail)
-        else:
+        self.head_file = Path(head_file) if head_file is not None else None
+        if not self.path.exists():
+            if self.head_file is not None:
+                self._check_checkpoint(None)  # a checkpoint past seq 0 but no log: refused
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.path.touch()
             _fsync_dir(self.path.parent)
+        with self._locked():
+            self._check_tail(repair_torn_tail)
+            if self.head_file is not None:
+                last = self._last_entry()
+                if self._check_checkpoint(last):
+                    self.head_file.parent.mkdir(parents=True, exist_ok=True)
+                    _write_head_file(self.head_file, *_seq_hash(last))
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[BinaryIO]:
+        """The thread lock and, on POSIX, an exclusive ``flock`` on the log."""
+        with self._lock, self.path.open("ab") as f:
+            if fcntl is not None:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+            try:
+                yield f
+            finally:
+                if fcntl is not None:
+                    fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 
     def _check_tail(self, repair: bool) -> None:
+        """Refuse a damaged last entry; truncate an unterminated (torn) last line if asked.
+
+        Only a last line without its newline is torn. The last newline-terminated line is checked
+        first: when it is not an intact entry the log is refused, and nothing is truncated.
+        """
         last, torn_at = _tail(self.path)
-        if torn_at is None and last is not None and not isinstance(_parse_line(last, 0), LogEntry):
-            # invalid JSON on the last (newline-terminated) line: also a torn tail
-            torn_at = self.path.stat().st_size - len(last) - 1
-            last, _ = _tail(self.path, torn_at)
+        if last is not None:
+            parsed = _parse_line(last, 0)
+            if not isinstance(parsed, LogEntry):
+                raise AuditLogError(
+                    f"{self.path}: 末行完整（以换行结尾）却不是日志条目：不是写入中断，而是被改动或损坏；"
+                    "不会自动截去，请运行 audit verify / the last complete (newline-terminated) line is "
+                    "not a log entry: not an interrupted write but tampering or damage. It is never "
+                    "truncated automatically (repair_torn_tail only cuts an unterminated last line); "
+                    "run `nocert-rules audit verify`"
+                )
+            if not parsed.intact:
+                raise AuditLogError(
+                    f"{self.path}: 末条目已损坏或被改动，请运行 audit verify / the last entry is damaged "
+                    "or altered; run `nocert-rules audit verify`"
+                )
         if torn_at is not None:
             if not repair:
                 raise AuditLogError(
@@ -469,44 +668,80 @@ class AuditLog:
                 f.truncate(torn_at)
                 f.flush()
                 os.fsync(f.fileno())
-        if last is not None:
-            parsed = _parse_line(last, 0)
-            if not isinstance(parsed, LogEntry) or not parsed.intact:
-                raise AuditLogError(
-                    f"{self.path}: 末条目已损坏或被改动，请运行 audit verify / the last entry is damaged "
-                    "or altered; run `nocert-rules audit verify`"
-                )
 
-    @property
-    def head(self) -> tuple[int, str]:
-        """``(seq, hash)`` of the last entry; ``(0, GENESIS)`` for an empty log."""
+    def _last_entry(self) -> LogEntry | None:
+        """The last entry; None for an empty log. Raises on a torn or damaged tail."""
         last, torn_at = _tail(self.path)
         if torn_at is not None:
             raise AuditLogError(f"{self.path}: 末行不完整 / the last line is torn")
         if last is None:
-            return 0, GENESIS
+            return None
         parsed = _parse_line(last, 0)
         if not isinstance(parsed, LogEntry) or not parsed.intact:
             raise AuditLogError(f"{self.path}: 末条目已损坏 / the last entry is damaged")
-        return parsed.seq, parsed.hash
+        return parsed
+
+    def _check_checkpoint(self, last: LogEntry | None) -> bool:
+        """Raise when the log does not reach the head checkpoint; True when it needs writing."""
+        assert self.head_file is not None
+        try:
+            cp_seq, cp_hash = read_head_file(self.head_file)
+        except FileNotFoundError:
+            return True
+        seq, digest = _seq_hash(last)
+        where = f"{self.path}（检查点 / checkpoint {self.head_file}）"
+        if seq < cp_seq:
+            raise AuditLogError(
+                f"{where}: 日志只到序号 {seq}，检查点为 {cp_seq}：末尾的条目被删除，请运行 audit verify / "
+                f"the log ends at seq {seq} but the checkpoint is at seq {cp_seq}: entries were "
+                "removed from the end (truncated); run `nocert-rules audit verify --head-file`"
+            )
+        if seq == cp_seq and digest == cp_hash:
+            return False
+        if cp_seq == 0 or (last is not None and seq == cp_seq + 1 and last.prev == cp_hash):
+            return True  # later appends (e.g. a crash between the append and the checkpoint)
+        if seq > cp_seq and any(
+            isinstance(e, LogEntry) and e.seq == cp_seq and e.hash == cp_hash and e.intact
+            for e in read_entries(self.path)
+        ):
+            return True
+        raise AuditLogError(
+            f"{where}: 检查点的链头 {cp_hash[:12]}… 不在链中：条目被替换或链被重写，请运行 audit verify / "
+            f"the checkpoint's head {cp_hash[:12]}… (seq {cp_seq}) is not in the chain: entries were "
+            "replaced or the chain rewritten; run `nocert-rules audit verify --head-file`"
+        )
+
+    @property
+    def head(self) -> tuple[int, str]:
+        """``(seq, hash)`` of the last entry; ``(0, GENESIS)`` for an empty log."""
+        return _seq_hash(self._last_entry())
 
     def append(self, record: AuditRecord) -> LogEntry:
-        """Append one record: one full line, flushed and fsynced, chained to the last entry."""
+        """Append one record: one full line, flushed and fsynced, chained to the last entry.
+
+        With a ``head_file``, the checkpoint is checked first and replaced after the line is
+        fsynced (both under the lock).
+        """
         payload = record.model_dump(mode="json")
-        with self._lock, self.path.open("ab") as f:
-            if fcntl is not None:
-                fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-            try:
-                seq, prev = self.head  # re-read under the lock: another process may have appended
-                seq += 1
-                digest = entry_hash(seq, prev, payload)
-                line = canonical_json({"hash": digest, "prev": prev, "record": payload, "seq": seq}) + b"\n"
-                f.write(line)
-                f.flush()
-                os.fsync(f.fileno())
-            finally:
-                if fcntl is not None:
-                    fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+        with self._locked() as f:
+            last = self._last_entry()  # re-read under the lock: another process may have appended
+            if self.head_file is not None:
+                self._check_checkpoint(last)
+            seq, prev = _seq_hash(last)
+            seq += 1
+            digest = entry_hash(seq, prev, payload)
+            line = canonical_json({"hash": digest, "prev": prev, "record": payload, "seq": seq}) + b"\n"
+            f.write(line)
+            f.flush()
+            os.fsync(f.fileno())
+            if self.head_file is not None:
+                try:
+                    _write_head_file(self.head_file, seq, digest)
+                except OSError as exc:
+                    raise AuditLogError(
+                        f"{self.path}: 条目（序号 {seq}）已写入，但检查点 {self.head_file} 未能更新 / entry "
+                        f"seq {seq} was written, but the head checkpoint could not be updated: {exc}"
+                    ) from exc
         return LogEntry(line=0, seq=seq, prev=prev, hash=digest, record=payload)
 
     def append_decision(
@@ -518,6 +753,10 @@ class AuditLog:
     def append_state(self, record: BaseModel, *, at: datetime | None = None) -> LogEntry:
         """``append(audit_state(record))``."""
         return self.append(audit_state(record, at=at))
+
+
+def _seq_hash(entry: LogEntry | None) -> tuple[int, str]:
+    return (entry.seq, entry.hash) if entry is not None else (0, GENESIS)
 
 
 def _fsync_dir(directory: Path) -> None:

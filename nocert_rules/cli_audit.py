@@ -1,8 +1,10 @@
 """``nocert-rules audit``: verify and show hash-chained audit logs (:mod:`nocert_rules.audit`).
 
 ``audit verify LOG`` exits 0 when the log is intact, 1 when any entry was edited, removed,
-inserted or reordered, or the last line is torn, and 2 when the file is missing or unreadable.
-Output is rich on a terminal, plain text when piped, JSON with ``--json``.
+inserted or reordered, the last line is torn, or the log does not match its anchor
+(``--expect-head``, ``--min-records``, ``--head-file``: truncated, or head mismatch), and 2 when
+the log or the checkpoint is missing or unreadable. Output is rich on a terminal, plain text
+when piped, JSON with ``--json``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any, NoReturn
 
 import click
 
-from .audit import LogEntry, LogVerification, read_entries, verify_log
+from .audit import AuditLogError, LogEntry, LogVerification, read_entries, verify_log
 
 EXIT_INTACT = 0
 EXIT_TAMPERED = 1
@@ -22,9 +24,9 @@ EXIT_UNREADABLE = 2
 _EXIT_HELP = (
     "\b\n退出码 / Exit codes:\n"
     "  0  完整 / intact\n"
-    "  1  条目被改动、删除、插入、调序，或末行不完整 / edited, removed, inserted, reordered\n"
-    "     entries, or a torn last line\n"
-    "  2  文件不存在或无法读取 / the file is missing or unreadable"
+    "  1  条目被改动、删除、插入、调序，末行不完整，或与链头锚点不符 / edited, removed,\n"
+    "     inserted, reordered entries, a torn last line, or truncated / head mismatch\n"
+    "  2  文件不存在或无法读取 / the log or checkpoint is missing or unreadable"
 )
 
 _KIND_ZH = {
@@ -33,6 +35,8 @@ _KIND_ZH = {
     "removed": "被删除",
     "inserted": "被插入",
     "reordered": "顺序错误",
+    "truncated": "末尾被截断",
+    "head-mismatch": "链头不符",
 }
 
 
@@ -40,8 +44,14 @@ def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def _unreadable(log: Path, exc: OSError, as_json: bool) -> NoReturn:
-    message = f"无法读取审计日志 / cannot read the audit log: {log}: {exc.strerror or exc}"
+def _unreadable(log: Path, exc: OSError | AuditLogError, as_json: bool) -> NoReturn:
+    if isinstance(exc, OSError):
+        where = f"{exc.filename or log}: {exc.strerror or exc}"
+        message = f"无法读取 / cannot read: {where}"
+        if exc.filename is None or Path(exc.filename) == log:
+            message = f"无法读取审计日志 / cannot read the audit log: {where}"
+    else:
+        message = f"无法读取链头检查点 / cannot read the head checkpoint: {exc}"
     if as_json:
         _echo_json({"path": str(log), "ok": False, "error": message})
     else:
@@ -61,14 +71,47 @@ def audit() -> None:
     """审计日志（哈希链 JSONL） / hash-chained JSONL audit logs."""
 
 
+def _head_hash(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip().lower()
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise click.BadParameter("须为 64 位十六进制 / must be 64 hex digits (a head hash)")
+    return value
+
+
 @audit.command("verify", epilog=_EXIT_HELP)
 @click.argument("log", type=click.Path(path_type=Path))
+@click.option(
+    "--expect-head",
+    metavar="HASH",
+    callback=_head_hash,
+    help="另存的链头哈希须在链中 / a head hash stored elsewhere; it must be in the chain",
+)
+@click.option(
+    "--min-records",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="日志须至少到序号 N / the log must reach seq N",
+)
+@click.option(
+    "--head-file",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="与链头检查点比较 / compare with a head checkpoint (AuditLog head_file)",
+)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 / print the result as JSON")
-def verify(log: Path, as_json: bool) -> None:
-    """校验审计日志的哈希链 / verify an audit log's hash chain, naming each broken line."""
+def verify(
+    log: Path, expect_head: str | None, min_records: int | None, head_file: Path | None, as_json: bool
+) -> None:
+    """校验审计日志的哈希链 / verify an audit log's hash chain, naming each broken line.
+
+    Without --expect-head, --min-records or --head-file, entries removed from the end of the
+    log cannot be detected.
+    """
     try:
-        result = verify_log(log)
-    except OSError as exc:
+        result = verify_log(log, expect_head, min_records, head_file=head_file)
+    except (OSError, AuditLogError) as exc:
         _unreadable(log, exc, as_json)
     if as_json:
         _echo_json(result.model_dump(mode="json"))
@@ -83,7 +126,12 @@ def verify(log: Path, as_json: bool) -> None:
 
 def _summary(result: LogVerification) -> str:
     if result.ok:
-        return f"完整 / intact: {result.records} 条记录 / records, head {result.head or '-'}"
+        anchor = (
+            "；与锚点相符 / matches the anchor"
+            if result.anchored
+            else "；未核对链头，末尾删除无法发现 / head not anchored: removal at the end is undetectable"
+        )
+        return f"完整 / intact: {result.records} 条记录 / records, head {result.head or '-'}{anchor}"
     parts = []
     if result.problems:
         parts.append(f"{len(result.problems)} 处问题 / problems")

@@ -22,6 +22,7 @@ from nocert_rules.audit import (
     audit_state,
     canonical_json,
     entry_hash,
+    read_head_file,
     verify_log,
 )
 from nocert_rules.cli_audit import audit
@@ -139,11 +140,14 @@ def test_reopening_continues_the_chain(tmp_path: Path, zibo_engine: Engine) -> N
     assert verify_log(path).ok
 
 
-def test_concurrent_writers(tmp_path: Path, zibo_engine: Engine) -> None:
+@pytest.mark.parametrize("with_head_file", [False, True])
+def test_concurrent_writers(tmp_path: Path, zibo_engine: Engine, with_head_file: bool) -> None:
     path = tmp_path / "audit.jsonl"
+    head_file = tmp_path / "audit.head" if with_head_file else None
     decision = zibo_engine.decide(request())
     record = audit_decision(request(), decision, KEY, at=AT)
-    logs = [AuditLog(path, KEY), AuditLog(path, KEY)]  # two handles: each re-reads the head under the lock
+    # two handles: each re-reads the head (and the checkpoint) under the lock
+    logs = [AuditLog(path, KEY, head_file=head_file), AuditLog(path, KEY, head_file=head_file)]
 
     def work(log: AuditLog) -> None:
         for _ in range(15):
@@ -154,8 +158,10 @@ def test_concurrent_writers(tmp_path: Path, zibo_engine: Engine) -> None:
         t.start()
     for t in threads:
         t.join()
-    result = verify_log(path)
+    result = verify_log(path, head_file=head_file)
     assert result.ok and result.records == 60
+    if head_file is not None:
+        assert result.anchored and read_head_file(head_file) == (60, result.head)
 
 
 # ---------------------------------------------------------------- tampering
@@ -259,7 +265,7 @@ def test_appending_after_tampering_of_the_last_entry_is_refused(tmp_path: Path, 
 # ---------------------------------------------------------------- torn tail
 
 
-@pytest.mark.parametrize("tail", ['{"hash":"3f2a', '{"hash":"3f2a\n', "\n"])
+@pytest.mark.parametrize("tail", ['{"hash":"3f2a', '{"seq":4', "x"])
 def test_torn_tail_prefix_verifies_and_repair_is_explicit(tmp_path: Path, zibo_engine: Engine, tail: str) -> None:
     path = tmp_path / "audit.jsonl"
     lines = write_log(path, zibo_engine, 3)
@@ -279,6 +285,39 @@ def test_torn_tail_prefix_verifies_and_repair_is_explicit(tmp_path: Path, zibo_e
     assert path.read_text(encoding="utf-8") == "".join(lines)  # only the torn line was cut
     repaired.append_decision(request(7), zibo_engine.decide(request(7)), at=AT)
     assert verify_log(path).ok and verify_log(path).records == 4
+
+
+@pytest.mark.parametrize("tail", ["garbage\n", '{"hash":"3f2a\n', "\n"])
+def test_terminated_bad_last_line_is_tampering_not_a_torn_tail(
+    tmp_path: Path, zibo_engine: Engine, tail: str
+) -> None:
+    path = tmp_path / "audit.jsonl"
+    lines = write_log(path, zibo_engine, 4)
+    tampered = "".join(lines[:3]) + tail  # the last entry replaced by a complete, terminated line
+    path.write_text(tampered, encoding="utf-8")
+
+    result = verify_log(path)
+    assert not result.ok and not result.torn_tail and result.torn_line is None
+    assert [(p.line, p.kind) for p in result.problems] == [(4, "malformed")]
+    out = CliRunner().invoke(audit, ["verify", str(path)])
+    assert out.exit_code == 1 and "line 4: malformed" in out.output and "torn" not in out.output
+
+    for repair in (False, True):
+        with pytest.raises(AuditLogError, match="never truncated automatically"):
+            AuditLog(path, KEY, repair_torn_tail=repair)
+    assert path.read_text(encoding="utf-8") == tampered  # nothing was cut
+
+
+def test_repair_refuses_when_the_line_before_the_torn_tail_is_bad(tmp_path: Path, zibo_engine: Engine) -> None:
+    path = tmp_path / "audit.jsonl"
+    lines = write_log(path, zibo_engine, 3)
+    tampered = "".join(lines[:2]) + "garbage\n" + '{"seq":4'
+    path.write_text(tampered, encoding="utf-8")
+    result = verify_log(path)
+    assert result.torn_line == 4 and [(p.line, p.kind) for p in result.problems] == [(3, "malformed")]
+    with pytest.raises(AuditLogError, match="never truncated automatically"):
+        AuditLog(path, KEY, repair_torn_tail=True)
+    assert path.read_text(encoding="utf-8") == tampered
 
 
 def test_append_refuses_a_tail_torn_by_another_writer(tmp_path: Path, zibo_engine: Engine) -> None:
@@ -360,3 +399,159 @@ def test_cli_rich_output_names_the_line_and_treats_log_content_as_text(
     assert CliRunner().invoke(audit, ["verify", str(tampered)]).exit_code == 1
     table_rows = [row for row in buffer.getvalue().splitlines() if "edited" in row]
     assert len(table_rows) == 1 and table_rows[0].split("│")[1].strip() == "3"
+
+
+# ---------------------------------------------------------------- anchoring the head
+
+
+def test_removal_at_the_end_is_found_with_an_expected_head(tmp_path: Path, zibo_engine: Engine) -> None:
+    path = tmp_path / "audit.jsonl"
+    lines = write_log(path, zibo_engine, 5)
+    seq, head = AuditLog(path, KEY).head
+    assert seq == 5
+
+    anchored = verify_log(path, expect_head=head, min_records=5)
+    assert anchored.ok and anchored.anchored and anchored.head == head and anchored.head_seq == 5
+    assert verify_log(path).ok and not verify_log(path).anchored  # the chain alone cannot tell
+
+    path.write_text("".join(lines[:4]), encoding="utf-8")  # the last entry dropped
+    assert verify_log(path).ok  # still a valid (shorter) chain
+    result = verify_log(path, expect_head=head)
+    assert not result.ok and not result.anchored
+    assert [(p.line, p.kind) for p in result.problems] == [(4, "head-mismatch")]
+    assert "line 4 (seq 4)" in result.problems[0].message
+    result = verify_log(path, expect_head=head, min_records=5)
+    assert [(p.line, p.kind) for p in result.problems] == [(4, "truncated")]
+    assert "line 4 (seq 4)" in result.problems[0].message
+
+    out = CliRunner().invoke(audit, ["verify", "--expect-head", head, str(path)])
+    assert out.exit_code == 1 and "line 4: head-mismatch" in out.output and "NOT intact" in out.output
+    out = CliRunner().invoke(audit, ["verify", "--min-records", "5", str(path)])
+    assert out.exit_code == 1 and "line 4: truncated" in out.output
+    data = json.loads(CliRunner().invoke(audit, ["verify", "--json", "--min-records", "5", str(path)]).output)
+    assert data["ok"] is False and data["problems"][0]["kind"] == "truncated"
+
+    path.write_text("", encoding="utf-8")  # emptied
+    result = verify_log(path, expect_head=head, min_records=5)
+    assert [(p.line, p.kind) for p in result.problems] == [(0, "truncated")]
+    out = CliRunner().invoke(audit, ["verify", "--expect-head", head.upper(), str(path)])
+    assert out.exit_code == 1 and "head-mismatch" in out.output
+
+
+def test_an_anchor_accepts_later_appends_but_not_a_rewritten_end(tmp_path: Path, zibo_engine: Engine) -> None:
+    path = tmp_path / "audit.jsonl"
+    write_log(path, zibo_engine, 3)
+    log = AuditLog(path, KEY)
+    _, anchor = log.head
+    log.append_decision(request(8), zibo_engine.decide(request(8)), at=AT)
+    grown = verify_log(path, expect_head=anchor, min_records=3)
+    assert grown.ok and grown.anchored and grown.head_seq == 4
+    assert CliRunner().invoke(audit, ["verify", "--expect-head", anchor, str(path)]).exit_code == 0
+
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+
+    def change(e: dict[str, Any]) -> None:
+        e["record"]["request_id"] = "forged"
+
+    forged = rewrite(lines[2], change, rehash=True)  # entry 3 replaced, chain still valid up to it
+    path.write_text("".join(lines[:2]) + forged, encoding="utf-8")
+    assert verify_log(path).ok
+    result = verify_log(path, expect_head=anchor, min_records=3)
+    assert [(p.line, p.kind) for p in result.problems] == [(3, "head-mismatch")]
+
+
+def test_cli_rejects_a_bad_expected_head(tmp_path: Path, zibo_engine: Engine) -> None:
+    path = tmp_path / "audit.jsonl"
+    write_log(path, zibo_engine, 1)
+    out = CliRunner().invoke(audit, ["verify", "--expect-head", "abc", str(path)])
+    assert out.exit_code == 2 and "64 hex" in out.output
+    with pytest.raises(AuditLogError, match="64 hex"):
+        verify_log(path, expect_head="xyz")
+
+
+def test_head_file_checkpoint_is_kept_and_compared(tmp_path: Path, zibo_engine: Engine) -> None:
+    path, checkpoint = tmp_path / "audit.jsonl", tmp_path / "anchor" / "audit.head"
+    log = AuditLog(path, KEY, head_file=checkpoint)
+    assert read_head_file(checkpoint) == (0, GENESIS) == log.head
+    for i in range(4):
+        entry = log.append_decision(request(i), zibo_engine.decide(request(i)), at=AT)
+        assert read_head_file(checkpoint) == (entry.seq, entry.hash) == log.head
+    assert json.loads(checkpoint.read_text(encoding="utf-8")) == {"hash": log.head[1], "seq": 4}
+    assert sorted(p.name for p in checkpoint.parent.iterdir()) == ["audit.head"]  # no temp files left
+
+    ok = verify_log(path, head_file=checkpoint)
+    assert ok.ok and ok.anchored
+    out = CliRunner().invoke(audit, ["verify", "--head-file", str(checkpoint), str(path)])
+    assert out.exit_code == 0 and "matches the anchor" in out.output
+
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(lines[:3]), encoding="utf-8")  # the last entry dropped
+    result = verify_log(path, head_file=checkpoint)
+    assert [(p.line, p.kind) for p in result.problems] == [(3, "truncated")]
+    out = CliRunner().invoke(audit, ["verify", "--head-file", str(checkpoint), str(path)])
+    assert out.exit_code == 1 and "line 3: truncated" in out.output
+
+    # the writer refuses to continue a truncated log, and never lowers the checkpoint
+    with pytest.raises(AuditLogError, match="truncated"):
+        AuditLog(path, KEY, head_file=checkpoint)
+    with pytest.raises(AuditLogError, match="truncated"):
+        log.append_decision(request(9), zibo_engine.decide(request(9)), at=AT)
+    assert read_head_file(checkpoint)[0] == 4
+    assert path.read_text(encoding="utf-8") == "".join(lines[:3])
+
+    path.unlink()  # the log lost, the checkpoint kept: refused, not restarted
+    with pytest.raises(AuditLogError, match="truncated"):
+        AuditLog(path, KEY, head_file=checkpoint)
+    assert not path.exists()
+
+
+def test_head_file_refuses_a_replaced_last_entry(tmp_path: Path, zibo_engine: Engine) -> None:
+    path, checkpoint = tmp_path / "audit.jsonl", tmp_path / "audit.head"
+    log = AuditLog(path, KEY, head_file=checkpoint)
+    for i in range(3):
+        log.append_decision(request(i), zibo_engine.decide(request(i)), at=AT)
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+
+    def change(e: dict[str, Any]) -> None:
+        e["record"]["request_id"] = "forged"
+
+    path.write_text("".join(lines[:2]) + rewrite(lines[2], change, rehash=True), encoding="utf-8")
+    with pytest.raises(AuditLogError, match="not in the chain"):
+        AuditLog(path, KEY, head_file=checkpoint)
+    assert [p.kind for p in verify_log(path, head_file=checkpoint).problems] == ["head-mismatch"]
+
+
+def test_head_file_behind_the_log_catches_up(tmp_path: Path, zibo_engine: Engine) -> None:
+    path, checkpoint = tmp_path / "audit.jsonl", tmp_path / "audit.head"
+    log = AuditLog(path, KEY, head_file=checkpoint)
+    log.append_decision(request(0), zibo_engine.decide(request(0)), at=AT)
+    behind = checkpoint.read_bytes()
+    plain = AuditLog(path, KEY)  # a writer without the checkpoint, or a crash before it was written
+    for i in (1, 2):
+        plain.append_decision(request(i), zibo_engine.decide(request(i)), at=AT)
+    assert verify_log(path, head_file=checkpoint).ok  # the checkpoint is in the chain
+    entry = log.append_decision(request(3), zibo_engine.decide(request(3)), at=AT)
+    assert read_head_file(checkpoint) == (4, entry.hash)
+
+    checkpoint.write_bytes(behind)
+    reopened = AuditLog(path, KEY, head_file=checkpoint)  # catches up on open
+    assert read_head_file(checkpoint) == reopened.head == (4, entry.hash)
+
+    checkpoint.unlink()  # a missing checkpoint is restarted from the current head
+    AuditLog(path, KEY, head_file=checkpoint)
+    assert read_head_file(checkpoint) == (4, entry.hash)
+
+
+@pytest.mark.parametrize("content", [None, "not json", '{"hash": "00", "seq": 1}', '{"seq": 1}'])
+def test_cli_missing_or_bad_head_file_exits_2(tmp_path: Path, zibo_engine: Engine, content: str | None) -> None:
+    path, checkpoint = tmp_path / "audit.jsonl", tmp_path / "audit.head"
+    write_log(path, zibo_engine, 1)
+    if content is not None:
+        checkpoint.write_text(content, encoding="utf-8")
+    out = CliRunner().invoke(audit, ["verify", "--head-file", str(checkpoint), str(path)])
+    assert out.exit_code == 2 and "cannot read" in out.output and str(checkpoint) in out.output
+    as_json = CliRunner().invoke(audit, ["verify", "--json", "--head-file", str(checkpoint), str(path)])
+    assert as_json.exit_code == 2 and json.loads(as_json.output)["ok"] is False
+    if content is not None:
+        with pytest.raises(AuditLogError, match="not a head checkpoint"):
+            AuditLog(path, KEY, head_file=checkpoint)
