@@ -226,19 +226,10 @@ class Manifest(BaseModel):
 # ---------------------------------------------------------------- certificates.yaml
 
 
-class RowLimit(BaseModel):
-    """A statutory procedure's own time limit for this certificate (三(三)3)."""
+class RowLimit(TimeLimit):
+    """A statutory procedure's own time limit for this certificate (三(三)3), with its basis."""
 
-    model_config = _STRICT
-    working_days: int | None = Field(default=None, ge=1)
-    working_minutes: int | None = Field(default=None, ge=1)
     basis: str = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _one_unit(self) -> RowLimit:
-        if (self.working_minutes is None) == (self.working_days is None):
-            raise ValueError("set exactly one of working_minutes, working_days")
-        return self
 
 
 class ListRow(BaseModel):
