@@ -9,18 +9,20 @@ Reading is split in two steps so that ``dry-run --jobs`` can parse in worker pro
   picklable;
 * :func:`parse_raw` turns one into a :class:`Case`: the request dict, or the row's error.
 
-A bad row (bad JSON, a wrong type, an unknown column value) never stops the reading: it comes
-back as a ``Case`` with ``error`` set, naming the line. Only a file that cannot be read at all
-(not found, not UTF-8 CSV, a CSV header with unknown columns) raises :class:`CaseFileError`.
+A bad row (bad JSON, a wrong type, an unknown column value, a line longer than
+:data:`MAX_RECORD_BYTES`, a CSV syntax error) never stops the reading: it comes back as a ``Case``
+with ``error`` set, naming the line. Only a file that cannot be read at all (not found, not UTF-8
+CSV, a CSV header with unknown columns) raises :class:`CaseFileError`. Memory stays bounded: a line
+too long is skipped in pieces, never held whole.
 
 Messages never echo a value that might be an ID number (see :func:`safe_value`).
 
-JSONL: one JSON object per line, either flat (the request's fields plus ``case_id`` and
-``expected_method``) or wrapped (``{"case_id": .., "expected_method": .., "request": {..}}``).
-Blank lines are skipped.
+JSONL: one JSON object per line (``\n`` or ``\r\n``), either flat (the request's fields plus
+``case_id`` and ``expected_method``) or wrapped (``{"case_id": .., "expected_method": .., "request":
+{..}}``). Blank lines are skipped.
 
-CSV (UTF-8, optional BOM, header row): see :data:`CSV_COLUMNS`; an empty cell means "not given"
-(the request's default applies).
+CSV (UTF-8, optional BOM, header row; lines end in ``\n``, ``\r\n`` or ``\r``): see
+:data:`CSV_COLUMNS`; an empty cell means "not given" (the request's default applies).
 """
 
 from __future__ import annotations
@@ -37,10 +39,24 @@ from typing import IO, Any, Literal, NamedTuple
 
 from .enums import METHOD_LABELS_ZH, Method
 from .errors import NocertError
-from .models import SHANGHAI
+from .models import EARLIEST_REQUEST, LATEST_REQUEST, SHANGHAI
 from .privacy import mask_id
 
 Format = Literal["jsonl", "csv"]
+
+MAX_RECORD_BYTES = 1 << 20
+"""A JSONL line, a CSV line or a CSV record (quoted cells may span lines) longer than this many
+bytes is a malformed row; it is skipped in pieces, never held in memory whole. A request file for
+``decide`` may not be larger either."""
+
+CHUNK_BYTES = 8 << 20
+""":func:`chunked` closes a chunk at this many bytes of records, whatever its length."""
+
+MAX_CASE_ID = 200
+"""A longer ``case_id`` is a malformed row (it is repeated in every listing and output line)."""
+
+_TOO_LONG = f"行过长 / line longer than {MAX_RECORD_BYTES // (1 << 20)} MiB"
+_RECORD_TOO_LONG = f"记录过长 / record longer than {MAX_RECORD_BYTES // (1 << 20)} MiB"
 
 
 class CaseFileError(NocertError):
@@ -80,11 +96,14 @@ _ID_LIKE = re.compile(r"^(\d{17}[\dXx]|\d{15}|[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-H
 
 
 def safe_value(value: Any) -> str:
-    """A value for an error message: short values as they are, anything else masked."""
-    text = str(value)
+    """A value for an error message: short values as they are, anything else masked (and cut)."""
+    if not isinstance(value, str | int | float):
+        return f"<{type(value).__name__}>"
+    text = str(value) if not isinstance(value, int) or abs(value) < 10**40 else "<int>"
     if len(text) <= 8 and not _ID_LIKE.match(text):
         return repr(text)
-    return repr(mask_id(text))
+    masked = mask_id(text)
+    return repr(masked if len(masked) <= 40 else masked[:39] + "…")
 
 
 _LONG_TOKEN = re.compile(r"[0-9A-Za-z]{12,}")
@@ -112,10 +131,12 @@ def safe_case_id(case_id: str | None) -> str | None:
 
 
 class RawCase(NamedTuple):
-    """One record as read: its line number and its text (JSONL) or cells (CSV)."""
+    """One record as read: its line number and its text (JSONL) or cells (CSV); ``error`` when
+    the record could not even be read (too long, not UTF-8, a CSV syntax error)."""
 
     line: int
     data: str | dict[str | None, Any]
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +168,9 @@ class CaseReader:
     """Iterates the raw records of a case file; ``bytes_read`` feeds a progress bar.
 
     ``path`` ``"-"`` reads standard input. Use as a context manager or call ``close()``.
+    The file is read in binary: JSONL lines end at ``\n``; CSV lines at ``\n``, ``\r\n`` or ``\r``
+    (universal newlines, kept as the csv module wants them). A line or record longer than
+    :data:`MAX_RECORD_BYTES` comes back as a malformed record and is skipped in pieces.
     """
 
     def __init__(self, path: str, fmt: Format | None = None) -> None:
@@ -168,10 +192,11 @@ class CaseReader:
                 raise CaseFileError(f"{path}: 无法读取 / cannot read: {exc.strerror}") from None
             self._owns = True
             self.total_bytes = p.stat().st_size
-        self._first: bytes | None = None
+        self._pending = b""  # read ahead to sniff the format; consumed first
         if fmt is None and Path(path).suffix.lower() not in (".jsonl", ".ndjson", ".json", ".csv"):
-            self._first = self._file.readline()  # to sniff the format; replayed by _lines
-        self.format: Format = fmt or detect_format(path, self._first or b"")
+            self._pending = self._file.readline(MAX_RECORD_BYTES)
+            self.bytes_read += len(self._pending)
+        self.format: Format = fmt or detect_format(path, self._pending)
 
     def __enter__(self) -> CaseReader:
         return self
@@ -186,18 +211,72 @@ class CaseReader:
     def __iter__(self) -> Iterator[RawCase]:
         return self._jsonl() if self.format == "jsonl" else self._csv()
 
-    def _lines(self) -> Iterator[bytes]:
-        if self._first is not None:
-            first, self._first = self._first, None
-            if first:
-                self.bytes_read += len(first)
-                yield first
-        for raw in self._file:
-            self.bytes_read += len(raw)
-            yield raw
+    def _read(self, size: int) -> bytes:
+        data = self._file.read(size)
+        self.bytes_read += len(data)
+        return data
+
+    def _lines_lf(self) -> Iterator[bytes | None]:
+        """Lines ending in ``\n`` (kept); ``None`` for a line longer than the limit (skipped)."""
+        limit = MAX_RECORD_BYTES
+        buf, self._pending = self._pending, b""
+        while True:
+            if not buf.endswith(b"\n") and len(buf) <= limit:
+                more = self._file.readline(limit + 1 - len(buf))
+                self.bytes_read += len(more)
+                buf += more
+            if not buf:
+                return
+            if len(buf) > limit and not buf.endswith(b"\n"):
+                while True:  # skip the rest of the line in pieces
+                    piece = self._file.readline(1 << 16)
+                    self.bytes_read += len(piece)
+                    if not piece or piece.endswith(b"\n"):
+                        break
+                yield None
+            else:
+                yield buf
+            buf = b""
+
+    def _lines_universal(self) -> Iterator[bytes | None]:
+        """Lines ending in ``\n``, ``\r\n`` or ``\r`` (kept); ``None`` for a line longer than the
+        limit (skipped)."""
+        limit = MAX_RECORD_BYTES
+        buf, self._pending = self._pending, b""
+        skipping = False  # inside a line too long, until its end
+        eof = False
+        while True:
+            lines = buf.splitlines(keepends=True)
+            buf = b""
+            if lines and not eof:
+                last = lines[-1]
+                if last.endswith(b"\r") or not last.endswith(b"\n"):
+                    buf = lines.pop()  # incomplete, or a \r whose \n may come with the next read
+            for line in lines:
+                if skipping:
+                    skipping = False
+                    yield None
+                elif len(line.rstrip(b"\r\n")) > limit:
+                    yield None
+                else:
+                    yield line
+            if eof:
+                if skipping:
+                    yield None
+                return
+            if len(buf) > limit + 2:  # no end of line in sight: skip this line
+                skipping = True
+                buf = b"\r" if buf.endswith(b"\r") else b""
+            block = self._read(1 << 16)
+            if not block:
+                eof = True
+            buf += block
 
     def _jsonl(self) -> Iterator[RawCase]:
-        for number, raw in enumerate(self._lines(), start=1):
+        for number, raw in enumerate(self._lines_lf(), start=1):
+            if raw is None:
+                yield RawCase(number, "", _TOO_LONG)
+                continue
             if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
             if not raw.strip():
@@ -205,29 +284,52 @@ class CaseReader:
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
-                yield RawCase(number, "\0not-utf8")
+                yield RawCase(number, "", "不是 UTF-8 文本 / not UTF-8 text")
                 continue
             yield RawCase(number, text)
 
     def _csv(self) -> Iterator[RawCase]:
+        number = 0  # lines read
+        record = 0  # bytes of the record being read by the csv module
+        problem: str | None = None  # why the record being read is malformed
+
         def decoded() -> Iterator[str]:
-            for number, raw in enumerate(self._lines(), start=1):
+            nonlocal number, record, problem
+            for raw in self._lines_universal():
+                number += 1
+                if raw is None:
+                    problem = problem or _TOO_LONG
+                    yield "\n"  # an empty line; or a line break inside a quoted cell
+                    continue
                 if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
                     raw = raw[3:]
                 try:
-                    yield raw.decode("utf-8")
+                    text = raw.decode("utf-8")
                 except UnicodeDecodeError:
                     raise CaseFileError(
                         f"{self.path}:{number}: 不是 UTF-8 编码，请另存为 UTF-8 CSV / "
                         "not UTF-8: save the CSV as UTF-8"
                     ) from None
+                if record and record + len(raw) > MAX_RECORD_BYTES:
+                    # inside a quoted cell spanning lines (the only way a record goes on): close
+                    # it and end the record here, rather than hold it all
+                    problem = problem or _RECORD_TOO_LONG
+                    record = 1
+                    yield '"\n'
+                    continue
+                record += len(raw)
+                yield text
 
-        reader = csv.DictReader(decoded())
-        header = reader.fieldnames
+        rows = csv.reader(decoded())
+        try:
+            header = next(rows, None)
+        except csv.Error as exc:
+            raise CaseFileError(f"{self.path}:{rows.line_num}: 表头 CSV 格式错误 / bad CSV header: {exc}") from None
         if header is None:
             return
+        if problem is not None:
+            raise CaseFileError(f"{self.path}:1: 表头{zh_part(problem)} / header {en_part(problem)}")
         names = [h.strip() for h in header]
-        reader.fieldnames = names
         unknown = [n for n in names if n not in CSV_COLUMNS]
         if unknown:
             shown = ", ".join(repr(redact(n if len(n) <= 30 else n[:29] + "…")) for n in unknown[:5])
@@ -241,10 +343,37 @@ class CaseReader:
             raise CaseFileError(
                 f"{self.path}:1: 缺少必需的列 / missing CSV columns: {', '.join(missing)}"
             )
-        for cells in reader:
-            if all((v or "").strip() == "" for k, v in cells.items() if k is not None) and None not in cells:
+        width = len(names)
+        while True:
+            record, problem = 0, None
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # e.g. a cell larger than csv.field_size_limit()
+                yield RawCase(rows.line_num, {}, problem or f"CSV 格式错误 / bad CSV: {exc}")
                 continue
-            yield RawCase(reader.line_num, dict(cells))
+            if problem is not None:
+                yield RawCase(rows.line_num, {}, problem)
+                continue
+            if len(row) <= width and all(not cell.strip() for cell in row):
+                continue  # a blank line, or a row of empty cells
+            cells: dict[str | None, Any] = dict(zip(names, row, strict=False))
+            if len(row) > width:
+                cells[None] = row[width:]
+            else:
+                cells.update((name, None) for name in names[len(row):])
+            yield RawCase(rows.line_num, cells)
+
+
+def zh_part(text: str) -> str:
+    """The Chinese half of a ``中文 / English`` message."""
+    return text.split(" / ", 1)[0]
+
+
+def en_part(text: str) -> str:
+    """The English half of a ``中文 / English`` message."""
+    return text.split(" / ", 1)[-1]
 
 
 def iter_raw(path: str, fmt: Format | None = None) -> Iterator[RawCase]:
@@ -260,16 +389,26 @@ def iter_cases(path: str, fmt: Format | None = None) -> Iterator[Case]:
             yield parse_raw(raw)
 
 
-def chunked(items: Iterable[RawCase], size: int) -> Iterator[list[RawCase]]:
-    """Lists of up to ``size`` consecutive records."""
+def chunked(items: Iterable[RawCase], size: int, max_chars: int = CHUNK_BYTES) -> Iterator[list[RawCase]]:
+    """Lists of up to ``size`` consecutive records, and of about ``max_chars`` characters at most
+    (a chunk of long rows is cut short: memory stays bounded)."""
     chunk: list[RawCase] = []
+    chars = 0
     for item in items:
         chunk.append(item)
-        if len(chunk) >= size:
+        chars += _raw_chars(item)
+        if len(chunk) >= size or chars >= max_chars:
             yield chunk
             chunk = []
+            chars = 0
     if chunk:
         yield chunk
+
+
+def _raw_chars(raw: RawCase) -> int:
+    if isinstance(raw.data, str):
+        return len(raw.data)
+    return sum(len(v) if isinstance(v, str) else sum(map(len, v)) for v in raw.data.values() if v)
 
 
 # ------------------------------------------------------------------ parsing
@@ -292,6 +431,8 @@ def parse_method(value: Any) -> Method:
 
 def parse_raw(raw: RawCase) -> Case:
     """A raw record -> a :class:`Case` (``error`` set when the row is malformed)."""
+    if raw.error is not None:
+        return Case(raw.line, None, None, None, raw.error)
     if isinstance(raw.data, str):
         return _parse_json(raw.line, raw.data)
     return _parse_csv(raw.line, raw.data)
@@ -303,6 +444,8 @@ def _case_fields(line: int, case_id: Any, expected: Any) -> tuple[str | None, Me
         if isinstance(case_id, bool) or not isinstance(case_id, str | int):
             return None, None, "case_id: 应为字符串或整数 / must be a string or an integer"
         cid = str(case_id)
+        if len(cid) > MAX_CASE_ID:
+            return None, None, f"case_id: 过长 / longer than {MAX_CASE_ID} characters"
     method: Method | None = None
     if expected is not None and expected != "":
         try:
@@ -312,20 +455,63 @@ def _case_fields(line: int, case_id: Any, expected: Any) -> tuple[str | None, Me
     return cid, method, None
 
 
-def _parse_json(line: int, text: str) -> Case:
-    if text == "\0not-utf8":
-        return Case(line, None, None, None, "不是 UTF-8 文本 / not UTF-8 text")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _load_json(text: str) -> tuple[Any, str | None, int]:
+    """``json.loads`` that never raises: (object, None, 1) or (None, reason, line of the problem).
+
+    Beyond bad syntax: nesting too deep (RecursionError), a number with too many digits
+    (ValueError), a lone surrogate escape (``"\\ud800"``, which no UTF-8 output can hold)."""
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
-        return Case(line, None, None, None, f"JSON 格式错误 / bad JSON: {exc.msg} (column {exc.colno})")
+        return None, f"JSON 格式错误 / bad JSON: {exc.msg} (column {exc.colno})", exc.lineno
+    except RecursionError:
+        return None, "JSON 格式错误 / bad JSON: 嵌套过深 / nested too deeply", 1
+    except ValueError as exc:  # e.g. "Exceeds the limit (4300 digits) for integer string conversion"
+        if "digits" in str(exc):
+            return None, "JSON 格式错误 / bad JSON: 数字位数过多 / a number with too many digits", 1
+        return None, f"JSON 格式错误 / bad JSON: {type(exc).__name__}", 1
+    except Exception as exc:  # noqa: BLE001 - any other failure of the decoder is this row's problem
+        return None, f"JSON 格式错误 / bad JSON: {type(exc).__name__}", 1
+    if _SURROGATE_ESCAPE.search(text) and _has_surrogate(obj):
+        return None, "JSON 格式错误 / bad JSON: 孤立的代理字符 / a lone surrogate escape (\\ud800-\\udfff)", 1
+    return obj, None, 1
+
+
+def _has_surrogate(obj: Any) -> bool:
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _parse_json(line: int, text: str) -> Case:
+    obj, error, _ = _load_json(text)
+    if error is not None:
+        return Case(line, None, None, None, error)
+    return _case_from_object(line, obj)
+
+
+def _case_from_object(line: int, obj: Any) -> Case:
     if not isinstance(obj, dict):
         return Case(line, None, None, None, f"应为 JSON 对象 / expected a JSON object, got {type(obj).__name__}")
     if isinstance(obj.get("request"), dict):
         extra = sorted(set(obj) - {"request", "case_id", "expected_method"})
         cid, method, err = _case_fields(line, obj.get("case_id"), obj.get("expected_method"))
         if err is None and extra:
-            err = f"未知字段 / unknown keys next to 'request': {', '.join(extra)}"
+            shown = ", ".join(safe_key(k) for k in extra[:5]) + (f" (+{len(extra) - 5})" if len(extra) > 5 else "")
+            err = f"未知字段 / unknown keys next to 'request': {shown}"
         if err:
             return Case(line, cid, None, None, err)
         return Case(line, cid, method, obj["request"])
@@ -334,6 +520,12 @@ def _parse_json(line: int, text: str) -> Case:
     if err:
         return Case(line, cid, None, None, err)
     return Case(line, cid, method, request)
+
+
+def safe_key(key: str) -> str:
+    """A JSON key for an error message: ID numbers masked, long keys cut."""
+    text = redact(key)
+    return text if len(text) <= 30 else text[:29] + "…"
 
 
 def _parse_bool(column: str, text: str) -> bool:
@@ -384,17 +576,33 @@ def _parse_csv(line: int, cells: dict[str | None, Any]) -> Case:
 
 def parse_as_of(text: str) -> datetime:
     """``--as-of``: a date means that day 10:00 Asia/Shanghai; a datetime is taken as given
-    (naive means Asia/Shanghai). Raises ValueError with a readable message."""
+    (naive means Asia/Shanghai). Raises ValueError with a readable message, also for a moment
+    outside the range a request may have (``models.EARLIEST_REQUEST`` .. ``LATEST_REQUEST``)."""
     value = text.strip()
+    shown = redact(value)
+    shown = repr(shown if len(shown) <= 40 else shown[:39] + "…")
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            return datetime.combine(date.fromisoformat(value), time(10, 0), tzinfo=SHANGHAI)
-        moment = datetime.fromisoformat(value)
+            moment: datetime | None = datetime.combine(date.fromisoformat(value), time(10, 0), tzinfo=SHANGHAI)
+        else:
+            moment = datetime.fromisoformat(value)
     except ValueError:
         raise ValueError(
-            f"不是日期或时间 / not a date or datetime: {value!r} (use 2021-05-06 or 2021-05-06T14:30)"
+            f"不是日期或时间 / not a date or datetime: {shown} (use 2021-05-06 or 2021-05-06T14:30)"
         ) from None
-    return moment.replace(tzinfo=SHANGHAI) if moment.tzinfo is None else moment.astimezone(SHANGHAI)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=SHANGHAI)
+    else:
+        try:
+            moment = moment.astimezone(SHANGHAI)
+        except OverflowError:  # 9999-12-31T23:00-10:00 is past the year 9999 in Shanghai
+            moment = None
+    if moment is None or not EARLIEST_REQUEST <= moment <= LATEST_REQUEST:
+        raise ValueError(
+            f"超出合理范围 / out of range: {shown}; 申请时间应在 / must be between "
+            f"{EARLIEST_REQUEST:%Y-%m-%d} and {LATEST_REQUEST:%Y-%m-%d}"
+        )
+    return moment
 
 
 def apply_as_of(request: dict[str, Any], as_of: datetime | None) -> dict[str, Any]:
@@ -407,29 +615,39 @@ def apply_as_of(request: dict[str, Any], as_of: datetime | None) -> dict[str, An
 
 
 def read_request_file(path: str) -> Case:
-    """One request for ``decide``: a JSON object in a file or on stdin (``-``)."""
+    """One request for ``decide``: a JSON object (UTF-8, a BOM is fine) in a file or on stdin
+    (``-``), of at most :data:`MAX_RECORD_BYTES`. A bad object comes back with ``error`` set."""
+    limit = MAX_RECORD_BYTES
     try:
         if path == "-":
-            text = sys.stdin.read()
+            stream = getattr(sys.stdin, "buffer", None)
+            data = stream.read(limit + 1) if stream is not None else sys.stdin.read(limit + 1).encode("utf-8")
         else:
-            text = Path(path).read_text(encoding="utf-8-sig")
+            with open(path, "rb") as file:
+                data = file.read(limit + 1)
     except FileNotFoundError:
         raise CaseFileError(f"{path}: 请求文件不存在 / request file not found") from None
     except IsADirectoryError:
         raise CaseFileError(f"{path}: 是目录 / is a directory") from None
+    except OSError as exc:
+        raise CaseFileError(f"{path}: 无法读取 / cannot read: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise CaseFileError(f"{path}: 请求文件过大 / request file larger than {limit // (1 << 20)} MiB")
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise CaseFileError(f"{path}: 不是 UTF-8 文本 / not UTF-8 text") from None
     if not text.strip():
         raise CaseFileError(f"{path}: 文件为空 / empty request file")
-    try:
-        json.loads(text)
-    except json.JSONDecodeError as exc:
-        return Case(exc.lineno, None, None, None, f"JSON 格式错误 / bad JSON: {exc.msg} (column {exc.colno})")
-    return _parse_json(1, text)
+    obj, error, line = _load_json(text)
+    if error is not None:
+        return Case(line, None, None, None, error)
+    return _case_from_object(1, obj)
 
 
 __all__ = [
     "CSV_COLUMNS",
+    "MAX_RECORD_BYTES",
     "Case",
     "CaseFileError",
     "CaseReader",

@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 import click
 
-from .casefile import CaseFileError, parse_as_of, read_request_file
+from .casefile import CaseFileError, parse_as_of, read_request_file, redact
 from .errors import CalendarError, NocertError, RequestError, RulesetError
 
 EXIT_OK = 0
@@ -74,7 +74,9 @@ class NocertGroup(click.Group):
         except Exception as exc:  # noqa: BLE001 - the last resort: one line, not a traceback
             if os.environ.get("NOCERT_DEBUG"):
                 raise
-            _fail(f"内部错误 / internal error: {type(exc).__name__}: {exc} (NOCERT_DEBUG=1 shows the traceback)",
+            text = redact(str(exc))  # never echo an ID number, even from a bug
+            text = text if len(text) <= 500 else text[:499] + "…"
+            _fail(f"内部错误 / internal error: {type(exc).__name__}: {text} (NOCERT_DEBUG=1 shows the traceback)",
                   EXIT_INTERNAL)
 
 
@@ -218,15 +220,17 @@ def decide(ruleset: str, request_file: str, as_of: str | None, as_json: bool) ->
     from .casefile import apply_as_of
     from .engine import Engine
 
+    moment = _as_of(as_of)
     rs = _load_ruleset(ruleset)
     case = read_request_file(request_file)
     if case.error is not None or case.request is None:
-        raise CliFailure(f"{request_file}:{case.line}: {case.error}")
+        raise CliFailure(f"{request_file}:{case.line}: {redact(case.error or 'empty request')}")
     engine = Engine(rs)
     try:
-        decision = engine.decide(apply_as_of(case.request, _as_of(as_of)))
-    except RequestError as exc:
-        raise CliFailure(f"{request_file}: {exc}") from None
+        decision = engine.decide(apply_as_of(case.request, moment))
+    except (RequestError, CalendarError) as exc:
+        # as dry-run does: a message may echo a key or value of the request (an ID number)
+        raise CliFailure(f"{request_file}: {redact(str(exc))}") from None
     finally:
         engine.close()
     if as_json:

@@ -354,7 +354,7 @@ def run_dry_run(
     ruleset_path = str(ruleset.directory)
     with CaseReader(cases_path, fmt) as reader:
         records = iter(reader)
-        first = list(islice(records, chunk_size))  # header problems surface here, in this process
+        first = list(islice(records, 1))  # header problems surface here, in this process
         chunks = chunked(chain(first, records), chunk_size)
 
         def fold(part: Summary, lines: list[str] | None) -> None:
