@@ -133,7 +133,7 @@ def main() -> None:
 # ====================================================================== decide
 
 _EFFECT_LABELS = {"offer": "提供 offer", "block": "阻止 block", "choose": "采用 choose",
-                  "fallback": "兜底 fallback", "note": "说明 note"}
+                  "fallback": "兜底 fallback"}
 
 
 def render_decision(console: Any, decision: Any) -> None:

@@ -158,12 +158,15 @@ class Engine:
         return memo[1]
 
     def _compute_candidate_order(self, row: ListRow | None) -> list[Method]:
+        """The manifest's order, with the row's own order in the replacement methods' places."""
         order = list(self.ruleset.manifest.method_order)
         if row is None:
             return order
         replacement = {m.method for m in ReplacementMethod}
-        row_order = iter([m.method for m in row.methods] + [m for m in order if m in replacement and m not in {x.method for x in row.methods}])
-        return [next(row_order) if m in replacement else m for m in order]
+        row_first = [m.method for m in row.methods]
+        rest = [m for m in order if m in replacement and m not in row_first]
+        slots = iter(row_first + rest)
+        return [next(slots) if m in replacement else m for m in order]
 
     def _decide_from(
         self, req: DecisionRequest, row: ListRow | None, fired: list[PolicyRule]

@@ -193,7 +193,7 @@ class TraceStep(BaseModel):
 
     rule_id: str
     method: Method | None
-    effect: Literal["offer", "block", "choose", "fallback", "note"]
+    effect: Literal["offer", "block", "choose", "fallback"]
     conclusion: str
     citation: Citation | None = None
 

@@ -299,3 +299,49 @@ def test_deadline_clauses_come_from_the_ruleset(tmp_path: Path) -> None:
     assert verify.deadline is not None and verify.deadline.clause == "C-order"
     assert pledge.deadline is not None and pledge.deadline.clause == "C-credit"
     engine.close()
+
+
+def test_row_order_replaces_the_manifest_order_among_replacement_methods(tmp_path: Path) -> None:
+    from ruleset_factory import row
+
+    rows = [
+        row("S1", "v-first", methods=["verification", "data_sharing"], sharing_source="库"),
+        row("S1", "g-first", methods=["pledge", "data_sharing"], sharing_source="库"),
+    ]
+    with Engine(load_ruleset(write_ruleset(tmp_path / "rs", rows=rows))) as engine:
+        assert ask(engine, TINY_CASE, ("S1", "v-first")).method is Method.VERIFICATION
+        assert ask(engine, TINY_CASE, ("S1", "g-first")).method is Method.PLEDGE
+        declined = ask(engine, TINY_CASE, ("S1", "g-first"), wants_pledge=False)
+        assert declined.method is Method.DATA_SHARING  # the row's next method, not the manifest's
+
+
+def test_statutory_limit_cites_the_manifest_clause(zibo_engine: Engine) -> None:
+    row = next(r for r in zibo_engine.ruleset.rows if r.verification_limit and r.methods[0].value == "verification")
+    decision = ask(zibo_engine, ZIBO_CASE, (row.service_item_code, row.certificate_id), sharing_online=False)
+    assert decision.method is Method.VERIFICATION and decision.deadline is not None
+    assert decision.deadline.clause == zibo_engine.ruleset.manifest.deadlines.statutory_limit_clause
+    assert row.verification_limit is not None and row.verification_limit.basis in decision.deadline.rule
+
+
+def test_memoised_deadlines_equal_fresh_ones_across_dates(tiny: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Date-only deadlines are memoised per engine (bounded): they must equal the calendar's own."""
+    import nocert_rules.engine as engine_module
+
+    monkeypatch.setattr(engine_module, "_DAY_DEADLINE_MEMO", 5)  # force the memo to clear often
+    engine = Engine(tiny)
+    cal = tiny.calendar
+    try:
+        for day in range(1, 29):
+            for hour in (9, 16):
+                when = f"2025-02-{day:02d}T{hour:02d}:30:00"
+                case = Case(**{**TINY_CASE.__dict__, "when": when})
+                verify = ask(engine, case, TINY_CASE.verification)
+                start = datetime.fromisoformat(when).date()
+                assert verify.deadline is not None
+                assert verify.deadline.due_at == cal.close_of_business(cal.add_working_days(start, 2))
+                pledge = ask(engine, case, TINY_CASE.pledge)
+                assert pledge.post_check is not None and pledge.post_check.due_at is not None
+                assert pledge.post_check.due_at == cal.close_of_business(cal.add_working_days(start, 10))
+        assert len(engine._day_deadlines) <= 5
+    finally:
+        engine.close()

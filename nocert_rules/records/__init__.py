@@ -27,8 +27,9 @@ from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from nocert_rules.enums import Method
 from nocert_rules.errors import RecordError
-from nocert_rules.models import ShanghaiDatetime, as_shanghai
+from nocert_rules.models import Decision, ShanghaiDatetime, as_shanghai
 
 __all__ = [
     "HashedRef",
@@ -36,7 +37,9 @@ __all__ = [
     "RecordEvent",
     "RecordProblem",
     "TransitionError",
+    "decision_ref",
     "describe_validation_error",
+    "require_method",
     "require_text",
 ]
 
@@ -181,6 +184,29 @@ def _id_of(data: Any) -> str | None:
         value = data.get("id")
         return value if isinstance(value, str) else None
     return None
+
+
+def require_method(decision: Decision, method: Method, record: str, record_id: str | None) -> None:
+    """A RecordProblem unless ``decision`` chose ``method`` (a record follows its decision)."""
+    if decision.method is not method:
+        raise RecordProblem(
+            record,
+            record_id,
+            f"决定的方式是 {decision.method.value}，不是{method.label_zh} / the decision's method is "
+            f"{decision.method.value}, not {method.value}",
+        )
+
+
+def decision_ref(decision: Decision) -> dict[str, Any]:
+    """The fields by which a record names the decision's request, service item and certificate."""
+    return {
+        "request_id": decision.request_id,
+        "service_item": decision.service_item,
+        "service_item_name": decision.service_item_name,
+        "certificate": decision.certificate,
+        "certificate_id": decision.certificate_id,
+        "certificate_name": decision.certificate_name,
+    }
 
 
 def require_text(record: str, record_id: str | None, field: str, value: str | None) -> str:

@@ -47,7 +47,15 @@ from nocert_rules.models import (
     as_shanghai,
 )
 from nocert_rules.privacy import keyed_hash, mask_id
-from nocert_rules.records import HashedRef, Record, RecordEvent, RecordProblem, require_text
+from nocert_rules.records import (
+    HashedRef,
+    Record,
+    RecordEvent,
+    RecordProblem,
+    decision_ref,
+    require_method,
+    require_text,
+)
 from nocert_rules.ruleset import Ruleset
 
 __all__ = [
@@ -168,13 +176,7 @@ def load_pledge_template(ruleset: Ruleset) -> PledgeTemplate:
 
 
 def _require_pledge(decision: Decision, label: str, rid: str | None) -> PostCheckPlan:
-    if decision.method is not Method.PLEDGE:
-        raise RecordProblem(
-            label,
-            rid,
-            f"决定的方式是 {decision.method.value}，不是告知承诺 / the decision's method is "
-            f"{decision.method.value}, not PLEDGE",
-        )
+    require_method(decision, Method.PLEDGE, label, rid)
     if decision.post_check is None:
         raise RecordProblem(label, rid, "决定没有核查安排 / the decision has no post-check plan")
     return decision.post_check
@@ -411,12 +413,7 @@ def open_pledge(
         raise RecordProblem(label, rid, "签署时间早于决定 / signed before the decision")
     return PledgeRecord(
         id=rid,
-        request_id=decision.request_id,
-        service_item=decision.service_item,
-        service_item_name=decision.service_item_name,
-        certificate=decision.certificate,
-        certificate_id=decision.certificate_id,
-        certificate_name=decision.certificate_name,
+        **decision_ref(decision),
         applicant_ref=keyed_hash(applicant.id_number, key),
         applicant_kind=applicant.kind,
         signed_at=at,

@@ -17,7 +17,13 @@ from pydantic import Field, model_validator
 
 from nocert_rules.enums import Method
 from nocert_rules.models import Citation, Decision, RulesetStamp, ShanghaiDatetime
-from nocert_rules.records import Record, RecordEvent, RecordProblem, require_text
+from nocert_rules.records import (
+    Record,
+    RecordEvent,
+    decision_ref,
+    require_method,
+    require_text,
+)
 
 __all__ = ["CLAUSE_PROVIDED", "ProvidedDocument", "record_provided"]
 
@@ -63,13 +69,7 @@ def record_provided(
     """Record what the applicant provided under an APPLICANT_PROVIDED decision (附件2 第九条)."""
     rid = record_id or uuid4().hex
     label = ProvidedDocument.record_label
-    if decision.method is not Method.APPLICANT_PROVIDED:
-        raise RecordProblem(
-            label,
-            rid,
-            f"决定的方式是 {decision.method.value}，不是申请人自行提供 / the decision's method is "
-            f"{decision.method.value}, not APPLICANT_PROVIDED",
-        )
+    require_method(decision, Method.APPLICANT_PROVIDED, label, rid)
     basis = next(
         (
             s.citation
@@ -80,12 +80,7 @@ def record_provided(
     )
     return ProvidedDocument(
         id=rid,
-        request_id=decision.request_id,
-        service_item=decision.service_item,
-        service_item_name=decision.service_item_name,
-        certificate=decision.certificate,
-        certificate_id=decision.certificate_id,
-        certificate_name=decision.certificate_name,
+        **decision_ref(decision),
         received_by=require_text(label, rid, "received_by", received_by),
         received_at=at,
         decided_at=decision.requested_at,

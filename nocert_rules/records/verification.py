@@ -38,7 +38,7 @@ from nocert_rules.deadlines import (
 )
 from nocert_rules.enums import Method, RecordKind
 from nocert_rules.models import Decision, RulesetStamp, ShanghaiDatetime, as_shanghai
-from nocert_rules.records import Record, RecordEvent, RecordProblem, require_text
+from nocert_rules.records import Record, RecordEvent, RecordProblem, require_method, require_text
 from nocert_rules.ruleset import Ruleset
 
 __all__ = [
@@ -217,13 +217,7 @@ def open_verification(
     """A verification request from a VERIFICATION decision; due time from ``decision.deadline``."""
     rid = record_id or uuid4().hex
     label = VerificationRequest.record_label
-    if decision.method is not Method.VERIFICATION:
-        raise RecordProblem(
-            label,
-            rid,
-            f"决定的方式是 {decision.method.value}，不是部门核验 / the decision's method is "
-            f"{decision.method.value}, not VERIFICATION",
-        )
+    require_method(decision, Method.VERIFICATION, label, rid)
     deadline = decision.deadline
     if deadline is None or deadline.kind != "verification_reply":
         raise RecordProblem(label, rid, "决定没有核验反馈期限 / the decision has no verification deadline")
