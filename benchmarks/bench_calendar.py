@@ -25,7 +25,7 @@ from datetime import date, timedelta
 import holidays
 import numpy as np
 
-from nocert_rules.calendar import WorkCalendar
+from nocert_rules.worktime.calendar import WorkCalendar
 
 N_VALUES = (1, 2, 5, 10, 20, 60)
 STARTS = 2000

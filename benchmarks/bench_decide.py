@@ -18,7 +18,7 @@ Latency of one call, median and p99, of:
 - ``decide+zen`` / ``decide+ifchain``: the whole ``decide()`` pipeline with the rule
                 matching done by zen / the if-chain instead of durable_rules
                 (``Engine.decide_with_fired``): the same Decision, other matcher.
-- ``cached``    ``CachedEngine.decide`` (``nocert_rules.cache``) once warm.
+- ``cached``    ``CachedEngine.decide`` (``nocert_rules.engine.cache``) once warm.
 
 Before timing, every case is checked: all matchers fire the same rules, and the zen,
 if-chain and cached pipelines give a Decision equal to ``decide()``'s.
@@ -57,11 +57,11 @@ sys.path.insert(0, str(HERE))
 
 from durable import engine as durable_engine  # noqa: E402
 
-from nocert_rules.cache import CachedEngine  # noqa: E402
-from nocert_rules.durable_host import _PrivateHost  # noqa: E402
-from nocert_rules.engine import Engine, facts_for  # noqa: E402
+from nocert_rules.engine.cache import CachedEngine  # noqa: E402
+from nocert_rules.engine.core import Engine, facts_for  # noqa: E402
+from nocert_rules.engine.durable_host import _PrivateHost  # noqa: E402
 from nocert_rules.models import DecisionRequest, parse_request  # noqa: E402
-from nocert_rules.ruleset import ListRow, Ruleset, load_ruleset  # noqa: E402
+from nocert_rules.policy.ruleset import ListRow, Ruleset, load_ruleset  # noqa: E402
 
 RULESET = HERE.parent / "rulesets" / "zibo"
 SEED = 20250927

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from nocert_rules.ruleset import Ruleset, load_ruleset
+from nocert_rules.policy.ruleset import Ruleset, load_ruleset
 
 FireFn = Callable[[Mapping[str, Any]], list[str]]
 

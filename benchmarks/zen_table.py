@@ -24,8 +24,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from nocert_rules import conditions
-from nocert_rules.ruleset import Ruleset, load_ruleset
+from nocert_rules.policy import conditions
+from nocert_rules.policy.ruleset import Ruleset, load_ruleset
 
 Conjunction = list[tuple[str, Any]]
 

@@ -10,15 +10,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .enums import ApplicantKind, CreditLevel, Method, RecordKind, ReplacementMethod, RowStatus
-from .errors import CalendarError, NocertError, RecordError, RequestError, RulesetError
-from .models import Applicant, Decision, DecisionRequest, TraceStep
-from .ruleset import Ruleset, load_ruleset
+from nocert_rules.enums import (
+    ApplicantKind,
+    CreditLevel,
+    Method,
+    RecordKind,
+    ReplacementMethod,
+    RowStatus,
+)
+from nocert_rules.errors import CalendarError, NocertError, RecordError, RequestError, RulesetError
+from nocert_rules.models import Applicant, Decision, DecisionRequest, TraceStep
+from nocert_rules.policy.ruleset import Ruleset, load_ruleset
 
 if TYPE_CHECKING:
-    from .cache import CachedEngine
-    from .calendar import WorkCalendar
-    from .engine import Engine
+    from nocert_rules.engine.cache import CachedEngine
+    from nocert_rules.engine.core import Engine
+    from nocert_rules.worktime.calendar import WorkCalendar
 
 __all__ = [
     "Applicant",
@@ -47,15 +54,15 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # The engine (durable_rules) and calendar (holidays) load only when first used.
     if name == "Engine":
-        from .engine import Engine
+        from nocert_rules.engine.core import Engine
 
         return Engine
     if name == "CachedEngine":
-        from .cache import CachedEngine
+        from nocert_rules.engine.cache import CachedEngine
 
         return CachedEngine
     if name == "WorkCalendar":
-        from .calendar import WorkCalendar
+        from nocert_rules.worktime.calendar import WorkCalendar
 
         return WorkCalendar
     raise AttributeError(name)

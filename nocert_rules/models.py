@@ -21,9 +21,9 @@ from pydantic import (
     field_validator,
 )
 
-from .enums import ApplicantKind, CreditLevel, Method, RecordKind
-from .errors import RequestError
-from .privacy import mask_id, mask_name
+from nocert_rules.enums import ApplicantKind, CreditLevel, Method, RecordKind
+from nocert_rules.errors import RequestError
+from nocert_rules.privacy import mask_id, mask_name
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -212,7 +212,7 @@ class PostCheckPlan(BaseModel):
 
 
 class DeadlineInfo(BaseModel):
-    """A deadline as carried by a decision (filled from ``nocert_rules.deadlines``)."""
+    """A deadline as carried by a decision (filled from ``nocert_rules.worktime.deadlines``)."""
 
     model_config = ConfigDict(frozen=True)
 

@@ -14,7 +14,10 @@ from click.testing import CliRunner
 from conftest import ORG_ID, PERSON_ID
 
 from nocert_rules import Engine
-from nocert_rules.audit import (
+from nocert_rules.cli.audit import audit
+from nocert_rules.models import SHANGHAI
+from nocert_rules.privacy import keyed_hash
+from nocert_rules.records.audit import (
     GENESIS,
     AuditLog,
     AuditLogError,
@@ -25,9 +28,6 @@ from nocert_rules.audit import (
     read_head_file,
     verify_log,
 )
-from nocert_rules.cli_audit import audit
-from nocert_rules.models import SHANGHAI
-from nocert_rules.privacy import keyed_hash
 from nocert_rules.records.pledge import open_pledge
 
 KEY = b"audit-test-key-0123456789abcdef!"
@@ -379,7 +379,7 @@ def test_cli_rich_output_names_the_line_and_treats_log_content_as_text(
 
     from rich.console import Console
 
-    from nocert_rules import cli_audit
+    from nocert_rules.cli import audit as cli_audit
 
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, width=160, color_system=None)

@@ -1,4 +1,4 @@
-"""The dry-run decision cache (``nocert_rules.cache.CachedEngine``) is exact.
+"""The dry-run decision cache (``nocert_rules.engine.cache.CachedEngine``) is exact.
 
 Equal to the plain engine on every case of a generated case set: the project's
 ``examples/generate_cases.py`` set when present, and a systematic set built here (every row of
@@ -20,10 +20,11 @@ from typing import Any
 import pytest
 from conftest import PERSON_ID, ROOT
 
-from nocert_rules import Engine, Method, RequestError, Ruleset, conditions
-from nocert_rules.cache import CachedEngine, Key
-from nocert_rules.engine import facts_for
+from nocert_rules import Engine, Method, RequestError, Ruleset
+from nocert_rules.engine.cache import CachedEngine, Key
+from nocert_rules.engine.core import facts_for
 from nocert_rules.models import parse_request
+from nocert_rules.policy import conditions
 
 FLAGS = ("wants_pledge", "provides_certificate", "sharing_online", "proxy_authorized", "adjustment_pending")
 SEED = 20240601

@@ -17,7 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from nocert_rules.calendar import (
+from nocert_rules.errors import CalendarError
+from nocert_rules.worktime.calendar import (
     SHANGHAI,
     CalendarOverrides,
     OfficeHours,
@@ -28,7 +29,6 @@ from nocert_rules.calendar import (
     as_shanghai,
     holidays_known_years,
 )
-from nocert_rules.errors import CalendarError
 
 REPO = Path(__file__).resolve().parents[1]
 CAL = WorkCalendar()

@@ -24,7 +24,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from nocert_rules.calendar import CalendarOverrides, OverrideDay, WorkCalendar
+from nocert_rules.worktime.calendar import CalendarOverrides, OverrideDay, WorkCalendar
 
 cc = pytest.importorskip("chinese_calendar")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from ruleset_factory import MANIFEST, write_ruleset
 
-from nocert_rules.cli import main
+from nocert_rules.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 ZIBO = str(ROOT / "rulesets" / "zibo")

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from nocert_rules import casefile
-from nocert_rules.casefile import RawCase, chunked, iter_raw
-from nocert_rules.cli import main
+from nocert_rules.cli.main import main
+from nocert_rules.tools import casefile
+from nocert_rules.tools.casefile import RawCase, chunked, iter_raw
 
 ROOT = Path(__file__).resolve().parent.parent
 ZIBO = str(ROOT / "rulesets" / "zibo")
@@ -187,7 +187,7 @@ def test_decide_never_prints_an_id_number_from_a_request_error(tmp_path: Path) -
 
 
 def test_decide_redacts_whatever_the_request_error_says(tmp_path: Path, monkeypatch: Any) -> None:
-    from nocert_rules.engine import Engine
+    from nocert_rules.engine.core import Engine
     from nocert_rules.errors import RequestError
 
     def decide(self: Any, request: Any) -> Any:

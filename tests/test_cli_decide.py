@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from nocert_rules.cli import main
+from nocert_rules.cli.main import main
 from nocert_rules.models import Decision
 
 ROOT = Path(__file__).resolve().parent.parent

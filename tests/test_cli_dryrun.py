@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from ruleset_factory import ROWS, row, write_ruleset
 
-from nocert_rules.cli import main
+from nocert_rules.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 ZIBO = str(ROOT / "rulesets" / "zibo")
@@ -221,8 +221,8 @@ def test_report_is_self_contained_and_escapes_text(tmp_path: Path) -> None:
 
 
 def test_a_worker_that_cannot_start_fails_fast_with_one_line(tmp_path: Path) -> None:
-    from nocert_rules.dryrun import WorkerError, run_dry_run
-    from nocert_rules.ruleset import load_ruleset
+    from nocert_rules.policy.ruleset import load_ruleset
+    from nocert_rules.tools.dryrun import WorkerError, run_dry_run
 
     rs = load_ruleset(write_ruleset(tmp_path / "rs"))
     (tmp_path / "rs" / "rules.yaml").write_text("rules: [\n", encoding="utf-8")  # workers reload it: broken

@@ -12,7 +12,7 @@ from typing import Any
 from click.testing import CliRunner
 from ruleset_factory import MANIFEST, ROWS, RULES, row, write_ruleset
 
-from nocert_rules.cli import main
+from nocert_rules.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 ZIBO = str(ROOT / "rulesets" / "zibo")

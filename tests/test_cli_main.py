@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import nocert_rules.lint
-from nocert_rules.cli import main
+import nocert_rules.tools.lint
+from nocert_rules.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,7 +35,7 @@ def test_unexpected_error_is_one_line_exit_3(monkeypatch: pytest.MonkeyPatch) ->
     def boom(path: object) -> None:
         raise RuntimeError("kaput")
 
-    monkeypatch.setattr(nocert_rules.lint, "lint_ruleset", boom)
+    monkeypatch.setattr(nocert_rules.tools.lint, "lint_ruleset", boom)
     result = CliRunner().invoke(main, ["lint", str(ROOT / "rulesets" / "zibo")])
     assert result.exit_code == 3
     assert result.stderr.strip() == ("错误 / error: 内部错误 / internal error: RuntimeError: kaput "
@@ -44,9 +44,9 @@ def test_unexpected_error_is_one_line_exit_3(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_audit_group_is_added_when_available() -> None:
     try:
-        from nocert_rules.cli_audit import audit  # noqa: F401
+        from nocert_rules.cli.audit import audit  # noqa: F401
     except ImportError:
-        pytest.skip("nocert_rules.cli_audit is not there")
+        pytest.skip("nocert_rules.cli.audit is not there")
     assert "audit" in main.commands
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from nocert_rules.cli import main
+from nocert_rules.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 ZIBO = ROOT / "rulesets" / "zibo"

@@ -111,7 +111,7 @@ def test_closed_engine_raises_a_typed_error_and_engines_are_freed(zibo: Ruleset)
     import gc
     import weakref
 
-    from nocert_rules.durable_host import EngineClosedError
+    from nocert_rules.engine.durable_host import EngineClosedError
 
     request = request_mix(zibo)[0]
     with Engine(zibo) as engine:

@@ -12,8 +12,15 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from nocert_rules.calendar import SHANGHAI, CalendarOverrides, WorkCalendar, holidays_known_years
-from nocert_rules.deadlines import (
+from nocert_rules.enums import RecordKind
+from nocert_rules.errors import CalendarError
+from nocert_rules.worktime.calendar import (
+    SHANGHAI,
+    CalendarOverrides,
+    WorkCalendar,
+    holidays_known_years,
+)
+from nocert_rules.worktime.deadlines import (
     ApprovalClock,
     Deadline,
     ExtensionLimitError,
@@ -27,8 +34,6 @@ from nocert_rules.deadlines import (
     verification_due,
     verification_status,
 )
-from nocert_rules.enums import RecordKind
-from nocert_rules.errors import CalendarError
 
 CAL = WorkCalendar()
 

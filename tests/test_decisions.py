@@ -325,7 +325,7 @@ def test_statutory_limit_cites_the_manifest_clause(zibo_engine: Engine) -> None:
 
 def test_memoised_deadlines_equal_fresh_ones_across_dates(tiny: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Date-only deadlines are memoised per engine (bounded): they must equal the calendar's own."""
-    import nocert_rules.engine as engine_module
+    import nocert_rules.engine.core as engine_module
 
     monkeypatch.setattr(engine_module, "_DAY_DEADLINE_MEMO", 5)  # force the memo to clear often
     engine = Engine(tiny)

@@ -9,7 +9,6 @@ import pytest
 from conftest import PERSON_ID
 
 from nocert_rules import Engine, Method, Ruleset
-from nocert_rules.deadlines import adjustment_due
 from nocert_rules.models import SHANGHAI
 from nocert_rules.records import RecordProblem, TransitionError
 from nocert_rules.records.adjustments import (
@@ -22,6 +21,7 @@ from nocert_rules.records.adjustments import (
     reject,
     submit_adjustment,
 )
+from nocert_rules.worktime.deadlines import adjustment_due
 
 CAUSE_ON = date(2021, 5, 6)  # Thursday; 2021-05-08 (Saturday) was a 调休 working day
 ITEM, CERT = "370300-JF-0006", "ZM-FY-0002"  # a row with no replacement method: only 干部代办

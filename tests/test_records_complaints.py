@@ -12,7 +12,6 @@ import pytest
 from conftest import PERSON_ID, ZIBO
 
 from nocert_rules import Ruleset, RulesetError, load_ruleset
-from nocert_rules.deadlines import complaint_due
 from nocert_rules.models import SHANGHAI
 from nocert_rules.privacy import keyed_hash
 from nocert_rules.records import RecordProblem, TransitionError
@@ -28,6 +27,7 @@ from nocert_rules.records.complaints import (
     register_complaint,
     terminate,
 )
+from nocert_rules.worktime.deadlines import complaint_due
 
 KEY = b"complaint-test-key-0123456789ab"
 RECEIVED = datetime(2021, 5, 6, 9, 0, tzinfo=SHANGHAI)  # Thursday

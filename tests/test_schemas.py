@@ -8,13 +8,13 @@ import pytest
 import yaml
 from conftest import ZIBO
 
-from nocert_rules import schemas
+from nocert_rules.policy import schemas
 
 
 def test_shipped_schemas_are_up_to_date() -> None:
     for name, schema in schemas.generate().items():
         shipped = (schemas.SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8")
-        assert shipped == schemas.render(schema), f"{name}: run python -m nocert_rules.schemas"
+        assert shipped == schemas.render(schema), f"{name}: run python -m nocert_rules.policy.schemas"
 
 
 @pytest.mark.parametrize("name", ["manifest", "certificates", "rules", "clauses"])
@@ -32,7 +32,7 @@ def test_bundled_ruleset_validates_against_schema(name: str) -> None:
 def test_rulesets_doc_lists_every_fact() -> None:
     from conftest import ROOT
 
-    from nocert_rules.conditions import FACTS
+    from nocert_rules.policy.conditions import FACTS
 
     doc = (ROOT / "docs" / "rulesets.md").read_text(encoding="utf-8")
     listed = {line.split("`")[1] for line in doc.splitlines() if line.startswith("| `")}

@@ -35,7 +35,7 @@ from typing import Any
 import pytest
 
 from nocert_rules import Engine, RequestError, Ruleset, load_ruleset
-from nocert_rules.cache import CachedEngine
+from nocert_rules.engine.cache import CachedEngine
 
 STRESS_N = int(os.environ.get("NOCERT_STRESS_N", "20000"))
 BIG_N = 1_000_000

@@ -6,7 +6,7 @@ the matching article's items: 新增 第六条, 变更 第七条, 取消 第八�
 an "other" item needs the cause described.
 
 **Late applications are flagged, not refused.** 第九条 asks for the application within 7 working
-days of the cause (:func:`nocert_rules.deadlines.adjustment_due`). A late one is still the only
+days of the cause (:func:`nocert_rules.worktime.deadlines.adjustment_due`). A late one is still the only
 way to correct the list, so refusing it would leave the list wrong; the record is kept with
 ``late=True`` and a warning, which the joint-meeting office and 附件5 第四条 accountability can
 act on.
@@ -29,10 +29,10 @@ from uuid import uuid4
 
 from pydantic import Field, model_validator
 
-from nocert_rules.deadlines import CLAUSE_ADJUSTMENT, adjustment_due
 from nocert_rules.models import ShanghaiDatetime, as_shanghai
+from nocert_rules.policy.ruleset import Ruleset
 from nocert_rules.records import Record, require_text
-from nocert_rules.ruleset import Ruleset
+from nocert_rules.worktime.deadlines import CLAUSE_ADJUSTMENT, adjustment_due
 
 __all__ = [
     "AdjustmentApplication",

@@ -3,8 +3,8 @@
 The rules live in the ruleset's ``complaint_rules.yaml`` (see ``docs/records.md``): each has an
 id, an effect (``reject`` 不予受理 第八条, ``accept``, or ``terminate`` 终止 第十一条), a
 condition over the complaint's facts (``COMPLAINT_FACTS``, same language as policy rules:
-:mod:`nocert_rules.conditions`) and the clause it implements. :class:`ComplaintEngine` decides
-on durable_rules the way :class:`nocert_rules.engine.Engine` does (a private host without timer
+:mod:`nocert_rules.policy.conditions`) and the clause it implements. :class:`ComplaintEngine` decides
+on durable_rules the way :class:`nocert_rules.engine.core.Engine` does (a private host without timer
 threads, one session per decision deleted afterwards, the engine's process-wide lock), and
 every decision carries a trace citing the clauses.
 
@@ -14,13 +14,12 @@ A complaint's life::
         │                          │──conclude──▶ concluded ──inform──▶ (informed_at set)
         └──▶ rejected (第八条)      └──terminate (第十一条)──▶ terminated
 
-Deadlines: :func:`nocert_rules.deadlines.complaint_due` (受理后 5 个工作日内办结; one extension
+Deadlines: :func:`nocert_rules.worktime.deadlines.complaint_due` (受理后 5 个工作日内办结; one extension
 of at most 5 working days, 第十条). A second extension is an error.
 """
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Literal, Self
@@ -28,15 +27,18 @@ from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from nocert_rules import conditions
-from nocert_rules.conditions import Fact
-from nocert_rules.deadlines import ExtensionLimitError, complaint_due
-from nocert_rules.durable_host import CompiledRules
-from nocert_rules.errors import RulesetError
+from nocert_rules.engine.durable_host import CompiledRules
 from nocert_rules.models import Citation, RulesetStamp, ShanghaiDatetime
+from nocert_rules.policy.complaint_rules import (
+    COMPLAINT_FACTS,
+    COMPLAINT_RULES_FILE,
+    ComplaintRule,
+    ComplaintRuleFile,
+    load_complaint_rules,
+)
+from nocert_rules.policy.ruleset import Ruleset
 from nocert_rules.records import HashedRef, Record, require_text
-from nocert_rules.ruleset import MAX_RULES, Ruleset, validate_located
-from nocert_rules.yaml_source import load_located_text
+from nocert_rules.worktime.deadlines import ExtensionLimitError, complaint_due
 
 __all__ = [
     "COMPLAINT_FACTS",
@@ -58,33 +60,6 @@ __all__ = [
     "register_complaint",
     "terminate",
 ]
-
-COMPLAINT_RULES_FILE = "complaint_rules.yaml"
-
-COMPLAINT_FACTS: dict[str, Fact] = {
-    fact.name: fact
-    for fact in [
-        Fact("complaint.specific", bool, "投诉举报内容具体明确 / the complaint is specific (第八条(一))"),
-        Fact("complaint.verifiable", bool, "投诉举报内容可以核实 / it can be verified (第八条(一))"),
-        Fact("complaint.duplicate", bool, "事项已经受理或者正在办理 / already accepted or in progress (第八条(二))"),
-        Fact("complaint.malicious", bool, "经核实为恶意举报 / verified as malicious (第八条(二))"),
-        Fact(
-            "complaint.belongs_to_litigation",
-            bool,
-            "依法应当通过诉讼、仲裁、复议等途径解决 / belongs to litigation, arbitration or review (第八条(三))",
-        ),
-        Fact("complaint.other_reject_ground", bool, "其他不予受理情形（须写明理由） / another ground to refuse (第八条(四))"),
-        Fact("complaint.withdrawn", bool, "投诉举报人撤回 / withdrawn (第十一条(一))"),
-        Fact(
-            "complaint.filed_arbitration_or_litigation_meanwhile",
-            bool,
-            "办理期间又申请仲裁、提起复议、诉讼 / arbitration, review or litigation filed meanwhile (第十一条(二))",
-        ),
-        Fact("complaint.other_terminate_ground", bool, "其他应当终止的情形（须写明理由） / another ground to terminate (第十一条(三))"),
-    ]
-}
-"""The facts complaint rules may test."""
-
 
 class ComplaintFacts(BaseModel):
     """What is known about a complaint when a rule decides (``specific``/``verifiable`` must be said)."""
@@ -119,89 +94,6 @@ class ComplaintFacts(BaseModel):
             "complaint.filed_arbitration_or_litigation_meanwhile": self.filed_arbitration_or_litigation_meanwhile,
             "complaint.other_terminate_ground": self.other_terminate_ground is not None,
         }
-
-
-# ---------------------------------------------------------------- complaint_rules.yaml
-
-_STRICT = ConfigDict(extra="forbid", frozen=True)
-
-
-class ComplaintRule(BaseModel):
-    """One complaint rule: when the condition holds, reject, accept or terminate, per a clause."""
-
-    model_config = _STRICT
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
-    effect: Literal["accept", "reject", "terminate"]
-    when: dict[str, Any]
-    clause: str
-    item: str | None = Field(default=None, description="条款中的项，如 （一） / the item of the clause")
-    reason: str = Field(min_length=1, description="中文理由 / English reason")
-    note: str | None = None
-
-
-class DefaultOutcome(BaseModel):
-    model_config = _STRICT
-    clause: str
-    reason: str = Field(min_length=1)
-
-
-class ComplaintRuleFile(BaseModel):
-    """The whole ``complaint_rules.yaml``."""
-
-    model_config = _STRICT
-    acceptance_default: DefaultOutcome
-    handling_default: DefaultOutcome
-    rules: list[ComplaintRule] = Field(min_length=1)
-
-
-class LoadedComplaintRules(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    file: str
-    sha256: str
-    content: ComplaintRuleFile
-
-
-def load_complaint_rules(ruleset: Ruleset) -> LoadedComplaintRules:
-    """Read and validate ``complaint_rules.yaml`` of ``ruleset``; errors are ``RulesetError`` file:line.
-
-    Uses the bytes the ruleset hashed (``ruleset.files``) when it has them, else the file in
-    ``ruleset.directory`` (then the file is not part of ``ruleset.sha256``; the decision's
-    ``rules_sha256`` still identifies it).
-    """
-    # ``manifest.files.complaint_rules`` once the manifest has that field (see docs/records.md)
-    name = getattr(ruleset.manifest.files, "complaint_rules", None) or COMPLAINT_RULES_FILE
-    data = ruleset.files.get(name)
-    if data is None:
-        try:
-            data = (ruleset.directory / name).read_bytes()
-        except FileNotFoundError:
-            raise RulesetError(name, None, None, "file not found / 文件不存在") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise RulesetError(name, None, None, f"not UTF-8 text: {exc}") from None
-    doc = load_located_text(text, name)
-    content: ComplaintRuleFile = validate_located(ComplaintRuleFile, doc)
-
-    def cited(path: tuple[str | int, ...], clause_id: str) -> None:
-        if clause_id not in ruleset.clauses:
-            raise doc.error(path, f"cites unknown clause {clause_id!r} (not in clauses file)")
-
-    cited(("acceptance_default", "clause"), content.acceptance_default.clause)
-    cited(("handling_default", "clause"), content.handling_default.clause)
-    if len(content.rules) > MAX_RULES:
-        raise doc.error(("rules",), f"{len(content.rules)} rules; durable_rules is unreliable past {MAX_RULES}")
-    seen: set[str] = set()
-    for i, rule in enumerate(content.rules):
-        if rule.id in seen:
-            raise doc.error(("rules", i, "id"), f"duplicate rule id {rule.id!r}")
-        seen.add(rule.id)
-        cited(("rules", i, "clause"), rule.clause)
-        try:
-            conditions.validate(rule.when, facts=COMPLAINT_FACTS)
-        except conditions.ConditionError as exc:
-            raise doc.error(("rules", i, "when", *exc.path), exc.problem) from None
-    return LoadedComplaintRules(file=name, sha256=hashlib.sha256(data).hexdigest(), content=content)
 
 
 # ---------------------------------------------------------------- decisions

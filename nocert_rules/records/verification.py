@@ -12,7 +12,7 @@ Life of a request::
   certificate, record kind and the due time the decision computed (``decision.deadline``).
 * The issuer registers the request at once (即时登记受理) and answers; a request outside its
   duties is returned with a reason (第七条).
-* ``mark_overdue`` asks :func:`nocert_rules.deadlines.verification_status`; an overdue request
+* ``mark_overdue`` asks :func:`nocert_rules.worktime.deadlines.verification_status`; an overdue request
   is reported to the joint-meeting office (``escalate``, 第十一条).
 * A mismatch lets the requesting unit ask the applicant for supplementary material limited to
   the purpose, with a ledger entry (台账, 第八条): ``request_supplement``.
@@ -29,17 +29,17 @@ from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from nocert_rules.deadlines import (
+from nocert_rules.enums import Method, RecordKind
+from nocert_rules.models import Decision, RulesetStamp, ShanghaiDatetime, as_shanghai
+from nocert_rules.policy.ruleset import Ruleset
+from nocert_rules.records import Record, RecordEvent, RecordProblem, require_method, require_text
+from nocert_rules.worktime.deadlines import (
     CLAUSE_ESCALATION,
     Escalation,
     StatutoryLimit,
     VerificationOutcome,
     verification_status,
 )
-from nocert_rules.enums import Method, RecordKind
-from nocert_rules.models import Decision, RulesetStamp, ShanghaiDatetime, as_shanghai
-from nocert_rules.records import Record, RecordEvent, RecordProblem, require_method, require_text
-from nocert_rules.ruleset import Ruleset
 
 __all__ = [
     "CLAUSE_LEDGER",
@@ -302,7 +302,7 @@ def _limit_for(request: VerificationRequest, ruleset: Ruleset) -> StatutoryLimit
 
 
 def mark_overdue(request: VerificationRequest, now: datetime, ruleset: Ruleset) -> VerificationRequest:
-    """逾期未反馈 at ``now`` per :func:`~nocert_rules.deadlines.verification_status` (附件2 第七条).
+    """逾期未反馈 at ``now`` per :func:`~nocert_rules.worktime.deadlines.verification_status` (附件2 第七条).
 
     The due time is recomputed in ``ruleset``'s calendar and must equal the one the decision
     gave (``request.due_at``); a difference (another ruleset, changed calendar) is an error.

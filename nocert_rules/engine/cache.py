@@ -27,9 +27,9 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from . import conditions
-from .engine import Engine, facts_for
-from .models import Decision, DecisionRequest, parse_request
+from nocert_rules.engine.core import Engine, facts_for
+from nocert_rules.models import Decision, DecisionRequest, parse_request
+from nocert_rules.policy import conditions
 
 Key = tuple[str, frozenset[tuple[str, Any]]]
 

@@ -4,8 +4,8 @@ Nothing grows with the number of cases: cases are read in chunks, each chunk is 
 folded into a :class:`Summary` of counters, and per-case results (``--out``) are written as
 they come. With ``jobs > 1`` chunks go to worker processes (``multiprocessing``, spawn) through
 ``Pool.imap`` with back-pressure (at most ``4 x jobs`` chunks in flight); each worker builds its
-own :class:`~nocert_rules.engine.Engine` once (wrapped in the exact firing cache of
-``nocert_rules.cache``, bounded). ``imap`` keeps order, so the summary is the same
+own :class:`~nocert_rules.engine.core.Engine` once (wrapped in the exact firing cache of
+``nocert_rules.engine.cache``, bounded). ``imap`` keeps order, so the summary is the same
 whatever ``jobs`` is.
 
 The summary counts methods (三(三)1-3), issuing unit x method (出具单位), pledges blocked and
@@ -29,7 +29,11 @@ from datetime import datetime, timedelta
 from itertools import chain, islice
 from typing import IO, Any
 
-from .casefile import (
+from nocert_rules.enums import Method
+from nocert_rules.errors import NocertError
+from nocert_rules.models import Decision
+from nocert_rules.policy.ruleset import Ruleset, load_ruleset
+from nocert_rules.tools.casefile import (
     Case,
     CaseReader,
     Format,
@@ -40,10 +44,6 @@ from .casefile import (
     redact,
     safe_case_id,
 )
-from .enums import Method
-from .errors import NocertError
-from .models import Decision
-from .ruleset import Ruleset, load_ruleset
 
 SAMPLE_LIMIT = 100
 """How many malformed rows and mismatches are kept for listing (all are counted)."""
@@ -237,12 +237,12 @@ class WorkerError(NocertError):
 
 def _engine(ruleset: Ruleset) -> Any:
     """An engine for many decisions: with the exact cache of rule firings when available
-    (``nocert_rules.cache``: same Decisions, about twice as fast on case files)."""
-    from .engine import Engine
+    (``nocert_rules.engine.cache``: same Decisions, about twice as fast on case files)."""
+    from nocert_rules.engine.core import Engine
 
     engine = Engine(ruleset)
     try:
-        from .cache import CachedEngine
+        from nocert_rules.engine.cache import CachedEngine
     except ImportError:  # pragma: no cover - the cache module is optional
         return engine
     return CachedEngine(engine, maxsize=65_536)
@@ -347,7 +347,7 @@ def run_dry_run(
 ) -> DryRunResult:
     """Decide every case of ``cases_path`` against ``ruleset`` (see the module doc).
 
-    Raises :class:`~nocert_rules.casefile.CaseFileError` when the file cannot be read at all.
+    Raises :class:`~nocert_rules.tools.casefile.CaseFileError` when the file cannot be read at all.
     """
     started = time.perf_counter()
     summary = Summary()

@@ -59,8 +59,8 @@ from typing import Any, BinaryIO, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .errors import NocertError
-from .models import (
+from nocert_rules.errors import NocertError
+from nocert_rules.models import (
     SHANGHAI,
     Decision,
     DecisionRequest,
@@ -68,7 +68,7 @@ from .models import (
     ShanghaiDatetime,
     parse_request,
 )
-from .privacy import keyed_hash
+from nocert_rules.privacy import keyed_hash
 
 try:  # POSIX only
     import fcntl

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .casefile import Format, apply_as_of, iter_cases, safe_case_id
-from .errors import NocertError
-from .ruleset import Ruleset
+from nocert_rules.errors import NocertError
+from nocert_rules.policy.ruleset import Ruleset
+from nocert_rules.tools.casefile import Format, apply_as_of, iter_cases, safe_case_id
 
 SAMPLE_IDS = 5
 
@@ -143,7 +143,7 @@ def diff_rulesets(old: Ruleset, new: Ruleset) -> RulesetDiff:
 def diff_cases(result: RulesetDiff, cases_path: str, *, fmt: Format | None = None,
                as_of: datetime | None = None) -> CaseChanges:
     """Decide every case under both rulesets (streamed); count (old method -> new method)."""
-    from .engine import Engine
+    from nocert_rules.engine.core import Engine
 
     out = CaseChanges()
     old_engine, new_engine = Engine(result.old), Engine(result.new)

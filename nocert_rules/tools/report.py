@@ -12,9 +12,9 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-from .dryrun import deadline_label, format_hours, format_minutes
-from .enums import Method
-from .models import SHANGHAI
+from nocert_rules.enums import Method
+from nocert_rules.models import SHANGHAI
+from nocert_rules.tools.dryrun import deadline_label, format_hours, format_minutes
 
 METHOD_COLOURS: dict[str, str] = {
     "ABOLISH": "#7f8c8d",

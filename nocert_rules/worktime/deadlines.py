@@ -1,6 +1,6 @@
 """Deadlines the plan sets, in Chinese working time.
 
-Every function takes a :class:`~nocert_rules.calendar.WorkCalendar` and returns a frozen model
+Every function takes a :class:`~nocert_rules.worktime.calendar.WorkCalendar` and returns a frozen model
 whose ``clause`` cites the plan. Starts may be dates or datetimes; naive means Asia/Shanghai
 (a date means 00:00 that day). Day limits are counted as the Civil Code counts them (民法典
 第二百零一条至第二百零三条): the start day is not counted, and the period ends at the close of
@@ -18,9 +18,9 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from nocert_rules.calendar import WorkCalendar, as_shanghai
 from nocert_rules.enums import RecordKind
 from nocert_rules.errors import CalendarError
+from nocert_rules.worktime.calendar import WorkCalendar, as_shanghai
 
 __all__ = [
     "DEFAULT_PUBLICATION_DATES",

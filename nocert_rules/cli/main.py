@@ -16,8 +16,8 @@ from typing import Any, NoReturn
 
 import click
 
-from .casefile import CaseFileError, parse_as_of, read_request_file, redact
-from .errors import CalendarError, NocertError, RequestError, RulesetError
+from nocert_rules.errors import CalendarError, NocertError, RequestError, RulesetError
+from nocert_rules.tools.casefile import CaseFileError, parse_as_of, read_request_file, redact
 
 EXIT_OK = 0
 EXIT_FAIL = 1  # policy findings: mismatches, malformed rows, lint errors, forbidden materials, failed tests
@@ -93,8 +93,8 @@ def _console(stderr: bool = False) -> Any:
 
 def _load_ruleset(path: str) -> Any:
     """Load a ruleset; a RulesetError becomes one line naming the file inside the ruleset."""
-    from .lint import ruleset_error_message
-    from .ruleset import load_ruleset
+    from nocert_rules.policy.ruleset import load_ruleset
+    from nocert_rules.tools.lint import ruleset_error_message
 
     if not Path(path).exists():
         raise CliFailure(f"{path}: 规则集不存在 / ruleset not found")
@@ -140,7 +140,7 @@ def render_decision(console: Any, decision: Any) -> None:
     """A decision as a readable Chinese summary (English beside it)."""
     from rich.text import Text
 
-    from .dryrun import deadline_label, shorten
+    from nocert_rules.tools.dryrun import deadline_label, shorten
 
     d = decision
     line = Text()
@@ -217,8 +217,8 @@ def decide(ruleset: str, request_file: str, as_of: str | None, as_json: bool) ->
     例 / Example:
       nocert-rules decide rulesets/zibo --request examples/requests/pledge.json
     """
-    from .casefile import apply_as_of
-    from .engine import Engine
+    from nocert_rules.engine.core import Engine
+    from nocert_rules.tools.casefile import apply_as_of
 
     moment = _as_of(as_of)
     rs = _load_ruleset(ruleset)
@@ -271,7 +271,7 @@ def dry_run(ruleset: str, cases: str, fmt: str, as_of: str | None, jobs: int, ou
       nocert-rules dry-run rulesets/zibo examples/cases.jsonl
       nocert-rules dry-run rulesets/zibo cases.csv --jobs 4 --out results.jsonl --report report.html
     """
-    from .dryrun import render_summary, run_dry_run
+    from nocert_rules.tools.dryrun import render_summary, run_dry_run
 
     rs = _load_ruleset(ruleset)
     moment = _as_of(as_of)
@@ -316,7 +316,7 @@ def dry_run(ruleset: str, cases: str, fmt: str, as_of: str | None, jobs: int, ou
             out_file.close()
     data = result.to_dict()
     if report_path:
-        from .report import render_html
+        from nocert_rules.tools.report import render_html
 
         try:
             Path(report_path).write_text(render_html(data), encoding="utf-8")
@@ -349,7 +349,7 @@ def lint(ruleset: str, strict: bool, as_json: bool) -> None:
     """
     from rich.text import Text
 
-    from .lint import lint_ruleset
+    from nocert_rules.tools.lint import lint_ruleset
 
     if not Path(ruleset).exists():
         raise CliFailure(f"{ruleset}: 规则集不存在 / ruleset not found")
@@ -399,7 +399,7 @@ def diff(old: str, new: str, cases: str | None, as_of: str | None, exit_code: bo
     """
     from rich.text import Text
 
-    from .diff import diff_cases, diff_rulesets
+    from nocert_rules.tools.diff import diff_cases, diff_rulesets
 
     old_rs, new_rs = _load_ruleset(old), _load_ruleset(new)
     result = diff_rulesets(old_rs, new_rs)
@@ -471,9 +471,9 @@ def check_guide(ruleset: str, guide: str, as_of: str | None, strict: bool, as_js
     """
     from rich.text import Text
 
-    from .guide import GuideError
-    from .guide import check_guide as run_check
-    from .models import SHANGHAI
+    from nocert_rules.models import SHANGHAI
+    from nocert_rules.tools.guide import GuideError
+    from nocert_rules.tools.guide import check_guide as run_check
 
     rs = _load_ruleset(ruleset)
     at = _as_of(as_of) or datetime.now(SHANGHAI).replace(second=0, microsecond=0)
@@ -531,7 +531,7 @@ def _weekday(d: date) -> str:
 
 
 def _parse_moment(value: str, name: str) -> date | datetime:
-    from .models import SHANGHAI
+    from nocert_rules.models import SHANGHAI
 
     text = value.strip()
     if text == "today":
@@ -550,7 +550,7 @@ def _calendar_for(ruleset: str | None) -> tuple[Any, Any]:
     if ruleset:
         rs = _load_ruleset(ruleset)
         return rs.calendar, rs
-    from .calendar import WorkCalendar
+    from nocert_rules.worktime.calendar import WorkCalendar
 
     return WorkCalendar(), None
 
@@ -650,8 +650,7 @@ def deadline(kind: str, start: str, records: str, extension_days: int, credit: s
     例 / Example:
       nocert-rules calendar deadline verification 2021-09-30T16:00 --records paper
     """
-    from . import deadlines as dl
-
+    from nocert_rules.worktime import deadlines as dl
     cal, rs = _calendar_for(ruleset)
     moment = _parse_moment(start, "START")
     params = rs.manifest.deadlines if rs else None
@@ -675,7 +674,7 @@ def deadline(kind: str, start: str, records: str, extension_days: int, credit: s
         if days is None:
             if rs is None:
                 raise click.UsageError("post-check 需要 --days 或 --ruleset / post-check needs --days or --ruleset")
-            from .enums import CreditLevel
+            from nocert_rules.enums import CreditLevel
 
             plan_pc = rs.manifest.pledge_policy.post_check[CreditLevel(credit)]
             if plan_pc.waived:
@@ -712,7 +711,7 @@ def test_command(ruleset: str, files: tuple[str, ...], keyword: str | None, as_j
     """
     from rich.text import Text
 
-    from .rule_tests import find_test_files, run_tests
+    from nocert_rules.tools.rule_tests import find_test_files, run_tests
 
     rs = _load_ruleset(ruleset)
     paths = [Path(f) for f in files] if files else find_test_files(rs)
@@ -750,7 +749,7 @@ def test_command(ruleset: str, files: tuple[str, ...], keyword: str | None, as_j
 # ====================================================================== audit (another module)
 
 try:
-    from .cli_audit import audit  # type: ignore[import-not-found]
+    from nocert_rules.cli.audit import audit  # type: ignore[import-not-found]
 
     main.add_command(audit)
 except ImportError:

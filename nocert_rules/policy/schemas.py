@@ -1,7 +1,7 @@
 """JSON Schemas of the ruleset files and of requests/decisions, generated from the models.
 
 The schemas ship in ``nocert_rules/schemas/`` for editors and validators. Regenerate after a
-model change with ``python -m nocert_rules.schemas``; a test fails when they are stale.
+model change with ``python -m nocert_rules.policy.schemas``; a test fails when they are stale.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-SCHEMA_DIR = Path(__file__).parent / "schemas"
+SCHEMA_DIR = Path(__file__).parent.parent / "schemas"
 
 
 def _models() -> dict[str, type[BaseModel]]:
-    from .calendar import CalendarOverrides
-    from .models import Decision, DecisionRequest
-    from .ruleset import CertificateList, ClauseFile, Manifest, RuleFile
+    from nocert_rules.models import Decision, DecisionRequest
+    from nocert_rules.policy.ruleset import CertificateList, ClauseFile, Manifest, RuleFile
+    from nocert_rules.worktime.calendar import CalendarOverrides
 
     return {
         "manifest": Manifest,

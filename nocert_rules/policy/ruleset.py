@@ -23,14 +23,19 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from . import conditions
-from .enums import CreditLevel, Method, RecordKind, ReplacementMethod, RowStatus
-from .errors import RulesetError
-from .models import Citation
-from .yaml_source import LocatedYaml, format_path, load_located_yaml
+from nocert_rules.enums import CreditLevel, Method, RecordKind, ReplacementMethod, RowStatus
+from nocert_rules.errors import RulesetError
+from nocert_rules.models import Citation
+from nocert_rules.policy import conditions
+from nocert_rules.policy.yaml_source import (
+    LocatedYaml,
+    format_path,
+    load_located_yaml,
+    validate_located,
+)
 
 if TYPE_CHECKING:
-    from .calendar import WorkCalendar
+    from nocert_rules.worktime.calendar import WorkCalendar
 
 MAX_RULES = 400
 """durable_rules 2.0.28 has failed past about 480 rules in one ruleset; stay well below."""
@@ -116,7 +121,7 @@ class TimeLimit(BaseModel):
 
 
 class DeadlineParameters(BaseModel):
-    """The plan's time limits, read by ``nocert_rules.deadlines``."""
+    """The plan's time limits, read by ``nocert_rules.worktime.deadlines``."""
 
     model_config = _STRICT
     verification: dict[RecordKind, TimeLimit]
@@ -375,7 +380,7 @@ class Ruleset:
     @cached_property
     def calendar(self) -> WorkCalendar:
         """The working-time calendar this ruleset configures (office hours, local overrides)."""
-        from .calendar import CalendarOverrides, OfficeHours, WorkCalendar
+        from nocert_rules.worktime.calendar import CalendarOverrides, OfficeHours, WorkCalendar
 
         hours = self.manifest.deadlines.office_hours
         return WorkCalendar(
@@ -388,24 +393,6 @@ class Ruleset:
     def in_force(self, at: date) -> bool:
         m = self.manifest
         return m.effective_from <= at and (m.effective_until is None or at <= m.effective_until)
-
-
-def validate_located(model: type[BaseModel], doc: LocatedYaml) -> Any:
-    """Validate a located YAML document against ``model``; the first problem becomes a RulesetError."""
-    try:
-        return model.model_validate(doc.data if doc.data is not None else {})
-    except ValidationError as exc:
-        errors = exc.errors()
-        first = errors[0]
-        loc = tuple(first["loc"])
-        # A model-level validator reports at the object; pydantic adds no field.
-        msg = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "missing":
-            msg = "field required / 缺少必填字段"
-        elif first["type"] == "extra_forbidden":
-            msg = "unknown key / 未知字段"
-        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-        raise doc.error(loc, msg + more) from None
 
 
 def _hash(files: dict[str, bytes]) -> str:
@@ -445,11 +432,11 @@ def load_ruleset(path: str | Path) -> Ruleset:
         overrides_doc = read(manifest.deadlines.overrides_file)
         overrides = overrides_doc.data or None
         if overrides is not None:
-            from .calendar import CalendarOverrides
+            from nocert_rules.worktime.calendar import CalendarOverrides
 
             validate_located(CalendarOverrides, overrides_doc)
     if manifest.deadlines.office_hours:
-        from .calendar import OfficeHours
+        from nocert_rules.worktime.calendar import OfficeHours
 
         try:
             OfficeHours.model_validate(manifest.deadlines.office_hours)
@@ -473,11 +460,11 @@ def load_ruleset(path: str | Path) -> Ruleset:
     ruleset = Ruleset(directory, manifest, rows, rules, clauses, _hash(files), files, overrides)
     # The records' files are checked now, not at the counter when first used.
     if manifest.files.complaint_rules:
-        from .records.complaints import load_complaint_rules
+        from nocert_rules.policy.complaint_rules import load_complaint_rules
 
         load_complaint_rules(ruleset)
     if manifest.files.pledge_template:
-        from .records.pledge import load_pledge_template
+        from nocert_rules.policy.pledge_template import load_pledge_template
 
         load_pledge_template(ruleset)
     return ruleset

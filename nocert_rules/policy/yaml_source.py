@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
-from .errors import RulesetError
+from nocert_rules.errors import RulesetError
 
 Path_ = tuple[str | int, ...]
 
@@ -155,3 +156,21 @@ def _bad_tag(node: yaml.Node, name: str, path: Path_) -> RulesetError:
         format_path(path) or None,
         f"tag {node.tag!r} is not allowed (only plain YAML data) / 不允许的 YAML 标签",
     )
+
+
+def validate_located(model: type[BaseModel], doc: LocatedYaml) -> Any:
+    """Validate a located YAML document against ``model``; the first problem becomes a RulesetError."""
+    try:
+        return model.model_validate(doc.data if doc.data is not None else {})
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = errors[0]
+        loc = tuple(first["loc"])
+        # A model-level validator reports at the object; pydantic adds no field.
+        msg = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "missing":
+            msg = "field required / 缺少必填字段"
+        elif first["type"] == "extra_forbidden":
+            msg = "unknown key / 未知字段"
+        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+        raise doc.error(loc, msg + more) from None

@@ -37,10 +37,10 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO, Any, Literal, NamedTuple
 
-from .enums import METHOD_LABELS_ZH, Method
-from .errors import NocertError
-from .models import EARLIEST_REQUEST, LATEST_REQUEST, SHANGHAI
-from .privacy import mask_id
+from nocert_rules.enums import METHOD_LABELS_ZH, Method
+from nocert_rules.errors import NocertError
+from nocert_rules.models import EARLIEST_REQUEST, LATEST_REQUEST, SHANGHAI
+from nocert_rules.privacy import mask_id
 
 Format = Literal["jsonl", "csv"]
 

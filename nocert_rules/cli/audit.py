@@ -1,4 +1,4 @@
-"""``nocert-rules audit``: verify and show hash-chained audit logs (:mod:`nocert_rules.audit`).
+"""``nocert-rules audit``: verify and show hash-chained audit logs (:mod:`nocert_rules.records.audit`).
 
 ``audit verify LOG`` exits 0 when the log is intact, 1 when any entry was edited, removed,
 inserted or reordered, the last line is torn, or the log does not match its anchor
@@ -15,7 +15,13 @@ from typing import Any, NoReturn
 
 import click
 
-from .audit import AuditLogError, LogEntry, LogVerification, read_entries, verify_log
+from nocert_rules.records.audit import (
+    AuditLogError,
+    LogEntry,
+    LogVerification,
+    read_entries,
+    verify_log,
+)
 
 EXIT_INTACT = 0
 EXIT_TAMPERED = 1

@@ -23,7 +23,7 @@ Warnings (listed apart; ``--strict`` makes them fail):
   the same method: it can never lead to that method;
 * ``certificate-name-differs`` / ``service-item-name-differs``: one id, several names.
 
-Rules are checked by enumeration with :func:`nocert_rules.conditions.evaluate`: request and
+Rules are checked by enumeration with :func:`nocert_rules.policy.conditions.evaluate`: request and
 applicant facts range over their (small) domains, row facts over the actual rows of the list
 (plus "no row" for unlisted certificates).
 """
@@ -38,12 +38,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from . import conditions
-from .enums import ApplicantKind, Method, ReplacementMethod, RowStatus
-from .errors import RulesetError
-from .models import Applicant, DecisionRequest
-from .ruleset import PolicyRule, Ruleset, load_ruleset
-from .yaml_source import LocatedYaml, load_located_yaml
+from nocert_rules.enums import ApplicantKind, Method, ReplacementMethod, RowStatus
+from nocert_rules.errors import RulesetError
+from nocert_rules.models import Applicant, DecisionRequest
+from nocert_rules.policy import conditions
+from nocert_rules.policy.ruleset import PolicyRule, Ruleset, load_ruleset
+from nocert_rules.policy.yaml_source import LocatedYaml, load_located_yaml
 
 Severity = Literal["error", "warning"]
 
@@ -121,7 +121,7 @@ def free_combinations(names: set[str]) -> Iterator[dict[str, Any]]:
 
 def row_facts(ruleset: Ruleset) -> list[dict[str, Any]]:
     """The row-derived facts of every row (as the engine computes them)."""
-    from .engine import facts_for
+    from nocert_rules.engine.core import facts_for
 
     probe = DecisionRequest(
         service_item="-", certificate="-",

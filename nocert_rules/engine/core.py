@@ -10,7 +10,7 @@ over facts (the list is data: no rule per certificate). A decision:
    rule blocks; blocked methods fall through and stay in the trace with reason and clause;
 4. if none remains, applies the manifest's fallback.
 
-durable_rules' hazards are contained in ``nocert_rules.durable_host`` (private host without
+durable_rules' hazards are contained in ``nocert_rules.engine.durable_host`` (private host without
 timer threads, one short-lived session per decision, one process-wide lock, exceptions in
 actions propagated, no-match sessions made safe to delete).
 """
@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .durable_host import CompiledRules
-from .enums import Method, ReplacementMethod
-from .models import (
+from nocert_rules.engine.durable_host import CompiledRules
+from nocert_rules.enums import Method, ReplacementMethod
+from nocert_rules.models import (
     Citation,
     DeadlineInfo,
     Decision,
@@ -34,10 +34,10 @@ from .models import (
     TraceStep,
     parse_request,
 )
-from .ruleset import ListRow, PolicyRule, Ruleset
+from nocert_rules.policy.ruleset import ListRow, PolicyRule, Ruleset
 
 if TYPE_CHECKING:
-    from .deadlines import StatutoryLimit
+    from nocert_rules.worktime.deadlines import StatutoryLimit
 
 def facts_for(ruleset: Ruleset, request: DecisionRequest, row: ListRow | None) -> dict[str, Any]:
     """The facts rules may test (``conditions.FACTS``), by dotted name."""
@@ -128,7 +128,7 @@ class Engine:
     ) -> Decision:
         """The Decision for ``req`` given the ids of the rules that fired (as ``fire`` returns
         them for ``facts_for(ruleset, req, row)``). ``decide`` is parse, find_row, facts_for,
-        fire, then this; a cache of ``fire`` results (``nocert_rules.cache``) calls it too."""
+        fire, then this; a cache of ``fire`` results (``nocert_rules.engine.cache``) calls it too."""
         return self._decide_from(req, row, [self._rules_by_id[r] for r in fired])
 
     def fire(self, facts: dict[str, Any]) -> list[str]:
@@ -303,7 +303,7 @@ class Engine:
         plan = self.ruleset.manifest.pledge_policy.post_check[req.applicant.credit]
         deadline = None
         if not plan.waived and plan.within_working_days is not None:
-            from .deadlines import post_check_due
+            from nocert_rules.worktime.deadlines import post_check_due
 
             days = plan.within_working_days
             key = ("post_check", days, req.requested_at.date())
@@ -328,7 +328,7 @@ class Engine:
         memo = self._limits.get(row.key)
         if memo is not None and memo[0] is row:
             return memo[1], memo[2]
-        from .deadlines import StatutoryLimit
+        from nocert_rules.worktime.deadlines import StatutoryLimit
 
         params = self.ruleset.manifest.deadlines
         limit = None
@@ -347,7 +347,7 @@ class Engine:
         return limit, plan_limit
 
     def _verification_deadline(self, at: datetime, row: ListRow) -> DeadlineInfo:
-        from .deadlines import verification_due
+        from nocert_rules.worktime.deadlines import verification_due
 
         limit, plan_limit = self._verification_limits(row)
         effective = limit or plan_limit

@@ -13,7 +13,7 @@ durable-rules 2.0.28 is old C code with hazards this module contains in one plac
   so a rule would silently not have fired: ``_StrictPromise`` lets it propagate instead;
 - the C core is not known to be thread-safe across rulesets: one process-wide lock.
 
-Callers compile ``(rule id, condition)`` pairs (see ``nocert_rules.conditions``) and get back,
+Callers compile ``(rule id, condition)`` pairs (see ``nocert_rules.policy.conditions``) and get back,
 for each set of facts, the ids of the rules that fired, in priority (file) order.
 """
 
@@ -28,8 +28,8 @@ from typing import Any
 
 from durable import engine as durable_engine
 
-from . import conditions
-from .errors import NocertError
+from nocert_rules.errors import NocertError
+from nocert_rules.policy import conditions
 
 
 class EngineClosedError(NocertError, RuntimeError):

@@ -37,11 +37,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from .enums import Method
-from .errors import NocertError, RulesetError
-from .models import Decision
-from .ruleset import ListRow, Ruleset
-from .yaml_source import load_located_yaml
+from nocert_rules.enums import Method
+from nocert_rules.errors import NocertError, RulesetError
+from nocert_rules.models import Decision
+from nocert_rules.policy.ruleset import ListRow, Ruleset
+from nocert_rules.policy.yaml_source import load_located_yaml
 
 Verdict = Literal["forbidden", "allowed", "suspicious", "ordinary"]
 
@@ -149,7 +149,7 @@ class GuideChecker:
     """Decides each material of a guide with a default applicant (see the module doc)."""
 
     def __init__(self, ruleset: Ruleset, at: datetime) -> None:
-        from .engine import Engine
+        from nocert_rules.engine.core import Engine
 
         self.ruleset = ruleset
         self.at = at

@@ -33,11 +33,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .casefile import parse_method
-from .errors import NocertError, RulesetError
-from .models import Decision, as_shanghai, parse_request
-from .ruleset import Ruleset
-from .yaml_source import LocatedYaml, load_located_yaml
+from nocert_rules.errors import NocertError, RulesetError
+from nocert_rules.models import Decision, as_shanghai, parse_request
+from nocert_rules.policy.ruleset import Ruleset
+from nocert_rules.policy.yaml_source import LocatedYaml, load_located_yaml
+from nocert_rules.tools.casefile import parse_method
 
 EXPECT_KEYS = {
     "method", "applicant_must_submit", "issuer", "listed", "blocked", "fired", "not_fired",
@@ -156,7 +156,7 @@ def _run_case(engine: Any, doc: LocatedYaml, file: str, i: int, case: Any) -> Ca
     try:
         request = parse_request(case["request"])
         decision = engine.decide(request)
-        from .engine import facts_for
+        from nocert_rules.engine.core import facts_for
 
         row = engine.ruleset.find_row(request.service_item, request.certificate)
         fired = engine.fire(facts_for(engine.ruleset, request, row))
@@ -169,7 +169,7 @@ def _run_case(engine: Any, doc: LocatedYaml, file: str, i: int, case: Any) -> Ca
 
 def run_tests(ruleset: Ruleset, files: list[Path] | None = None, keyword: str | None = None) -> TestRun:
     """Run the cases of ``files`` (default: the ruleset's tests/ folder)."""
-    from .engine import Engine
+    from nocert_rules.engine.core import Engine
 
     started = time.perf_counter()
     paths = find_test_files(ruleset) if files is None else files

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .enums import ApplicantKind, CreditLevel, RecordKind, RowStatus
+from nocert_rules.enums import ApplicantKind, CreditLevel, RecordKind, RowStatus
 
 
 @dataclass(frozen=True)
