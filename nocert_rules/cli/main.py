@@ -755,6 +755,9 @@ try:
 except ImportError:
     pass
 
+from nocert_rules.cli.serve import serve as _serve  # noqa: E402  (the HTTP service, another module)
+
+main.add_command(_serve)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

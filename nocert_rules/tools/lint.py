@@ -199,6 +199,11 @@ def lint_ruleset(path: str | Path) -> LintResult:
     return LintResult(str(path), linter.run(), True)
 
 
+def lint_loaded(rs: Ruleset) -> list[Finding]:
+    """The findings for a ruleset already loaded (the service lints a reload before swapping)."""
+    return _Linter(rs, rs.directory).run()
+
+
 class _Linter:
     def __init__(self, rs: Ruleset, directory: Path) -> None:
         self.rs = rs
@@ -347,4 +352,4 @@ class _Linter:
                          f"offer rule {rule.id} is always blocked by {by}: it can never lead to {rule.method.value}")
 
 
-__all__ = ["Finding", "LintResult", "lint_ruleset", "ruleset_error_message", "display_path"]
+__all__ = ["Finding", "LintResult", "lint_ruleset", "lint_loaded", "ruleset_error_message", "display_path"]

@@ -1,0 +1,65 @@
+"""``nocert-rules serve``: the decision service over HTTP (``nocert_rules.service``, docs/service.md)."""
+
+from __future__ import annotations
+
+import click
+
+from nocert_rules.service.config import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES
+
+EPILOG = (
+    "\b\n例 / Example:\n"
+    "  nocert-rules serve rulesets/zibo --port 8080\n"
+    "  curl -s localhost:8080/v1/decide -H 'content-type: application/json' -d @examples/requests/pledge.json\n"
+    "\b\n退出码 / Exit codes: 0 stopped; 2 the ruleset does not load or lint clean, a bad option,\n"
+    "  or a refused bind (beyond localhost without --token-file or --insecure)"
+)
+
+
+@click.command("serve", epilog=EPILOG)
+@click.argument("ruleset", metavar="RULESET")
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址 / address to bind")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="端口 / port")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="工作进程数 / worker processes")
+@click.option("--token-file", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+              help="持有者令牌文件 / a file holding the bearer token every /v1 and /metrics call must send")
+@click.option("--insecure", is_flag=True,
+              help="允许无令牌监听非本机地址 / allow binding beyond localhost without a token")
+@click.option("--decision-log", type=click.Path(dir_okay=False), metavar="FILE",
+              help="决定日志（每个决定一行 JSON，个人信息已遮蔽）/ decision log: one JSON line per decision")
+@click.option("--max-batch", default=DEFAULT_MAX_BATCH, show_default=True, type=click.IntRange(1, 100_000),
+              help="批量接口每批最多请求数 / most requests in one batch (more: 413)")
+@click.option("--max-body-bytes", default=DEFAULT_MAX_BODY_BYTES, show_default=True,
+              type=click.IntRange(1024, 1 << 30), help="请求体上限 / largest request body (more: 413)")
+def serve(ruleset: str, host: str, port: int, workers: int, token_file: str | None, insecure: bool,
+          decision_log: str | None, max_batch: int, max_body_bytes: int) -> None:
+    """以 HTTP 提供决定服务 / Serve decisions over HTTP: POST /v1/decide, /v1/decide/batch,
+    GET /v1/ruleset, /v1/explain/{id}, /healthz, /readyz, /metrics, /openapi.json.
+
+    SIGHUP 或 POST /v1/admin/reload 重新加载规则集（通过加载和检查才替换）/ SIGHUP or
+    POST /v1/admin/reload reloads the ruleset; it is swapped in only if it loads and lints clean.
+    """
+    from pathlib import Path
+
+    from nocert_rules.cli.main import CliFailure
+    from nocert_rules.service.config import ServeConfig
+    from nocert_rules.service.server import ServeRefused
+    from nocert_rules.service.server import serve as run
+    from nocert_rules.service.state import ReloadRefused
+
+    if not Path(ruleset).exists():
+        raise CliFailure(f"{ruleset}: 规则集不存在 / ruleset not found")
+    config = ServeConfig(ruleset=ruleset, host=host, port=port, workers=workers, token_file=token_file,
+                         insecure=insecure, decision_log=decision_log, max_batch=max_batch,
+                         max_body_bytes=max_body_bytes)
+    try:
+        config.read_token()
+        run(config)
+    except ServeRefused as exc:
+        raise CliFailure(str(exc)) from None
+    except ReloadRefused as exc:
+        raise CliFailure("规则集不能提供服务 / the ruleset cannot be served: " + "; ".join(exc.problems)) from None
+    except ImportError as exc:
+        raise CliFailure(str(exc)) from None
+    except ValueError as exc:
+        raise CliFailure(str(exc)) from None

@@ -1,0 +1,494 @@
+"""The decision service's HTTP API (FastAPI). Endpoints, versioned under ``/v1``:
+
+- ``POST /v1/decide``: one ``DecisionRequest`` -> the ``Decision``, exactly what ``Engine.decide``
+  returns (the same JSON as ``decision.model_dump_json()``); the version that made it is in the
+  decision's ``ruleset`` stamp and in the ``X-Ruleset-Sha256`` header; ``X-Decision-Id`` when
+  the decision log is on;
+- ``POST /v1/decide/batch``: ``{"requests": [...]}`` (at most ``max_batch``) -> one result per
+  request, a decision or the request's errors, all decided by one ruleset version;
+- ``GET /v1/ruleset``: name, version, sha256, validity, backend, as-of support;
+- ``GET /v1/explain/{decision_id}``: the decision log's entry (when the log is on);
+- ``POST /v1/admin/reload``: load the ruleset folder again; swap only if it loads and lints clean;
+- ``GET /healthz``, ``GET /readyz``, ``GET /metrics`` (Prometheus text), ``GET /openapi.json``.
+
+Invalid requests answer 422 with the field paths of ``RequestError`` and never the submitted
+values; a body over ``max_body_bytes`` or a batch over ``max_batch`` answers 413; every error is a
+problem document (``nocert_rules.service.problems``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import os
+import re
+import signal
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import quote
+
+try:
+    from fastapi import FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.openapi.utils import get_openapi
+    from fastapi.responses import Response
+    from prometheus_client import (
+        CONTENT_TYPE_LATEST,
+        CollectorRegistry,
+        Counter,
+        Gauge,
+        Histogram,
+        generate_latest,
+    )
+    from starlette.concurrency import run_in_threadpool
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+except ImportError as exc:  # pragma: no cover - exercised where the extra is missing
+    from nocert_rules.service import MISSING_EXTRA
+
+    raise ImportError(MISSING_EXTRA) from exc
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import models_json_schema
+
+from nocert_rules.errors import CalendarError, RequestError
+from nocert_rules.models import Decision, DecisionRequest, RulesetStamp, parse_request
+from nocert_rules.service.config import ServeConfig
+from nocert_rules.service.decision_log import DecisionLog, new_decision_id
+from nocert_rules.service.problems import (
+    PROBLEM_MEDIA_TYPE,
+    FieldProblem,
+    Problem,
+    ProblemError,
+    for_status,
+    problem_responses,
+)
+from nocert_rules.service.state import Loaded, ReloadRefused, RulesetHolder
+
+API_TITLE = "nocert-rules decision service / 无证明城市决定服务"
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+# ---------------------------------------------------------------- documented shapes
+
+
+class BatchRequest(BaseModel):
+    """Several requests decided together, by one ruleset version."""
+
+    model_config = ConfigDict(extra="forbid")
+    requests: list[DecisionRequest] = Field(description="每项为一个决定请求 / each a DecisionRequest")
+
+
+class BatchItem(BaseModel):
+    """The answer to one request of a batch: its decision, or its errors."""
+
+    index: int = Field(description="请求在批次中的位置（从 0 起） / position in the batch, from 0")
+    decision: Decision | None = None
+    decision_id: str | None = Field(default=None, description="决定日志编号 / set when the decision log is on")
+    errors: list[FieldProblem] | None = None
+
+
+class BatchResult(BaseModel):
+    results: list[BatchItem]
+
+
+class RulesetInfo(BaseModel):
+    """The ruleset version in service."""
+
+    name: str
+    title: str
+    version: str
+    sha256: str
+    jurisdiction: str
+    effective_from: str
+    effective_until: str | None = None
+    rows: int
+    rules: int
+    loaded_at: str
+    as_of_supported: bool
+    backend: str | None = None
+
+
+class ReloadResult(BaseModel):
+    reloaded: bool = Field(description="true: swapped in this process; false: workers are being replaced")
+    ruleset: RulesetInfo
+
+
+class DecisionLogEntry(BaseModel):
+    """One line of the decision log."""
+
+    decision_id: str
+    time: str
+    ruleset: RulesetStamp
+    input: dict[str, Any] = Field(description="the request, personal data masked as in the decision")
+    result: Decision
+
+
+class Health(BaseModel):
+    status: str
+    ruleset: RulesetStamp | None = None
+
+
+# ---------------------------------------------------------------- metrics
+
+
+class Metrics:
+    """Prometheus metrics of one service process (each ``--workers`` process counts its own)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.decisions = Counter(
+            "nocert_decisions", "Decisions made, by method", ["method"], registry=self.registry
+        )
+        self.errors = Counter(
+            "nocert_errors", "Requests answered with an error, by problem type", ["type"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "nocert_request_duration_seconds",
+            "Time to answer a decision request, by endpoint",
+            ["endpoint"],
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+            registry=self.registry,
+        )
+        self.reloads = Counter("nocert_reloads", "Ruleset reloads, by outcome", ["outcome"], registry=self.registry)
+        self.info = Gauge(
+            "nocert_ruleset_info", "The ruleset version in service (value 1)", ["name", "version", "sha256"],
+            registry=self.registry,
+        )
+
+    def serving(self, loaded: Loaded) -> None:
+        self.info.clear()
+        rs = loaded.ruleset
+        self.info.labels(rs.name, rs.version, rs.sha256).set(1)
+
+
+# ---------------------------------------------------------------- the application
+
+
+def _stamp_headers(decision: Decision | None, loaded: Loaded, decision_id: str | None = None) -> dict[str, str]:
+    rs = loaded.ruleset
+    headers = {"X-Ruleset-Sha256": rs.sha256, "X-Ruleset-Version": quote(rs.version, safe="")}
+    if decision_id is not None:
+        headers["X-Decision-Id"] = decision_id
+    return headers
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return any(0xD800 <= ord(c) <= 0xDFFF for c in value)
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
+
+
+def _invalid(path: str, problem: str) -> ProblemError:
+    return ProblemError(422, "invalid-request", "请求无效 / invalid request", errors=[(path, problem)])
+
+
+class DecisionService:
+    """The state behind the routes: the ruleset holder, the decision log, metrics, the token."""
+
+    def __init__(self, config: ServeConfig, holder: RulesetHolder | None = None) -> None:
+        self.config = config
+        self.holder = holder if holder is not None else RulesetHolder(config.ruleset)
+        self.token = config.read_token()
+        self.log = DecisionLog(config.decision_log) if config.decision_log else None
+        self.metrics = Metrics()
+        self.metrics.serving(self.holder.current)
+
+    # ------------------------------------------------------------ input
+
+    def authorize(self, request: Request) -> None:
+        if self.token is None:
+            return
+        given = request.headers.get("authorization", "")
+        scheme, _, credentials = given.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            credentials.strip().encode("utf-8", "replace"), self.token.encode("utf-8")
+        ):
+            raise for_status(401, headers={"WWW-Authenticate": 'Bearer realm="nocert-rules"'})
+
+    async def read_json(self, request: Request) -> Any:
+        """The body as JSON, within ``max_body_bytes``; never echoing it in an error."""
+        content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+        if content_type != "application/json" and not content_type.endswith("+json"):
+            raise for_status(415)
+        limit = self.config.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise for_status(413, f"请求体超过 {limit} 字节 / the body exceeds {limit} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise for_status(413, f"请求体超过 {limit} 字节 / the body exceeds {limit} bytes")
+            chunks.append(chunk)
+        body = b"".join(chunks)
+        try:
+            data = json.loads(body)
+        except RecursionError:
+            raise _invalid("(request)", "JSON 嵌套过深 / JSON nested too deeply") from None
+        except ValueError as exc:  # JSONDecodeError, bad UTF-8, an integer too long to convert
+            where = f" (line {exc.lineno} column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
+            raise _invalid("(request)", f"不是有效的 JSON / not valid JSON{where}") from None
+        if _SURROGATE_ESCAPE.search(body) and _has_lone_surrogate(data):
+            raise _invalid("(request)", "包含无效的 Unicode 代理字符 / contains a lone Unicode surrogate")
+        return data
+
+    # ------------------------------------------------------------ deciding
+
+    def decide_one(self, loaded: Loaded, data: Any) -> tuple[Decision, str | None]:
+        """Decide ``data`` with ``loaded``; log it when the log is on. Raises ``RequestError``."""
+        try:
+            request = parse_request(data)
+            decision = loaded.engine.decide(request)
+        except CalendarError as exc:
+            raise RequestError([("requested_at", str(exc))]) from None
+        self.metrics.decisions.labels(decision.method.value).inc()
+        decision_id = None
+        if self.log is not None:
+            decision_id = new_decision_id()
+            self.log.record(decision_id, request, decision)
+        return decision, decision_id
+
+    def decide_batch(self, loaded: Loaded, items: list[Any]) -> bytes:
+        parts: list[str] = []
+        for i, item in enumerate(items):
+            try:
+                decision, decision_id = self.decide_one(loaded, item)
+            except RequestError as exc:
+                self.metrics.errors.labels("invalid-request").inc()
+                errors = [{"path": path, "problem": problem} for path, problem in exc.errors]
+                parts.append(json.dumps({"index": i, "errors": errors}, ensure_ascii=False))
+                continue
+            extra = f', "decision_id": "{decision_id}"' if decision_id else ""
+            parts.append(f'{{"index": {i}, "decision": {decision.model_dump_json()}{extra}}}')
+        return ('{"results": [' + ", ".join(parts) + "]}").encode("utf-8")
+
+    async def reload(self) -> tuple[Loaded, bool]:
+        """Reload in a thread (requests go on meanwhile). With several workers, check the new
+        version here, then ask the supervisor (SIGHUP) to replace the workers one by one."""
+        if self.config.workers > 1:
+            from nocert_rules.service.state import load_checked
+
+            checked = await asyncio.to_thread(load_checked, self.holder.path)
+            os.kill(os.getppid(), signal.SIGHUP)
+            return checked, False
+        loaded = await asyncio.to_thread(self.holder.reload)
+        self.metrics.serving(loaded)
+        return loaded, True
+
+
+def create_app(config: ServeConfig, holder: RulesetHolder | None = None, *, handle_sighup: bool = False) -> FastAPI:
+    """The ASGI application. ``handle_sighup`` (single-process server only): SIGHUP reloads."""
+    service = DecisionService(config, holder)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        if handle_sighup:
+            loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(_reload_on_signal()))
+        elif config.workers > 1:
+            # The supervisor handles SIGHUP (it replaces the workers); a worker ignores it.
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        yield
+        if service.log is not None:
+            service.log.close()
+
+    async def _reload_on_signal() -> None:
+        import logging
+
+        logger = logging.getLogger("uvicorn.error")
+        try:
+            loaded, _ = await service.reload()
+        except ReloadRefused as exc:
+            service.metrics.reloads.labels("refused").inc()
+            logger.error("reload refused, keeping %s: %s", service.holder.current.ruleset.version, exc)
+        else:
+            service.metrics.reloads.labels("ok").inc()
+            logger.info("reloaded ruleset %s %s", loaded.ruleset.version, loaded.ruleset.sha256[:12])
+
+    app = FastAPI(title=API_TITLE, version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.service = service
+
+    # ------------------------------------------------------------ errors
+
+    def problem_response(exc: ProblemError) -> Response:
+        service.metrics.errors.labels(exc.code).inc()
+        return Response(exc.body(), status_code=exc.status, media_type=PROBLEM_MEDIA_TYPE, headers=exc.headers)
+
+    @app.exception_handler(ProblemError)
+    async def _problem(_request: Request, exc: ProblemError) -> Response:
+        return problem_response(exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> Response:
+        # Never the path or the body in the detail: either may carry an ID number.
+        return problem_response(for_status(exc.status_code, headers=getattr(exc, "headers", None)))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> Response:
+        errors = [(".".join(str(p) for p in e["loc"]), str(e["msg"])) for e in exc.errors()]
+        return problem_response(ProblemError(422, "invalid-request", "请求无效 / invalid request", errors=errors))
+
+    @app.exception_handler(Exception)
+    async def _internal(_request: Request, _exc: Exception) -> Response:
+        return problem_response(for_status(500, "请查看服务日志 / see the service log"))
+
+    def request_problem(exc: RequestError) -> ProblemError:
+        return ProblemError(422, "invalid-request", "请求无效 / invalid request", errors=list(exc.errors))
+
+    # ------------------------------------------------------------ decisions
+
+    json_body = {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DecisionRequest"}}}}
+    batch_body = {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchRequest"}}}}
+
+    @app.post(
+        "/v1/decide",
+        summary="对一个请求作出决定 / decide one request",
+        openapi_extra={"requestBody": json_body},
+        responses={200: {"model": Decision, "description": "the Decision (Engine.decide)"},
+                   **problem_responses(401, 413, 415, 422)},
+        response_class=Response,
+    )
+    async def decide(request: Request) -> Response:
+        started = time.perf_counter()
+        service.authorize(request)
+        data = await service.read_json(request)
+        loaded = service.holder.current
+        try:
+            decision, decision_id = service.decide_one(loaded, data)
+        except RequestError as exc:
+            raise request_problem(exc) from None
+        body = decision.model_dump_json().encode("utf-8")
+        service.metrics.latency.labels("decide").observe(time.perf_counter() - started)
+        return Response(body, media_type="application/json", headers=_stamp_headers(decision, loaded, decision_id))
+
+    @app.post(
+        "/v1/decide/batch",
+        summary="批量决定 / decide a batch of requests",
+        openapi_extra={"requestBody": batch_body},
+        responses={200: {"model": BatchResult, "description": "one result per request, in order"},
+                   **problem_responses(401, 413, 415, 422)},
+        response_class=Response,
+    )
+    async def decide_batch(request: Request) -> Response:
+        started = time.perf_counter()
+        service.authorize(request)
+        data = await service.read_json(request)
+        if not isinstance(data, dict):
+            raise _invalid("(request)", "应为对象 {\"requests\": [...]} / expected an object {\"requests\": [...]}")
+        unknown = sorted(k for k in data if k != "requests")
+        if unknown:
+            raise _invalid("(request)", f"{len(unknown)} 个未知字段，只允许 requests / unknown fields: only 'requests' is allowed")
+        items = data.get("requests")
+        if not isinstance(items, list):
+            raise _invalid("requests", "应为数组 / must be an array of requests")
+        if len(items) > config.max_batch:
+            raise for_status(413, f"批次超过 {config.max_batch} 个请求 / a batch holds at most {config.max_batch} requests")
+        loaded = service.holder.current  # one version for the whole batch
+        body = await run_in_threadpool(service.decide_batch, loaded, items)
+        service.metrics.latency.labels("batch").observe(time.perf_counter() - started)
+        return Response(body, media_type="application/json", headers=_stamp_headers(None, loaded))
+
+    @app.get("/v1/ruleset", summary="在用的规则集 / the ruleset in service", response_model=RulesetInfo,
+             responses=problem_responses(401))
+    async def ruleset_info(request: Request) -> dict[str, Any]:
+        service.authorize(request)
+        return service.holder.current.describe()
+
+    @app.get(
+        "/v1/explain/{decision_id}",
+        summary="决定日志中的一条 / a decision log entry",
+        response_model=DecisionLogEntry,
+        responses=problem_responses(401, 404),
+    )
+    async def explain(decision_id: str, request: Request) -> Response:
+        service.authorize(request)
+        if service.log is None:
+            raise for_status(404, "决定日志未开启 / the decision log is off (serve --decision-log FILE)")
+        if not _UUID.match(decision_id):
+            raise for_status(404, "没有该决定 / no such decision")
+        entry = await asyncio.to_thread(service.log.find, decision_id)
+        if entry is None:
+            raise for_status(404, "没有该决定 / no such decision")
+        return Response(json.dumps(entry, ensure_ascii=False).encode("utf-8"), media_type="application/json")
+
+    @app.post(
+        "/v1/admin/reload",
+        summary="重新加载规则集 / reload the ruleset (authenticated)",
+        response_model=ReloadResult,
+        responses=problem_responses(401, 403, 409),
+    )
+    async def admin_reload(request: Request) -> dict[str, Any]:
+        if service.token is None:
+            raise for_status(403, "需要 --token-file 才能远程重新加载；或发送 SIGHUP / needs --token-file; or send SIGHUP")
+        service.authorize(request)
+        try:
+            loaded, swapped = await service.reload()
+        except ReloadRefused as exc:
+            service.metrics.reloads.labels("refused").inc()
+            raise ProblemError(
+                409, "reload-refused",
+                "新规则集未通过加载或检查，仍使用原版本 / the new ruleset does not load or lint clean; the running version stays",
+                problems=exc.problems,
+            ) from None
+        service.metrics.reloads.labels("ok").inc()
+        return {"reloaded": swapped, "ruleset": loaded.describe()}
+
+    # ------------------------------------------------------------ operations
+
+    @app.get("/healthz", summary="存活 / liveness", response_model=Health)
+    async def healthz() -> dict[str, Any]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", summary="就绪 / readiness: a ruleset is loaded", response_model=Health)
+    async def readyz() -> dict[str, Any]:
+        rs = service.holder.current.ruleset
+        return {"status": "ready", "ruleset": {"name": rs.name, "version": rs.version, "sha256": rs.sha256}}
+
+    @app.get("/metrics", summary="Prometheus metrics", response_class=Response,
+             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "metrics"},
+                        **problem_responses(401)})
+    async def metrics(request: Request) -> Response:
+        service.authorize(request)
+        return Response(generate_latest(service.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = get_openapi(title=app.title, version=app.version, routes=app.routes,
+                              description="Decisions of nocert_rules over HTTP. See docs/service.md.")
+            _, defs = models_json_schema(
+                [(DecisionRequest, "validation"), (BatchRequest, "validation"), (Problem, "validation")],
+                ref_template="#/components/schemas/{model}",
+            )
+            schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+            for name, schema in defs.get("$defs", {}).items():
+                schemas.setdefault(name, schema)
+            # Path parameters are plain strings: no operation answers FastAPI's own 422 shape.
+            for path_item in doc.get("paths", {}).values():
+                for operation in path_item.values():
+                    responses = operation.get("responses", {})
+                    if "HTTPValidationError" in json.dumps(responses.get("422", {})):
+                        del responses["422"]
+            for name in ("HTTPValidationError", "ValidationError"):
+                schemas.pop(name, None)
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The factory each ``--workers`` process calls (configuration in ``NOCERT_SERVE_CONFIG``)."""
+    return create_app(ServeConfig.from_environment())
+
+
+__all__ = ["create_app", "app_from_environment", "DecisionService", "BatchItem", "BatchResult", "RulesetInfo"]

@@ -1,0 +1,65 @@
+"""What ``nocert-rules serve`` was asked to do, passed to every worker process as JSON."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+CONFIG_ENV = "NOCERT_SERVE_CONFIG"
+"""Worker processes (``--workers N``) read their configuration from this environment variable."""
+
+DEFAULT_MAX_BATCH = 1000
+DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """The service's settings. The token is never in here: only the file it is read from."""
+
+    ruleset: str
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    token_file: str | None = None
+    insecure: bool = False
+    decision_log: str | None = None
+    max_batch: int = DEFAULT_MAX_BATCH
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> ServeConfig:
+        return cls(**json.loads(text))
+
+    @classmethod
+    def from_environment(cls) -> ServeConfig:
+        text = os.environ.get(CONFIG_ENV)
+        if not text:
+            raise RuntimeError(f"{CONFIG_ENV} is not set (start the service with `nocert-rules serve`)")
+        return cls.from_json(text)
+
+    def read_token(self) -> str | None:
+        """The bearer token from ``token_file`` (surrounding whitespace stripped), or None."""
+        if self.token_file is None:
+            return None
+        token = Path(self.token_file).read_text(encoding="utf-8").strip()
+        if len(token) < 16:
+            raise ValueError(
+                f"{self.token_file}: 令牌过短 / the token must have at least 16 characters"
+            )
+        return token
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and addresses in 127.0.0.0/8 or ::1 (nothing else can reach them)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
