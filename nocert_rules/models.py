@@ -116,7 +116,7 @@ class DecisionRequest(BaseModel):
     proxy_authorized: bool = True
     adjustment_pending: bool = Field(
         default=False,
-        description="清单调整事由已发生、尚未公布 (附件3 第九条): the unit may not ask for the certificate",
+        description="清单调整事由已发生、尚未公布: the unit may not ask for the certificate",
     )
     request_id: str | None = Field(default=None, max_length=128)
     requesting_unit: str | None = Field(default=None, max_length=200)

@@ -41,14 +41,14 @@ def test_add_days_does_not_count_the_start_day() -> None:
 
 
 def test_deadlines_of_each_kind() -> None:
-    code, out, _ = run("deadline", "verification", "2021-09-30T16:45", "--json")
+    code, out, _ = run("deadline", "verification", "2021-09-30T16:45", "--ruleset", ZIBO, "--json")
     assert code == 0 and json.loads(out)["due_at"] == "2021-10-08T09:15:00+08:00"  # 15 + 15 working minutes
-    code, out, _ = run("deadline", "verification", "2021-09-30T10:00", "--records", "incomplete_archive", "--json")
+    code, out, _ = run("deadline", "verification", "2021-09-30T10:00", "--ruleset", ZIBO, "--records", "incomplete_archive", "--json")
     assert json.loads(out)["due_at"] == "2021-10-09T17:00:00+08:00"
-    code, out, _ = run("deadline", "complaint", "2021-09-30", "--extension-days", "5", "--json")
+    code, out, _ = run("deadline", "complaint", "2021-09-30", "--extension-days", "5", "--ruleset", ZIBO, "--json")
     data = json.loads(out)
     assert data["due_at"] == "2021-10-20T17:00:00+08:00" and data["clause"] == "附件4 第十条"
-    code, out, _ = run("deadline", "adjustment", "2021-09-30", "--json")
+    code, out, _ = run("deadline", "adjustment", "2021-09-30", "--ruleset", ZIBO, "--json")
     assert json.loads(out)["due_at"] == "2021-10-15T17:00:00+08:00"
     code, out, _ = run("deadline", "post-check", "2021-09-30T15:30", "--ruleset", ZIBO)
     assert code == 0 and "2021-11-03 17:00" in out and "三(三)2" in out
@@ -70,8 +70,17 @@ def test_ruleset_calendar_overrides_and_limits_are_used(tmp_path: Path) -> None:
 
 
 def test_usage_errors_exit_2() -> None:
-    code, _, err = run("deadline", "complaint", "2021-09-30", "--extension-days", "6")
+    code, _, err = run("deadline", "complaint", "2021-09-30", "--extension-days", "6", "--ruleset", ZIBO)
     assert code == 2 and "附件4 第十条" in err and "Traceback" not in err
-    assert run("deadline", "post-check", "2021-09-30")[0] == 2
+    assert run("deadline", "post-check", "2021-09-30")[0] == 2  # no ruleset: no figures, no clauses
     assert run("is-working-day", "someday")[0] == 2
     assert run("deadline", "lunch", "2021-09-30")[0] == 2
+
+
+def test_add_days_counts_back_with_a_negative_number() -> None:
+    """`add-days 2021-05-06 -1`: the working day before (05-01..05 was the Labour Day holiday)."""
+    code, out, _ = run("add-days", "2021-05-06", "-1", "--json")
+    assert code == 0 and json.loads(out)["date"] == "2021-04-30"
+    code, out, _ = run("add-days", "2021-05-06", "-5")
+    assert code == 0 and "2021-04-26" in out and "- 5" in out
+    assert run("add-days", "2021-05-06", "1")[1].count("2021-05-07") == 1

@@ -10,10 +10,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from conftest import ZIBO
 from pydantic import ValidationError
 
 from nocert_rules.enums import RecordKind
-from nocert_rules.errors import CalendarError
+from nocert_rules.errors import CalendarError, RequestError
+from nocert_rules.policy.ruleset import load_ruleset
 from nocert_rules.worktime.calendar import (
     SHANGHAI,
     CalendarOverrides,
@@ -23,9 +25,12 @@ from nocert_rules.worktime.calendar import (
 from nocert_rules.worktime.deadlines import (
     ApprovalClock,
     Deadline,
+    EscalationPolicy,
     ExtensionLimitError,
+    Office,
     StatutoryLimit,
     VerificationOutcome,
+    WorkingLimit,
     adjustment_due,
     approval_clock,
     complaint_due,
@@ -36,6 +41,8 @@ from nocert_rules.worktime.deadlines import (
 )
 
 CAL = WorkCalendar()
+POLICY = load_ruleset(ZIBO).deadline_policy
+"""Zibo's figures and clause ids, from rulesets/zibo/manifest.yaml (the library has none of its own)."""
 
 
 def sh(*args: int) -> datetime:
@@ -46,7 +53,7 @@ def sh(*args: int) -> datetime:
 
 
 def test_paper_archive_over_national_day() -> None:
-    d = verification_due(datetime(2025, 9, 30, 10, 0), RecordKind.PAPER, CAL)
+    d = verification_due(datetime(2025, 9, 30, 10, 0), RecordKind.PAPER, CAL, policy=POLICY)
     assert d.due_at == sh(2025, 10, 9, 17, 0)
     assert d.due_at.utcoffset() == timedelta(hours=8)
     assert d.clause == "附件2 第七条"
@@ -55,27 +62,27 @@ def test_paper_archive_over_national_day() -> None:
 
 
 def test_incomplete_archive_requested_on_saturday_counts_the_tiaoxiu_sunday() -> None:
-    d = verification_due(date(2025, 9, 27), RecordKind.INCOMPLETE_ARCHIVE, CAL)
+    d = verification_due(date(2025, 9, 27), RecordKind.INCOMPLETE_ARCHIVE, CAL, policy=POLICY)
     assert d.due_at == sh(2025, 9, 29, 17, 0)
     assert "2 个工作日" in d.rule and "2 working days" in d.rule
 
 
 def test_electronic_friday_afternoon_is_due_next_working_day_0920() -> None:
-    d = verification_due(datetime(2025, 6, 13, 16, 50), RecordKind.ELECTRONIC, CAL)
+    d = verification_due(datetime(2025, 6, 13, 16, 50), RecordKind.ELECTRONIC, CAL, policy=POLICY)
     assert d.due_at == sh(2025, 6, 16, 9, 20)
     assert d.rule.startswith("已有数据库") and "30 个工作分钟" in d.rule
     assert "30 working minutes" in d.rule
     # Friday before the 2025 National Day 调休 Sunday: due on that Sunday
-    d = verification_due(datetime(2025, 9, 26, 16, 50), "electronic", CAL)
+    d = verification_due(datetime(2025, 9, 26, 16, 50), "electronic", CAL, policy=POLICY)
     assert d.due_at == sh(2025, 9, 28, 9, 20)
 
 
 def test_records_as_string_value_and_unknown_kind() -> None:
-    a = verification_due(datetime(2025, 9, 30, 10), "paper", CAL)
-    b = verification_due(datetime(2025, 9, 30, 10), RecordKind.PAPER, CAL)
+    a = verification_due(datetime(2025, 9, 30, 10), "paper", CAL, policy=POLICY)
+    b = verification_due(datetime(2025, 9, 30, 10), RecordKind.PAPER, CAL, policy=POLICY)
     assert a == b
     with pytest.raises(CalendarError, match="electronic"):
-        verification_due(datetime(2025, 9, 30, 10), "microfilm", CAL)
+        verification_due(datetime(2025, 9, 30, 10), "microfilm", CAL, policy=POLICY)
 
 
 def test_naive_aware_date_and_datetime_starts_agree() -> None:
@@ -86,25 +93,25 @@ def test_naive_aware_date_and_datetime_starts_agree() -> None:
         datetime(2025, 9, 30, 2, 0, tzinfo=UTC),
         date(2025, 9, 30),
     ):
-        assert verification_due(start, RecordKind.PAPER, CAL).due_at == expected, start
+        assert verification_due(start, RecordKind.PAPER, CAL, policy=POLICY).due_at == expected, start
     # 2025-09-30 17:00 UTC is already 10-01 01:00 in Shanghai: day 1 is 10-09, day 2 is 10-10
-    late = verification_due(datetime(2025, 9, 30, 17, 0, tzinfo=UTC), "incomplete_archive", CAL)
+    late = verification_due(datetime(2025, 9, 30, 17, 0, tzinfo=UTC), "incomplete_archive", CAL, policy=POLICY)
     assert late.due_at == sh(2025, 10, 10, 17, 0)
     # minutes from an aware start equal minutes from the same naive Shanghai moment
     assert verification_due(
         datetime(2025, 6, 13, 8, 50, tzinfo=UTC), "electronic", CAL
-    ).due_at == sh(2025, 6, 16, 9, 20)
+    , policy=POLICY).due_at == sh(2025, 6, 16, 9, 20)
 
 
 def test_statutory_limit_replaces_the_record_limit() -> None:
     limit = StatutoryLimit(working_days=3, basis="《不动产登记暂行条例》第二十条")
-    d = verification_due(datetime(2025, 9, 30, 10), RecordKind.ELECTRONIC, CAL, limit=limit)
+    d = verification_due(datetime(2025, 9, 30, 10), RecordKind.ELECTRONIC, CAL, limit=limit, policy=POLICY)
     # 10-09 (1), 10-10 (2), 10-11 Saturday 调休 (3)
     assert d.due_at == sh(2025, 10, 11, 17, 0)
     assert d.clause == "三(三)3"
     assert "不动产登记暂行条例" in d.rule
     minutes = StatutoryLimit(working_minutes=60, basis="某法 第一条")
-    d = verification_due(datetime(2025, 6, 16, 11, 30), RecordKind.PAPER, CAL, limit=minutes)
+    d = verification_due(datetime(2025, 6, 16, 11, 30), RecordKind.PAPER, CAL, limit=minutes, policy=POLICY)
     assert d.due_at == sh(2025, 6, 16, 13, 30)  # 30 minutes before lunch, 30 after
 
 
@@ -120,7 +127,7 @@ def test_statutory_limit_needs_exactly_one_amount() -> None:
 
 
 def test_deadline_is_frozen() -> None:
-    d = verification_due(datetime(2025, 9, 30, 10), "paper", CAL)
+    d = verification_due(datetime(2025, 9, 30, 10), "paper", CAL, policy=POLICY)
     assert isinstance(d, Deadline)
     with pytest.raises(ValidationError):
         d.clause = "x"  # type: ignore[misc]
@@ -131,12 +138,12 @@ def test_deadline_is_frozen() -> None:
 
 def test_verification_status_on_time_and_overdue() -> None:
     req = datetime(2025, 9, 30, 10, 0)
-    on_time = verification_status(req, "paper", sh(2025, 10, 9, 17, 0), CAL)
+    on_time = verification_status(req, "paper", sh(2025, 10, 9, 17, 0), CAL, policy=POLICY)
     assert on_time.status is VerificationOutcome.ON_TIME
     assert on_time.escalation is None
     assert on_time.due_at == sh(2025, 10, 9, 17, 0)
 
-    late = verification_status(req, "paper", datetime(2025, 10, 9, 17, 0, 1), CAL)
+    late = verification_status(req, "paper", datetime(2025, 10, 9, 17, 0, 1), CAL, policy=POLICY)
     assert late.status is VerificationOutcome.OVERDUE
     assert late.escalation is not None
     assert "市联席会议办公室" in late.escalation.to
@@ -145,15 +152,54 @@ def test_verification_status_on_time_and_overdue() -> None:
     assert late.deadline.clause == "附件2 第七条"
 
     # during the holiday the paper reply is not yet late
-    assert verification_status(req, "paper", date(2025, 10, 5), CAL).status == "on_time"
+    assert verification_status(req, "paper", date(2025, 10, 5), CAL, policy=POLICY).status == "on_time"
+
+
+def test_the_policy_sets_figures_clauses_and_office() -> None:
+    """Another district's figures, clause ids and office: nothing of Zibo's comes out."""
+    other = POLICY.model_copy(
+        update={
+            "verification": {**POLICY.verification, RecordKind.PAPER: WorkingLimit(working_days=3)},
+            "verification_clause": "第十条",
+            "escalation": EscalationPolicy(office=Office(name="区营商环境办", name_en="the district office"), clause="第十二条"),
+            "adjustment_clause": "第二十条",
+            "adjustment_office": Office(name="区司法局"),
+        }
+    )
+    late = verification_status(datetime(2025, 6, 16, 10), "paper", datetime(2025, 6, 20, 10), CAL, policy=other)
+    assert late.due_at == sh(2025, 6, 19, 17, 0) and late.deadline.clause == "第十条"
+    assert late.escalation is not None and late.escalation.clause == "第十二条"
+    assert late.escalation.to == "区营商环境办 / the district office" and "区营商环境办" in late.escalation.action
+    adj = adjustment_due(date(2025, 6, 16), CAL, policy=other)
+    assert adj.clause == "第二十条" and "区司法局" in adj.rule
+    for text in (late.model_dump_json(), adj.model_dump_json()):
+        assert "附件" not in text and "联席会议" not in text
+    silent = other.model_copy(update={"escalation": None, "adjustment_office": None})
+    late = verification_status(datetime(2025, 6, 16, 10), "paper", datetime(2025, 6, 20, 10), CAL, policy=silent)
+    assert late.escalation is not None and late.escalation.to is None and late.escalation.clause is None
+    assert "向" not in adjustment_due(date(2025, 6, 16), CAL, policy=silent).rule
+
+
+def test_iso_text_starts_and_refused_types() -> None:
+    """Deadlines accept what decide() accepts: ISO text (naive = Asia/Shanghai); not numbers."""
+    text = verification_due("2025-09-30T10:00", "paper", CAL, policy=POLICY)
+    assert text == verification_due(datetime(2025, 9, 30, 10), "paper", CAL, policy=POLICY)
+    assert complaint_due("2026-09-30", CAL, policy=POLICY).due_at == sh(2026, 10, 13, 17, 0)
+    assert verification_status("2025-09-30T10:00", "paper", "2025-10-09T17:00:01", CAL, policy=POLICY).status == (
+        VerificationOutcome.OVERDUE
+    )
+    for bad in (1632967200, 1.5, True, None, "yesterday", "9" * 10_000_000):
+        with pytest.raises(RequestError) as info:
+            verification_due(bad, "paper", CAL, policy=POLICY)  # type: ignore[arg-type]
+        assert "requested_at" in str(info.value) and len(str(info.value)) < 300
 
 
 def test_verification_status_electronic_minutes() -> None:
     req = datetime(2025, 6, 16, 11, 50)  # due 13:20 across lunch
-    assert verification_status(req, "electronic", datetime(2025, 6, 16, 13, 0), CAL).status == (
+    assert verification_status(req, "electronic", datetime(2025, 6, 16, 13, 0), CAL, policy=POLICY).status == (
         VerificationOutcome.ON_TIME
     )
-    assert verification_status(req, "electronic", datetime(2025, 6, 16, 13, 21), CAL).status == (
+    assert verification_status(req, "electronic", datetime(2025, 6, 16, 13, 21), CAL, policy=POLICY).status == (
         VerificationOutcome.OVERDUE
     )
 
@@ -162,7 +208,9 @@ def test_verification_status_electronic_minutes() -> None:
 
 
 def test_approval_clock_without_pauses() -> None:
-    clock = approval_clock(datetime(2025, 6, 16, 11, 0), datetime(2025, 6, 16, 14, 0), [], CAL)
+    clock = approval_clock(
+        datetime(2025, 6, 16, 11, 0), datetime(2025, 6, 16, 14, 0), [], CAL, clause=POLICY.verification_clause
+    )
     assert isinstance(clock, ApprovalClock)
     assert clock.gross_minutes == 120  # 11:00-12:00 and 13:00-14:00
     assert clock.paused_minutes == 0
@@ -215,7 +263,7 @@ def test_approval_clock_errors() -> None:
 
 
 def test_complaint_due_over_national_day_2026() -> None:
-    d = complaint_due(date(2026, 9, 30), CAL)
+    d = complaint_due(date(2026, 9, 30), CAL, policy=POLICY)
     # 10-08 (1), 10-09 (2), 10-10 Saturday 调休 (3), 10-12 (4), 10-13 (5)
     assert d.due_at == sh(2026, 10, 13, 17, 0)
     assert d.clause == "附件4 第十条"
@@ -223,31 +271,32 @@ def test_complaint_due_over_national_day_2026() -> None:
 
 
 def test_complaint_extension() -> None:
-    d = complaint_due(date(2026, 9, 30), CAL, extension_days=5)
+    d = complaint_due(date(2026, 9, 30), CAL, extension_days=5, policy=POLICY)
     # five more after 10-13: 10-14, 15, 16, 19, 20
     assert d.due_at == sh(2026, 10, 20, 17, 0)
     assert "延期 5 个工作日" in d.rule
-    assert complaint_due(date(2026, 9, 30), CAL, extension_days=1).due_at == sh(2026, 10, 14, 17, 0)
+    assert complaint_due(date(2026, 9, 30), CAL, extension_days=1, policy=POLICY).due_at == sh(2026, 10, 14, 17, 0)
 
 
 @pytest.mark.parametrize("extension", [6, 10, -1])
 def test_complaint_extension_limit(extension: int) -> None:
     with pytest.raises(ExtensionLimitError):
-        complaint_due(date(2026, 9, 30), CAL, extension_days=extension)
+        complaint_due(date(2026, 9, 30), CAL, extension_days=extension, policy=POLICY)
     assert issubclass(ExtensionLimitError, CalendarError)
 
 
 def test_complaint_limits_are_configurable() -> None:
-    assert complaint_due(date(2026, 9, 30), CAL, working_days=1).due_at == sh(2026, 10, 8, 17, 0)
+    one_day = POLICY.model_copy(update={"complaint_working_days": 1, "complaint_max_extension_days": 2})
+    assert complaint_due(date(2026, 9, 30), CAL, policy=one_day).due_at == sh(2026, 10, 8, 17, 0)
     with pytest.raises(ExtensionLimitError):
-        complaint_due(date(2026, 9, 30), CAL, extension_days=3, max_extension_days=2)
+        complaint_due(date(2026, 9, 30), CAL, extension_days=3, policy=one_day)
 
 
 # -- list adjustment and publication (附件3 第九条, 第五条) ----------------------------------------
 
 
 def test_adjustment_due_over_spring_festival_2026() -> None:
-    d = adjustment_due(date(2026, 2, 13), CAL)
+    d = adjustment_due(date(2026, 2, 13), CAL, policy=POLICY)
     # 02-14 Saturday 调休 (1), 24 (2), 25 (3), 26 (4), 27 (5), 28 Saturday 调休 (6), 03-02 (7)
     assert d.due_at == sh(2026, 3, 2, 17, 0)
     assert d.clause == "附件3 第九条"
@@ -265,7 +314,7 @@ def test_adjustment_due_over_spring_festival_2026() -> None:
     ],
 )
 def test_next_publication_date(on: date, expected: date) -> None:
-    assert next_publication_date(on) == expected
+    assert next_publication_date(on, POLICY.publication_month_days) == expected
 
 
 def test_next_publication_date_configured() -> None:
@@ -281,7 +330,7 @@ def test_next_publication_date_configured() -> None:
 
 
 def test_post_check_due() -> None:
-    d = post_check_due(datetime(2025, 9, 30, 15, 0), 5, CAL)
+    d = post_check_due(datetime(2025, 9, 30, 15, 0), 5, CAL, clause="三(三)2")
     # 10-09 (1), 10-10 (2), 10-11 Saturday 调休 (3), 10-13 (4), 10-14 (5)
     assert d.due_at == sh(2025, 10, 14, 17, 0)
     assert d.clause == "三(三)2"
@@ -296,31 +345,31 @@ def test_post_check_due() -> None:
 def test_deadline_in_2027_warns_until_the_overrides_declare_it() -> None:
     if 2027 in holidays_known_years():
         pytest.skip("holidays now carries the 2027 notice")
-    d = complaint_due(date(2026, 12, 28), CAL)  # runs into January 2027
+    d = complaint_due(date(2026, 12, 28), CAL, policy=POLICY)  # runs into January 2027
     assert d.due_at.year == 2027
     assert len(d.warnings) == 1 and "2027" in d.warnings[0] and "known_years" in d.warnings[0]
-    inside = verification_due(datetime(2027, 3, 3, 10), "electronic", CAL)
+    inside = verification_due(datetime(2027, 3, 3, 10), "electronic", CAL, policy=POLICY)
     assert len(inside.warnings) == 1 and "2027" in inside.warnings[0]
     for limit in (
         StatutoryLimit(working_minutes=45, basis="x"),
         StatutoryLimit(working_days=3, basis="x"),
     ):
-        statutory = verification_due(datetime(2027, 3, 3, 10), "paper", CAL, limit=limit)
+        statutory = verification_due(datetime(2027, 3, 3, 10), "paper", CAL, limit=limit, policy=POLICY)
         assert len(statutory.warnings) == 1 and "2027" in statutory.warnings[0]
     clock = approval_clock(datetime(2027, 3, 3, 10), datetime(2027, 3, 3, 11), [], CAL)
     assert len(clock.warnings) == 1 and "2027" in clock.warnings[0]
     for start, due in (
         (datetime(2026, 12, 24, 10), post_check_due(datetime(2026, 12, 24, 10), 10, CAL)),
-        (date(2026, 12, 28), adjustment_due(date(2026, 12, 28), CAL)),
+        (date(2026, 12, 28), adjustment_due(date(2026, 12, 28), CAL, policy=POLICY)),
     ):
         assert due.due_at.year == 2027 and "2027" in due.warnings[0], start
     declared = WorkCalendar(overrides=CalendarOverrides(known_years=[2027]))
-    assert complaint_due(date(2026, 12, 28), declared).warnings == []
-    assert verification_due(datetime(2027, 3, 3, 10), "electronic", declared).warnings == []
+    assert complaint_due(date(2026, 12, 28), declared, policy=POLICY).warnings == []
+    assert verification_due(datetime(2027, 3, 3, 10), "electronic", declared, policy=POLICY).warnings == []
 
 
 def test_deadline_past_the_last_known_year_warns() -> None:
     last = max(holidays_known_years())
-    d = adjustment_due(date(last, 12, 28), CAL)
+    d = adjustment_due(date(last, 12, 28), CAL, policy=POLICY)
     assert any(str(last + 1) in w for w in d.warnings)
-    assert adjustment_due(date(last, 6, 1), CAL).warnings == []
+    assert adjustment_due(date(last, 6, 1), CAL, policy=POLICY).warnings == []

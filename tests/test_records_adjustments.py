@@ -13,7 +13,6 @@ from nocert_rules.models import SHANGHAI
 from nocert_rules.records import RecordProblem, TransitionError
 from nocert_rules.records.adjustments import (
     AdjustmentApplication,
-    AdjustmentCause,
     AdjustmentState,
     AdjustmentType,
     pending_adjustment_for,
@@ -50,22 +49,25 @@ def submit(zibo: Ruleset, **kw: Any) -> AdjustmentApplication:
 @pytest.mark.parametrize(
     ("cause", "clause", "kind"),
     [
-        (AdjustmentCause.ADD_LAW, "附件3 第六条（一）", AdjustmentType.ADD),
-        (AdjustmentCause.ADD_OTHER, "附件3 第六条（五）", AdjustmentType.ADD),
-        (AdjustmentCause.CHANGE_METHOD, "附件3 第七条（四）", AdjustmentType.CHANGE),
-        (AdjustmentCause.CANCEL_GOVERNMENT_DECISION, "附件3 第八条（二）", AdjustmentType.CANCEL),
-        (AdjustmentCause.CANCEL_OTHER, "附件3 第八条（四）", AdjustmentType.CANCEL),
+        ("add.law", "附件3 第六条（一）", AdjustmentType.ADD),
+        ("add.other", "附件3 第六条（五）", AdjustmentType.ADD),
+        ("change.method", "附件3 第七条（四）", AdjustmentType.CHANGE),
+        ("cancel.government_decision", "附件3 第八条（二）", AdjustmentType.CANCEL),
+        ("cancel.other", "附件3 第八条（四）", AdjustmentType.CANCEL),
     ],
 )
-def test_causes_carry_article_and_item(cause: AdjustmentCause, clause: str, kind: AdjustmentType) -> None:
-    assert cause.clause == clause and cause.type is kind and cause.label_zh
+def test_causes_carry_article_and_item(zibo: Ruleset, cause: str, clause: str, kind: AdjustmentType) -> None:
+    """The causes are the manifest's (records.adjustment_causes); the record keeps clause and label."""
+    method = None if kind is AdjustmentType.CANCEL else "verification"
+    app = submit(zibo, type=kind.value, cause=cause, method=method, cause_detail="说明")
+    assert app.cause_clause == clause and app.cause_type is kind and app.cause_label
 
 
-def test_each_article_has_its_items() -> None:
-    items = {t: [c.item for c in AdjustmentCause if c.type is t] for t in AdjustmentType}
-    assert len(items[AdjustmentType.ADD]) == 5 and len(items[AdjustmentType.CHANGE]) == 5
-    assert len(items[AdjustmentType.CANCEL]) == 4
-    assert [c.is_other for c in AdjustmentCause if c.type is AdjustmentType.CANCEL] == [False, False, False, True]
+def test_each_article_has_its_items(zibo: Ruleset) -> None:
+    causes = zibo.manifest.records.adjustment_causes
+    items = {t: [c.item for c in causes if c.type == t] for t in ("add", "change", "cancel")}
+    assert len(items["add"]) == 5 and len(items["change"]) == 5 and len(items["cancel"]) == 4
+    assert [c.other for c in causes if c.type == "cancel"] == [False, False, False, True]
 
 
 # ---------------------------------------------------------------- applications (第九条)
@@ -74,7 +76,8 @@ def test_each_article_has_its_items() -> None:
 def test_valid_application(zibo: Ruleset) -> None:
     app = submit(zibo)
     assert app.state is AdjustmentState.SUBMITTED
-    assert app.due_at == adjustment_due(CAUSE_ON, zibo.calendar).due_at
+    assert app.due_at == adjustment_due(CAUSE_ON, zibo.calendar, policy=zibo.deadline_policy).due_at
+    assert app.due_clause == "附件3 第九条" and "市联席会议办公室" in app.due_rule
     assert app.due_at == datetime(2021, 5, 14, 17, 0, tzinfo=SHANGHAI)
     assert app.late is False and app.warnings == []
 

@@ -148,7 +148,7 @@ def test_no_ground_to_terminate_continues(engine: ComplaintEngine) -> None:
 def test_accept_sets_five_working_day_deadline(engine: ComplaintEngine, zibo: Ruleset) -> None:
     complaint = decide_intake(received(), engine, facts(), ACCEPTED)
     assert complaint.state is ComplaintState.ACCEPTED
-    assert complaint.due_at == complaint_due(ACCEPTED, zibo.calendar).due_at
+    assert complaint.due_at == complaint_due(ACCEPTED, zibo.calendar, policy=zibo.deadline_policy).due_at
     assert complaint.acceptance is not None and complaint.acceptance.outcome == "accept"
     assert PERSON_ID not in complaint.model_dump_json()
 
@@ -175,7 +175,7 @@ def test_one_extension_of_at_most_five_days(engine: ComplaintEngine, zibo: Rules
         extend(accepted, ACCEPTED, 0, "问题复杂", zibo)
     extended = extend(accepted, datetime(2021, 5, 10, 9, 0, tzinfo=SHANGHAI), 3, "涉及多个部门", zibo)
     assert extended.extension_days == 3
-    assert extended.due_at == complaint_due(ACCEPTED, zibo.calendar, 3).due_at
+    assert extended.due_at == complaint_due(ACCEPTED, zibo.calendar, 3, policy=zibo.deadline_policy).due_at
     assert extended.due_at is not None and accepted.due_at is not None and extended.due_at > accepted.due_at
     with pytest.raises(RecordProblem, match="only once"):
         extend(extended, datetime(2021, 5, 11, 9, 0, tzinfo=SHANGHAI), 1, "还需时间", zibo)

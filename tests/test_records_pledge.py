@@ -181,8 +181,9 @@ def test_check_late_is_flagged(normal: Decision) -> None:
     assert result.pledge.checked_late is True
 
 
-def test_found_false_produces_a_blacklist_entry_by_keyed_hash(normal: Decision) -> None:
-    pledge = open_pledge(normal, applicant(), KEY, record_id="p-2")
+def test_found_false_produces_a_blacklist_entry_by_keyed_hash(normal: Decision, zibo: Ruleset) -> None:
+    pledge = open_pledge(normal, applicant(), KEY, record_id="p-2", ruleset=zibo)
+    assert pledge.clause == "三(三)2" and pledge.events[0].note == "三(三)2"
     result = record_post_check(pledge, "found_false", at("2021-05-20T10:00"), note="经营场所实为他人所有", blacklist_id="b-1")
     assert result.pledge.state is PledgeState.FOUND_FALSE
     entry = result.blacklist

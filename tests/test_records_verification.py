@@ -50,7 +50,7 @@ def decide(engine: Engine, item: str = ITEM, cert: str = CERT, **kw: Any) -> Dec
 
 @pytest.fixture(scope="module")
 def opened(zibo_engine: Engine) -> VerificationRequest:
-    return open_verification(decide(zibo_engine), requesting_unit=UNIT, record_id="v-1")
+    return open_verification(decide(zibo_engine), requesting_unit=UNIT, record_id="v-1", ruleset=zibo_engine.ruleset)
 
 
 @pytest.fixture(scope="module")

@@ -609,23 +609,34 @@ def is_working_day(day: str, ruleset: str | None, as_json: bool) -> None:
     _print_warnings(warnings)
 
 
-@calendar_group.command("add-days")
+@calendar_group.command("add-days", context_settings={"ignore_unknown_options": True})
 @click.argument("day", metavar="DATE")
-@click.argument("n", metavar="N", type=click.IntRange(min=0))
+@click.argument("n", metavar="N", type=click.IntRange(min=-100_000, max=100_000))
 @_RULESET_OPTION
 @_JSON_OPTION
 def add_days(day: str, n: int, ruleset: str | None, as_json: bool) -> None:
-    """DATE 之后第 N 个工作日（起始日不计） / The N-th working day after DATE (民法典 第二百零一条:
-    the start day is not counted)."""
+    """DATE 之后第 N 个工作日（起始日不计）；N 为负数时为之前第 |N| 个工作日 / The N-th working day
+    after DATE (民法典 第二百零一条: the start day is not counted); a negative N counts back."""
     cal, _ = _calendar_for(ruleset)
     start = _parse_moment(day, "DATE")
-    result = cal.add_working_days(start, n)
-    warnings = cal.warnings_for(start, result)
+    if n >= 0:
+        result = cal.add_working_days(start, n)
+    else:
+        result = start.date() if isinstance(start, datetime) else start
+        left = -n
+        while left:
+            result = date.fromordinal(result.toordinal() - 1)
+            if result.year < 1900:
+                raise CliFailure("日期超出范围 / date out of range")
+            left -= cal.is_working_day(result)
+    low, high = sorted([start.date() if isinstance(start, datetime) else start, result])
+    warnings = cal.warnings_for(low, high)
     if as_json:
         _print_json({"start": start.isoformat(), "working_days": n, "date": result.isoformat(), "warnings": warnings})
         return
     s = start.date() if isinstance(start, datetime) else start
-    click.echo(f"{s.isoformat()} + {n} 个工作日 working days = {result.isoformat()}（{_weekday(result)}）")
+    sign = "+" if n >= 0 else "-"
+    click.echo(f"{s.isoformat()} {sign} {abs(n)} 个工作日 working days = {result.isoformat()}（{_weekday(result)}）")
     _print_warnings(warnings)
 
 
@@ -633,50 +644,43 @@ def add_days(day: str, n: int, ruleset: str | None, as_json: bool) -> None:
 @click.argument("kind", metavar="KIND", type=click.Choice(["verification", "complaint", "adjustment", "post-check"]))
 @click.argument("start", metavar="START")
 @click.option("--records", type=click.Choice(["electronic", "paper", "incomplete_archive"]), default="electronic",
-              show_default=True, help="核验：出具单位档案形态 / verification: how the issuer keeps records (附件2 第七条)")
+              show_default=True, help="核验：出具单位档案形态 / verification: how the issuer keeps records")
 @click.option("--extension-days", type=click.IntRange(min=0), default=0, show_default=True,
-              help="投诉：延期工作日数 / complaint: extension in working days (附件4 第十条)")
+              help="投诉：延期工作日数 / complaint: extension in working days")
 @click.option("--credit", type=click.Choice(["trustworthy", "normal", "untrustworthy"]), default="normal",
-              show_default=True, help="事后核查：申请人信用（需 --ruleset） / post-check: credit level (with --ruleset)")
-@click.option("--days", type=click.IntRange(min=1), help="事后核查：工作日数 / post-check: working days (三(三)2)")
-@_RULESET_OPTION
+              show_default=True, help="事后核查：申请人信用 / post-check: credit level")
+@click.option("--days", type=click.IntRange(min=1), help="事后核查：工作日数（替代规则集的核查安排） / post-check: "
+              "working days (instead of the ruleset's plan)")
+@click.option("--ruleset", metavar="RULESET", required=True,
+              help="规则集：日历、期限和条款 / the ruleset: calendar, limits and clauses")
 @_JSON_OPTION
 def deadline(kind: str, start: str, records: str, extension_days: int, credit: str, days: int | None,
-             ruleset: str | None, as_json: bool) -> None:
-    """期限 / A deadline. KIND: verification (附件2 第七条), complaint (附件4 第十条), adjustment
-    (附件3 第九条), post-check (三(三)2). START: a date or a datetime (Asia/Shanghai).
+             ruleset: str, as_json: bool) -> None:
+    """期限 / A deadline, with the ruleset's figures and clauses. KIND: verification (核验反馈),
+    complaint (投诉办结), adjustment (清单调整申请), post-check (告知承诺事后核查).
+    START: a date or a datetime (Asia/Shanghai).
 
     \b
     例 / Example:
-      nocert-rules calendar deadline verification 2021-09-30T16:00 --records paper
+      nocert-rules calendar deadline verification 2021-09-30T16:00 --records paper --ruleset rulesets/zibo
     """
+    from nocert_rules.enums import CreditLevel, RecordKind
     from nocert_rules.worktime import deadlines as dl
+
     cal, rs = _calendar_for(ruleset)
     moment = _parse_moment(start, "START")
-    params = rs.manifest.deadlines if rs else None
+    policy = rs.deadline_policy
     if kind == "verification":
-        plan = None
-        if params is not None:
-            limit = params.verification[dl.RecordKind(records)]
-            plan = dl.StatutoryLimit(working_days=limit.working_days, working_minutes=limit.working_minutes,
-                                     basis=params.verification_clause)
-        result = dl.verification_due(moment, records, cal, plan_limit=plan)
+        result = dl.verification_due(moment, RecordKind(records), cal, policy=policy)
     elif kind == "complaint":
-        if params is not None:
-            result = dl.complaint_due(moment, cal, extension_days, working_days=params.complaint_working_days,
-                                      max_extension_days=params.complaint_max_extension_days)
-        else:
-            result = dl.complaint_due(moment, cal, extension_days)
+        result = dl.complaint_due(moment, cal, extension_days, policy=policy)
     elif kind == "adjustment":
-        result = dl.adjustment_due(moment, cal, working_days=params.adjustment_working_days) if params else \
-            dl.adjustment_due(moment, cal)
+        result = dl.adjustment_due(moment, cal, policy=policy)
     else:
+        plan_pc = rs.manifest.pledge_policy.post_check.get(CreditLevel(credit))
         if days is None:
-            if rs is None:
-                raise click.UsageError("post-check 需要 --days 或 --ruleset / post-check needs --days or --ruleset")
-            from nocert_rules.enums import CreditLevel
-
-            plan_pc = rs.manifest.pledge_policy.post_check[CreditLevel(credit)]
+            if plan_pc is None:
+                raise CliFailure(f"规则集没有 {credit} 的核查安排 / the ruleset has no post-check plan for {credit}")
             if plan_pc.waived:
                 if as_json:
                     _print_json({"kind": kind, "waived": True, "description": plan_pc.description,
@@ -686,14 +690,14 @@ def deadline(kind: str, start: str, records: str, extension_days: int, credit: s
                 return
             days = plan_pc.within_working_days
         assert days is not None
-        result = dl.post_check_due(moment, days, cal)
+        result = dl.post_check_due(moment, days, cal, clause=plan_pc.clause if plan_pc else None)
     if as_json:
         _print_json({"kind": kind, **result.model_dump(mode="json")})
         return
     due = result.due_at
     click.echo(f"到期 / Due: {due:%Y-%m-%d %H:%M}（{_weekday(due.date())}，Asia/Shanghai）")
     click.echo(f"规则 / Rule: {result.rule}")
-    click.echo(f"条款 / Clause: {result.clause}")
+    click.echo(f"条款 / Clause: {result.clause or '—'}")
     _print_warnings(result.warnings)
 
 

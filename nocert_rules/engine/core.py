@@ -110,7 +110,7 @@ class Engine:
         self._orders: dict[tuple[str, str] | None, tuple[ListRow | None, tuple[Method, ...]]] = {}
         self._steps: dict[str | tuple[str, Method], TraceStep] = {}
         self._citations: dict[str, Citation] = {}
-        self._limits: dict[tuple[str, str], tuple[ListRow, StatutoryLimit | None, StatutoryLimit]] = {}
+        self._limits: dict[tuple[str, str], tuple[ListRow, StatutoryLimit | None]] = {}
         self._day_deadlines: dict[tuple[Any, ...], DeadlineInfo] = {}
         self._compiled = CompiledRules(ruleset.name, [(rule.id, rule.when) for rule in ruleset.rules])
 
@@ -309,7 +309,7 @@ class Engine:
             key = ("post_check", days, req.requested_at.date())
             deadline = self._day_deadlines.get(key)
             if deadline is None:
-                d = post_check_due(req.requested_at, days, self.ruleset.calendar)
+                d = post_check_due(req.requested_at, days, self.ruleset.calendar, clause=plan.clause)
                 deadline = self._remember(key, DeadlineInfo(
                     kind="post_check", due_at=d.due_at, rule=d.rule, clause=plan.clause, warnings=list(d.warnings)
                 ))
@@ -323,45 +323,35 @@ class Engine:
         )
         return post_check, deadline
 
-    def _verification_limits(self, row: ListRow) -> tuple[StatutoryLimit | None, StatutoryLimit]:
-        """The row's own statutory limit (if any) and the plan's limit for its records."""
+    def _verification_limit(self, row: ListRow) -> StatutoryLimit | None:
+        """The row's own statutory limit, if any (the plan's figure is the ruleset's deadline policy)."""
         memo = self._limits.get(row.key)
         if memo is not None and memo[0] is row:
-            return memo[1], memo[2]
+            return memo[1]
         from nocert_rules.worktime.deadlines import StatutoryLimit
 
-        params = self.ruleset.manifest.deadlines
         limit = None
         if row.verification_limit is not None:
             own = row.verification_limit
             limit = StatutoryLimit(
                 working_days=own.working_days, working_minutes=own.working_minutes, basis=own.basis
             )
-        base = params.verification[row.records]
-        plan_limit = StatutoryLimit(
-            working_days=base.working_days,
-            working_minutes=base.working_minutes,
-            basis=params.verification_clause,
-        )
-        self._limits[row.key] = (row, limit, plan_limit)
-        return limit, plan_limit
+        self._limits[row.key] = (row, limit)
+        return limit
 
     def _verification_deadline(self, at: datetime, row: ListRow) -> DeadlineInfo:
         from nocert_rules.worktime.deadlines import verification_due
 
-        limit, plan_limit = self._verification_limits(row)
-        effective = limit or plan_limit
+        policy = self.ruleset.deadline_policy
+        limit = self._verification_limit(row)
+        effective = limit or policy.verification[row.records]
         # A limit in working days ends at close of business: it depends on the date alone.
-        key = ("verification", limit, plan_limit, at.date()) if effective.working_days else None
+        key = ("verification", limit, row.records, at.date()) if effective.working_days else None
         if key is not None and (cached := self._day_deadlines.get(key)) is not None:
             return cached
-        d = verification_due(at, row.records, self.ruleset.calendar, limit, plan_limit=plan_limit)
-        # Cite the ruleset's own clause ids (the library's defaults only when the manifest has none).
-        params = self.ruleset.manifest.deadlines
-        if limit is None:
-            clause = params.verification_clause
-        else:
-            clause = params.statutory_limit_clause or d.clause
+        d = verification_due(at, row.records, self.ruleset.calendar, limit, policy=policy)
+        # The ruleset's own clause ids; a row's own limit without a statutory clause cites the plan's.
+        clause = d.clause or policy.verification_clause
         info = DeadlineInfo(
             kind="verification_reply", due_at=d.due_at, rule=d.rule, clause=clause, warnings=list(d.warnings)
         )

@@ -56,7 +56,7 @@ FACTS: dict[str, Fact] = {
         Fact("request.wants_pledge", bool, "申请人选择告知承诺 / applicant chooses to pledge"),
         Fact("request.sharing_online", bool, "共享通道当前可用 / data-sharing channel works now"),
         Fact("request.proxy_authorized", bool, "申请人授权代办 / applicant authorised the proxy"),
-        Fact("request.adjustment_pending", bool, "清单调整事由已发生未公布 / list adjustment pending (附件3 第九条)"),
+        Fact("request.adjustment_pending", bool, "清单调整事由已发生未公布 / list adjustment pending"),
         Fact("request.ruleset_in_force", bool, "申请时规则集在有效期内 / ruleset in force at requested_at"),
         Fact("row.service_item_code", str, "事项编码"),
         Fact("row.certificate_id", str, "证明编号"),

@@ -15,8 +15,6 @@ from nocert_rules.errors import RulesetError
 if TYPE_CHECKING:
     from nocert_rules.policy.ruleset import Ruleset
 
-CLAUSE_PLEDGE = "三(三)2"
-CLAUSE_BLACKLIST = "三(五)3"
 DEFAULT_TEMPLATE = "templates/pledge.md"
 
 PLACEHOLDERS: dict[str, str] = {
@@ -86,7 +84,8 @@ def _check_template(name: str, text: str) -> None:
             None,
             None,
             f"缺少必需占位符 / missing required placeholders: {', '.join('$' + m for m in missing)} "
-            f"({CLAUSE_PLEDGE})",
+            "（承诺书须写明证明事项、证明内容和核查安排 / a pledge names the certificate, the content "
+            "and the post-check）",
         )
 
 

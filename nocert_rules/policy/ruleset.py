@@ -33,6 +33,7 @@ from nocert_rules.policy.yaml_source import (
     load_located_yaml,
     validate_located,
 )
+from nocert_rules.worktime.deadlines import DeadlinePolicy, EscalationPolicy, Office, WorkingLimit
 
 if TYPE_CHECKING:
     from nocert_rules.worktime.calendar import WorkCalendar
@@ -127,7 +128,7 @@ class DeadlineParameters(BaseModel):
     verification: dict[RecordKind, TimeLimit]
     verification_clause: str
     statutory_limit_clause: str | None = Field(
-        default=None, description="clause cited when a row sets its own statutory limit (三(三)3 in Zibo)"
+        default=None, description="clause cited when a row sets its own statutory limit"
     )
     complaint_working_days: int = Field(ge=1)
     complaint_max_extension_days: int = Field(ge=0)
@@ -138,6 +139,13 @@ class DeadlineParameters(BaseModel):
     publication_clause: str
     office_hours: dict[str, Any] | None = None
     overrides_file: str | None = None
+    escalation: EscalationPolicy | None = Field(
+        default=None,
+        description="where a late verification reply is reported: office, clause, action",
+    )
+    adjustment_office: Office | None = Field(
+        default=None, description="the office list-adjustment applications go to"
+    )
 
     @field_validator("overrides_file")
     @classmethod
@@ -160,6 +168,58 @@ class DeadlineParameters(BaseModel):
                 raise ValueError(f"{md!r} is not MM-DD")
             datetime.strptime("2024-" + md, "%Y-%m-%d")
         return sorted(value)
+
+
+class AdjustmentCausePlan(BaseModel):
+    """One 调整事由 a list-adjustment application may give (附件3 第六条–第八条 in Zibo)."""
+
+    model_config = _STRICT
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    type: Literal["add", "change", "cancel"]
+    clause: str
+    item: str | None = Field(default=None, description="the item of the clause, e.g. （一）")
+    label: str = Field(min_length=1)
+    other: bool = Field(default=False, description="a catch-all item: the application must describe the cause")
+
+
+class RecordClauses(BaseModel):
+    """The clauses the records cite (``nocert_rules.records``). Each is optional: unset, the record
+    cites no clause (``clause: null``) and ``lint`` warns."""
+
+    model_config = _STRICT
+    verification_return_clause: str | None = Field(
+        default=None, description="returning a request outside the issuer's duties"
+    )
+    supplement_clause: str | None = Field(
+        default=None, description="supplementary material after a mismatch, and its ledger"
+    )
+    purpose_clause: str | None = Field(
+        default=None, description="verified facts used only for their purpose"
+    )
+    applicant_provided_clause: str | None = Field(
+        default=None, description="the office may not refuse a document the applicant provides"
+    )
+    pledge_clause: str | None = Field(default=None, description="the pledge and its post-check")
+    blacklist_clause: str | None = Field(default=None, description="the false-pledge blacklist")
+    complaint_register_clause: str | None = Field(
+        default=None, description="registering a complaint"
+    )
+    complaint_termination_clause: str | None = Field(
+        default=None, description="terminating a complaint"
+    )
+    adjustment_causes: list[AdjustmentCausePlan] = Field(
+        default_factory=list,
+        description="the causes an adjustment application may give; empty: any, described in words",
+    )
+
+    @field_validator("adjustment_causes")
+    @classmethod
+    def _unique_causes(cls, value: list[AdjustmentCausePlan]) -> list[AdjustmentCausePlan]:
+        ids = [c.id for c in value]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"duplicate adjustment cause ids: {repeated}")
+        return value
 
 
 class RulesetFiles(BaseModel):
@@ -204,6 +264,7 @@ class Manifest(BaseModel):
     deadlines: DeadlineParameters
     service_item_code_pattern: str = r"^\S+$"
     files: RulesetFiles = RulesetFiles()
+    records: RecordClauses = RecordClauses()
 
     @field_validator("method_order")
     @classmethod
@@ -390,6 +451,28 @@ class Ruleset:
             else None,
         )
 
+    @cached_property
+    def deadline_policy(self) -> DeadlinePolicy:
+        """The manifest's deadline figures and clause ids, for ``nocert_rules.worktime.deadlines``."""
+        d = self.manifest.deadlines
+        return DeadlinePolicy(
+            verification={
+                kind: WorkingLimit(working_days=limit.working_days, working_minutes=limit.working_minutes)
+                for kind, limit in d.verification.items()
+            },
+            verification_clause=d.verification_clause,
+            statutory_limit_clause=d.statutory_limit_clause,
+            escalation=d.escalation,
+            complaint_working_days=d.complaint_working_days,
+            complaint_max_extension_days=d.complaint_max_extension_days,
+            complaint_clause=d.complaint_clause,
+            adjustment_working_days=d.adjustment_working_days,
+            adjustment_clause=d.adjustment_clause,
+            adjustment_office=d.adjustment_office,
+            publication_month_days=tuple(d.publication_month_days),
+            publication_clause=d.publication_clause,
+        )
+
     def in_force(self, at: date) -> bool:
         m = self.manifest
         return m.effective_from <= at and (m.effective_until is None or at <= m.effective_until)
@@ -507,6 +590,14 @@ def _check_cross_references(
         cited(manifest_doc, ("validity_clause",), m.validity_clause)
     if m.deadlines.statutory_limit_clause:
         cited(manifest_doc, ("deadlines", "statutory_limit_clause"), m.deadlines.statutory_limit_clause)
+    if m.deadlines.escalation is not None:
+        cited(manifest_doc, ("deadlines", "escalation", "clause"), m.deadlines.escalation.clause)
+    for field in RecordClauses.model_fields:
+        value = getattr(m.records, field)
+        if isinstance(value, str):
+            cited(manifest_doc, ("records", field), value)
+    for i, cause in enumerate(m.records.adjustment_causes):
+        cited(manifest_doc, ("records", "adjustment_causes", i, "clause"), cause.clause)
 
     seen: dict[tuple[str, str], int] = {}
     seen_names: dict[tuple[str, str], int] = {}

@@ -2,11 +2,13 @@
 
 An application states the unit, date, service item, certificate, type (新增/变更/取消), the
 no-submission method (共享/告知承诺/核验/其他) and the basis (第九条). Its cause must be one of
-the matching article's items: 新增 第六条, 变更 第七条, 取消 第八条 (:class:`AdjustmentCause`);
-an "other" item needs the cause described.
+the ruleset's causes for that type (manifest ``records.adjustment_causes``; in Zibo the items of
+新增 第六条, 变更 第七条, 取消 第八条), and the record keeps the cause's clause and label; an
+"other" item needs the cause described. A ruleset that lists no causes accepts any cause id,
+described in words.
 
 **Late applications are flagged, not refused.** 第九条 asks for the application within 7 working
-days of the cause (:func:`nocert_rules.worktime.deadlines.adjustment_due`). A late one is still the only
+days of the cause (the ruleset's ``deadlines.adjustment_working_days``) (:func:`nocert_rules.worktime.deadlines.adjustment_due`). A late one is still the only
 way to correct the list, so refusing it would leave the list wrong; the record is kept with
 ``late=True`` and a warning, which the joint-meeting office and 附件5 第四条 accountability can
 act on.
@@ -24,19 +26,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
-from typing import ClassVar, NamedTuple, Self
+from typing import ClassVar, Self
 from uuid import uuid4
 
 from pydantic import Field, model_validator
 
 from nocert_rules.models import ShanghaiDatetime, as_shanghai
 from nocert_rules.policy.ruleset import Ruleset
-from nocert_rules.records import Record, require_text
-from nocert_rules.worktime.deadlines import CLAUSE_ADJUSTMENT, adjustment_due
+from nocert_rules.records import Record, RecordProblem, require_text
+from nocert_rules.worktime.deadlines import adjustment_due
 
 __all__ = [
     "AdjustmentApplication",
-    "AdjustmentCause",
     "AdjustmentState",
     "AdjustmentType",
     "ExemptionMethod",
@@ -58,11 +59,6 @@ class AdjustmentType(StrEnum):
     def label_zh(self) -> str:
         return {"add": "新增", "change": "变更", "cancel": "取消"}[self.value]
 
-    @property
-    def article(self) -> str:
-        """The article listing this type's causes."""
-        return {"add": "第六条", "change": "第七条", "cancel": "第八条"}[self.value]
-
 
 class ExemptionMethod(StrEnum):
     """免提交方式 (附件3 第九条): 共享、告知承诺、核验及其他."""
@@ -77,82 +73,6 @@ class ExemptionMethod(StrEnum):
         return {"sharing": "共享", "pledge": "告知承诺", "verification": "核验", "other": "其他"}[self.value]
 
 
-class _Cause(NamedTuple):
-    type: AdjustmentType
-    item: str
-    label: str
-    other: bool = False
-
-
-_CAUSES: dict[str, _Cause] = {
-    "add.law": _Cause(AdjustmentType.ADD, "（一）", "因法律、法规颁布、修订，需增加证明材料"),
-    "add.delegated_power": _Cause(
-        AdjustmentType.ADD, "（二）", "上级政府决定下放管理层级的权力事项，按要求需承接的，且涉及证明材料"
-    ),
-    "add.function_change": _Cause(AdjustmentType.ADD, "（三）", "因行政机关和公共服务机构职能调整，需增加证明事项"),
-    "add.omitted": _Cause(AdjustmentType.ADD, "（四）", "行政机关和公共服务机构实际仍要求出具证明材料，且《清单》遗漏"),
-    "add.other": _Cause(AdjustmentType.ADD, "（五）", "其他应当增加《清单》内容的情形", True),
-    "change.unit": _Cause(AdjustmentType.CHANGE, "（一）", "证明需求单位或出具单位变更"),
-    "change.service_item_name": _Cause(AdjustmentType.CHANGE, "（二）", "政务服务和公共服务事项名称变更"),
-    "change.certificate": _Cause(AdjustmentType.CHANGE, "（三）", "证明材料名称或者种类变更"),
-    "change.method": _Cause(AdjustmentType.CHANGE, "（四）", "证明材料免提交方式变更"),
-    "change.other": _Cause(AdjustmentType.CHANGE, "（五）", "其他应当变更《清单》内容的情形", True),
-    "cancel.law": _Cause(AdjustmentType.CANCEL, "（一）", "因法律、法规颁布、修订、废止，需取消政务服务事项"),
-    "cancel.government_decision": _Cause(AdjustmentType.CANCEL, "（二）", "国务院和省、市、区县政府决定取消政务服务事项"),
-    "cancel.function_change": _Cause(
-        AdjustmentType.CANCEL,
-        "（三）",
-        "因行政机关和公共服务机构职能调整，相关政务服务和公共服务事项不再办理或通过改变管理方式可以达到目的",
-    ),
-    "cancel.other": _Cause(AdjustmentType.CANCEL, "（四）", "其他应当取消《清单》内容的情形", True),
-}
-
-
-class AdjustmentCause(StrEnum):
-    """调整事由: the items of 附件3 第六条 (新增), 第七条 (变更), 第八条 (取消)."""
-
-    ADD_LAW = "add.law"  # 第六条（一）
-    ADD_DELEGATED_POWER = "add.delegated_power"  # 第六条（二）
-    ADD_FUNCTION_CHANGE = "add.function_change"  # 第六条（三）
-    ADD_OMITTED = "add.omitted"  # 第六条（四）
-    ADD_OTHER = "add.other"  # 第六条（五）
-    CHANGE_UNIT = "change.unit"  # 第七条（一）
-    CHANGE_SERVICE_ITEM_NAME = "change.service_item_name"  # 第七条（二）
-    CHANGE_CERTIFICATE = "change.certificate"  # 第七条（三）
-    CHANGE_METHOD = "change.method"  # 第七条（四）
-    CHANGE_OTHER = "change.other"  # 第七条（五）
-    CANCEL_LAW = "cancel.law"  # 第八条（一）
-    CANCEL_GOVERNMENT_DECISION = "cancel.government_decision"  # 第八条（二）
-    CANCEL_FUNCTION_CHANGE = "cancel.function_change"  # 第八条（三）
-    CANCEL_OTHER = "cancel.other"  # 第八条（四）
-
-    @property
-    def type(self) -> AdjustmentType:
-        return _CAUSES[self.value].type
-
-    @property
-    def article(self) -> str:
-        return self.type.article
-
-    @property
-    def item(self) -> str:
-        return _CAUSES[self.value].item
-
-    @property
-    def label_zh(self) -> str:
-        return _CAUSES[self.value].label
-
-    @property
-    def is_other(self) -> bool:
-        """A catch-all item (其他…情形): the application must describe the cause."""
-        return _CAUSES[self.value].other
-
-    @property
-    def clause(self) -> str:
-        """``附件3 第六条（一）`` and so on."""
-        return f"附件3 {self.article}{self.item}"
-
-
 class AdjustmentState(StrEnum):
     SUBMITTED = "submitted"  # 已提出书面申请
     PUBLISHED = "published"  # 已公布实施
@@ -160,7 +80,7 @@ class AdjustmentState(StrEnum):
 
 
 class AdjustmentApplication(Record):
-    """A written application to the joint-meeting office to adjust the list (附件3 第九条)."""
+    """A written application to adjust the list, to the ruleset's ``deadlines.adjustment_office`` (附件3 第九条)."""
 
     record_label: ClassVar[str] = "清单调整申请 / list-adjustment application"
 
@@ -175,11 +95,16 @@ class AdjustmentApplication(Record):
     method: ExemptionMethod | None = Field(default=None, description="免提交方式；取消时可不填")
     method_detail: str | None = Field(default=None, description="“其他”方式的说明")
     basis: str = Field(min_length=1, description="调整依据")
-    cause: AdjustmentCause
+    cause: str = Field(min_length=1, max_length=64, description="调整事由 id (manifest records.adjustment_causes)")
+    cause_type: AdjustmentType = Field(description="the type the cause belongs to")
+    cause_clause: str | None = Field(default=None, description="the clause (and item) listing the cause")
+    cause_label: str | None = None
+    cause_other: bool = Field(default=False, description="a catch-all cause: cause_detail required")
     cause_detail: str | None = Field(default=None, description="“其他情形”的说明")
     cause_on: date = Field(description="调整事由发生之日")
     due_at: ShanghaiDatetime
     due_rule: str
+    due_clause: str | None = None
     late: bool
     published_on: date | None = None
     rejected_on: date | None = None
@@ -188,17 +113,17 @@ class AdjustmentApplication(Record):
     @model_validator(mode="after")
     def _valid(self) -> Self:
         """附件3 第六条至第九条."""
-        if self.cause.type is not self.type:
+        if self.cause_type is not self.type:
+            where = f"{self.cause_clause}“{self.cause_label}”" if self.cause_clause else self.cause
             raise ValueError(
-                f"事由 {self.cause.clause}“{self.cause.label_zh}”属于{self.cause.type.label_zh}"
-                f"（{self.cause.article}），不是{self.type.label_zh}（{self.type.article}） / cause "
-                f"{self.cause.value} is a cause to {self.cause.type.value}, not to {self.type.value}"
+                f"事由 {where}属于{self.cause_type.label_zh}，不是{self.type.label_zh} / cause "
+                f"{self.cause} is a cause to {self.cause_type.value}, not to {self.type.value}"
             )
-        if self.cause.is_other and not (self.cause_detail or "").strip():
-            raise ValueError(f"{self.cause.clause} 其他情形须说明事由 / an 'other' cause needs cause_detail")
+        if self.cause_other and not (self.cause_detail or "").strip():
+            raise ValueError(f"{self.cause_clause or self.cause} 其他情形须说明事由 / an 'other' cause needs cause_detail")
         if self.type is not AdjustmentType.CANCEL and self.method is None:
             raise ValueError(
-                f"{self.type.label_zh}须写明免提交方式（附件3 第九条） / a {self.type.value} needs the method"
+                f"{self.type.label_zh}须写明免提交方式 / a {self.type.value} needs the method"
             )
         if self.method is ExemptionMethod.OTHER and not (self.method_detail or "").strip():
             raise ValueError("“其他”免提交方式须说明 / method 'other' needs method_detail")
@@ -219,8 +144,9 @@ class AdjustmentApplication(Record):
         if not self.late:
             return []
         return [
-            f"逾期申请：应于 {self.due_at:%Y-%m-%d %H:%M} 前提出（{CLAUSE_ADJUSTMENT}） / late "
-            f"application: due by {self.due_at:%Y-%m-%d %H:%M}"
+            f"逾期申请：应于 {self.due_at:%Y-%m-%d %H:%M} 前提出"
+            f"{f'（{self.due_clause}）' if self.due_clause else ''} / late application: due by "
+            f"{self.due_at:%Y-%m-%d %H:%M}"
         ]
 
 
@@ -234,7 +160,7 @@ def submit_adjustment(
     type: AdjustmentType | str,
     method: ExemptionMethod | str | None,
     basis: str,
-    cause: AdjustmentCause | str,
+    cause: str,
     cause_on: date,
     cause_detail: str | None = None,
     method_detail: str | None = None,
@@ -242,10 +168,29 @@ def submit_adjustment(
     certificate_name: str | None = None,
     record_id: str | None = None,
 ) -> AdjustmentApplication:
-    """A validated application; ``due_at``/``late`` from ``adjustment_due`` in ``ruleset``'s calendar."""
+    """A validated application; ``due_at``/``late`` from ``adjustment_due`` in ``ruleset``'s calendar.
+
+    ``cause`` is the id of one of the ruleset's ``records.adjustment_causes``; the record keeps
+    its type, clause and label. A ruleset without causes takes any id, with ``cause_detail``.
+    """
     rid = record_id or uuid4().hex
-    params = ruleset.manifest.deadlines
-    deadline = adjustment_due(cause_on, ruleset.calendar, working_days=params.adjustment_working_days)
+    label = AdjustmentApplication.record_label
+    causes = {c.id: c for c in ruleset.manifest.records.adjustment_causes}
+    plan = causes.get(cause) if isinstance(cause, str) else None
+    if causes and plan is None:
+        raise RecordProblem(
+            label, rid, f"未知调整事由 / unknown cause; the ruleset's causes: {', '.join(sorted(causes))}"
+        )
+    if plan is not None:
+        cause_fields = {
+            "cause_type": plan.type,
+            "cause_clause": f"{plan.clause}{plan.item or ''}",
+            "cause_label": plan.label,
+            "cause_other": plan.other,
+        }
+    else:  # no catalogue: the cause is described in words
+        cause_fields = {"cause_type": type, "cause_clause": None, "cause_label": None, "cause_other": True}
+    deadline = adjustment_due(cause_on, ruleset.calendar, policy=ruleset.deadline_policy)
     late = applied_on > deadline.due_at.date()
     event = {
         "at": _day_start(applied_on),
@@ -267,10 +212,12 @@ def submit_adjustment(
             "method_detail": method_detail,
             "basis": basis,
             "cause": cause,
+            **cause_fields,
             "cause_detail": cause_detail,
             "cause_on": cause_on,
             "due_at": deadline.due_at,
             "due_rule": deadline.rule,
+            "due_clause": deadline.clause,
             "late": late,
             "events": (event,),
         }

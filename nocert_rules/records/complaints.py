@@ -288,9 +288,14 @@ def register_complaint(
     units: list[str] | tuple[str, ...],
     complainant_ref: str | None = None,
     record_id: str | None = None,
+    ruleset: Ruleset | None = None,
 ) -> Complaint:
-    """登记造册 (附件4 第七条): time, content, the units concerned. The complainant only as keyed hash."""
-    event = {"at": received_at, "action": "register", "state": C.RECEIVED.value, "note": "附件4 第七条"}
+    """登记造册 (附件4 第七条): time, content, the units concerned. The complainant only as keyed hash.
+
+    The event cites the ruleset's ``records.complaint_register_clause`` (pass the ruleset).
+    """
+    note = ruleset.manifest.records.complaint_register_clause if ruleset is not None else None
+    event = {"at": received_at, "action": "register", "state": C.RECEIVED.value, "note": note}
     return Complaint.model_validate(
         {
             "id": record_id or uuid4().hex,
@@ -305,14 +310,7 @@ def register_complaint(
 
 
 def _due(ruleset: Ruleset, accepted_at: datetime, extension_days: int) -> tuple[datetime, str]:
-    params = ruleset.manifest.deadlines
-    deadline = complaint_due(
-        accepted_at,
-        ruleset.calendar,
-        extension_days,
-        working_days=params.complaint_working_days,
-        max_extension_days=params.complaint_max_extension_days,
-    )
+    deadline = complaint_due(accepted_at, ruleset.calendar, extension_days, policy=ruleset.deadline_policy)
     return deadline.due_at, deadline.rule
 
 
@@ -351,8 +349,8 @@ def extend(complaint: Complaint, at: datetime, days: int, reason: str, ruleset: 
         raise complaint.refuse("extend", complaint.state, [C.ACCEPTED])
     if complaint.extension_days:
         raise complaint.problem(
-            f"已延期 {complaint.extension_days} 个工作日，只能延期一次（附件4 第十条） / already "
-            "extended once; a complaint may be extended only once"
+            f"已延期 {complaint.extension_days} 个工作日，只能延期一次（{ruleset.deadline_policy.complaint_clause}）"
+            " / already extended once; a complaint may be extended only once"
         )
     text = require_text(complaint.record_label, complaint.id, "reason / 延期理由", reason)
     at = complaint.check_time(at, "extend")
@@ -387,8 +385,10 @@ def terminate(complaint: Complaint, engine: ComplaintEngine, facts: ComplaintFac
     at = complaint.check_time(at, "terminate")
     decision = engine.decide_termination(facts)
     if decision.outcome != "terminate":
+        clause = engine.ruleset.manifest.records.complaint_termination_clause
+        cite = f"（{clause}）" if clause else ""
         raise complaint.problem(
-            "没有终止情形（附件4 第十一条），应继续办理 / no ground to terminate (附件4 第十一条); "
+            f"没有终止情形{cite}，应继续办理 / no ground to terminate{f' ({clause})' if clause else ''}; "
             "handling continues"
         )
     return complaint.evolve(

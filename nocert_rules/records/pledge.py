@@ -30,7 +30,7 @@ import re
 import string
 from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar, Literal, Self
+from typing import ClassVar, Self
 from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -45,8 +45,6 @@ from nocert_rules.models import (
     as_shanghai,
 )
 from nocert_rules.policy.pledge_template import (
-    CLAUSE_BLACKLIST,
-    CLAUSE_PLEDGE,
     DEFAULT_TEMPLATE,
     PLACEHOLDERS,
     REQUIRED_PLACEHOLDERS,
@@ -66,8 +64,6 @@ from nocert_rules.records import (
 )
 
 __all__ = [
-    "CLAUSE_BLACKLIST",
-    "CLAUSE_PLEDGE",
     "DEFAULT_TEMPLATE",
     "PLACEHOLDERS",
     "REQUIRED_PLACEHOLDERS",
@@ -109,7 +105,7 @@ def pledge_values(ruleset: Ruleset, decision: Decision, *, content: str | None =
             f" / The applicant meets what the {cert_name} would prove for this service item."
         )
     if plan.waived:
-        due = "免予核查，纳入“双随机、一公开”等日常监管 / waived; subject to random inspection"
+        due = "免予核查 / waived"
     elif plan.due_at is not None:
         local = as_shanghai(plan.due_at)
         due = f"{_day(local)} {local:%H:%M} 前 / by {local:%Y-%m-%d %H:%M}"
@@ -250,6 +246,8 @@ class PledgeRecord(Record):
     text_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     post_check: PostCheckPlan
     ruleset: RulesetStamp
+    clause: str | None = None  # the ruleset's records.pledge_clause
+    blacklist_clause: str | None = None  # the ruleset's records.blacklist_clause, for a false pledge
     outcome_at: ShanghaiDatetime | None = None
     outcome_note: str | None = None
     by_random_inspection: bool = False
@@ -280,7 +278,7 @@ class FalsePledgeEntry(Record):
     certificate_name: str | None = None
     found_at: ShanghaiDatetime
     finding: str = Field(min_length=1)
-    clause: Literal["三(五)3"] = "三(五)3"
+    clause: str | None = None
     effect: str = (
         "列入虚假承诺黑名单，信用修复前不适用告知承诺制 / on the false-pledge blacklist: no pledges "
         "until credit is repaired"
@@ -305,11 +303,14 @@ def open_pledge(
     signed_at: datetime | None = None,
     text: str | None = None,
     record_id: str | None = None,
+    ruleset: Ruleset | None = None,
 ) -> PledgeRecord:
     """The pledge record for a PLEDGE decision; ``applicant`` is kept only as ``keyed_hash(id, key)``.
 
     ``applicant`` must be the decision's (its masked ID must match). ``text``, the rendered
-    pledge as signed, is kept as its sha256.
+    pledge as signed, is kept as its sha256. ``ruleset`` (the decision's) gives the clauses the
+    record and a later blacklist entry cite (manifest ``records.pledge_clause``,
+    ``records.blacklist_clause``).
     """
     rid = record_id or uuid4().hex
     label = PledgeRecord.record_label
@@ -321,6 +322,8 @@ def open_pledge(
     at = as_shanghai(signed_at) if signed_at is not None else as_shanghai(decision.requested_at)
     if at < as_shanghai(decision.requested_at):
         raise RecordProblem(label, rid, "签署时间早于决定 / signed before the decision")
+    clauses = ruleset.manifest.records if ruleset is not None else None
+    clause = clauses.pledge_clause if clauses else None
     return PledgeRecord(
         id=rid,
         **decision_ref(decision),
@@ -330,7 +333,9 @@ def open_pledge(
         text_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest() if text is not None else None,
         post_check=plan,
         ruleset=decision.ruleset,
-        events=(RecordEvent(at=at, action="sign", state=PledgeState.AWAITING_CHECK.value, note=CLAUSE_PLEDGE),),
+        clause=clauses.pledge_clause if clauses else None,
+        blacklist_clause=clauses.blacklist_clause if clauses else None,
+        events=(RecordEvent(at=at, action="sign", state=PledgeState.AWAITING_CHECK.value, note=clause),),
     )
 
 
@@ -404,7 +409,8 @@ def record_post_check(
             certificate_name=pledge.certificate_name,
             found_at=at,
             finding=note,
+            clause=pledge.blacklist_clause,
             ruleset=pledge.ruleset,
-            events=(RecordEvent(at=at, action="list", state="listed", note=CLAUSE_BLACKLIST),),
+            events=(RecordEvent(at=at, action="list", state="listed", note=pledge.blacklist_clause),),
         )
     return PostCheckResult(pledge=updated, blacklist=entry)

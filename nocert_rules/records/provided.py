@@ -4,7 +4,8 @@
 The office may not refuse, so the record has one state only, ``accepted``: there is no
 "refused" state and no function that refuses. ``record_provided`` takes an
 APPLICANT_PROVIDED decision; ``voluntary`` tells a 第九条 offer from the manifest's fallback
-(no other method was available and the applicant had to provide it).
+(no other method was available and the applicant had to provide it). The record cites the
+ruleset's ``records.applicant_provided_clause`` (pass the ruleset); without it, no clause.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic import Field, model_validator
 
 from nocert_rules.enums import Method
 from nocert_rules.models import Citation, Decision, RulesetStamp, ShanghaiDatetime
+from nocert_rules.policy.ruleset import Ruleset
 from nocert_rules.records import (
     Record,
     RecordEvent,
@@ -25,9 +27,7 @@ from nocert_rules.records import (
     require_text,
 )
 
-__all__ = ["CLAUSE_PROVIDED", "ProvidedDocument", "record_provided"]
-
-CLAUSE_PROVIDED = "附件2 第九条"
+__all__ = ["ProvidedDocument", "record_provided"]
 
 
 class ProvidedDocument(Record):
@@ -49,7 +49,7 @@ class ProvidedDocument(Record):
     voluntary: bool
     basis: Citation | None = None
     ruleset: RulesetStamp
-    clause: Literal["附件2 第九条"] = "附件2 第九条"
+    clause: str | None = None
 
     @model_validator(mode="after")
     def _times(self) -> Self:
@@ -65,8 +65,12 @@ def record_provided(
     at: datetime,
     description: str | None = None,
     record_id: str | None = None,
+    ruleset: Ruleset | None = None,
 ) -> ProvidedDocument:
-    """Record what the applicant provided under an APPLICANT_PROVIDED decision (附件2 第九条)."""
+    """Record what the applicant provided under an APPLICANT_PROVIDED decision (附件2 第九条).
+
+    ``ruleset`` (the decision's) gives the clause the record cites.
+    """
     rid = record_id or uuid4().hex
     label = ProvidedDocument.record_label
     require_method(decision, Method.APPLICANT_PROVIDED, label, rid)
@@ -78,6 +82,7 @@ def record_provided(
         ),
         None,
     )
+    clause = ruleset.manifest.records.applicant_provided_clause if ruleset is not None else None
     return ProvidedDocument(
         id=rid,
         **decision_ref(decision),
@@ -88,5 +93,6 @@ def record_provided(
         voluntary=not decision.applicant_must_submit,
         basis=basis,
         ruleset=decision.ruleset,
-        events=(RecordEvent(at=at, action="record", state="accepted", note=CLAUSE_PROVIDED),),
+        clause=clause,
+        events=(RecordEvent(at=at, action="record", state="accepted", note=clause),),
     )

@@ -12,12 +12,17 @@ Life of a request::
   certificate, record kind and the due time the decision computed (``decision.deadline``).
 * The issuer registers the request at once (即时登记受理) and answers; a request outside its
   duties is returned with a reason (第七条).
-* ``mark_overdue`` asks :func:`nocert_rules.worktime.deadlines.verification_status`; an overdue request
-  is reported to the joint-meeting office (``escalate``, 第十一条).
+* ``mark_overdue`` asks :func:`nocert_rules.worktime.deadlines.verification_status` with the ruleset's
+  figures; an overdue request is reported to the office the manifest's ``deadlines.escalation``
+  names (``escalate``, 第十一条 in Zibo).
 * A mismatch lets the requesting unit ask the applicant for supplementary material limited to
   the purpose, with a ledger entry (台账, 第八条): ``request_supplement``.
 * The verified facts are bound to the service item they were asked for (第十二条):
   ``check_use`` refuses any other use.
+
+Clause ids come from the ruleset (manifest ``records.verification_return_clause``,
+``supplement_clause``, ``purpose_clause``), copied into the request when it is opened; a request
+opened without a ruleset cites none.
 """
 
 from __future__ import annotations
@@ -34,7 +39,6 @@ from nocert_rules.models import Decision, RulesetStamp, ShanghaiDatetime, as_sha
 from nocert_rules.policy.ruleset import Ruleset
 from nocert_rules.records import Record, RecordEvent, RecordProblem, require_method, require_text
 from nocert_rules.worktime.deadlines import (
-    CLAUSE_ESCALATION,
     Escalation,
     StatutoryLimit,
     VerificationOutcome,
@@ -42,12 +46,10 @@ from nocert_rules.worktime.deadlines import (
 )
 
 __all__ = [
-    "CLAUSE_LEDGER",
-    "CLAUSE_PURPOSE",
-    "CLAUSE_RETURN",
     "LedgerEntry",
     "PurposeError",
     "SupplementaryRequest",
+    "VerificationClauses",
     "VerificationPurpose",
     "VerificationRequest",
     "VerificationState",
@@ -61,10 +63,6 @@ __all__ = [
     "return_not_our_duty",
 ]
 
-CLAUSE_RETURN = "附件2 第七条"
-CLAUSE_LEDGER = "附件2 第八条"
-CLAUSE_PURPOSE = "附件2 第十二条"
-
 
 class VerificationState(StrEnum):
     REQUESTED = "requested"  # 已发起协查
@@ -73,7 +71,7 @@ class VerificationState(StrEnum):
     MISMATCHED = "mismatched"  # 核验不符
     RETURNED = "returned"  # 不属于本单位职责，已退回
     OVERDUE = "overdue"  # 逾期未反馈
-    ESCALATED = "escalated"  # 已报市联席会议办公室
+    ESCALATED = "escalated"  # 已报告规则集指定的机构 / reported to the ruleset's office
 
 
 S = VerificationState
@@ -103,6 +101,31 @@ class VerificationPurpose(BaseModel):
     request_id: str | None = None
 
 
+class VerificationClauses(BaseModel):
+    """The ruleset's clause ids this request cites (manifest ``records``); None: not set."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    return_clause: str | None = None
+    supplement_clause: str | None = None
+    purpose_clause: str | None = None
+
+    @classmethod
+    def of(cls, ruleset: Ruleset | None) -> VerificationClauses:
+        if ruleset is None:
+            return cls()
+        r = ruleset.manifest.records
+        return cls(
+            return_clause=r.verification_return_clause,
+            supplement_clause=r.supplement_clause,
+            purpose_clause=r.purpose_clause,
+        )
+
+
+def _cite(clause: str | None) -> str:
+    return f"（{clause}）" if clause else ""
+
+
 class VerificationRequest(Record):
     """One 协查核验 request from a requesting unit to an issuing unit (附件2 第五条、第七条)."""
 
@@ -120,6 +143,7 @@ class VerificationRequest(Record):
     deadline_clause: str
     purpose: VerificationPurpose
     ruleset: RulesetStamp
+    clauses: VerificationClauses = VerificationClauses()
     accepted_at: ShanghaiDatetime | None = None
     answered_at: ShanghaiDatetime | None = None
     answered_late: bool | None = None
@@ -141,7 +165,7 @@ class VerificationRequest(Record):
         if st in _ANSWERED and self.answered_at is None:
             raise ValueError(f"{st} 状态须有 answered_at / state {st} needs answered_at")
         if st is S.RETURNED and not (self.return_reason or "").strip():
-            raise ValueError("退回须说明理由 (附件2 第七条) / a return needs a reason")
+            raise ValueError("退回须说明理由 / a return needs a reason")
         if st in (S.OVERDUE, S.ESCALATED) and self.escalation is None:
             raise ValueError(f"{st} 状态须有 escalation / state {st} needs escalation")
         if st is S.ESCALATED and self.escalated_at is None:
@@ -170,7 +194,7 @@ class SupplementaryRequest(Record):
     materials: tuple[str, ...] = Field(min_length=1)
     purpose: str = Field(min_length=1)
     requested_at: ShanghaiDatetime
-    clause: Literal["附件2 第八条"] = "附件2 第八条"
+    clause: str | None = None
 
     @field_validator("materials")
     @classmethod
@@ -204,7 +228,7 @@ class LedgerEntry(Record):
     materials: tuple[str, ...] = Field(min_length=1)
     purpose: str = Field(min_length=1)
     recorded_at: ShanghaiDatetime
-    clause: Literal["附件2 第八条"] = "附件2 第八条"
+    clause: str | None = None
     note: str = "留存备查 / kept for inspection"
 
 
@@ -212,9 +236,16 @@ class LedgerEntry(Record):
 
 
 def open_verification(
-    decision: Decision, *, requesting_unit: str, record_id: str | None = None
+    decision: Decision,
+    *,
+    requesting_unit: str,
+    record_id: str | None = None,
+    ruleset: Ruleset | None = None,
 ) -> VerificationRequest:
-    """A verification request from a VERIFICATION decision; due time from ``decision.deadline``."""
+    """A verification request from a VERIFICATION decision; due time from ``decision.deadline``.
+
+    Pass the decision's ``ruleset``: the request then cites its clauses (manifest ``records``).
+    """
     rid = record_id or uuid4().hex
     label = VerificationRequest.record_label
     require_method(decision, Method.VERIFICATION, label, rid)
@@ -243,6 +274,7 @@ def open_verification(
             request_id=decision.request_id,
         ),
         ruleset=decision.ruleset,
+        clauses=VerificationClauses.of(ruleset),
         events=(RecordEvent(at=at, action="open", state=S.REQUESTED.value, note=deadline.clause),),
     )
 
@@ -285,20 +317,15 @@ def return_not_our_duty(request: VerificationRequest, at: datetime, reason: str)
     )
 
 
-def _limit_for(request: VerificationRequest, ruleset: Ruleset) -> StatutoryLimit:
-    """The limit the decision used: the row's statutory one (三(三)3), else the ruleset's figure."""
+def _limit_for(request: VerificationRequest, ruleset: Ruleset) -> StatutoryLimit | None:
+    """The row's own statutory limit (三(三)3), if it has one; else None (the plan's figure applies)."""
     row = ruleset.find_row(request.purpose.service_item, request.certificate_id)
     if row is not None and row.verification_limit is not None:
         own = row.verification_limit
         return StatutoryLimit(
             working_days=own.working_days, working_minutes=own.working_minutes, basis=own.basis
         )
-    base = ruleset.manifest.deadlines.verification[request.records]
-    return StatutoryLimit(
-        working_days=base.working_days,
-        working_minutes=base.working_minutes,
-        basis=ruleset.manifest.deadlines.verification_clause,
-    )
+    return None
 
 
 def mark_overdue(request: VerificationRequest, now: datetime, ruleset: Ruleset) -> VerificationRequest:
@@ -311,7 +338,12 @@ def mark_overdue(request: VerificationRequest, now: datetime, ruleset: Ruleset) 
     request._require("mark_overdue")
     now = request.check_time(now, "mark_overdue")
     status = verification_status(
-        request.requested_at, request.records, now, ruleset.calendar, _limit_for(request, ruleset)
+        request.requested_at,
+        request.records,
+        now,
+        ruleset.calendar,
+        _limit_for(request, ruleset),
+        policy=ruleset.deadline_policy,
     )
     if status.due_at != request.due_at:
         raise request.problem(
@@ -334,13 +366,19 @@ def mark_overdue(request: VerificationRequest, now: datetime, ruleset: Ruleset) 
 
 
 def escalate(request: VerificationRequest, at: datetime, *, note: str | None = None) -> VerificationRequest:
-    """报市联席会议办公室 (附件2 第十一条): only an overdue request is escalated."""
+    """Report to the office the ruleset names (报市联席会议办公室, 附件2 第十一条 in Zibo).
+
+    Only an overdue request is escalated; the event cites the escalation's clause and office,
+    as ``mark_overdue`` took them from the manifest's ``deadlines.escalation``.
+    """
     request._require("escalate")
     at = request.check_time(at, "escalate")
+    esc = request.escalation
+    default = " ".join(p for p in (esc.to, esc.clause) if p) if esc is not None else ""
     return request.evolve(
         action="escalate",
         at=at,
-        note=note or CLAUSE_ESCALATION,
+        note=note or default or None,
         state=S.ESCALATED,
         escalated_at=at,
         escalation_note=note,
@@ -371,6 +409,7 @@ def request_supplement(
         materials=tuple(materials),
         purpose=purpose,
         requested_at=at,
+        clause=request.clauses.supplement_clause,
         events=(RecordEvent(at=at, action="request", state="requested", note=None),),
     )
     ledger = LedgerEntry(
@@ -383,6 +422,7 @@ def request_supplement(
         materials=supplement.materials,
         purpose=supplement.purpose,
         recorded_at=at,
+        clause=request.clauses.supplement_clause,
         events=(RecordEvent(at=at, action="record", state="recorded", note=None),),
     )
     return supplement, ledger
@@ -407,7 +447,8 @@ def check_use(
         raise PurposeError(
             request.record_label,
             request.id,
-            f"核验信息仅用于事项 {bound.service_item}，不得用于 {service_item} ({CLAUSE_PURPOSE}) / "
+            f"核验信息仅用于事项 {bound.service_item}，不得用于 {service_item}"
+            f"{_cite(request.clauses.purpose_clause)} / "
             f"verified facts may be used only for service item {bound.service_item}, not "
             f"{service_item}",
         )
@@ -415,6 +456,6 @@ def check_use(
         raise PurposeError(
             request.record_label,
             request.id,
-            f"核验信息仅用于办件 {bound.request_id} ({CLAUSE_PURPOSE}) / verified facts may be "
+            f"核验信息仅用于办件 {bound.request_id}{_cite(request.clauses.purpose_clause)} / verified facts may be "
             f"used only for case {bound.request_id}, not {request_id}",
         )

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import holidays
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from nocert_rules.errors import CalendarError
+from nocert_rules.errors import CalendarError, RequestError
 
 __all__ = [
     "SHANGHAI",
@@ -39,6 +39,7 @@ __all__ = [
     "OfficePeriod",
     "OverrideDay",
     "WorkCalendar",
+    "as_moment",
     "as_shanghai",
     "holidays_known_years",
 ]
@@ -240,6 +241,36 @@ def as_shanghai(value: date | datetime) -> datetime:
     if isinstance(value, date):
         return datetime.combine(value, time(), tzinfo=SHANGHAI)
     raise CalendarError(f"expected a date or datetime, got {type(value).__name__}")
+
+
+MAX_MOMENT_TEXT = 64
+"""An ISO date or datetime is never longer; longer text is refused without being parsed or echoed."""
+
+
+def as_moment(value: object, field: str = "time") -> date | datetime:
+    """A date or datetime from what ``decide()`` accepts: a date, a datetime or ISO-8601 text.
+
+    ``"2021-09-30"`` is a date, ``"2021-09-30T10:05"`` a naive datetime (Asia/Shanghai),
+    ``"2021-09-30T10:05+08:00"`` an aware one. Anything else (numbers, booleans, other text)
+    raises :class:`~nocert_rules.errors.RequestError` naming ``field``.
+    """
+    if isinstance(value, date):  # datetime is a date too
+        return value
+    if isinstance(value, str) and len(value) <= MAX_MOMENT_TEXT:
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                return date.fromisoformat(text)
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass
+        raise RequestError([(field, "不是 ISO 8601 日期或时间 / not an ISO 8601 date or datetime")])
+    if isinstance(value, str):
+        raise RequestError([(field, f"过长（超过 {MAX_MOMENT_TEXT} 个字符） / too long for a date or datetime")])
+    raise RequestError(
+        [(field, f"须为日期、时间或 ISO 8601 文本，不是 {type(value).__name__} / expected a date, "
+                 "datetime or ISO 8601 text")]
+    )
 
 
 def _local(value: date | datetime) -> datetime:

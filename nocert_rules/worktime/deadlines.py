@@ -1,8 +1,10 @@
 """Deadlines the plan sets, in Chinese working time.
 
-Every function takes a :class:`~nocert_rules.worktime.calendar.WorkCalendar` and returns a frozen model
-whose ``clause`` cites the plan. Starts may be dates or datetimes; naive means Asia/Shanghai
-(a date means 00:00 that day). Day limits are counted as the Civil Code counts them (民法典
+Every function takes a :class:`~nocert_rules.worktime.calendar.WorkCalendar` and the ruleset's
+figures and clause ids (a :class:`DeadlinePolicy`, built from the manifest by
+``Ruleset.deadline_policy``; the library has no figures or clause ids of its own) and returns a
+frozen model whose ``clause`` cites the ruleset's clause. Starts may be dates or datetimes; naive
+means Asia/Shanghai (a date means 00:00 that day). Day limits are counted as the Civil Code counts them (民法典
 第二百零一条至第二百零三条): the start day is not counted, and the period ends at the close of
 business of its last working day. Every deadline touching a year whose 调休 schedule is unknown
 carries a warning naming that year.
@@ -20,15 +22,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from nocert_rules.enums import RecordKind
 from nocert_rules.errors import CalendarError
-from nocert_rules.worktime.calendar import WorkCalendar, as_shanghai
+from nocert_rules.worktime.calendar import WorkCalendar, as_moment, as_shanghai
 
 __all__ = [
-    "DEFAULT_PUBLICATION_DATES",
-    "MAX_COMPLAINT_EXTENSION_DAYS",
     "ApprovalClock",
     "Deadline",
+    "DeadlinePolicy",
     "Escalation",
+    "EscalationPolicy",
     "ExtensionLimitError",
+    "Office",
     "StatutoryLimit",
     "VerificationOutcome",
     "VerificationStatus",
@@ -39,26 +42,14 @@ __all__ = [
     "post_check_due",
     "verification_due",
     "verification_status",
+    "WorkingLimit",
 ]
-
-CLAUSE_VERIFICATION = "附件2 第七条"
-CLAUSE_STATUTORY_PROCEDURE = "三(三)3"
-CLAUSE_ESCALATION = "附件2 第十一条"
-CLAUSE_COMPLAINT = "附件4 第十条"
-CLAUSE_ADJUSTMENT = "附件3 第九条"
-CLAUSE_PUBLICATION = "附件3 第五条"
-CLAUSE_POST_CHECK = "三(三)2"
-
-COMPLAINT_WORKING_DAYS = 5
-MAX_COMPLAINT_EXTENSION_DAYS = 5
-ADJUSTMENT_WORKING_DAYS = 7
-DEFAULT_PUBLICATION_DATES: tuple[str, ...] = ("06-30", "12-31")
 
 _MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
 
 
 class ExtensionLimitError(CalendarError):
-    """A complaint extension beyond what 附件4 第十条 allows (one, of at most 5 working days)."""
+    """A complaint extension beyond what the ruleset allows (附件4 第十条 in Zibo: at most 5 days)."""
 
 
 class _Frozen(BaseModel):
@@ -70,24 +61,74 @@ class Deadline(_Frozen):
 
     due_at: datetime  # aware, Asia/Shanghai
     rule: str  # Chinese first, then English
-    clause: str
+    clause: str | None  # the ruleset's clause id; None when the caller gave none
     warnings: list[str] = Field(default_factory=list)
 
 
-class StatutoryLimit(_Frozen):
-    """A list row's own statutory time limit (三(三)3: "按法定程序办理的证明，在规定时间内").
-
-    Exactly one of ``working_days`` and ``working_minutes`` is set; ``basis`` names the law.
-    """
+class WorkingLimit(_Frozen):
+    """A time limit in working days or working minutes (exactly one of the two)."""
 
     working_days: int | None = Field(default=None, ge=1)
     working_minutes: int | None = Field(default=None, ge=1)
-    basis: str = Field(min_length=1)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Self:
         if (self.working_days is None) == (self.working_minutes is None):
             raise ValueError("set exactly one of working_days and working_minutes")
+        return self
+
+
+class StatutoryLimit(WorkingLimit):
+    """A list row's own statutory time limit (三(三)3: "按法定程序办理的证明，在规定时间内").
+
+    Exactly one of ``working_days`` and ``working_minutes`` is set; ``basis`` names the law.
+    """
+
+    basis: str = Field(min_length=1)
+
+
+class Office(_Frozen):
+    """An office named by the ruleset (where late replies are reported, adjustments applied for)."""
+
+    name: str = Field(min_length=1, max_length=200)  # Chinese
+    name_en: str | None = Field(default=None, max_length=200)
+
+    @property
+    def label(self) -> str:
+        """``name / name_en`` (Chinese first), or the name alone."""
+        return f"{self.name} / {self.name_en}" if self.name_en else self.name
+
+
+class EscalationPolicy(_Frozen):
+    """Where a late verification reply is reported, by which clause (附件2 第十一条 in Zibo)."""
+
+    office: Office
+    clause: str = Field(min_length=1)
+    action: str | None = None  # the clause's instruction, Chinese first; a default names the office
+
+
+class DeadlinePolicy(_Frozen):
+    """The ruleset's figures and clause ids for every deadline (from the manifest's ``deadlines``)."""
+
+    verification: dict[RecordKind, WorkingLimit]
+    verification_clause: str
+    statutory_limit_clause: str | None = None
+    escalation: EscalationPolicy | None = None
+    complaint_working_days: int = Field(ge=1)
+    complaint_max_extension_days: int = Field(ge=0)
+    complaint_clause: str
+    adjustment_working_days: int = Field(ge=1)
+    adjustment_clause: str
+    adjustment_office: Office | None = None
+    publication_month_days: tuple[str, ...] = Field(min_length=1)
+    publication_clause: str
+    post_check_clause: str | None = None
+
+    @model_validator(mode="after")
+    def _every_record_kind(self) -> Self:
+        missing = [k.value for k in RecordKind if k not in self.verification]
+        if missing:
+            raise ValueError(f"missing verification limits for record kinds: {missing}")
         return self
 
 
@@ -97,16 +138,30 @@ class VerificationOutcome(StrEnum):
 
 
 class Escalation(_Frozen):
-    """Where a late verification reply is reported (附件2 第十一条)."""
+    """Where a late verification reply is reported (the ruleset's ``deadlines.escalation``).
 
-    to: str = "市联席会议办公室 / the joint-meeting office"
-    clause: str = CLAUSE_ESCALATION
-    action: str = (
-        "证明需求单位应将相关情况报市联席会议办公室；市联席会议办公室组织调查，责成证明出具单位限时办结。"
-        " / The requesting unit reports the case to the joint-meeting office, which investigates "
-        "and orders the issuing unit to finish within a set time."
-    )
+    ``to`` and ``clause`` are None when the ruleset names no escalation office.
+    """
+
+    to: str | None = None
+    clause: str | None = None
+    action: str
     overdue_since: datetime
+
+
+def _escalation(policy: DeadlinePolicy, overdue_since: datetime) -> Escalation:
+    esc = policy.escalation
+    if esc is None:
+        return Escalation(
+            action="核验反馈已逾期；规则集未规定报告机构 / the reply is overdue; the ruleset names no "
+            "office to report it to",
+            overdue_since=overdue_since,
+        )
+    action = esc.action or (
+        f"证明需求单位应将逾期情况报{esc.office.name} / the requesting unit reports the late reply "
+        f"to {esc.office.name_en or esc.office.name}"
+    )
+    return Escalation(to=esc.office.label, clause=esc.clause, action=action, overdue_since=overdue_since)
 
 
 class VerificationStatus(_Frozen):
@@ -125,7 +180,7 @@ class ApprovalClock(_Frozen):
     paused_minutes: float  # office minutes spent waiting for verification, not counted
     gross_minutes: float  # office minutes from start to now
     rule: str
-    clause: str = CLAUSE_VERIFICATION
+    clause: str | None = None  # the ruleset's verification clause, when given
     warnings: list[str] = Field(default_factory=list)
 
 
@@ -134,28 +189,6 @@ _RECORD_LABELS: dict[RecordKind, str] = {
     RecordKind.PAPER: "需查阅纸质档案",
     RecordKind.INCOMPLETE_ARCHIVE: "因历史原因档案不全需多方查找",
 }
-
-_RECORD_LIMITS: dict[RecordKind, tuple[int, str, str]] = {
-    # kind: (amount, unit, rule)
-    RecordKind.ELECTRONIC: (
-        30,
-        "minutes",
-        "已有数据库或电子化存储：30 个工作分钟 / records stored electronically: 30 working minutes",
-    ),
-    RecordKind.PAPER: (
-        1,
-        "days",
-        "需查阅纸质档案：1 个工作日，至该日下班时止 / paper archives: 1 working day, "
-        "ending at close of business",
-    ),
-    RecordKind.INCOMPLETE_ARCHIVE: (
-        2,
-        "days",
-        "因历史原因档案不全需多方查找：2 个工作日，至最后一日下班时止 / archives incomplete "
-        "for historical reasons: 2 working days, ending at close of business on the last day",
-    ),
-}
-
 
 def _record_kind(records: RecordKind | str) -> RecordKind:
     try:
@@ -168,7 +201,7 @@ def _record_kind(records: RecordKind | str) -> RecordKind:
 
 
 def _days_deadline(
-    start: date | datetime, days: int, calendar: WorkCalendar, rule: str, clause: str
+    start: date | datetime, days: int, calendar: WorkCalendar, rule: str, clause: str | None
 ) -> Deadline:
     last = calendar.add_working_days(start, days)
     return Deadline(
@@ -180,81 +213,79 @@ def _days_deadline(
 
 
 def verification_due(
-    requested_at: date | datetime,
+    requested_at: date | datetime | str,
     records: RecordKind | str,
     calendar: WorkCalendar,
     limit: StatutoryLimit | None = None,
     *,
-    plan_limit: StatutoryLimit | None = None,
+    policy: DeadlinePolicy,
 ) -> Deadline:
-    """When the issuing unit's verification reply is due (附件2 第七条).
+    """When the issuing unit's verification reply is due (附件2 第七条 in Zibo).
 
-    ``plan_limit`` is the ruleset's figure for this record kind (the manifest's
-    ``deadlines.verification``); it replaces the default figure and still cites 附件2 第七条.
-
-    Electronic records: 30 working minutes from the request; paper archives: 1 working day;
-    incomplete archives: 2 working days (day limits end at close of business of the last day).
-    ``limit`` replaces these with the row's statutory limit (三(三)3).
+    The limit is the ruleset's figure for the record kind (``policy.verification``), citing
+    ``policy.verification_clause``; day limits end at close of business of the last day.
+    ``limit`` replaces it with the row's statutory limit (三(三)3), citing
+    ``policy.statutory_limit_clause``.
     """
     kind = _record_kind(records)
+    start = as_moment(requested_at, "requested_at")
     if limit is not None:
+        clause = policy.statutory_limit_clause
         if limit.working_days is not None:
             return _days_deadline(
-                requested_at,
+                start,
                 limit.working_days,
                 calendar,
                 f"按法定程序办理，在规定时间内：{limit.working_days} 个工作日，至最后一日下班时止"
                 f"（依据：{limit.basis}） / statutory procedure: {limit.working_days} working "
                 f"days, ending at close of business on the last day (basis: {limit.basis})",
-                CLAUSE_STATUTORY_PROCEDURE,
+                clause,
             )
         minutes = limit.working_minutes or 0  # set: the model requires exactly one
-        due = calendar.add_working_minutes(requested_at, minutes)
+        due = calendar.add_working_minutes(start, minutes)
         return Deadline(
             due_at=due,
             rule=f"按法定程序办理，在规定时间内：{minutes} 个工作分钟（依据："
             f"{limit.basis}） / statutory procedure: {minutes} working minutes "
             f"(basis: {limit.basis})",
-            clause=CLAUSE_STATUTORY_PROCEDURE,
-            warnings=calendar.warnings_for(requested_at, due),
+            clause=clause,
+            warnings=calendar.warnings_for(start, due),
         )
-    amount, unit, rule = _RECORD_LIMITS[kind]
-    if plan_limit is not None:
-        label = _RECORD_LABELS[kind]
-        if plan_limit.working_days is not None:
-            amount, unit = plan_limit.working_days, "days"
-            rule = (
-                f"{label}：{amount} 个工作日，至最后一日下班时止 / {kind.value} records: "
-                f"{amount} working day{'' if amount == 1 else 's'}, ending at close of business"
-            )
-        else:
-            amount, unit = plan_limit.working_minutes or 0, "minutes"
-            rule = f"{label}：{amount} 个工作分钟 / {kind.value} records: {amount} working minutes"
-    if unit == "days":
-        return _days_deadline(requested_at, amount, calendar, rule, CLAUSE_VERIFICATION)
-    due = calendar.add_working_minutes(requested_at, amount)
+    plan = policy.verification[kind]
+    label = _RECORD_LABELS[kind]
+    if plan.working_days is not None:
+        days = plan.working_days
+        rule = (
+            f"{label}：{days} 个工作日，至最后一日下班时止 / {kind.value} records: "
+            f"{days} working day{'' if days == 1 else 's'}, ending at close of business"
+        )
+        return _days_deadline(start, days, calendar, rule, policy.verification_clause)
+    minutes = plan.working_minutes or 0
+    due = calendar.add_working_minutes(start, minutes)
     return Deadline(
         due_at=due,
-        rule=rule,
-        clause=CLAUSE_VERIFICATION,
-        warnings=calendar.warnings_for(requested_at, due),
+        rule=f"{label}：{minutes} 个工作分钟 / {kind.value} records: {minutes} working minutes",
+        clause=policy.verification_clause,
+        warnings=calendar.warnings_for(start, due),
     )
 
 
 def verification_status(
-    requested_at: date | datetime,
+    requested_at: date | datetime | str,
     records: RecordKind | str,
-    now: date | datetime,
+    now: date | datetime | str,
     calendar: WorkCalendar,
     limit: StatutoryLimit | None = None,
+    *,
+    policy: DeadlinePolicy,
 ) -> VerificationStatus:
     """On time or overdue at ``now`` (pass the reply's time if it has come).
 
-    A reply exactly at ``due_at`` is on time. When overdue, ``escalation`` names the joint-meeting
-    office the requesting unit reports to (附件2 第十一条).
+    A reply exactly at ``due_at`` is on time. When overdue, ``escalation`` names the office the
+    ruleset says the requesting unit reports to (``policy.escalation``; 附件2 第十一条 in Zibo).
     """
-    deadline = verification_due(requested_at, records, calendar, limit)
-    if as_shanghai(now) <= deadline.due_at:
+    deadline = verification_due(requested_at, records, calendar, limit, policy=policy)
+    if as_shanghai(as_moment(now, "now")) <= deadline.due_at:
         return VerificationStatus(
             status=VerificationOutcome.ON_TIME, due_at=deadline.due_at, deadline=deadline
         )
@@ -262,7 +293,7 @@ def verification_status(
         status=VerificationOutcome.OVERDUE,
         due_at=deadline.due_at,
         deadline=deadline,
-        escalation=Escalation(overdue_since=deadline.due_at),
+        escalation=_escalation(policy, deadline.due_at),
     )
 
 
@@ -271,24 +302,28 @@ def _minutes(td: timedelta) -> float:
 
 
 def approval_clock(
-    started_at: date | datetime,
-    now: date | datetime,
-    verification_intervals: Sequence[tuple[date | datetime, date | datetime]],
+    started_at: date | datetime | str,
+    now: date | datetime | str,
+    verification_intervals: Sequence[tuple[date | datetime | str, date | datetime | str]],
     calendar: WorkCalendar,
+    *,
+    clause: str | None = None,
 ) -> ApprovalClock:
     """Working minutes on an on-the-spot item's clock, verification intervals paused.
 
-    附件2 第七条, last sentence: "协查时间不列入对审批部门单位即办件的考核时间". Only office time
-    counts. Intervals are clipped to [started_at, now] and merged first, so overlapping
-    verifications are subtracted once. An interval ending before it starts, or ``now`` before
-    ``started_at``, raises :class:`CalendarError`.
+    附件2 第七条, last sentence: "协查时间不列入对审批部门单位即办件的考核时间"; ``clause`` is the
+    ruleset's id for it (``DeadlinePolicy.verification_clause``). Only office time counts.
+    Intervals are clipped to [started_at, now] and merged first, so overlapping verifications
+    are subtracted once. An interval ending before it starts, or ``now`` before ``started_at``,
+    raises :class:`CalendarError`.
     """
-    start, end = as_shanghai(started_at), as_shanghai(now)
+    start, end = as_shanghai(as_moment(started_at, "started_at")), as_shanghai(as_moment(now, "now"))
     if end < start:
         raise CalendarError(f"now ({end.isoformat()}) is before the start ({start.isoformat()})")
     clipped: list[tuple[datetime, datetime]] = []
-    for a, b in verification_intervals:
-        ia, ib = as_shanghai(a), as_shanghai(b)
+    for i, (a, b) in enumerate(verification_intervals):
+        ia = as_shanghai(as_moment(a, f"verification_intervals[{i}][0]"))
+        ib = as_shanghai(as_moment(b, f"verification_intervals[{i}][1]"))
         if ib < ia:
             raise CalendarError(
                 f"verification interval ends ({ib.isoformat()}) before it starts ({ia.isoformat()})"
@@ -311,32 +346,29 @@ def approval_clock(
         gross_minutes=_minutes(gross),
         rule="即办件考核时间按工作时间计，协查时间不计入 / the on-the-spot clock counts office "
         "time only; time waiting for verification is not counted",
+        clause=clause,
         warnings=calendar.warnings_for(start, end),
     )
 
 
 def complaint_due(
-    accepted_on: date | datetime,
+    accepted_on: date | datetime | str,
     calendar: WorkCalendar,
     extension_days: int = 0,
     *,
-    working_days: int = COMPLAINT_WORKING_DAYS,
-    max_extension_days: int = MAX_COMPLAINT_EXTENSION_DAYS,
+    policy: DeadlinePolicy,
 ) -> Deadline:
-    """Complaint handled within 5 working days of acceptance (附件4 第十条).
+    """Complaint handled within the ruleset's working days of acceptance (附件4 第十条 in Zibo: 5).
 
-    A complicated complaint may be extended once by at most 5 working days; ``extension_days``
-    outside 0 to ``max_extension_days`` raises :class:`ExtensionLimitError`. ``working_days`` and
-    ``max_extension_days`` default to the plan's 5 and 5 (a ruleset may configure them).
+    A complicated complaint may be extended once by at most ``policy.complaint_max_extension_days``;
+    ``extension_days`` outside that range raises :class:`ExtensionLimitError`.
     """
-    if working_days < 1:
-        raise CalendarError(
-            f"a complaint period must be at least 1 working day, not {working_days}"
-        )
-    if not 0 <= extension_days <= max_extension_days:
+    working_days = policy.complaint_working_days
+    max_extension_days = policy.complaint_max_extension_days
+    if type(extension_days) is not int or not 0 <= extension_days <= max_extension_days:
         raise ExtensionLimitError(
             f"a complaint may be extended once, by 0 to {max_extension_days} working days "
-            f"({CLAUSE_COMPLAINT}), not {extension_days}"
+            f"({policy.complaint_clause}), not {extension_days!r}"
         )
     rule = f"受理后 {working_days} 个工作日内办结 / handled within {working_days} working days of acceptance"
     if extension_days:
@@ -346,67 +378,65 @@ def complaint_due(
             f"days of acceptance, extended by {extension_days} (at most {max_extension_days})"
         )
     return _days_deadline(
-        accepted_on, working_days + extension_days, calendar, rule, CLAUSE_COMPLAINT
+        as_moment(accepted_on, "accepted_on"), working_days + extension_days, calendar, rule,
+        policy.complaint_clause,
     )
 
 
 def adjustment_due(
-    cause_on: date | datetime,
-    calendar: WorkCalendar,
-    *,
-    working_days: int = ADJUSTMENT_WORKING_DAYS,
+    cause_on: date | datetime | str, calendar: WorkCalendar, *, policy: DeadlinePolicy
 ) -> Deadline:
-    """List-adjustment application within 7 working days of the cause (附件3 第九条).
-
-    ``working_days`` defaults to the plan's 7 (a ruleset may configure it).
-    """
-    if working_days < 1:
-        raise CalendarError(
-            f"an adjustment period must be at least 1 working day, not {working_days}"
-        )
+    """List-adjustment application within the ruleset's working days of the cause (附件3 第九条 in Zibo: 7)."""
+    days = policy.adjustment_working_days
+    office = policy.adjustment_office
+    to_zh = f"向{office.name}" if office else ""
+    to_en = f" to {office.name_en or office.name}" if office else ""
     return _days_deadline(
-        cause_on,
-        working_days,
+        as_moment(cause_on, "cause_on"),
+        days,
         calendar,
-        f"调整事由发生之日起 {working_days} 个工作日内向市联席会议办公室提出书面申请 / "
-        f"written application to the joint-meeting office within {working_days} working days "
-        f"of the cause",
-        CLAUSE_ADJUSTMENT,
+        f"调整事由发生之日起 {days} 个工作日内{to_zh}提出书面申请 / written application{to_en} "
+        f"within {days} working days of the cause",
+        policy.adjustment_clause,
     )
 
 
 def post_check_due(
-    decided_at: date | datetime, working_days: int, calendar: WorkCalendar
+    decided_at: date | datetime | str,
+    working_days: int,
+    calendar: WorkCalendar,
+    *,
+    clause: str | None = None,
 ) -> Deadline:
     """The pledge post-check due date (三(三)2: 核查时间 by the applicant's credit).
 
     ``working_days`` comes from the ruleset's plan for the applicant's credit level and must be
-    at least 1 (a waived check is the ruleset's business, not a zero-day deadline).
+    at least 1 (a waived check is the ruleset's business, not a zero-day deadline); ``clause``
+    is that plan's clause.
     """
-    if working_days < 1:
+    if type(working_days) is not int or working_days < 1:
         raise CalendarError(
-            f"a post-check period must be at least 1 working day, not {working_days}"
+            f"a post-check period must be at least 1 working day, not {working_days!r}"
         )
     return _days_deadline(
-        decided_at,
+        as_moment(decided_at, "decided_at"),
         working_days,
         calendar,
         f"告知承诺事中事后核查：作出决定后 {working_days} 个工作日内 / pledge post-check: within "
         f"{working_days} working days of the decision",
-        CLAUSE_POST_CHECK,
+        clause,
     )
 
 
-def next_publication_date(
-    on: date | datetime, publication_dates: Sequence[str] = DEFAULT_PUBLICATION_DATES
-) -> date:
-    """The first scheduled list publication on or after ``on`` (附件3 第五条).
+def next_publication_date(on: date | datetime | str, publication_dates: Sequence[str]) -> date:
+    """The first scheduled list publication on or after ``on`` (附件3 第五条 in Zibo).
 
     The plan says only "原则上每半年公布一次" (published in principle every half year); the dates
-    are the ruleset's choice, as ``"MM-DD"`` strings, defaulting to 06-30 and 12-31. They are
-    calendar dates, not moved off weekends or holidays. ``02-29`` is refused (not every year has
-    it).
+    are the ruleset's choice (``DeadlinePolicy.publication_month_days``), as ``"MM-DD"`` strings.
+    They are calendar dates, not moved off weekends or holidays. ``02-29`` is refused (not every
+    year has it).
     """
+    on = as_moment(on, "on")
     day = on if type(on) is date else as_shanghai(on).date()
     if not publication_dates:
         raise CalendarError("at least one publication date is required")
