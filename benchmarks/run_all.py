@@ -14,6 +14,8 @@ Runs, in this order:
 2. ``bench_calendar.py`` (a child process): ``add_working_days`` against ``holidays`` and numpy.
 3. ``bench_dryrun_memory.py`` (a child process, if present): dry-run throughput and peak
    memory at 10,000 cases; with ``--big`` (passed on to it) at 10,000 and 1,000,000.
+4. ``bench_load.py`` (child processes): ``load_ruleset`` on generated lists of 10,000 and
+   100,000 rows against ``yaml.load(..., CSafeLoader)``, time and peak RSS.
 
 Child processes keep their memory figures their own. Needs ``zen-engine`` for step 1.
 """
@@ -126,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
         section("dry-run throughput and peak memory")
         print("benchmarks/bench_dryrun_memory.py is not present: skipped")
 
+    section("loading generated lists of 10,000 and 100,000 rows (bench_load.py)")
+    code, load_out = child("bench_load.py")
+    print(load_out if code == 0 else f"bench_load.py failed (exit {code}):\n{load_out}")
+
     section("summary: ratios (x = decide() time / other time; < 1 means decide() is faster)")
     for workload, fig in results.items():
         vs = fig["decide_vs"]
@@ -160,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
         for line in out.splitlines():
             if "cases/s" in line or "ratio" in line:
                 print(f"dry-run memory: {' '.join(line.split())}")
+    for line in load_out.splitlines():
+        if line.startswith("load "):
+            print(line)
     load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     print(f"\n(all benchmarks: {time.perf_counter() - started:.0f} s; load average at the end {load})")
     return 0

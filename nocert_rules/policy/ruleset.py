@@ -498,7 +498,7 @@ def load_ruleset(path: str | Path) -> Ruleset:
     def read(name: str) -> LocatedYaml:
         file = directory / name
         doc = load_located_yaml(file, name)
-        files[name] = file.read_bytes()
+        files[name] = doc.raw if doc.raw is not None else file.read_bytes()  # the bytes parsed
         return doc
 
     manifest_doc = read(manifest_path.name)

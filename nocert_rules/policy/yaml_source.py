@@ -1,13 +1,26 @@
-"""Safe YAML loading that remembers where every value came from.
+"""Safe YAML loading that remembers where every value came from, fast enough for 100,000 rows.
 
-Ruleset errors must name ``file:line``. PyYAML's safe composer gives each node a start
-mark; we build the plain data and, beside it, a map from field path to line number.
-Tags outside the safe set (``!!python/...``) are refused, never constructed.
-Duplicate mapping keys are refused too (PyYAML would silently keep the last one).
+Ruleset errors must name ``file:line``. The file is parsed by libyaml (``yaml.CSafeLoader``)
+into a stream of *events*, and one iterative pass over the events builds the plain data and,
+beside each container, a compact array of its children's lines; no node tree and no
+per-value path map is ever built, so a list of 100,000 rows loads in a few seconds and a few
+hundred MB (``benchmarks/bench_load.py``). :meth:`LocatedYaml.line_of` walks the data along a
+field path to find the line when an error needs it.
+
+Tags outside the safe set (``!!python/...``) are refused, never constructed. Duplicate mapping
+keys are refused (PyYAML would silently keep the last one); keys merged with ``<<`` may be
+overridden, as YAML says. Aliases share the anchored value; the alias guard counts the values
+that aliases expand to (``MAX_ALIAS_EXPANSION``), so an alias bomb ("billion laughs") is refused
+while a long list of plain values is not. An alias inside its own anchor is refused.
+
+Without libyaml (``yaml.__with_libyaml__`` false) the same pass runs on PyYAML's pure-Python
+parser, several times slower; a ``RuntimeWarning`` says so once.
 """
 
 from __future__ import annotations
 
+import warnings
+from array import array
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,24 +32,83 @@ from nocert_rules.errors import RulesetError
 
 Path_ = tuple[str | int, ...]
 
+LIBYAML: bool = bool(getattr(yaml, "__with_libyaml__", False))
+"""True when PyYAML was built with libyaml (the fast C parser)."""
+
+_Loader: Any = yaml.CSafeLoader if LIBYAML else yaml.SafeLoader
+_warned = False
+
+MAX_ALIAS_EXPANSION = 1_000_000
+"""Values that aliases may expand to in one file: stops alias bombs ("billion laughs")."""
+
 
 class LocatedYaml:
-    """Data loaded from one YAML file plus the line of each field path (1-based)."""
+    """Data loaded from one YAML file, with the line (1-based) of every value.
 
-    def __init__(self, file: str, data: Any, lines: dict[Path_, int]) -> None:
+    ``raw`` holds the exact bytes that were parsed (what the ruleset hash covers)."""
+
+    def __init__(
+        self,
+        file: str,
+        data: Any,
+        lines: dict[Path_, int] | None = None,
+        *,
+        root_line: int = 1,
+        child_lines: dict[int, array[int]] | None = None,
+        raw: bytes | None = None,
+    ) -> None:
         self.file = file
         self.data = data
-        self.lines = lines
+        self.raw = raw
+        self._root_line = root_line
+        self._child_lines = child_lines or {}
+        self._explicit = lines
 
     def line_of(self, path: Sequence[str | int]) -> int | None:
         """The line of ``path`` or of its nearest ancestor that has one."""
-        key = tuple(path)
-        while True:
-            if key in self.lines:
-                return self.lines[key]
-            if not key:
-                return None
-            key = key[:-1]
+        if self._explicit is not None:
+            key = tuple(path)
+            while True:
+                if key in self._explicit:
+                    return self._explicit[key]
+                if not key:
+                    return None
+                key = key[:-1]
+        node, line = self.data, self._root_line
+        for part in path:
+            lines = self._child_lines.get(id(node))
+            if isinstance(node, dict):
+                if part not in node:
+                    return line
+                index = list(node).index(part)
+            elif isinstance(node, list):
+                if not isinstance(part, int) or not 0 <= part < len(node):
+                    return line
+                index = part
+            else:
+                return line
+            if lines is not None:
+                line = lines[index]
+            node = node[part]
+        return line
+
+    @property
+    def lines(self) -> dict[Path_, int]:
+        """Every field path -> its line (built on demand; large for a large file)."""
+        if self._explicit is not None:
+            return self._explicit
+        out: dict[Path_, int] = {(): self._root_line}
+        stack: list[tuple[Any, Path_, int]] = [(self.data, (), self._root_line)]
+        while stack:
+            node, path, line = stack.pop()
+            if isinstance(node, dict | list):
+                lines = self._child_lines.get(id(node))
+                keys = list(node) if isinstance(node, dict) else range(len(node))
+                for i, key in enumerate(keys):
+                    child_line = lines[i] if lines is not None else line
+                    out[(*path, key)] = child_line
+                    stack.append((node[key], (*path, key), child_line))
+        return out
 
     def error(self, path: Sequence[str | int], problem: str) -> RulesetError:
         return RulesetError(self.file, self.line_of(path), format_path(path) or None, problem)
@@ -57,105 +129,347 @@ def load_located_yaml(path: Path, display_name: str | None = None) -> LocatedYam
     """Load ``path`` safely; every problem becomes a RulesetError with file and line."""
     name = display_name or path.name
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError as exc:
         raise RulesetError(name, None, None, "file not found / 文件不存在") from exc
+    except IsADirectoryError as exc:
+        raise RulesetError(name, None, None, "is a directory, not a file / 是目录而非文件") from exc
+    return load_located_bytes(raw, name)
+
+
+def load_located_bytes(raw: bytes, name: str) -> LocatedYaml:
+    """Parse UTF-8 ``raw`` (the bytes are kept in ``doc.raw``)."""
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RulesetError(name, None, None, f"not UTF-8 text: {exc}") from exc
-    return load_located_text(text, name)
+    doc = load_located_text(text, name, _raw=raw)
+    return doc
 
 
-def load_located_text(text: str, name: str) -> LocatedYaml:
+def load_located_text(text: str, name: str, *, _raw: bytes | None = None) -> LocatedYaml:
+    """Parse YAML ``text`` (see the module doc); a RulesetError names ``name`` and the line."""
+    global _warned
+    if not LIBYAML and not _warned:
+        _warned = True
+        warnings.warn(
+            "PyYAML has no libyaml (yaml.__with_libyaml__ is False): rulesets load with the "
+            "pure-Python parser, several times slower; install PyYAML with libyaml for large lists",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    raw = _raw if _raw is not None else text.encode("utf-8")
+    source: bytes | str = raw if LIBYAML else text
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        return _Builder(name).run(_Loader(source), raw)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         raise RulesetError(name, line, None, f"bad YAML: {exc.problem or exc}") from exc
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow: no mark, a position
-        line = text.count("\n", 0, exc.position) + 1
+        if LIBYAML:  # libyaml reports a byte offset
+            line = raw.count(b"\n", 0, exc.position) + 1
+        else:
+            line = text.count("\n", 0, exc.position) + 1
+        character = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
         raise RulesetError(
-            name, line, None, f"bad YAML: unacceptable character #x{exc.character:04x}: {exc.reason}"
+            name, line, None, f"bad YAML: unacceptable character #x{character:04x}: {exc.reason}"
         ) from exc
     except yaml.YAMLError as exc:
         raise RulesetError(name, None, None, f"bad YAML: {exc}") from exc
-    if node is None:
-        return LocatedYaml(name, None, {(): 1})
-    lines: dict[Path_, int] = {}
-    constructor = yaml.SafeLoader("")  # used only for its scalar resolution/constructors
-    data = _build(node, (), lines, constructor, name)
-    return LocatedYaml(name, data, lines)
 
 
-_MAX_NODES = 1_000_000
-"""More nodes than any ruleset needs: stops alias bombs ("billion laughs") from expanding."""
-
-
-def _build(
-    node: yaml.Node,
-    path: Path_,
-    lines: dict[Path_, int],
-    constructor: yaml.SafeLoader,
-    name: str,
-    active: frozenset[int] = frozenset(),
-) -> Any:
-    if id(node) in active:
-        raise RulesetError(name, node.start_mark.line + 1, format_path(path) or None, "a YAML alias refers to itself / 别名循环引用")
-    if len(lines) > _MAX_NODES:
-        raise RulesetError(name, node.start_mark.line + 1, format_path(path) or None, "too many values (alias expansion?) / 内容过多")
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        if node.tag != "tag:yaml.org,2002:map":
-            raise _bad_tag(node, name, path)
-        out: dict[str, Any] = {}
-        constructor.flatten_mapping(node)
-        for key_node, value_node in node.value:
-            key = str(_scalar(key_node, constructor, name, path))
-            if key in out:
-                raise RulesetError(
-                    name, key_node.start_mark.line + 1, format_path((*path, key)), "duplicate key"
-                )
-            out[key] = _build(value_node, (*path, key), lines, constructor, name, active | {id(node)})
-            lines[(*path, key)] = key_node.start_mark.line + 1
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        if node.tag != "tag:yaml.org,2002:seq":
-            raise _bad_tag(node, name, path)
-        inner = active | {id(node)}
-        return [_build(item, (*path, i), lines, constructor, name, inner) for i, item in enumerate(node.value)]
-    return _scalar(node, constructor, name, path)
-
-
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
 _SAFE_SCALAR_TAGS = {
-    "tag:yaml.org,2002:str",
+    _STR,
     "tag:yaml.org,2002:int",
     "tag:yaml.org,2002:float",
     "tag:yaml.org,2002:bool",
     "tag:yaml.org,2002:null",
     "tag:yaml.org,2002:timestamp",
 }
+_RESOLVER_FIRST = frozenset(k for k in yaml.SafeLoader.yaml_implicit_resolvers if k)
+"""First characters for which a plain scalar may be something other than a string."""
 
 
-def _scalar(node: yaml.Node, constructor: yaml.SafeLoader, name: str, path: Path_ = ()) -> Any:
-    if not isinstance(node, yaml.ScalarNode) or node.tag not in _SAFE_SCALAR_TAGS:
-        raise _bad_tag(node, name, path)
-    try:
-        return constructor.construct_object(node, deep=True)
-    except yaml.YAMLError as exc:
-        raise RulesetError(name, node.start_mark.line + 1, format_path(path) or None, str(exc)) from exc
-    except (ValueError, OverflowError) as exc:  # e.g. a timestamp 2021-02-30
-        raise RulesetError(
-            name, node.start_mark.line + 1, format_path(path) or None, f"bad value {node.value!r}: {exc}"
-        ) from exc
+class _Frame:
+    """A mapping or sequence being built."""
+
+    __slots__ = ("container", "lines", "own_line", "start_line", "anchor", "count_at_start",
+                 "key", "key_line", "merges", "is_map")
+
+    def __init__(self, container: Any, own_line: int, start_line: int, anchor: str | None,
+                 count: int, is_map: bool) -> None:
+        self.container = container
+        self.lines: array[int] = array("I")
+        self.own_line = own_line
+        self.start_line = start_line
+        self.anchor = anchor
+        self.count_at_start = count
+        self.key: Any = _NO_KEY
+        self.key_line = 0
+        self.merges: list[tuple[Any, int]] | None = None
+        self.is_map = is_map
 
 
-def _bad_tag(node: yaml.Node, name: str, path: Path_) -> RulesetError:
-    return RulesetError(
-        name,
-        node.start_mark.line + 1,
-        format_path(path) or None,
-        f"tag {node.tag!r} is not allowed (only plain YAML data) / 不允许的 YAML 标签",
-    )
+_NO_KEY = object()
+_MERGE_KEY = object()
+
+
+class _Builder:
+    """One pass over the parser's events: data, children's lines, alias accounting."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.constructor = yaml.SafeLoader("")  # for its scalar constructors only
+        self.child_lines: dict[int, array[int]] = {}
+        self.anchors: dict[str, tuple[Any, int]] = {}  # anchor -> (value, expanded size)
+        self.open_anchors: set[str] = set()
+        self.stack: list[_Frame] = []
+        self.scalar_cache: dict[str, Any] = {}
+        self.keys: dict[str, str] = {}
+        self.strings: dict[str, str] = {}
+
+    # -------------------------------------------------------------- errors
+
+    def path(self) -> Path_:
+        out: list[str | int] = []
+        for frame in self.stack:
+            if frame.is_map:
+                if frame.key is not _NO_KEY and frame.key is not _MERGE_KEY:
+                    out.append(frame.key)
+            else:
+                out.append(len(frame.container))
+        return tuple(out)
+
+    def fail(self, line: int, problem: str, path: Path_ | None = None) -> RulesetError:
+        shown = format_path(self.path() if path is None else path) or None
+        return RulesetError(self.name, line, shown, problem)
+
+    def bad_tag(self, tag: str, line: int) -> RulesetError:
+        return self.fail(line, f"tag {tag!r} is not allowed (only plain YAML data) / 不允许的 YAML 标签")
+
+    # -------------------------------------------------------------- scalars
+
+    def scalar(self, event: Any, line: int) -> Any:
+        value: str = event.value
+        tag = event.tag
+        if tag is None or tag == "!":
+            if not event.implicit[0] or (value and value[0] not in _RESOLVER_FIRST):
+                # a string: quoted, a block scalar, or plain and not a number, date, bool, null.
+                # Equal short strings are shared (a long list repeats its issuers, methods...)
+                return self.strings.setdefault(value, value) if len(value) <= 200 else value
+            cached = self.scalar_cache.get(value, _NO_KEY)
+            if cached is not _NO_KEY:
+                return cached
+            tag = self.constructor.resolve(yaml.ScalarNode, value, (True, False))
+            if tag == _MERGE:
+                raise self.bad_tag(tag, line)
+            result = self.construct(tag, value, event, line)
+            if len(value) <= 40 and len(self.scalar_cache) < 100_000:
+                self.scalar_cache[value] = result
+            return result
+        if tag == _STR:
+            return self.strings.setdefault(value, value) if len(value) <= 200 else value
+        return self.construct(tag, value, event, line)
+
+    def construct(self, tag: str, value: str, event: Any, line: int) -> Any:
+        if tag == _STR:
+            return value
+        if tag not in _SAFE_SCALAR_TAGS:
+            raise self.bad_tag(tag, line)
+        node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark)
+        try:
+            return self.constructor.yaml_constructors[tag](self.constructor, node)
+        except yaml.YAMLError as exc:
+            raise self.fail(line, str(exc)) from exc
+        except (ValueError, OverflowError) as exc:  # e.g. a timestamp 2021-02-30
+            raise self.fail(line, f"bad value {value!r}: {exc}") from exc
+
+    # -------------------------------------------------------------- the pass
+
+    def run(self, loader: Any, raw: bytes) -> LocatedYaml:
+        try:
+            return self._run(loader, raw)
+        finally:
+            loader.dispose()
+
+    def _run(self, loader: Any, raw: bytes) -> LocatedYaml:
+        get = loader.get_event
+        get()  # StreamStartEvent
+        event = get()
+        if isinstance(event, yaml.StreamEndEvent):
+            return LocatedYaml(self.name, None, root_line=1, raw=raw)
+        # DocumentStartEvent
+        stack = self.stack
+        child_lines = self.child_lines
+        anchors = self.anchors
+        open_anchors = self.open_anchors
+        keys = self.keys
+        scalar = self.scalar
+        ScalarEvent = yaml.ScalarEvent
+        MappingStartEvent = yaml.MappingStartEvent
+        SequenceStartEvent = yaml.SequenceStartEvent
+        AliasEvent = yaml.AliasEvent
+        count = 0  # values so far, aliases expanded
+        expanded = 0  # values that aliases expanded to
+        root: Any = None
+        root_line = 1
+        done = False
+        while not done:
+            event = get()
+            kind = type(event)
+            line = event.start_mark.line + 1
+            frame = stack[-1] if stack else None
+            if frame is not None and frame.is_map and frame.key is _NO_KEY:
+                # a key
+                if kind is ScalarEvent:
+                    if event.tag is None and event.implicit[0] and event.value == "<<":
+                        frame.key, frame.key_line = _MERGE_KEY, line
+                        continue
+                    key = scalar(event, line)
+                    key = str(key)
+                    key = keys.setdefault(key, key)
+                    if key in frame.container:
+                        raise self.fail(line, "duplicate key", (*self.path(), key))
+                    frame.key, frame.key_line = key, line
+                    count += 1
+                    continue
+                if kind is yaml.MappingEndEvent:
+                    stack.pop()
+                    value, own_line = self.close(frame)
+                    done, root, root_line = self.attach(value, own_line, frame, root, root_line)
+                    if frame.anchor is not None:
+                        anchors[frame.anchor] = (value, count - frame.count_at_start + 1)
+                        open_anchors.discard(frame.anchor)
+                    continue
+                if kind is AliasEvent:
+                    raise self.fail(line, "an alias as a mapping key is not allowed / 不允许以别名作键")
+                raise self.fail(line, "a mapping key must be a plain value / 映射的键必须是普通值")
+            # a value (of a mapping key, a sequence item, or the document)
+            own_line = line
+            if frame is not None and frame.is_map:
+                own_line = frame.key_line
+            if kind is ScalarEvent:
+                count += 1
+                value = scalar(event, line)
+                if event.anchor is not None:
+                    self.define(event.anchor, line)
+                    anchors[event.anchor] = (value, 1)
+                if frame is not None:  # the common case, inline: a value into its container
+                    if frame.is_map:
+                        if frame.key is _MERGE_KEY:
+                            raise self.fail(line, "<< must merge a mapping or a list of mappings / 合并键须为映射")
+                        frame.container[frame.key] = value
+                        frame.lines.append(own_line)
+                        frame.key = _NO_KEY
+                    else:
+                        frame.container.append(value)
+                        frame.lines.append(line)
+                    continue
+            elif kind is AliasEvent:
+                anchor = event.anchor
+                if anchor in open_anchors:
+                    raise self.fail(line, "a YAML alias refers to itself / 别名循环引用")
+                if anchor not in anchors:
+                    raise self.fail(line, f"unknown alias *{anchor} / 未定义的别名")
+                value, size = anchors[anchor]
+                count += size
+                expanded += size
+                if expanded > MAX_ALIAS_EXPANSION:
+                    raise self.fail(
+                        line, "aliases expand to too many values (alias bomb?) / 别名展开内容过多"
+                    )
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                is_map = kind is MappingStartEvent
+                tag = event.tag
+                if tag is not None and tag != "!" and tag != (_MAP if is_map else _SEQ):
+                    raise self.bad_tag(tag, line)
+                count += 1
+                anchor = event.anchor
+                if anchor is not None:
+                    self.define(anchor, line)
+                    open_anchors.add(anchor)
+                stack.append(_Frame({} if is_map else [], own_line, line, anchor, count, is_map))
+                continue
+            elif kind is yaml.SequenceEndEvent:
+                assert frame is not None
+                stack.pop()
+                value, own_line = self.close(frame)
+                if frame.anchor is not None:
+                    anchors[frame.anchor] = (value, count - frame.count_at_start + 1)
+                    open_anchors.discard(frame.anchor)
+                done, root, root_line = self.attach(value, own_line, frame, root, root_line)
+                continue
+            else:  # pragma: no cover - the parser guarantees the grammar
+                raise self.fail(line, f"unexpected YAML event {kind.__name__}")
+            done, root, root_line = self.attach(value, own_line, None, root, root_line)
+        get()  # DocumentEndEvent
+        event = get()
+        if not isinstance(event, yaml.StreamEndEvent):
+            raise RulesetError(
+                self.name, event.start_mark.line + 1, None,
+                "bad YAML: expected a single document in the stream / 文件只能有一个 YAML 文档",
+            )
+        return LocatedYaml(self.name, root, root_line=root_line, child_lines=child_lines, raw=raw)
+
+    def define(self, anchor: str, line: int) -> None:
+        if anchor in self.anchors or anchor in self.open_anchors:
+            raise self.fail(line, f"duplicate anchor &{anchor} / 锚点重复")
+
+    def close(self, frame: _Frame) -> tuple[Any, int]:
+        """A finished container: merge ``<<`` keys; store its children's lines if they differ."""
+        container = frame.container
+        lines = frame.lines
+        if frame.merges:
+            container, lines = self.merge(frame)
+        own = frame.own_line
+        if lines and (lines.count(own) != len(lines)):
+            self.child_lines[id(container)] = lines
+        return container, own
+
+    def merge(self, frame: _Frame) -> tuple[dict[str, Any], array[int]]:
+        merged: dict[str, Any] = {}
+        merged_lines: dict[str, int] = {}
+        assert frame.merges is not None
+        for value, line in frame.merges:
+            sources = value if isinstance(value, list) else [value]
+            for source in reversed(sources):
+                if not isinstance(source, dict):
+                    raise self.fail(line, "<< must merge a mapping or a list of mappings / 合并键须为映射")
+                for key, item in source.items():
+                    merged[key] = item
+                    merged_lines[key] = line
+        explicit = frame.container
+        for i, (key, item) in enumerate(explicit.items()):
+            merged[key] = item
+            merged_lines[key] = frame.lines[i]
+        return merged, array("I", (merged_lines[k] for k in merged))
+
+    def attach(self, value: Any, own_line: int, closed: _Frame | None, root: Any,
+               root_line: int) -> tuple[bool, Any, int]:
+        """Put a finished value into its parent; (document done, root, root line)."""
+        stack = self.stack
+        if not stack:
+            return True, value, own_line
+        parent = stack[-1]
+        if parent.is_map:
+            key = parent.key
+            if key is _MERGE_KEY:
+                if parent.merges is None:
+                    parent.merges = []
+                parent.merges.append((value, parent.key_line))
+            else:
+                parent.container[key] = value
+                parent.lines.append(parent.key_line)
+            parent.key = _NO_KEY
+        else:
+            parent.container.append(value)
+            parent.lines.append(own_line)
+        return False, root, root_line
 
 
 def validate_located(model: type[BaseModel], doc: LocatedYaml) -> Any:

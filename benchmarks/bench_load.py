@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Loading a large list: ``load_ruleset`` against PyYAML's C loader, time and peak memory.
+
+Generates rulesets whose ``certificates.yaml`` has N rows (``listgen.py``: the Zibo sample's rows
+repeated under new service item codes) and measures, each in a fresh child process:
+
+- ``yaml.load(certificates.yaml bytes, Loader=yaml.CSafeLoader)``: parsing alone, no checks;
+- ``nocert_rules.load_ruleset(folder)``: everything (parse, validate, cross-check, hash).
+
+Each measurement is repeated (``--repeat``, interleaved so that the shared machine's load hits
+both alike); the figures are the fastest run of each (the least disturbed), the median beside it.
+Peak RSS is the child's ``ru_maxrss`` (interpreter and imports included).
+
+    python benchmarks/bench_load.py                      # 10,000 and 100,000 rows
+    python benchmarks/bench_load.py --sizes 10000 --repeat 5
+
+Targets (issue 14): 10,000 rows in at most 2x the C loader's time; 100,000 rows in at most 600 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import listgen  # noqa: E402
+
+CHILD = r"""
+import json, resource, sys, time
+mode, folder, expected = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if mode == "yaml":
+    import yaml
+    data = open(folder + "/certificates.yaml", "rb").read()
+    started = time.perf_counter()
+    rows = yaml.load(data, Loader=yaml.CSafeLoader)["rows"]
+else:
+    from nocert_rules import load_ruleset
+    started = time.perf_counter()
+    rows = load_ruleset(folder).rows
+seconds = time.perf_counter() - started
+assert len(rows) == expected, len(rows)
+print(json.dumps({"seconds": seconds, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def measure(python: str, mode: str, folder: Path, rows: int) -> dict[str, float]:
+    """One load in a fresh ``python`` process: seconds (the load alone) and peak RSS in MiB."""
+    done = subprocess.run([python, "-c", CHILD, mode, str(folder), str(rows)], capture_output=True,
+                          text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{mode} load failed: {done.stderr.strip()[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def best(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Fastest run's seconds, the median seconds, and the largest peak RSS of the runs."""
+    seconds = [r["seconds"] for r in runs]
+    return {"seconds": min(seconds), "median_seconds": statistics.median(seconds),
+            "peak_rss_mib": max(r["peak_rss_mib"] for r in runs)}
+
+
+def run(sizes: list[int], repeat: int, python: str = sys.executable, verbose: bool = True) -> dict[int, Any]:
+    results: dict[int, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="nocert-load-") as tmp:
+        for n in sizes:
+            folder = listgen.make_ruleset(n, Path(tmp) / f"rs{n}")
+            size_mib = (folder / "certificates.yaml").stat().st_size / 2**20
+            times = repeat if n <= 20_000 else max(1, repeat // 2)
+            runs: dict[str, list[dict[str, float]]] = {"yaml": [], "nocert": []}
+            for _ in range(times):
+                for mode in runs:
+                    runs[mode].append(measure(python, mode, folder, n))
+            fig = {mode: best(r) for mode, r in runs.items()}
+            fig["file_mib"] = size_mib
+            fig["ratio"] = fig["nocert"]["seconds"] / fig["yaml"]["seconds"]
+            fig["ratio_median"] = fig["nocert"]["median_seconds"] / fig["yaml"]["median_seconds"]
+            results[n] = fig
+            if verbose:
+                print_size(n, fig, times)
+    return results
+
+
+def print_size(n: int, fig: dict[str, Any], times: int) -> None:
+    y, r = fig["yaml"], fig["nocert"]
+    print(f"{n:>9,} rows ({fig['file_mib']:.1f} MiB), best of {times}:  "
+          f"yaml.load CSafeLoader {y['seconds']:6.2f} s (median {y['median_seconds']:.2f}), {y['peak_rss_mib']:6.0f} MiB;  "
+          f"load_ruleset {r['seconds']:6.2f} s (median {r['median_seconds']:.2f}), {r['peak_rss_mib']:6.0f} MiB;  "
+          f"ratio {fig['ratio']:.2f}x (median {fig['ratio_median']:.2f}x)", flush=True)
+
+
+def verdicts(results: dict[int, Any]) -> list[str]:
+    out = []
+    if 10_000 in results:
+        ratio = results[10_000]["ratio"]
+        out.append(f"load 10,000 rows: {ratio:.2f}x the time of yaml.load(CSafeLoader) (target <= 2x) "
+                   f"{'MET' if ratio <= 2 else 'MISSED'}")
+    if 100_000 in results:
+        rss = results[100_000]["nocert"]["peak_rss_mib"]
+        mb = rss * 2**20 / 1e6
+        out.append(f"load 100,000 rows: peak RSS {rss:.0f} MiB = {mb:.0f} MB (target <= 600 MB) "
+                   f"{'MET' if mb <= 600 else 'MISSED'}; yaml.load(CSafeLoader) alone "
+                   f"{results[100_000]['yaml']['peak_rss_mib']:.0f} MiB")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each loader per size (interleaved)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    results = run(sorted(set(args.sizes)), args.repeat, verbose=not args.json)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        for line in verdicts(results):
+            print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
