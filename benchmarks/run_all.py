@@ -16,6 +16,8 @@ Runs, in this order:
    memory at 10,000 cases; with ``--big`` (passed on to it) at 10,000 and 1,000,000.
 4. ``bench_load.py`` (child processes): ``load_ruleset`` on generated lists of 10,000 and
    100,000 rows against ``yaml.load(..., CSafeLoader)``, time and peak RSS.
+5. ``bench_service.py`` (a child process): the HTTP decision service against in-process
+   ``decide()``: single-request p50/p99, batch-of-100 throughput ratio (target >= 0.8x).
 
 Child processes keep their memory figures their own. Needs ``zen-engine`` for step 1.
 """
@@ -131,6 +133,13 @@ def main(argv: list[str] | None = None) -> int:
     section("loading generated lists of 10,000 and 100,000 rows (bench_load.py)")
     code, load_out = child("bench_load.py")
     print(load_out if code == 0 else f"bench_load.py failed (exit {code}):\n{load_out}")
+    service_out = ""
+    if (HERE / "bench_service.py").exists():
+        section("decision service over HTTP vs in-process decide() (bench_service.py)")
+        code, service_out = child("bench_service.py")
+        print(service_out if code == 0 else f"bench_service.py failed (exit {code}):\n{service_out}")
+        if code != 0:
+            service_out = ""
 
     section("summary: ratios (x = decide() time / other time; < 1 means decide() is faster)")
     for workload, fig in results.items():
@@ -169,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     for line in load_out.splitlines():
         if line.startswith("load "):
             print(line)
+    for line in service_out.splitlines():
+        if line.startswith(("  HTTP / in-process", "batch of", "  CPU:")):
+            print(f"service: {' '.join(line.split())}")
     load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     print(f"\n(all benchmarks: {time.perf_counter() - started:.0f} s; load average at the end {load})")
     return 0
