@@ -393,6 +393,9 @@ class ClauseFile(BaseModel):
 class Ruleset:
     """A validated ruleset: the manifest, the list indexed for lookup, rules and clauses."""
 
+    manifest_path: Path | None = None
+    """The manifest file it was loaded from (``load_ruleset`` sets it; see policy/snapshot.py)."""
+
     def __init__(
         self,
         directory: Path,
@@ -541,6 +544,7 @@ def load_ruleset(path: str | Path) -> Ruleset:
 
     _check_cross_references(manifest, manifest_doc, rows, cert_doc, rules, rule_doc, clauses, clause_doc)
     ruleset = Ruleset(directory, manifest, rows, rules, clauses, _hash(files), files, overrides)
+    ruleset.manifest_path = manifest_path
     # The records' files are checked now, not at the counter when first used.
     if manifest.files.complaint_rules:
         from nocert_rules.policy.complaint_rules import load_complaint_rules

@@ -32,7 +32,8 @@ from typing import IO, Any
 from nocert_rules.enums import Method
 from nocert_rules.errors import NocertError
 from nocert_rules.models import Decision
-from nocert_rules.policy.ruleset import Ruleset, load_ruleset
+from nocert_rules.policy.ruleset import Ruleset
+from nocert_rules.policy.snapshot import RulesetSnapshot
 from nocert_rules.tools.casefile import (
     Case,
     CaseReader,
@@ -226,7 +227,7 @@ class _WorkerState:
 
 
 _STATE: _WorkerState | None = None
-_INIT_ERROR: str | None = None
+_INIT_ERROR: tuple[str, int] | None = None
 
 
 class WorkerError(NocertError):
@@ -234,13 +235,19 @@ class WorkerError(NocertError):
 
     exit_code = 3  # the CLI's "internal error"
 
+    def __init__(self, message: str, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        if exit_code is not None:
+            self.exit_code = exit_code
 
-def _engine(ruleset: Ruleset) -> Any:
+
+def _engine(ruleset: Ruleset, options: dict[str, Any] | None = None) -> Any:
     """An engine for many decisions: with the exact cache of rule firings when available
-    (``nocert_rules.engine.cache``: same Decisions, about twice as fast on case files)."""
+    (``nocert_rules.engine.cache``: same Decisions, about twice as fast on case files).
+    ``options`` go to ``Engine`` as they are (e.g. ``backend=`` where the engine has it)."""
     from nocert_rules.engine.core import Engine
 
-    engine = Engine(ruleset)
+    engine = Engine(ruleset, **(options or {}))
     try:
         from nocert_rules.engine.cache import CachedEngine
     except ImportError:  # pragma: no cover - the cache module is optional
@@ -252,26 +259,30 @@ def _close(engine: Any) -> None:
     getattr(engine, "engine", engine).close()
 
 
-def _init_worker(ruleset_path: str, as_of: str | None, want_out: bool) -> None:
-    """Pool initializer: each worker loads the ruleset and builds its Engine once.
+def _init_worker(snapshot: RulesetSnapshot, as_of: str | None, want_out: bool,
+                 engine_options: dict[str, Any] | None = None) -> None:
+    """Pool initializer: each worker loads the exact ruleset (``RulesetSnapshot.load``: same
+    sha256, or it refuses) and builds its Engine once.
 
     A failure is kept and reported by the first chunk (an initializer that raises would make
     the pool restart workers forever)."""
     global _STATE, _INIT_ERROR
     try:
-        ruleset = load_ruleset(ruleset_path)
+        ruleset = snapshot.load()
         _STATE = _WorkerState(
-            ruleset, _engine(ruleset), datetime.fromisoformat(as_of) if as_of else None, want_out
+            ruleset, _engine(ruleset, engine_options), datetime.fromisoformat(as_of) if as_of else None,
+            want_out,
         )
     except Exception as exc:  # noqa: BLE001 - reported to the parent, one line
-        _INIT_ERROR = f"{type(exc).__name__}: {exc}"
+        _INIT_ERROR = (f"{type(exc).__name__}: {exc}", getattr(exc, "exit_code", 2 if isinstance(exc, NocertError) else 3))
 
 
 def _process_chunk(chunk: list[RawCase]) -> tuple[Summary, list[str] | None]:
     """Decide one chunk; its partial summary and (with ``--out``) its JSONL lines."""
     state = _STATE
     if state is None:
-        raise WorkerError(f"工作进程无法启动 / a worker could not start: {_INIT_ERROR or 'not initialised'}")
+        message, code = _INIT_ERROR or ("not initialised", 3)
+        raise WorkerError(f"工作进程无法启动 / a worker could not start: {message}", code)
     summary = Summary()
     lines: list[str] | None = [] if state.want_out else None
     for raw in chunk:
@@ -344,14 +355,17 @@ def run_dry_run(
     out: IO[str] | None = None,
     chunk_size: int = CHUNK_SIZE,
     progress: ProgressCallback | None = None,
+    engine_options: dict[str, Any] | None = None,
 ) -> DryRunResult:
     """Decide every case of ``cases_path`` against ``ruleset`` (see the module doc).
 
+    Workers (``jobs > 1``) load the same ruleset by path and sha256 (``RulesetSnapshot``) and
+    refuse to start if they cannot reproduce it; ``--out`` is byte-identical whatever ``jobs``.
     Raises :class:`~nocert_rules.tools.casefile.CaseFileError` when the file cannot be read at all.
     """
     started = time.perf_counter()
     summary = Summary()
-    ruleset_path = str(ruleset.directory)
+    snapshot = RulesetSnapshot.of(ruleset)
     with CaseReader(cases_path, fmt) as reader:
         records = iter(reader)
         first = list(islice(records, 1))  # header problems surface here, in this process
@@ -367,7 +381,7 @@ def run_dry_run(
 
         if jobs <= 1:
             global _STATE
-            engine = _engine(ruleset)
+            engine = _engine(ruleset, engine_options)
             previous = _STATE
             _STATE = _WorkerState(ruleset, engine, as_of, out is not None)
             try:
@@ -377,13 +391,14 @@ def run_dry_run(
                 _STATE = previous
                 _close(engine)
         else:
-            for part, lines in _parallel(chunks, jobs, ruleset_path, as_of, out is not None):
+            for part, lines in _parallel(chunks, jobs, snapshot, as_of, out is not None, engine_options):
                 fold(part, lines)
     return DryRunResult(summary, ruleset, time.perf_counter() - started, cases_path, as_of, max(jobs, 1))
 
 
 def _parallel(
-    chunks: Iterator[list[RawCase]], jobs: int, ruleset_path: str, as_of: datetime | None, want_out: bool
+    chunks: Iterator[list[RawCase]], jobs: int, snapshot: RulesetSnapshot, as_of: datetime | None,
+    want_out: bool, engine_options: dict[str, Any] | None = None,
 ) -> Iterator[tuple[Summary, list[str] | None]]:
     """``Pool.imap`` over chunks, at most ``4 x jobs`` in flight (imap alone reads ahead freely)."""
     slots = threading.BoundedSemaphore(4 * jobs)
@@ -399,7 +414,8 @@ def _parallel(
             yield chunk
 
     ctx = multiprocessing.get_context("spawn")
-    pool = ctx.Pool(jobs, initializer=_init_worker, initargs=(ruleset_path, as_of.isoformat() if as_of else None, want_out))
+    initargs = (snapshot, as_of.isoformat() if as_of else None, want_out, engine_options)
+    pool = ctx.Pool(jobs, initializer=_init_worker, initargs=initargs)
     workers = list(pool._pool)  # a worker never exits before close(): any exit is a death
     try:
         results = pool.imap(_process_chunk, feed())
