@@ -18,7 +18,15 @@ from nocert_rules.enums import (
     ReplacementMethod,
     RowStatus,
 )
-from nocert_rules.errors import CalendarError, NocertError, RecordError, RequestError, RulesetError
+from nocert_rules.errors import (
+    BackendError,
+    CalendarError,
+    EngineClosedError,
+    NocertError,
+    RecordError,
+    RequestError,
+    RulesetError,
+)
 from nocert_rules.models import Applicant, Decision, DecisionRequest, TraceStep
 from nocert_rules.policy.ruleset import Ruleset, load_ruleset
 
@@ -29,6 +37,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Applicant",
+    "BackendError",
+    "EngineClosedError",
     "CachedEngine",
     "ApplicantKind",
     "CalendarError",

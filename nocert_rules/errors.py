@@ -34,3 +34,11 @@ class CalendarError(NocertError, ValueError):
 
 class RecordError(NocertError, ValueError):
     """A record or a transition between record states is not allowed."""
+
+
+class EngineClosedError(NocertError, RuntimeError):
+    """The engine was closed; its compiled rules are freed."""
+
+
+class BackendError(NocertError, RuntimeError):
+    """The rule backend (durable_rules' C core) refused or failed a rule set or a fact."""

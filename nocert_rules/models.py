@@ -229,6 +229,9 @@ class RulesetStamp(BaseModel):
     name: str
     version: str
     sha256: str
+    backend: Literal["durable", "compiled"] | None = Field(
+        default=None, description="规则后端 / the rule backend that decided (nocert_rules.engine.backend)"
+    )
 
 
 class Decision(BaseModel):

@@ -4,7 +4,7 @@ from typing import Any
 
 
 def __getattr__(name: str) -> Any:
-    # durable_rules loads only when the engine is first used.
+    # durable_rules loads only when an engine on it is built (never on the compiled backend).
     if name in {"Engine", "facts_for"}:
         from nocert_rules.engine import core
 

@@ -1,4 +1,4 @@
-"""Deciding how one certificate is handled, on durable_rules, safely.
+"""Deciding how one certificate is handled, on a rule backend, safely.
 
 The policy rules of a ruleset compile to one durable_rules ruleset whose rules are generic
 over facts (the list is data: no rule per certificate). A decision:
@@ -10,9 +10,11 @@ over facts (the list is data: no rule per certificate). A decision:
    rule blocks; blocked methods fall through and stay in the trace with reason and clause;
 4. if none remains, applies the manifest's fallback.
 
-durable_rules' hazards are contained in ``nocert_rules.engine.durable_host`` (private host without
-timer threads, one short-lived session per decision, one process-wide lock, exceptions in
-actions propagated, no-match sessions made safe to delete).
+Step 2 runs on a backend (``nocert_rules.engine.backend``): ``durable`` (durable_rules, whose
+hazards are contained in ``nocert_rules.engine.durable_host`` and kept within a measured budget,
+``nocert_rules.engine.budget``) or ``compiled`` (the same conditions as Python closures,
+``nocert_rules.engine.compiled``); ``auto`` picks durable where it imports and fits, else compiled.
+Every Decision's ruleset stamp says which backend decided it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from nocert_rules.engine.durable_host import CompiledRules
+from nocert_rules.engine import backend as backends
 from nocert_rules.enums import Method, ReplacementMethod
 from nocert_rules.models import (
     Citation,
@@ -100,10 +102,22 @@ class Engine:
     >>> engine.decide({...}).method                           # doctest: +SKIP
     """
 
-    def __init__(self, ruleset: Ruleset) -> None:
+    def __init__(self, ruleset: Ruleset, backend: str = "auto") -> None:
+        """``backend``: ``"auto"`` (default), ``"durable"`` or ``"compiled"`` (see
+        ``nocert_rules.engine.backend``); ``self.backend`` / ``self.backend_reason`` say which
+        one it got and why. ``"durable"`` over its budget is a ``RulesetError`` at the rule."""
         self.ruleset = ruleset
         self._rules_by_id: dict[str, PolicyRule] = {rule.id: rule for rule in ruleset.rules}
-        self._stamp = RulesetStamp(name=ruleset.name, version=ruleset.version, sha256=ruleset.sha256)
+        rules = [(rule.id, rule.when) for rule in ruleset.rules]
+        rules_file = ruleset.manifest.files.rules
+        choice = backends.choose(
+            rules, backend, backends.rule_locator(rules_file, ruleset.files.get(rules_file))
+        )
+        self.backend: str = choice.backend
+        self.backend_reason: str = choice.reason
+        self._stamp = RulesetStamp(
+            name=ruleset.name, version=ruleset.version, sha256=ruleset.sha256, backend=choice.backend
+        )
         # Memo tables for what depends on the (immutable) ruleset only, filled on first use.
         # Values are frozen models shared between decisions. Races only compute twice.
         # Per-row entries keep the row they were computed from and are used for that row only.
@@ -112,7 +126,7 @@ class Engine:
         self._citations: dict[str, Citation] = {}
         self._limits: dict[tuple[str, str], tuple[ListRow, StatutoryLimit | None]] = {}
         self._day_deadlines: dict[tuple[Any, ...], DeadlineInfo] = {}
-        self._compiled = CompiledRules(ruleset.name, [(rule.id, rule.when) for rule in ruleset.rules])
+        self._compiled: backends.RuleBackend = backends.build(ruleset.name, rules, choice)
 
     # ------------------------------------------------------------------ public
 
@@ -136,7 +150,7 @@ class Engine:
         return self._compiled.fire(facts)
 
     def close(self) -> None:
-        """Free the C ruleset now (else it is freed when the engine is collected).
+        """Free the compiled rules now (else they are freed when the engine is collected).
 
         ``decide`` raises ``EngineClosedError`` afterwards. ``with Engine(rs) as engine:`` closes it.
         """

@@ -11,7 +11,16 @@ durable-rules 2.0.28 is old C code with hazards this module contains in one plac
   on the common path, where an always-matching rule would cost ~9 µs a decision);
 - an exception in a rule action is swallowed by durable's ``Promise`` into the session state,
   so a rule would silently not have fired: ``_StrictPromise`` lets it propagate instead;
-- the C core is not known to be thread-safe across rulesets: one process-wide lock.
+- the C core is not known to be thread-safe across rulesets: one process-wide lock, and the
+  closed check sits inside it (``close`` racing ``fire`` gives ``EngineClosedError``, never a
+  C error about a ruleset that is gone);
+- the C core reports failures as bare exceptions (``error code: 113``): they become
+  ``BackendError``;
+- an ``$or`` whose alternatives both hold fires its rule once per alternative: ``fire`` reports
+  each rule once (a rule fired or it did not);
+- its fixed-size tables (512-entry hash sets per node, 256-entry beta lists, 32-expression
+  sequences) hang, crash or abort past their size: ``nocert_rules.engine.budget`` keeps rule sets
+  well inside them, and only rule sets within that budget are compiled here.
 
 Callers compile ``(rule id, condition)`` pairs (see ``nocert_rules.policy.conditions``) and get back,
 for each set of facts, the ids of the rules that fired, in priority (file) order.
@@ -28,12 +37,10 @@ from typing import Any
 
 from durable import engine as durable_engine
 
-from nocert_rules.errors import NocertError
+from nocert_rules.errors import BackendError, EngineClosedError
 from nocert_rules.policy import conditions
 
-
-class EngineClosedError(NocertError, RuntimeError):
-    """The engine was closed; its compiled rules are freed."""
+__all__ = ["ENGINE_LOCK", "BackendError", "CompiledRules", "EngineClosedError"]
 
 ENGINE_LOCK = threading.RLock()
 """One lock for every call into durable_rules' C core, whatever the ruleset."""
@@ -63,6 +70,8 @@ class _StrictPromise(durable_engine.Promise):
 class CompiledRules:
     """Rules compiled into one durable_rules ruleset; ``fire(facts)`` -> ids of the rules that fired."""
 
+    kind = "durable"
+
     def __init__(self, label: str, rules: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
         self.name = f"nocert_{label}_{next(_IDS)}"
         self._keys: dict[str, str] = {}
@@ -84,7 +93,10 @@ class CompiledRules:
             "run": _StrictPromise(_noop),
         }
         with ENGINE_LOCK:
-            self._host = _PrivateHost({self.name: definition})
+            try:
+                self._host = _PrivateHost({self.name: definition})
+            except Exception as exc:  # the C core raises bare Exception("... error code: N")
+                raise BackendError(f"durable_rules could not compile the rules / 规则编译失败: {exc}") from None
         # Free the C ruleset when this object is collected, if close() was never called.
         self._finalizer = weakref.finalize(self, _free, self._host, self.name)
         self._finalizer.atexit = False  # no C calls while the interpreter shuts down
@@ -104,9 +116,10 @@ class CompiledRules:
         """
         # Only the facts some rule reads: less JSON for durable_rules to parse and match.
         payload = {key: facts[fact] for fact, key in self._keys.items() if fact in facts}
-        if not self._finalizer.alive:
-            raise EngineClosedError(f"{self.name} is closed / 引擎已关闭")
         with ENGINE_LOCK:
+            # Inside the lock: close() (which takes it too) cannot free the ruleset under us.
+            if not self._finalizer.alive:
+                raise EngineClosedError(f"{self.name} is closed / 引擎已关闭")
             sid = str(next(self._sid))
             payload["sid"] = sid
             self._fired.clear()
@@ -116,7 +129,14 @@ class CompiledRules:
                 except durable_engine.MessageNotHandledException:
                     # Nothing matched: make the session deletable without aborting the process.
                     self._host.assert_fact(self.name, {_SWEEP: True, "sid": sid})
-                fired = list(self._fired)
+                # dict: each rule once, in the order it first fired (an $or fires once per
+                # alternative that holds).
+                fired = list(dict.fromkeys(self._fired))
+            except durable_engine.durable_rules_engine.error as exc:
+                self._fired.clear()
+                with contextlib.suppress(Exception):
+                    self._host.delete_state(self.name, sid)
+                raise BackendError(f"durable_rules failed on a fact / 规则引擎执行失败: {exc}") from None
             except BaseException:
                 self._fired.clear()
                 # The session may not exist (the failure came first): never mask the cause.

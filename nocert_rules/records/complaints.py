@@ -4,9 +4,9 @@ The rules live in the ruleset's ``complaint_rules.yaml`` (see ``docs/records.md`
 id, an effect (``reject`` 不予受理 第八条, ``accept``, or ``terminate`` 终止 第十一条), a
 condition over the complaint's facts (``COMPLAINT_FACTS``, same language as policy rules:
 :mod:`nocert_rules.policy.conditions`) and the clause it implements. :class:`ComplaintEngine` decides
-on durable_rules the way :class:`nocert_rules.engine.core.Engine` does (a private host without timer
-threads, one session per decision deleted afterwards, the engine's process-wide lock), and
-every decision carries a trace citing the clauses.
+on the same rule backend :class:`nocert_rules.engine.core.Engine` would get (``backend="auto"``:
+durable_rules within its budget, else the compiled predicates; ``nocert_rules.engine.backend``),
+and every decision carries a trace citing the clauses.
 
 A complaint's life::
 
@@ -27,7 +27,7 @@ from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from nocert_rules.engine.durable_host import CompiledRules
+from nocert_rules.engine import backend as backends
 from nocert_rules.models import Citation, RulesetStamp, ShanghaiDatetime
 from nocert_rules.policy.complaint_rules import (
     COMPLAINT_FACTS,
@@ -131,19 +131,29 @@ _EFFECT_TEXT = {
 
 
 class ComplaintEngine:
-    """Decides complaints against a ruleset's ``complaint_rules.yaml`` on durable_rules.
+    """Decides complaints against a ruleset's ``complaint_rules.yaml`` on a rule backend.
 
-    Thread-safe (the engine's process-wide lock); reuse one per ruleset; ``close()`` frees it.
+    Thread-safe; reuse one per ruleset; ``close()`` frees it.
     """
 
-    def __init__(self, ruleset: Ruleset) -> None:
+    def __init__(self, ruleset: Ruleset, backend: str = "auto") -> None:
+        """``backend`` as for ``Engine`` (``nocert_rules.engine.backend``): the same choice, made
+        for the complaint rules; ``self.backend`` / ``self.backend_reason`` say which and why."""
         self.ruleset = ruleset
         self.rules = load_complaint_rules(ruleset)
         self._by_id = {rule.id: rule for rule in self.rules.content.rules}
-        self._stamp = RulesetStamp(name=ruleset.name, version=ruleset.version, sha256=ruleset.sha256)
-        self._compiled = CompiledRules(
-            f"{ruleset.name}_complaints", [(rule.id, rule.when) for rule in self.rules.content.rules]
+        rules = [(rule.id, rule.when) for rule in self.rules.content.rules]
+        name = self.rules.file
+        data = ruleset.files.get(name)
+        if data is None and (ruleset.directory / name).is_file():
+            data = (ruleset.directory / name).read_bytes()
+        choice = backends.choose(rules, backend, backends.rule_locator(name, data))
+        self.backend: str = choice.backend
+        self.backend_reason: str = choice.reason
+        self._stamp = RulesetStamp(
+            name=ruleset.name, version=ruleset.version, sha256=ruleset.sha256, backend=choice.backend
         )
+        self._compiled: backends.RuleBackend = backends.build(f"{ruleset.name}_complaints", rules, choice)
 
     def fire(self, facts: ComplaintFacts) -> list[str]:
         """The ids of the complaint rules whose conditions hold, in file order."""
