@@ -762,6 +762,10 @@ except ImportError:
 from nocert_rules.cli.serve import serve as _serve  # noqa: E402  (the HTTP service, another module)
 
 main.add_command(_serve)
+from nocert_rules.cli.listio import export_list_command, import_list_command  # noqa: E402  (Excel/CSV list)
+
+main.add_command(import_list_command)
+main.add_command(export_list_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,172 @@
+"""``export-list``: a ruleset's list as the list owner reads it, in Excel (.xlsx) or CSV.
+
+Sheet 清单: 序号 and the columns of ``list_layout.COLUMNS`` (Chinese headers, one row per certificate,
+methods in Chinese: 直接取消 / 数据共享 / 告知承诺 / 部门核验 / 其他), header frozen, column widths set.
+Sheet 规则: every policy rule with its method, effect, condition, and the clause it cites with the
+clause's text. ``import-list`` of the export gives back exactly the ruleset's rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from nocert_rules.enums import RowStatus
+from nocert_rules.policy.ruleset import ListRow, Ruleset
+from nocert_rules.tools import list_layout as L
+
+MISSING_EXCEL = (
+    "写 .xlsx 需要可选依赖 / writing .xlsx needs the optional extra: pip install 'nocert-rules[excel]' (openpyxl)"
+)
+LIST_SHEET = "清单"
+RULES_SHEET = "规则"
+RULE_HEADERS = ["规则编号", "处理方式", "作用", "条件", "条款", "条款原文", "理由"]
+WIDTHS = {"序号": 6, "证明编号": 14, "证明名称": 28, "涉及的政务服务事项名称": 30, "事项编码": 18, "设定依据": 40,
+          "开具单位": 28, "开具单位部门": 14, "免提交方式": 20, "共享来源": 28, "档案形态": 10, "风险类别": 28,
+          "状态": 8, "核验时限": 40, "备注": 40}
+RULE_WIDTHS = [26, 12, 8, 48, 14, 60, 48]
+
+
+def extra_fields() -> list[str]:
+    """ListRow fields this layout has no Chinese column for (added later): exported under their own name."""
+    return [f for f in ListRow.model_fields if f not in L.HEADER_OF]
+
+
+def headers() -> list[str]:
+    return [L.SERIAL, *(h for _, h in L.COLUMNS), *extra_fields()]
+
+
+def row_cells(ruleset: Ruleset, serial: int, row: ListRow) -> list[Any]:
+    labels = ruleset.manifest.pledge_policy.risk_categories
+    words: list[str] = []
+    if row.status is RowStatus.ABOLISHED:
+        words.append(L.ABOLISH)
+    words.extend(L.WORD_OF_METHOD[m] for m in row.methods)
+    if not words:
+        words.append(L.OTHER)
+    limit = row.verification_limit
+    cells: dict[str, Any] = {
+        "certificate_id": row.certificate_id,
+        "certificate_name": row.certificate_name,
+        "service_item_name": row.service_item_name,
+        "service_item_code": row.service_item_code,
+        "legal_basis": row.legal_basis or "",
+        "issuer": row.issuer,
+        "issuer_department": row.issuer_department,
+        "methods": "、".join(words),
+        "sharing_source": row.sharing_source or "",
+        "records": L.WORD_OF_RECORD[row.records],
+        "risk_categories": "、".join(f"{labels[k]}（{k}）" if k in labels else k for k in row.risk_categories),
+        "status": L.WORD_OF_STATUS[row.status],
+        "verification_limit": L.format_limit(limit.working_days, limit.working_minutes, limit.basis) if limit else "",
+        "note": row.note or "",
+    }
+    out: list[Any] = [serial, *(cells[f] for f, _ in L.COLUMNS)]
+    for name in extra_fields():
+        value = getattr(row, name)
+        if value is None:
+            out.append("")
+        elif isinstance(value, str | int | float):
+            out.append(value if not isinstance(value, bool) else json.dumps(value))
+        else:
+            out.append(json.dumps(_jsonable(value), ensure_ascii=False))
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def rule_cells(ruleset: Ruleset) -> list[list[str]]:
+    out = []
+    for rule in ruleset.rules:
+        clause = ruleset.clauses.get(rule.clause)
+        out.append([
+            rule.id,
+            f"{rule.method.label_zh} {rule.method.value}",
+            "提供 offer" if rule.effect == "offer" else "阻止 block",
+            json.dumps(rule.when, ensure_ascii=False),
+            rule.clause,
+            clause.text if clause else "",
+            rule.reason,
+        ])
+    return out
+
+
+def export_list(ruleset: Ruleset, out: str | Path) -> int:
+    """Write the list (and, for .xlsx, the rules sheet) to ``out`` atomically; the rows written."""
+    out = Path(out)
+    table = [headers(), *(row_cells(ruleset, i, row) for i, row in enumerate(ruleset.rows, start=1))]
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        buffer = io.StringIO(newline="")
+        csv.writer(buffer).writerows(table)
+        _replace(out, ("\ufeff" + buffer.getvalue()).encode("utf-8"))  # BOM: Excel opens it as UTF-8
+        return len(ruleset.rows)
+    if suffix != ".xlsx":
+        raise ValueError(f"{out}: 只能写 .xlsx 或 .csv / only .xlsx or .csv")
+    try:
+        from openpyxl import Workbook
+        from openpyxl.styles import Alignment, Font
+        from openpyxl.utils import get_column_letter
+    except ImportError:
+        raise ImportError(MISSING_EXCEL) from None
+    book = Workbook()
+    ws = book.active
+    ws.title = LIST_SHEET
+    for values in table:
+        ws.append(values)
+    bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for col, name in enumerate(table[0], start=1):
+        cell = ws.cell(row=1, column=col)
+        cell.font = bold
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        ws.column_dimensions[get_column_letter(col)].width = WIDTHS.get(name, 20)
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = wrap
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    rules = book.create_sheet(RULES_SHEET)
+    rules.append(RULE_HEADERS)
+    for values in rule_cells(ruleset):
+        rules.append(values)
+    for col, width in enumerate(RULE_WIDTHS, start=1):
+        rules.cell(row=1, column=col).font = bold
+        rules.column_dimensions[get_column_letter(col)].width = width
+    for row in rules.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = wrap
+    rules.freeze_panes = "A2"
+    buffer_bytes = io.BytesIO()
+    book.save(buffer_bytes)
+    _replace(out, buffer_bytes.getvalue())
+    return len(ruleset.rows)
+
+
+def _replace(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+__all__ = ["export_list", "headers", "row_cells", "rule_cells"]
