@@ -6,7 +6,6 @@ systems (issue #2): add fields, never rename them.
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -17,22 +16,16 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_serializer,
     field_validator,
 )
 
 from nocert_rules.enums import ApplicantKind, CreditLevel, Method, RecordKind
 from nocert_rules.errors import RequestError
-from nocert_rules.privacy import mask_id, mask_name
+from nocert_rules.privacy import contains_id_number, mask_id, mask_name, mask_text, normalise
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-_ID_NUMBER_LIKE = re.compile(
-    r"(?<![0-9A-Za-z])(?:[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9A-Za-z])"
-    r"|[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}"
-)
-"""A resident ID number (18 or, old style, 15 characters) or a unified social credit code."""
-
 
 def as_shanghai(value: datetime) -> datetime:
     """Naive datetimes mean Asia/Shanghai; aware ones are converted to it."""
@@ -93,7 +86,7 @@ class Applicant(BaseModel):
     def summary(self, at: datetime) -> ApplicantSummary:
         return ApplicantSummary(
             kind=self.kind,
-            id_masked=mask_id(self.id_number),
+            id_masked=mask_id(normalise(self.id_number) or self.id_number),
             name_masked=mask_name(self.name) if self.name else None,
             credit=self.credit,
             on_blacklist=self.on_blacklist(at),
@@ -131,11 +124,14 @@ class DecisionRequest(BaseModel):
 
     @field_validator("request_id", "requesting_unit", "service_item", "certificate")
     @classmethod
-    def _no_id_number(cls, value: str | None) -> str | None:
-        """These are copied into decisions in clear: they may not carry an ID number."""
-        if value is not None and _ID_NUMBER_LIKE.search(value):
+    def _no_id_number(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Copied into decisions: a real ID number is refused, anything ID-shaped is masked
+        (``nocert_rules.privacy``: a credit code or an implementation code passes)."""
+        if value is None:
+            return None
+        if contains_id_number(value):
             raise ValueError("must not contain an ID number (it is copied into decisions in clear) / 不得包含身份证号")
-        return value
+        return mask_text(value, keep_credit_codes=info.field_name != "request_id")
 
 
 def parse_request(data: DecisionRequest | dict[str, Any]) -> DecisionRequest:
@@ -154,7 +150,7 @@ def parse_request(data: DecisionRequest | dict[str, Any]) -> DecisionRequest:
 
 def _safe_path(loc: tuple[Any, ...]) -> str:
     # An unknown key is part of the path: it may itself be an ID number.
-    return ".".join(mask_id(str(p)) if _ID_NUMBER_LIKE.search(str(p)) else str(p) for p in loc)
+    return ".".join(mask_text(str(p)) for p in loc)
 
 
 def _safe_msg(err: Any) -> str:

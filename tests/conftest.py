@@ -17,6 +17,9 @@ ZIBO = ROOT / "rulesets" / "zibo"
 # Fake ID numbers used across the tests; none may ever appear in clear in an output.
 PERSON_ID = "370399199001011234"
 ORG_ID = "91370300MA3C1234XY"
+# A real resident ID number by GB 11643-1999 (valid check digit, date and province): refused in
+# codes and host references. PERSON_ID above has a wrong check digit: masked, not refused.
+VALID_PERSON_ID = "370399199001011231"
 
 
 @pytest.fixture(scope="session")

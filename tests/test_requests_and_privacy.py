@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ORG_ID, PERSON_ID
+from conftest import ORG_ID, PERSON_ID, VALID_PERSON_ID
 
 from nocert_rules import Decision, DecisionRequest, Engine, Method, RequestError
 
@@ -157,13 +158,45 @@ def test_i_implausible_request_time_is_a_request_error(zibo_engine: Engine, when
     assert [path for path, _ in info.value.errors] == ["requested_at"]
 
 
-@pytest.mark.parametrize("field", ["request_id", "requesting_unit"])
-@pytest.mark.parametrize("value", [PERSON_ID, f"case-{PERSON_ID}", ORG_ID])
+HIDDEN_VALID = [
+    VALID_PERSON_ID,
+    f"case-{VALID_PERSON_ID}",
+    f"C{VALID_PERSON_ID}",
+    "370399 19900101 1231",
+    "３７０３９９１９９００１０１１２３１",
+    "".join(chr(0x0660 + int(c)) for c in VALID_PERSON_ID),  # Arabic-Indic digits
+    "3703\u200b9919900101\u200d1231",
+    "370399900101123",  # the old 15-digit form
+]
+
+
+@pytest.mark.parametrize("field", ["request_id", "requesting_unit", "service_item", "certificate"])
+@pytest.mark.parametrize("value", HIDDEN_VALID)
 def test_h_host_references_may_not_smuggle_an_id_number(zibo_engine: Engine, field: str, value: str) -> None:
     with pytest.raises(RequestError) as info:
         zibo_engine.decide({**GOOD, field: value})
     assert [path for path, _ in info.value.errors] == [field]
-    assert value not in str(info.value)
+    assert value not in str(info.value) and VALID_PERSON_ID not in str(info.value)
+
+
+@pytest.mark.parametrize("field", ["request_id", "requesting_unit"])
+@pytest.mark.parametrize(
+    "value",
+    [PERSON_ID, f"C{PERSON_ID}", "370399 19900101 1234", "３７０３９９１９９００１０１１２３４", "3703\u200b99199001011234"],
+)
+def test_h_a_wrong_check_digit_is_not_refused_but_masked(zibo_engine: Engine, field: str, value: str) -> None:
+    decision = zibo_engine.decide({**GOOD, field: value})
+    dumped = decision.model_dump_json()
+    assert PERSON_ID not in dumped and "19900101" not in dumped and "１９９０" not in dumped
+    if field == "request_id":
+        assert decision.request_id is not None and "370*" in decision.request_id
+
+
+@pytest.mark.parametrize("field", ["request_id", "requesting_unit"])
+@pytest.mark.parametrize("value", [ORG_ID, "91370300MA3C12346N", "123711199001012109"])
+def test_h_credit_codes_are_never_refused(zibo_engine: Engine, field: str, value: str) -> None:
+    # 123711199001012109 is both a valid credit code and ID-shaped with a valid check: a credit code wins.
+    zibo_engine.decide({**GOOD, field: value})
 
 
 def test_h_ordinary_host_references_pass_through(zibo_engine: Engine) -> None:
@@ -186,8 +219,35 @@ def test_unknown_service_item_warns_and_codes_are_stripped(zibo_engine: Engine) 
 @pytest.mark.parametrize("field", ["certificate", "service_item"])
 def test_h_codes_may_not_carry_an_id_number(zibo_engine: Engine, field: str) -> None:
     with pytest.raises(RequestError) as info:
-        zibo_engine.decide({**GOOD, field: PERSON_ID})
-    assert PERSON_ID not in str(info.value)
+        zibo_engine.decide({**GOOD, field: VALID_PERSON_ID})
+    assert VALID_PERSON_ID not in str(info.value)
+    masked = zibo_engine.decide({**GOOD, field: PERSON_ID})  # wrong check digit: masked, not refused
+    assert PERSON_ID not in masked.model_dump_json()
+
+
+IMPLEMENTATION_CODE = "11370300004188209X4370111001001000"  # credit code + item code (实施编码)
+
+
+def test_national_implementation_code_and_credit_code_certificate_are_decided(tmp_path: Path) -> None:
+    from ruleset_factory import row, write_ruleset
+
+    from nocert_rules import load_ruleset
+
+    rows = [
+        row(IMPLEMENTATION_CODE, "share", methods=["data_sharing"], sharing_source="库"),
+        row("S1", "91370300MA3C12346N", methods=["verification"]),
+        row("S1", "123711199001012109", methods=["verification"]),
+    ]
+    engine = Engine(load_ruleset(write_ruleset(tmp_path / "rs", rows=rows)))
+    try:
+        base = {"applicant": {"kind": "person", "id_number": PERSON_ID}, "requested_at": "2024-06-03T10:00:00"}
+        d = engine.decide({**base, "service_item": IMPLEMENTATION_CODE, "certificate": "share"})
+        assert d.listed and d.method is Method.DATA_SHARING and d.service_item == IMPLEMENTATION_CODE
+        for cert in ("91370300MA3C12346N", "123711199001012109"):
+            d = engine.decide({**base, "service_item": "S1", "certificate": cert})
+            assert d.listed and d.method is Method.VERIFICATION and d.certificate == cert
+    finally:
+        engine.close()
 
 
 def test_h_unknown_key_that_is_an_id_number_is_masked_in_the_error(zibo_engine: Engine) -> None:
