@@ -23,7 +23,14 @@ from pydantic import (
 
 from nocert_rules.enums import ApplicantKind, CreditLevel, Method, RecordKind
 from nocert_rules.errors import RequestError
-from nocert_rules.privacy import contains_id_number, mask_id, mask_name, mask_text, normalise
+from nocert_rules.privacy import (
+    contains_id_number,
+    keyed_hash,
+    mask_id,
+    mask_name,
+    mask_text,
+    normalise,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -83,9 +90,11 @@ class Applicant(BaseModel):
         repaired = self.credit_repaired_on
         return not (repaired is not None and repaired >= self.blacklisted_since and repaired < at.date())
 
-    def summary(self, at: datetime) -> ApplicantSummary:
+    def summary(self, at: datetime, key: bytes | None = None) -> ApplicantSummary:
+        """Masked; with the host's ``key`` also ``ref``, the keyed hash that records compare."""
         return ApplicantSummary(
             kind=self.kind,
+            ref=keyed_hash(self.id_number, key) if key else None,
             id_masked=mask_id(normalise(self.id_number) or self.id_number),
             name_masked=mask_name(self.name) if self.name else None,
             credit=self.credit,
@@ -166,6 +175,10 @@ class ApplicantSummary(BaseModel):
     kind: ApplicantKind
     id_masked: str
     name_masked: str | None = None
+    ref: str | None = Field(
+        default=None,
+        description="keyed_hash(id_number, host key) when the engine has the key: records link the person by it",
+    )
     credit: CreditLevel
     on_blacklist: bool
     serious_bad_record: bool

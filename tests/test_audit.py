@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import ORG_ID, PERSON_ID
 
-from nocert_rules import Engine
+from nocert_rules import Engine, Ruleset
 from nocert_rules.cli.audit import audit
 from nocert_rules.models import SHANGHAI
 from nocert_rules.privacy import keyed_hash
@@ -102,10 +102,11 @@ def test_key_must_be_long_enough(tmp_path: Path, zibo_engine: Engine) -> None:
         AuditLog(tmp_path / "a.jsonl", b"")
 
 
-def test_state_record_of_a_pledge(zibo_engine: Engine) -> None:
+def test_state_record_of_a_pledge(zibo: Ruleset) -> None:
     from nocert_rules import Applicant
 
-    decision = zibo_engine.decide(request())
+    with Engine(zibo, key=KEY) as keyed:
+        decision = keyed.decide(request())
     pledge = open_pledge(decision, Applicant(kind="person", id_number=PERSON_ID, name=NAME), KEY, record_id="p-1")
     record = audit_state(pledge, at=AT)
     assert record.kind == "PledgeRecord" and record.request_id == "case-0"

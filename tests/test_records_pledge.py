@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -53,17 +54,27 @@ def decide(engine: Engine, credit: str = "normal", **kw: Any) -> Decision:
     return decision
 
 
+REQUEST_370399: dict[str, Any] = {"service_item": ITEM, "certificate": CERT, "requested_at": WHEN}
+
+
 @pytest.fixture(scope="module")
-def normal(zibo_engine: Engine) -> Decision:
-    decision = decide(zibo_engine)
+def keyed_engine(zibo: Ruleset) -> Iterator[Engine]:
+    engine = Engine(zibo, key=KEY)  # decisions carry applicant.ref, which open_pledge compares
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="module")
+def normal(keyed_engine: Engine) -> Decision:
+    decision = decide(keyed_engine)
     assert decision.method is Method.PLEDGE and decision.post_check is not None
     assert decision.post_check.waived is False
     return decision
 
 
 @pytest.fixture(scope="module")
-def trusted(zibo_engine: Engine) -> Decision:
-    decision = decide(zibo_engine, "trustworthy")
+def trusted(keyed_engine: Engine) -> Decision:
+    decision = decide(keyed_engine, "trustworthy")
     assert decision.method is Method.PLEDGE and decision.post_check is not None
     assert decision.post_check.waived is True
     return decision
@@ -155,16 +166,31 @@ def test_open_pledge_keeps_only_a_keyed_hash(normal: Decision) -> None:
     assert PERSON_ID not in pledge.model_dump_json() and NAME not in pledge.model_dump_json()
 
 
-def test_open_pledge_refuses_another_applicant_or_no_key(normal: Decision) -> None:
+def test_open_pledge_refuses_another_applicant_or_no_key(normal: Decision, zibo_engine: Engine) -> None:
     other = Applicant(kind="person", id_number="370399198812126789")
     with pytest.raises(RecordProblem, match="not the decision's"):
         open_pledge(normal, other, KEY)
     with pytest.raises(RecordProblem, match="key"):
         open_pledge(normal, applicant(), b"")
+    with pytest.raises(RecordProblem, match="not the decision's"):
+        open_pledge(normal, applicant(), b"another-key-0123456789abcdef")
+    with pytest.raises(RecordProblem, match=r"applicant\.ref"):
+        open_pledge(decide(zibo_engine), applicant(), KEY)  # no key at decision time: cannot check
 
 
-def test_open_pledge_refuses_other_methods(zibo_engine: Engine) -> None:
-    decision = decide(zibo_engine, wants_pledge=False)
+def test_open_pledge_compares_keyed_hashes_never_masks(keyed_engine: Engine) -> None:
+    # Both mask to 370*************34: a mask comparison would let the wrong person pledge.
+    decision = keyed_engine.decide({**REQUEST_370399, "applicant": {"kind": "person", "id_number": "370399199001011234"}})
+    impostor = Applicant(kind="person", id_number="370999888877776634")
+    assert impostor.summary(decision.requested_at).id_masked == decision.applicant.id_masked
+    with pytest.raises(RecordProblem, match="not the decision's"):
+        open_pledge(decision, impostor, KEY)
+    pledge = open_pledge(decision, Applicant(kind="person", id_number="370399199001011234"), KEY)
+    assert pledge.applicant_ref == decision.applicant.ref
+
+
+def test_open_pledge_refuses_other_methods(keyed_engine: Engine) -> None:
+    decision = decide(keyed_engine, wants_pledge=False)
     assert decision.method is not Method.PLEDGE
     with pytest.raises(RecordProblem, match="not PLEDGE"):
         open_pledge(decision, applicant(), KEY)

@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 import click
 
+from nocert_rules.privacy import mask_text, printable
 from nocert_rules.records.audit import (
     AuditLogError,
     LogEntry,
@@ -147,7 +148,7 @@ def _summary(result: LogVerification) -> str:
 
 
 def _print_plain(result: LogVerification) -> None:
-    click.echo(f"{result.path}: {_summary(result)}")
+    click.echo(f"{printable(result.path)}: {_summary(result)}")
     for p in result.problems:
         click.echo(f"  line {p.line}: {p.kind} ({_KIND_ZH[p.kind]}): {p.message}")
     if result.torn_tail:
@@ -159,7 +160,7 @@ def _print_plain(result: LogVerification) -> None:
 
 def _print_rich(console: Any, result: LogVerification) -> None:
     from rich.table import Table
-    from rich.text import Text
+    from nocert_rules.tools.safe_text import SafeText as Text
 
     console.print(Text(_summary(result), style="bold green" if result.ok else "bold red"))
     console.print(Text(result.path))
@@ -200,7 +201,7 @@ def show(log: Path, as_json: bool, limit: int | None) -> None:
     lines = [_row(r) for r in rows]
     if console is not None:
         from rich.table import Table
-        from rich.text import Text
+        from nocert_rules.tools.safe_text import SafeText as Text
 
         table = Table("行 / line", "序号 / seq", "时间 / at", "类型 / kind", "办件 / request", "结果 / outcome")
         for cells in lines:
@@ -212,6 +213,11 @@ def show(log: Path, as_json: bool, limit: int | None) -> None:
 
 
 def _row(row: LogEntry | tuple[int, str]) -> list[str]:
+    """The cells of one entry, each masked and with control characters escaped (log content is data)."""
+    return [printable(mask_text(cell)) for cell in _cells(row)]
+
+
+def _cells(row: LogEntry | tuple[int, str]) -> list[str]:
     if not isinstance(row, LogEntry):
         return [str(row[0]), "-", "-", "malformed", "-", row[1]]
     record = row.record

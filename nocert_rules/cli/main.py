@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 import click
 
 from nocert_rules.errors import CalendarError, NocertError, RequestError, RulesetError
+from nocert_rules.privacy import mask_text, printable
 from nocert_rules.tools.casefile import CaseFileError, parse_as_of, read_request_file, redact
 
 EXIT_OK = 0
@@ -44,7 +45,8 @@ class CliFailure(Exception):
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"错误 / error: {message}", err=True)
+    # one line, ID-shaped runs masked and control characters escaped, whatever the message quotes
+    click.echo(f"错误 / error: {printable(mask_text(message))}", err=True)
     raise click.exceptions.Exit(code)
 
 
@@ -138,7 +140,7 @@ _EFFECT_LABELS = {"offer": "提供 offer", "block": "阻止 block", "choose": "�
 
 def render_decision(console: Any, decision: Any) -> None:
     """A decision as a readable Chinese summary (English beside it)."""
-    from rich.text import Text
+    from nocert_rules.tools.safe_text import SafeText as Text
 
     from nocert_rules.tools.dryrun import deadline_label, shorten
 
@@ -347,7 +349,7 @@ def lint(ruleset: str, strict: bool, as_json: bool) -> None:
     rules that never match or are always blocked, one id with several names (warnings).
     Each finding names file:line.
     """
-    from rich.text import Text
+    from nocert_rules.tools.safe_text import SafeText as Text
 
     from nocert_rules.tools.lint import lint_ruleset
 
@@ -397,7 +399,7 @@ def diff(old: str, new: str, cases: str | None, as_of: str | None, exit_code: bo
     with --cases, how many decisions change (old method -> new method) and sample case ids.
     Exits 0 unless an error, or 1 with --exit-code when anything differs.
     """
-    from rich.text import Text
+    from nocert_rules.tools.safe_text import SafeText as Text
 
     from nocert_rules.tools.diff import diff_cases, diff_rulesets
 
@@ -469,7 +471,7 @@ def check_guide(ruleset: str, guide: str, as_of: str | None, strict: bool, as_js
     Decided for a default applicant: a person with normal credit. Exit 1 when any material is
     forbidden.
     """
-    from rich.text import Text
+    from nocert_rules.tools.safe_text import SafeText as Text
 
     from nocert_rules.models import SHANGHAI
     from nocert_rules.tools.guide import GuideError
@@ -561,7 +563,7 @@ _JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="以 JSON �
 
 
 def _print_warnings(warnings: list[str]) -> None:
-    from rich.text import Text
+    from nocert_rules.tools.safe_text import SafeText as Text
 
     console = _console()
     for w in warnings:
@@ -713,7 +715,7 @@ def test_command(ruleset: str, files: tuple[str, ...], keyword: str | None, as_j
     """运行规则集的 YAML 测试用例 / Run the YAML test cases in RULESET/tests/ (or FILEs):
     each case is a request and what the decision must be. Failures are shown like pytest does.
     """
-    from rich.text import Text
+    from nocert_rules.tools.safe_text import SafeText as Text
 
     from nocert_rules.tools.rule_tests import find_test_files, run_tests
 

@@ -102,11 +102,14 @@ class Engine:
     >>> engine.decide({...}).method                           # doctest: +SKIP
     """
 
-    def __init__(self, ruleset: Ruleset, backend: str = "auto") -> None:
+    def __init__(self, ruleset: Ruleset, backend: str = "auto", *, key: bytes | None = None) -> None:
         """``backend``: ``"auto"`` (default), ``"durable"`` or ``"compiled"`` (see
         ``nocert_rules.engine.backend``); ``self.backend`` / ``self.backend_reason`` say which
-        one it got and why. ``"durable"`` over its budget is a ``RulesetError`` at the rule."""
+        one it got and why. ``"durable"`` over its budget is a ``RulesetError`` at the rule.
+        ``key``: the host's pseudonymisation key; decisions then carry ``applicant.ref``
+        (``privacy.keyed_hash``), by which records (``open_pledge``) check the person."""
         self.ruleset = ruleset
+        self._key = bytes(key) if key else None
         self._rules_by_id: dict[str, PolicyRule] = {rule.id: rule for rule in ruleset.rules}
         rules = [(rule.id, rule.when) for rule in ruleset.rules]
         rules_file = ruleset.manifest.files.rules
@@ -261,7 +264,7 @@ class Engine:
             issuer=row.issuer if row else None,
             records=row.records if row else None,
             sharing_source=row.sharing_source if row and chosen is Method.DATA_SHARING else None,
-            applicant=req.applicant.summary(req.requested_at),
+            applicant=req.applicant.summary(req.requested_at, self._key),
             requested_at=req.requested_at,
             trace=trace,
             warnings=warnings,

@@ -25,11 +25,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from nocert_rules.enums import Method
 from nocert_rules.errors import RecordError
 from nocert_rules.models import Decision, ShanghaiDatetime, as_shanghai
+from nocert_rules.privacy import mask_text
 
 __all__ = [
     "HashedRef",
@@ -48,11 +49,12 @@ class RecordProblem(RecordError):
     """An invalid record or transition. ``record`` is the record's label, ``record_id`` its id."""
 
     def __init__(self, record: str, record_id: str | None, problem: str) -> None:
+        # An id or a problem may quote input: ID-shaped runs are masked (nocert_rules.privacy).
         self.record = record
-        self.record_id = record_id
-        self.problem = problem
-        where = f"{record} {record_id}" if record_id else record
-        super().__init__(f"{where}: {problem}")
+        self.record_id = mask_text(record_id) if record_id else record_id
+        self.problem = mask_text(problem)
+        where = f"{record} {self.record_id}" if self.record_id else record
+        super().__init__(f"{where}: {self.problem}")
 
 
 class TransitionError(RecordProblem):
@@ -77,7 +79,7 @@ def describe_validation_error(exc: ValidationError) -> str:
     """Field paths and problems of a pydantic error, never the offending input (it may be an ID)."""
     parts = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(record)"
+        loc = ".".join(mask_text(str(p)) for p in err["loc"]) or "(record)"  # unknown keys too
         msg = str(err["msg"]).removeprefix("Value error, ")
         if err["type"] == "missing":
             msg = "缺少必填字段 / field required"
@@ -124,6 +126,13 @@ class Record(BaseModel):
 
     id: str = Field(min_length=1, max_length=128)
     events: tuple[RecordEvent, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mask_free_text(cls, data: Any) -> Any:
+        """Every text of a record is masked (``privacy.mask_text``) before it is kept: an ID
+        number typed into a summary, a note or an id never reaches the record, its repr or JSON."""
+        return _mask_deep(data) if isinstance(data, dict) else data
 
     def __init__(self, /, **data: Any) -> None:
         try:
@@ -177,6 +186,18 @@ class Record(BaseModel):
         event = RecordEvent(at=at, action=action, state=str(state), note=note)
         data["events"] = (*self.events, event)
         return type(self).model_validate(data)
+
+
+def _mask_deep(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {k: _mask_deep(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_mask_deep(v) for v in value)
+    if isinstance(value, BaseModel):
+        return _mask_deep(value.model_dump())
+    return value
 
 
 def _id_of(data: Any) -> str | None:

@@ -52,7 +52,7 @@ from nocert_rules.policy.pledge_template import (
     load_pledge_template,
 )
 from nocert_rules.policy.ruleset import Ruleset
-from nocert_rules.privacy import keyed_hash, mask_id
+from nocert_rules.privacy import keyed_hash, same_person
 from nocert_rules.records import (
     HashedRef,
     Record,
@@ -307,9 +307,11 @@ def open_pledge(
 ) -> PledgeRecord:
     """The pledge record for a PLEDGE decision; ``applicant`` is kept only as ``keyed_hash(id, key)``.
 
-    ``applicant`` must be the decision's (its masked ID must match). ``text``, the rendered
-    pledge as signed, is kept as its sha256. ``ruleset`` (the decision's) gives the clauses the
-    record and a later blacklist entry cite (manifest ``records.pledge_clause``,
+    ``applicant`` must be the decision's: the decision must carry ``applicant.ref`` (decide with
+    ``Engine(ruleset, key=key)``) and ``keyed_hash(applicant.id_number, key)`` must equal it, a
+    comparison of keyed hashes, never of masks (two ID numbers can share a mask). ``text``, the
+    rendered pledge as signed, is kept as its sha256. ``ruleset`` (the decision's) gives the
+    clauses the record and a later blacklist entry cite (manifest ``records.pledge_clause``,
     ``records.blacklist_clause``).
     """
     rid = record_id or uuid4().hex
@@ -317,7 +319,15 @@ def open_pledge(
     plan = _require_pledge(decision, label, rid)
     if not key:
         raise RecordProblem(label, rid, "须提供密钥 / a non-empty key is required")
-    if mask_id(applicant.id_number) != decision.applicant.id_masked or applicant.kind != decision.applicant.kind:
+    ref = decision.applicant.ref
+    if ref is None:
+        raise RecordProblem(
+            label,
+            rid,
+            "决定未带申请人的密钥哈希，无法核对申请人；请用 Engine(ruleset, key=...) 作出决定 / the decision "
+            "carries no keyed hash of the applicant (applicant.ref): decide with Engine(ruleset, key=...)",
+        )
+    if not same_person(applicant.id_number, ref, key) or applicant.kind != decision.applicant.kind:
         raise RecordProblem(label, rid, "申请人与决定不符 / the applicant is not the decision's")
     at = as_shanghai(signed_at) if signed_at is not None else as_shanghai(decision.requested_at)
     if at < as_shanghai(decision.requested_at):

@@ -40,7 +40,7 @@ from typing import IO, Any, Literal, NamedTuple
 from nocert_rules.enums import METHOD_LABELS_ZH, Method
 from nocert_rules.errors import NocertError
 from nocert_rules.models import EARLIEST_REQUEST, LATEST_REQUEST, SHANGHAI
-from nocert_rules.privacy import mask_id
+from nocert_rules.privacy import mask_id, mask_text
 
 Format = Literal["jsonl", "csv"]
 
@@ -92,15 +92,12 @@ CSV_REQUIRED_COLUMNS = ("service_item", "certificate", "applicant_kind", "applic
 _TRUE = {"true", "1", "yes", "y", "t", "是", "真"}
 _FALSE = {"false", "0", "no", "n", "f", "否", "假"}
 
-_ID_LIKE = re.compile(r"^(\d{17}[\dXx]|\d{15}|[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10})$")
-
-
 def safe_value(value: Any) -> str:
     """A value for an error message: short values as they are, anything else masked (and cut)."""
     if not isinstance(value, str | int | float):
         return f"<{type(value).__name__}>"
     text = str(value) if not isinstance(value, int) or abs(value) < 10**40 else "<int>"
-    if len(text) <= 8 and not _ID_LIKE.match(text):
+    if len(text) <= 8:  # too short to hold an ID number
         return repr(text)
     masked = mask_id(text)
     return repr(masked if len(masked) <= 40 else masked[:39] + "…")
@@ -110,24 +107,22 @@ _LONG_TOKEN = re.compile(r"[0-9A-Za-z]{12,}")
 
 
 def redact(text: str) -> str:
-    """Mask every long token with six or more digits in a message (an ID number never leaks)."""
+    """For error messages: every ID-shaped run masked (``privacy.mask_text``, also spaced,
+    full-width or zero-width-split), then every long token with six or more digits."""
 
     def mask(m: re.Match[str]) -> str:
         token = m.group()
         return mask_id(token) if sum(c.isdigit() for c in token) >= 6 else token
 
-    return _LONG_TOKEN.sub(mask, text)
-
-
-_ID_INSIDE = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15}|[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10})"
-                        r"(?![0-9A-Za-z])")
+    return _LONG_TOKEN.sub(mask, mask_text(text))
 
 
 def safe_case_id(case_id: str | None) -> str | None:
-    """A case id for output: any ID number or credit code inside it is masked (never print one)."""
+    """A case id for output: any ID-shaped run inside it is masked (``privacy.mask_text``),
+    whatever surrounds it (``C370399199001011234`` -> ``C370*************34``)."""
     if case_id is None:
         return None
-    return _ID_INSIDE.sub(lambda m: mask_id(m.group()), case_id)
+    return mask_text(case_id)
 
 
 class RawCase(NamedTuple):
