@@ -160,6 +160,7 @@ def _print_plain(result: LogVerification) -> None:
 
 def _print_rich(console: Any, result: LogVerification) -> None:
     from rich.table import Table
+
     from nocert_rules.tools.safe_text import SafeText as Text
 
     console.print(Text(_summary(result), style="bold green" if result.ok else "bold red"))
@@ -201,6 +202,7 @@ def show(log: Path, as_json: bool, limit: int | None) -> None:
     lines = [_row(r) for r in rows]
     if console is not None:
         from rich.table import Table
+
         from nocert_rules.tools.safe_text import SafeText as Text
 
         table = Table("行 / line", "序号 / seq", "时间 / at", "类型 / kind", "办件 / request", "结果 / outcome")

@@ -140,9 +140,8 @@ _EFFECT_LABELS = {"offer": "提供 offer", "block": "阻止 block", "choose": "�
 
 def render_decision(console: Any, decision: Any) -> None:
     """A decision as a readable Chinese summary (English beside it)."""
-    from nocert_rules.tools.safe_text import SafeText as Text
-
     from nocert_rules.tools.dryrun import deadline_label, shorten
+    from nocert_rules.tools.safe_text import SafeText as Text
 
     d = decision
     line = Text()
@@ -349,9 +348,8 @@ def lint(ruleset: str, strict: bool, as_json: bool) -> None:
     rules that never match or are always blocked, one id with several names (warnings).
     Each finding names file:line.
     """
-    from nocert_rules.tools.safe_text import SafeText as Text
-
     from nocert_rules.tools.lint import lint_ruleset
+    from nocert_rules.tools.safe_text import SafeText as Text
 
     if not Path(ruleset).exists():
         raise CliFailure(f"{ruleset}: 规则集不存在 / ruleset not found")
@@ -399,9 +397,8 @@ def diff(old: str, new: str, cases: str | None, as_of: str | None, exit_code: bo
     with --cases, how many decisions change (old method -> new method) and sample case ids.
     Exits 0 unless an error, or 1 with --exit-code when anything differs.
     """
-    from nocert_rules.tools.safe_text import SafeText as Text
-
     from nocert_rules.tools.diff import diff_cases, diff_rulesets
+    from nocert_rules.tools.safe_text import SafeText as Text
 
     old_rs, new_rs = _load_ruleset(old), _load_ruleset(new)
     result = diff_rulesets(old_rs, new_rs)
@@ -471,11 +468,10 @@ def check_guide(ruleset: str, guide: str, as_of: str | None, strict: bool, as_js
     Decided for a default applicant: a person with normal credit. Exit 1 when any material is
     forbidden.
     """
-    from nocert_rules.tools.safe_text import SafeText as Text
-
     from nocert_rules.models import SHANGHAI
     from nocert_rules.tools.guide import GuideError
     from nocert_rules.tools.guide import check_guide as run_check
+    from nocert_rules.tools.safe_text import SafeText as Text
 
     rs = _load_ruleset(ruleset)
     at = _as_of(as_of) or datetime.now(SHANGHAI).replace(second=0, microsecond=0)
@@ -715,9 +711,8 @@ def test_command(ruleset: str, files: tuple[str, ...], keyword: str | None, as_j
     """运行规则集的 YAML 测试用例 / Run the YAML test cases in RULESET/tests/ (or FILEs):
     each case is a request and what the decision must be. Failures are shown like pytest does.
     """
-    from nocert_rules.tools.safe_text import SafeText as Text
-
     from nocert_rules.tools.rule_tests import find_test_files, run_tests
+    from nocert_rules.tools.safe_text import SafeText as Text
 
     rs = _load_ruleset(ruleset)
     paths = [Path(f) for f in files] if files else find_test_files(rs)

@@ -497,6 +497,7 @@ def render_summary(console: Any, data: dict[str, Any], *, top: int = 20, listing
     """Print a dry-run summary (``to_dict`` output) as rich tables, Chinese first."""
     from rich import box
     from rich.table import Table
+
     from nocert_rules.tools.safe_text import SafeText as Text
 
     def table(title: str, *columns: tuple[str, str]) -> Table:
