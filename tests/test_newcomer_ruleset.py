@@ -76,7 +76,7 @@ def rs(district: Path) -> Ruleset:
 
 @pytest.fixture(scope="module")
 def engine(rs: Ruleset) -> Any:
-    e = Engine(rs)
+    e = Engine(rs, key=KEY)  # decisions carry applicant.ref, which open_pledge compares
     yield e
     e.close()
 
