@@ -78,6 +78,10 @@ FACTS: dict[str, Fact] = {
 
 _OPERATORS = ("not", "in", "not_in")
 
+MAX_NESTING = 32
+"""Levels of ``any``/``all`` in one condition (the loader refuses more: no recursion limit is
+ever reached, and the engine's backends are sized for it)."""
+
 
 def durable_key(fact: str) -> str:
     """``row.allows_pledge`` -> ``row__allows_pledge`` (durable_rules reads dots as paths)."""
@@ -102,6 +106,8 @@ def validate(
     """
     if not isinstance(when, Mapping) or not when:
         raise ConditionError(path, "a condition is a non-empty mapping of fact: value")
+    if sum(1 for part in path if part in ("any", "all")) > MAX_NESTING:
+        raise ConditionError(path, f"any/all nest more than {MAX_NESTING} levels deep / 条件嵌套过深")
     for key, expected in when.items():
         here = (*path, key)
         if key in ("any", "all"):

@@ -41,6 +41,10 @@ _warned = False
 MAX_ALIAS_EXPANSION = 1_000_000
 """Values that aliases may expand to in one file: stops alias bombs ("billion laughs")."""
 
+MAX_NESTING = 100
+"""Levels of mappings and lists in one file (a ruleset needs about 10; every later step that
+walks the data, validation included, stays far from Python's recursion limit)."""
+
 
 class LocatedYaml:
     """Data loaded from one YAML file, with the line (1-based) of every value.
@@ -388,6 +392,10 @@ class _Builder:
                 tag = event.tag
                 if tag is not None and tag != "!" and tag != (_MAP if is_map else _SEQ):
                     raise self.bad_tag(tag, line)
+                if len(stack) >= MAX_NESTING:
+                    raise self.fail(
+                        line, f"nests more than {MAX_NESTING} levels deep / 嵌套层级过深"
+                    )
                 count += 1
                 anchor = event.anchor
                 if anchor is not None:
