@@ -210,7 +210,9 @@ def render_decision(console: Any, decision: Any) -> None:
               help="决定请求 JSON 文件，- 为标准输入 / the request as a JSON file, - for stdin")
 @click.option("--as-of", help=AS_OF_HELP)
 @click.option("--json", "as_json", is_flag=True, help="输出 Decision JSON / print the Decision as JSON")
-def decide(ruleset: str, request_file: str, as_of: str | None, as_json: bool) -> None:
+@click.option("--backend", type=click.Choice(["auto", "durable", "compiled"]), default="auto", show_default=True,
+              help="规则后端 / rule backend (see `nocert-rules info`)")
+def decide(ruleset: str, request_file: str, as_of: str | None, as_json: bool, backend: str) -> None:
     """对一个请求作出决定 / Decide one request: method, issuer, deadline, and the trace of rules
     and clauses (三(三); 附件3 第三条).
 
@@ -226,7 +228,7 @@ def decide(ruleset: str, request_file: str, as_of: str | None, as_json: bool) ->
     case = read_request_file(request_file)
     if case.error is not None or case.request is None:
         raise CliFailure(f"{request_file}:{case.line}: {redact(case.error or 'empty request')}")
-    engine = Engine(rs)
+    engine = Engine(rs, backend=backend)
     try:
         decision = engine.decide(apply_as_of(case.request, moment))
     except (RequestError, CalendarError) as exc:
@@ -261,8 +263,11 @@ def decide(ruleset: str, request_file: str, as_of: str | None, as_json: bool) ->
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="终端上显示进度条 / progress bar (only when stdout is a terminal)")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=500, show_default=True, hidden=True)
+@click.option("--backend", type=click.Choice(["auto", "durable", "compiled"]), default="auto", show_default=True,
+              help="规则后端 / rule backend (see `nocert-rules info`)")
 def dry_run(ruleset: str, cases: str, fmt: str, as_of: str | None, jobs: int, out_path: str | None,
-            report_path: str | None, as_json: bool, top: int, progress: bool, chunk_size: int) -> None:
+            report_path: str | None, as_json: bool, top: int, progress: bool, chunk_size: int,
+            backend: str) -> None:
     """试运行：对案例文件逐一决定并汇总 / Decide every case of CASES (JSONL or CSV, - for stdin)
     and summarise: methods, issuing unit x method, pledges blocked and why, deadline spread,
     warnings, malformed rows, expected-method mismatches. Streams: memory stays flat.
@@ -277,6 +282,11 @@ def dry_run(ruleset: str, cases: str, fmt: str, as_of: str | None, jobs: int, ou
     rs = _load_ruleset(ruleset)
     moment = _as_of(as_of)
     workers = jobs or (os.cpu_count() or 1)
+    options = {"backend": backend} if backend != "auto" else None
+    if options:
+        from nocert_rules.engine.backend import ruleset_choices
+
+        ruleset_choices(rs, backend)  # a backend that cannot be had is a usage error, before any case
     console = _console()
     out_file = None
     if out_path:
@@ -308,10 +318,12 @@ def dry_run(ruleset: str, cases: str, fmt: str, as_of: str | None, jobs: int, ou
 
                 result = run_dry_run(rs, cases, fmt=None if fmt == "auto" else fmt,  # type: ignore[arg-type]
                                      as_of=moment, jobs=workers, out=out_file, chunk_size=chunk_size,
+                                 engine_options=options,
                                      progress=callback)
         else:
             result = run_dry_run(rs, cases, fmt=None if fmt == "auto" else fmt,  # type: ignore[arg-type]
-                                 as_of=moment, jobs=workers, out=out_file, chunk_size=chunk_size)
+                                 as_of=moment, jobs=workers, out=out_file, chunk_size=chunk_size,
+                                 engine_options=options)
     finally:
         if out_file is not None:
             out_file.close()
@@ -355,11 +367,13 @@ def lint(ruleset: str, strict: bool, as_json: bool) -> None:
         raise CliFailure(f"{ruleset}: 规则集不存在 / ruleset not found")
     result = lint_ruleset(ruleset)
     errors, warnings = result.errors, result.warnings
-    if as_json:
+    if as_json:  # the backend: `nocert-rules info --json`
         _print_json({"ruleset": ruleset, "loaded": result.loaded,
                      "errors": [f.to_dict() for f in errors], "warnings": [f.to_dict() for f in warnings]})
     else:
         console = _console()
+        for file, choice in (_backend_choices(ruleset) if result.loaded else {}).items():
+            console.print(Text(f"规则后端 / backend for {file}: {choice['backend']} — {choice['reason']}"))
         for title, items, style in (("错误 / Errors", errors, "red"), ("警告 / Warnings", warnings, "yellow")):
             if not items:
                 continue
@@ -375,6 +389,49 @@ def lint(ruleset: str, strict: bool, as_json: bool) -> None:
                            style="bold"))
     if errors or (strict and warnings):
         raise click.exceptions.Exit(EXIT_FAIL)
+
+
+def _backend_choices(path: str) -> dict[str, dict[str, str]]:
+    """Which rule backend each rule file of the ruleset gets under ``auto``, and why."""
+    from nocert_rules.engine.backend import ruleset_choices
+
+    rs = _load_ruleset(path)
+    return {file: {"backend": c.backend, "reason": c.reason} for file, c in ruleset_choices(rs).items()}
+
+
+# ====================================================================== info
+
+
+@main.command(epilog=EXIT_CODES_HELP)
+@click.argument("ruleset", metavar="RULESET")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 / print as JSON")
+def info(ruleset: str, as_json: bool) -> None:
+    """规则集概况 / What a ruleset is and how it will be run: name, version, sha256, rows, rules,
+    and which rule backend (durable_rules or compiled) each rule file gets under ``auto``, and why.
+    """
+    from nocert_rules.engine import budget
+
+    rs = _load_ruleset(ruleset)
+    rules = [(r.id, r.when) for r in rs.rules]
+    data = {
+        "ruleset": ruleset,
+        "name": rs.name,
+        "version": rs.version,
+        "sha256": rs.sha256,
+        "rows": len(rs.rows),
+        "rules": len(rs.rules),
+        "durable_budget": {"paths": budget.MAX_PATHS, "depth": budget.MAX_DEPTH,
+                           "used": budget.usage(rules).describe()},
+        "backend": _backend_choices(ruleset),
+    }
+    if as_json:
+        _print_json(data)
+        return
+    click.echo(f"规则集 / Ruleset: {rs.name} {rs.version} (sha256 {rs.sha256})")
+    click.echo(f"清单行 / rows: {len(rs.rows)}; 规则 / rules: {len(rs.rules)}")
+    click.echo(f"durable_rules 预算 / budget: {data['durable_budget']['used']}")
+    for file, choice in data["backend"].items():
+        click.echo(f"规则后端 / backend for {file}: {choice['backend']} — {choice['reason']}")
 
 
 # ====================================================================== diff

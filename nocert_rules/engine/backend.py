@@ -113,3 +113,28 @@ def rule_locator(file: str, data: bytes | None, key: str = "rules") -> Locate:
         return file, doc.line_of(path)
 
     return locate
+
+
+def ruleset_choices(ruleset: Any, requested: str = "auto") -> dict[str, Choice]:
+    """The backend of each rule file of a loaded ruleset (policy rules; complaint rules if any),
+    as ``Engine`` / ``ComplaintEngine`` would choose it. ``RulesetError`` as ``choose``."""
+    rules_file = ruleset.manifest.files.rules
+    out = {
+        rules_file: choose(
+            [(r.id, r.when) for r in ruleset.rules],
+            requested,
+            rule_locator(rules_file, ruleset.files.get(rules_file)),
+        )
+    }
+    name = getattr(ruleset.manifest.files, "complaint_rules", None)
+    if name or (ruleset.directory / "complaint_rules.yaml").is_file():
+        from nocert_rules.policy.complaint_rules import load_complaint_rules
+
+        loaded = load_complaint_rules(ruleset)
+        data = ruleset.files.get(loaded.file)
+        if data is None and (ruleset.directory / loaded.file).is_file():
+            data = (ruleset.directory / loaded.file).read_bytes()
+        out[loaded.file] = choose(
+            [(r.id, r.when) for r in loaded.content.rules], requested, rule_locator(loaded.file, data)
+        )
+    return out
