@@ -367,3 +367,15 @@ def test_several_workers_serve_and_reload_on_sighup(tmp_path: Path, zibo_engine:
                 break
             time.sleep(0.2)
         assert versions == {"2021.5-workers"}, srv.output()
+
+
+def test_backend_option_is_used_and_named(tmp_path: Path, zibo_engine: Engine) -> None:
+    with live_server(ZIBO, tmp_path, "--backend", "compiled") as srv, srv.client() as c:
+        info = c.get("/v1/ruleset").json()
+        assert info["backend"] == "compiled" and info["backend_reason"]
+        for case in CASES[:200]:
+            got = c.post("/v1/decide", json=case).json()
+            assert got["ruleset"]["backend"] == "compiled"
+            want = expected(zibo_engine, case)
+            del got["ruleset"]["backend"], want["ruleset"]["backend"]
+            assert got == want

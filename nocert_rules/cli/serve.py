@@ -31,8 +31,10 @@ EPILOG = (
               help="批量接口每批最多请求数 / most requests in one batch (more: 413)")
 @click.option("--max-body-bytes", default=DEFAULT_MAX_BODY_BYTES, show_default=True,
               type=click.IntRange(1024, 1 << 30), help="请求体上限 / largest request body (more: 413)")
+@click.option("--backend", type=click.Choice(["auto", "durable", "compiled"]), default="auto", show_default=True,
+              help="规则匹配后端 / the engine's rule backend (GET /v1/ruleset names the one in use)")
 def serve(ruleset: str, host: str, port: int, workers: int, token_file: str | None, insecure: bool,
-          decision_log: str | None, max_batch: int, max_body_bytes: int) -> None:
+          decision_log: str | None, max_batch: int, max_body_bytes: int, backend: str) -> None:
     """以 HTTP 提供决定服务 / Serve decisions over HTTP: POST /v1/decide, /v1/decide/batch,
     GET /v1/ruleset, /v1/explain/{id}, /healthz, /readyz, /metrics, /openapi.json.
 
@@ -51,7 +53,7 @@ def serve(ruleset: str, host: str, port: int, workers: int, token_file: str | No
         raise CliFailure(f"{ruleset}: 规则集不存在 / ruleset not found")
     config = ServeConfig(ruleset=ruleset, host=host, port=port, workers=workers, token_file=token_file,
                          insecure=insecure, decision_log=decision_log, max_batch=max_batch,
-                         max_body_bytes=max_body_bytes)
+                         max_body_bytes=max_body_bytes, backend=backend)
     try:
         config.read_token()
         run(config)

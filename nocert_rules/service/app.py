@@ -113,6 +113,7 @@ class RulesetInfo(BaseModel):
     loaded_at: str
     as_of_supported: bool
     backend: str | None = None
+    backend_reason: str | None = None
 
 
 class ReloadResult(BaseModel):
@@ -198,7 +199,7 @@ class DecisionService:
 
     def __init__(self, config: ServeConfig, holder: RulesetHolder | None = None) -> None:
         self.config = config
-        self.holder = holder if holder is not None else RulesetHolder(config.ruleset)
+        self.holder = holder if holder is not None else RulesetHolder(config.ruleset, backend=config.backend)
         self.token = config.read_token()
         self.log = DecisionLog(config.decision_log) if config.decision_log else None
         self.metrics = Metrics()
@@ -280,7 +281,7 @@ class DecisionService:
         if self.config.workers > 1:
             from nocert_rules.service.state import load_checked
 
-            checked = await asyncio.to_thread(load_checked, self.holder.path)
+            checked = await asyncio.to_thread(load_checked, self.holder.path, self.holder.backend)
             os.kill(os.getppid(), signal.SIGHUP)
             return checked, False
         loaded = await asyncio.to_thread(self.holder.reload)

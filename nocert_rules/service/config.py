@@ -28,6 +28,7 @@ class ServeConfig:
     decision_log: str | None = None
     max_batch: int = DEFAULT_MAX_BATCH
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    backend: str = "auto"
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

@@ -46,6 +46,6 @@ def serve(config: ServeConfig) -> None:
         return
     from nocert_rules.service.state import load_checked
 
-    load_checked(config.ruleset)  # fail here, once, rather than in every worker
+    load_checked(config.ruleset, config.backend)  # fail here, once, rather than in every worker
     os.environ[CONFIG_ENV] = config.to_json()
     uvicorn.run("nocert_rules.service.app:app_from_environment", factory=True, workers=config.workers, **common)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nocert_rules.engine.core import Engine
-from nocert_rules.errors import RulesetError
+from nocert_rules.errors import NocertError, RulesetError
 from nocert_rules.policy.ruleset import Ruleset, load_ruleset
 from nocert_rules.tools.lint import Finding, lint_loaded, ruleset_error_message
 
@@ -56,6 +56,9 @@ class Loaded:
         backend = getattr(self.engine, "backend", None)
         if backend is not None:
             info["backend"] = str(getattr(backend, "name", backend))
+            reason = getattr(self.engine, "backend_reason", None)
+            if reason:
+                info["backend_reason"] = str(reason)
         return info
 
 
@@ -66,8 +69,10 @@ def _supports_as_of(engine: Engine) -> bool:
     return "as_of" in inspect.signature(engine.decide).parameters
 
 
-def load_checked(path: str | Path) -> Loaded:
-    """Load and lint ``path``; raise ``ReloadRefused`` with every problem if it is not fit to serve."""
+def load_checked(path: str | Path, backend: str = "auto") -> Loaded:
+    """Load and lint ``path``; raise ``ReloadRefused`` with every problem if it is not fit to serve.
+
+    ``backend`` is passed to ``Engine`` (``auto``, ``durable`` or ``compiled``)."""
     try:
         rs = load_ruleset(path)
     except RulesetError as exc:
@@ -75,15 +80,20 @@ def load_checked(path: str | Path) -> Loaded:
     errors: list[Finding] = [f for f in lint_loaded(rs) if f.severity == "error"]
     if errors:
         raise ReloadRefused([f"{f.where}: [{f.code}] {f.message}" for f in errors])
-    return Loaded(rs, Engine(rs))
+    try:
+        engine = Engine(rs, backend=backend)
+    except NocertError as exc:
+        raise ReloadRefused([f"引擎无法编译规则 / the engine cannot compile the rules: {exc}"]) from None
+    return Loaded(rs, engine)
 
 
 class RulesetHolder:
     """The current version; ``reload()`` replaces it only by one that loads and lints clean."""
 
-    def __init__(self, path: str | Path, loaded: Loaded | None = None) -> None:
+    def __init__(self, path: str | Path, loaded: Loaded | None = None, backend: str = "auto") -> None:
         self.path = Path(path)
-        self._current = loaded if loaded is not None else load_checked(self.path)
+        self.backend = backend
+        self._current = loaded if loaded is not None else load_checked(self.path, backend)
         self._reload_lock = threading.Lock()
         self.reloads = 0
         self.refused_reloads = 0
@@ -96,7 +106,7 @@ class RulesetHolder:
         """Load the folder again; swap if it is fit, else raise ``ReloadRefused`` (old one stays)."""
         with self._reload_lock:
             try:
-                new = load_checked(self.path)
+                new = load_checked(self.path, self.backend)
             except ReloadRefused:
                 self.refused_reloads += 1
                 raise
