@@ -820,6 +820,9 @@ from nocert_rules.cli.listio import export_list_command, import_list_command  # 
 
 main.add_command(import_list_command)
 main.add_command(export_list_command)
+from nocert_rules.cli.vectors import export_vectors_command  # noqa: E402  (conformance vectors)
+
+main.add_command(export_vectors_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
