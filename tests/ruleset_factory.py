@@ -124,7 +124,13 @@ def write_ruleset(
     (directory / "rules.yaml").write_text(dump({"rules": rules or RULES}), encoding="utf-8")
     clauses = [{"id": cid, "source": "plan", "text": text} for cid, text in CLAUSES]
     (directory / "clauses.yaml").write_text(dump({"clauses": clauses}), encoding="utf-8")
+    # rows that allow pledges need a template (templates/pledge.md, found by its usual name)
+    (directory / "templates").mkdir(exist_ok=True)
+    (directory / "templates" / "pledge.md").write_text(TEMPLATE, encoding="utf-8")
     return directory
+
+
+TEMPLATE = "# 告知承诺书\n\n$certificate_name：$content\n\n核查：$post_check\n"
 
 
 # ---------------------------------------------------------------- a newcomer's district ruleset

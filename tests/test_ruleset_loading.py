@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ZIBO
-from ruleset_factory import write_ruleset
+from ruleset_factory import MANIFEST, RULES, write_ruleset
 
 from nocert_rules import RulesetError, load_ruleset
 
@@ -192,8 +192,19 @@ def test_post_check_plan_for_every_credit_level(tiny_dir: Path) -> None:
     del lines[start : start + 5]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     err = load_error(tiny_dir)
-    assert err.field == "pledge_policy.post_check" and "normal" in str(err)
+    assert err.field == "pledge_policy.post_check.normal" and "normal" in str(err)
     assert err.line == line_of(path.read_text(encoding="utf-8"), "post_check:")
+
+
+def test_no_untrustworthy_plan_needed_when_rules_always_block_it(tmp_path: Path) -> None:
+    """g.bad-credit blocks PLEDGE for any untrustworthy applicant, so that plan may be left out."""
+    post_check = {k: v for k, v in MANIFEST["pledge_policy"]["post_check"].items() if k != "untrustworthy"}
+    manifest = {**MANIFEST, "pledge_policy": {**MANIFEST["pledge_policy"], "post_check": post_check}}
+    rs = load_ruleset(write_ruleset(tmp_path / "ok", manifest=manifest))
+    assert "untrustworthy" not in {level.value for level in rs.manifest.pledge_policy.post_check}
+    rules = [r for r in RULES if r["id"] != "g.bad-credit"]
+    err = load_error(write_ruleset(tmp_path / "bad", manifest=manifest, rules=rules))
+    assert err.field == "pledge_policy.post_check.untrustworthy" and "block" in err.problem
 
 
 def test_yaml_alias_cycle_is_a_ruleset_error(tiny_dir: Path) -> None:

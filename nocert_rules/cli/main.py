@@ -1,7 +1,8 @@
 """The ``nocert-rules`` command line (also ``python -m nocert_rules``). See docs/cli.md.
 
 Output is rich (tables, colour) on a terminal and plain text when piped; ``--json`` gives
-machine-readable output. Errors are one line on stderr, never a traceback.
+machine-readable output. Errors go to stderr (a ruleset error lists every problem, one per line), never a
+traceback; with ``--json`` an error is one JSON object on stdout (``{"error": {...}}``).
 """
 
 from __future__ import annotations
@@ -36,40 +37,71 @@ EXIT_CODES_HELP = (
 
 
 class CliFailure(Exception):
-    """An expected failure: print ``message`` on one line and exit with ``code``."""
+    """An expected failure: print ``message`` and exit with ``code``; ``problems`` for --json."""
 
-    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+    def __init__(self, message: str, code: int = EXIT_USAGE, problems: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        self.problems = problems
 
 
-def _fail(message: str, code: int) -> NoReturn:
-    # one line, ID-shaped runs masked and control characters escaped, whatever the message quotes
-    click.echo(f"错误 / error: {printable(mask_text(message))}", err=True)
+def _fail(message: str, code: int, *, as_json: bool = False, problems: list[dict[str, Any]] | None = None) -> NoReturn:
+    """Report an error: text on stderr, or with ``--json`` one JSON object on stdout.
+
+    Whatever the message quotes, ID-shaped runs are masked and control characters escaped; a
+    message of several lines (every problem of a ruleset) keeps one problem per line.
+    """
+    if as_json:
+        error: dict[str, Any] = {"exit_code": code, "message": mask_text(message)}
+        if problems is not None:
+            error["problems"] = [
+                {k: mask_text(v) if isinstance(v, str) else v for k, v in q.items()} for q in problems
+            ]
+        click.echo(json.dumps({"error": error}, ensure_ascii=False, indent=2))
+    else:
+        text = "\n".join(printable(mask_text(line)) for line in message.split("\n"))
+        click.echo(f"错误 / error: {text}", err=True)
     raise click.exceptions.Exit(code)
 
 
+def _wants_json(ctx: click.Context) -> bool:
+    """Whether the command line (before ``--``) asks for ``--json``."""
+    args = [*getattr(ctx, "_protected_args", []), *ctx.args]
+    if "--" in args:
+        args = args[: args.index("--")]
+    return "--json" in args
+
+
 class NocertGroup(click.Group):
-    """A click group whose commands never end in a traceback (see ``EXIT_CODES_HELP``)."""
+    """A click group whose commands never end in a traceback (see ``EXIT_CODES_HELP``).
+
+    With ``--json`` every error, usage errors included, is one JSON object on stdout:
+    ``{"error": {"exit_code": …, "message": …, "problems": […]}}`` (problems for a ruleset error).
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
+        as_json = _wants_json(ctx)
         try:
             return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        except (click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except click.exceptions.ClickException as exc:
+            if not as_json:
+                raise
+            _fail(exc.format_message(), exc.exit_code, as_json=True)
         except CliFailure as exc:
-            _fail(exc.message, exc.code)
+            _fail(exc.message, exc.code, as_json=as_json, problems=exc.problems)
         except RulesetError as exc:
-            _fail(str(exc), EXIT_USAGE)
+            _fail(str(exc), EXIT_USAGE, as_json=as_json, problems=[q.to_dict() for q in exc.problems])
         except (CaseFileError, RequestError, CalendarError, NocertError) as exc:
-            _fail(str(exc), getattr(exc, "exit_code", EXIT_USAGE))
+            _fail(str(exc), getattr(exc, "exit_code", EXIT_USAGE), as_json=as_json)
         except BrokenPipeError:
             sys.stderr.close()
             raise click.exceptions.Exit(EXIT_OK) from None
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
-            _fail(f"{where}{exc.strerror or exc}", EXIT_USAGE)
+            _fail(f"{where}{exc.strerror or exc}", EXIT_USAGE, as_json=as_json)
         except KeyboardInterrupt:
             click.echo("已中断 / interrupted", err=True)
             raise click.exceptions.Exit(130) from None
@@ -79,7 +111,7 @@ class NocertGroup(click.Group):
             text = redact(str(exc))  # never echo an ID number, even from a bug
             text = text if len(text) <= 500 else text[:499] + "…"
             _fail(f"内部错误 / internal error: {type(exc).__name__}: {text} (NOCERT_DEBUG=1 shows the traceback)",
-                  EXIT_INTERNAL)
+                  EXIT_INTERNAL, as_json=as_json)
 
 
 def _console(stderr: bool = False) -> Any:
@@ -96,14 +128,19 @@ def _console(stderr: bool = False) -> Any:
 def _load_ruleset(path: str) -> Any:
     """Load a ruleset; a RulesetError becomes one line naming the file inside the ruleset."""
     from nocert_rules.policy.ruleset import load_ruleset
-    from nocert_rules.tools.lint import ruleset_error_message
+    from nocert_rules.tools.lint import ruleset_problems
 
     if not Path(path).exists():
         raise CliFailure(f"{path}: 规则集不存在 / ruleset not found")
     try:
         return load_ruleset(path)
     except RulesetError as exc:
-        raise CliFailure(f"规则集错误 / ruleset error: {ruleset_error_message(path, exc)}") from None
+        problems = ruleset_problems(path, exc)
+        if len(problems) == 1:
+            text = str(problems[0])
+        else:
+            text = f"{len(problems)} 个问题 problems:\n" + "\n".join(f"  {q}" for q in problems)
+        raise CliFailure(f"规则集错误 / ruleset error: {text}", problems=[q.to_dict() for q in problems]) from None
 
 
 def _as_of(value: str | None) -> datetime | None:

@@ -14,8 +14,10 @@ file, line, field path and what is wrong. Unknown keys are errors.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from nocert_rules.enums import CreditLevel, Method, RecordKind, ReplacementMethod, RowStatus
-from nocert_rules.errors import RulesetError
+from nocert_rules.errors import Problem, RulesetError
 from nocert_rules.models import Citation
 from nocert_rules.policy import conditions
 from nocert_rules.policy.yaml_source import (
@@ -89,7 +91,10 @@ class PledgePolicy(BaseModel):
     risk_categories: dict[str, str] = Field(description="key -> label of every risk category rows may use")
     barring_risk_categories: list[str] = Field(description="categories for which no pledge is accepted")
     barring_clause: str
-    post_check: dict[CreditLevel, PostCheckRule]
+    post_check: dict[CreditLevel, PostCheckRule] = Field(
+        description="the post-check plan per credit level; a level may be left out when a PLEDGE "
+        "block rule always blocks it (e.g. untrustworthy applicants)"
+    )
 
     @model_validator(mode="after")
     def _barring_known(self) -> PledgePolicy:
@@ -98,13 +103,8 @@ class PledgePolicy(BaseModel):
             raise ValueError(f"barring categories not declared in risk_categories: {unknown}")
         return self
 
-    @field_validator("post_check")
-    @classmethod
-    def _every_credit_level(cls, value: dict[CreditLevel, PostCheckRule]) -> dict[CreditLevel, PostCheckRule]:
-        missing = [level.value for level in CreditLevel if level not in value]
-        if missing:
-            raise ValueError(f"no post-check plan for credit levels {missing} / 缺少信用等级的核查安排")
-        return value
+    # A credit level without a plan is allowed only when a PLEDGE block rule always blocks it
+    # (checked with the rules, at load: ``_post_check_always_blocked``).
 
 
 class TimeLimit(BaseModel):
@@ -489,161 +489,297 @@ def _hash(files: dict[str, bytes]) -> str:
     return digest.hexdigest()
 
 
+CONVENTIONAL_OVERRIDES = "calendar_overrides.yaml"
+"""Loaded when present and the manifest names no ``deadlines.overrides_file``."""
+
+
+class _Problems:
+    """Collects every problem of a load; ``attempt`` runs a step and keeps its problems."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def add(self, err: RulesetError) -> None:
+        self.items.extend(err.problems)
+
+    def attempt(self, step: Callable[[], Any]) -> Any:
+        try:
+            return step()
+        except RulesetError as err:
+            self.add(err)
+            return None
+
+    def raise_any(self) -> None:
+        if self.items:
+            raise RulesetError.of(self.items)
+
+
 def load_ruleset(path: str | Path) -> Ruleset:
-    """Load and validate a ruleset folder (or its manifest.yaml). Raises ``RulesetError``."""
+    """Load and validate a ruleset folder (or its manifest.yaml).
+
+    Every problem found, in every file, goes into one ``RulesetError`` (``.problems``).
+    """
     path = Path(path)
     directory = path if path.is_dir() else path.parent
     manifest_path = path / "manifest.yaml" if path.is_dir() else path
     if not directory.exists():
         raise RulesetError(str(path), None, None, "ruleset not found / 规则集不存在")
     files: dict[str, bytes] = {}
+    problems = _Problems()
 
-    def read(name: str) -> LocatedYaml:
-        file = directory / name
-        doc = load_located_yaml(file, name)
-        files[name] = doc.raw if doc.raw is not None else file.read_bytes()  # the bytes parsed
-        return doc
+    def read(name: str) -> LocatedYaml | None:
+        def step() -> LocatedYaml:
+            file = directory / name
+            doc = load_located_yaml(file, name)
+            files[name] = doc.raw if doc.raw is not None else file.read_bytes()  # the bytes parsed
+            return doc
+
+        return problems.attempt(step)  # type: ignore[no-any-return]
+
+    def validated(model: type[BaseModel], doc: LocatedYaml | None) -> Any:
+        return None if doc is None else problems.attempt(lambda: validate_located(model, doc))
 
     manifest_doc = read(manifest_path.name)
-    manifest: Manifest = validate_located(Manifest, manifest_doc)
-    cert_doc = read(manifest.files.certificates)
-    rows: list[ListRow] = validate_located(CertificateList, cert_doc).rows
-    rule_doc = read(manifest.files.rules)
-    rules: list[PolicyRule] = validate_located(RuleFile, rule_doc).rules
-    clause_doc = read(manifest.files.clauses)
-    clauses: list[Clause] = validate_located(ClauseFile, clause_doc).clauses
+    if manifest_doc is None:
+        problems.raise_any()
+    assert manifest_doc is not None
+    manifest: Manifest | None = validated(Manifest, manifest_doc)
+    names = manifest.files if manifest is not None else _files_of(manifest_doc)
+    cert_doc = read(names.certificates)
+    cert_list: CertificateList | None = validated(CertificateList, cert_doc)
+    rule_doc = read(names.rules)
+    rule_file: RuleFile | None = validated(RuleFile, rule_doc)
+    clause_doc = read(names.clauses)
+    clause_file: ClauseFile | None = validated(ClauseFile, clause_doc)
+    rows = cert_list.rows if cert_list is not None else None
+    rules = rule_file.rules if rule_file is not None else None
+    clauses = clause_file.clauses if clause_file is not None else None
 
     overrides: dict[str, Any] | None = None
-    if manifest.deadlines.overrides_file:
-        overrides_doc = read(manifest.deadlines.overrides_file)
-        overrides = overrides_doc.data or None
-        if overrides is not None:
-            from nocert_rules.worktime.calendar import CalendarOverrides
-
-            validate_located(CalendarOverrides, overrides_doc)
-    if manifest.deadlines.office_hours:
-        from nocert_rules.worktime.calendar import OfficeHours
-
-        try:
-            OfficeHours.model_validate(manifest.deadlines.office_hours)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            raise manifest_doc.error(
-                ("deadlines", "office_hours", *err["loc"]), err["msg"].removeprefix("Value error, ")
-            ) from None
-    if manifest.files.pledge_template:
-        template = directory / manifest.files.pledge_template
-        if not template.is_file():
-            raise manifest_doc.error(("files", "pledge_template"), "file not found / 文件不存在")
-        files[manifest.files.pledge_template] = template.read_bytes()
-    if manifest.files.complaint_rules:
-        complaint_rules = directory / manifest.files.complaint_rules
-        if not complaint_rules.is_file():
-            raise manifest_doc.error(("files", "complaint_rules"), "file not found / 文件不存在")
-        files[manifest.files.complaint_rules] = complaint_rules.read_bytes()
-
-    _check_cross_references(manifest, manifest_doc, rows, cert_doc, rules, rule_doc, clauses, clause_doc)
+    if manifest is not None:
+        overrides = _load_overrides(manifest, manifest_doc, directory, read, problems)
+        _load_named_files(manifest, manifest_doc, directory, files, problems)
+    _check_cross_references(
+        problems, manifest, manifest_doc, rows, cert_doc, rules, rule_doc, clauses, clause_doc
+    )
+    problems.raise_any()
+    assert manifest is not None and rows is not None and rules is not None and clauses is not None
     ruleset = Ruleset(directory, manifest, rows, rules, clauses, _hash(files), files, overrides)
     ruleset.manifest_path = manifest_path
     # The records' files are checked now, not at the counter when first used.
-    if manifest.files.complaint_rules:
-        from nocert_rules.policy.complaint_rules import load_complaint_rules
+    from nocert_rules.policy.complaint_rules import load_complaint_rules
+    from nocert_rules.policy.pledge_template import PLACEHOLDERS, load_pledge_template
 
-        load_complaint_rules(ruleset)
-    if manifest.files.pledge_template:
-        from nocert_rules.policy.pledge_template import load_pledge_template
-
-        load_pledge_template(ruleset)
+    if manifest.files.complaint_rules or COMPLAINT_RULES_NAME in files:
+        problems.attempt(lambda: load_complaint_rules(ruleset))
+    if manifest.files.pledge_template or PLEDGE_TEMPLATE_NAME in files:
+        template = problems.attempt(lambda: load_pledge_template(ruleset))
+        if template is not None:
+            problems.attempt(lambda: template.render({k: "…" for k in PLACEHOLDERS}))
+    elif any(ReplacementMethod.PLEDGE in row.methods for row in rows):
+        first = next(i for i, row in enumerate(rows) if ReplacementMethod.PLEDGE in row.methods)
+        problems.add(
+            manifest_doc.error(
+                ("files", "pledge_template"),
+                f"清单允许告知承诺（如 {names.certificates} 第 {cert_doc.line_of(('rows', first)) if cert_doc else '?'} "
+                f"行），但没有告知承诺书模板：请添加 {PLEDGE_TEMPLATE_NAME} / rows allow pledges but the ruleset "
+                f"has no pledge template: add {PLEDGE_TEMPLATE_NAME} (or name one in files.pledge_template)",
+            )
+        )
+    problems.raise_any()
     return ruleset
 
 
-def _check_cross_references(
+PLEDGE_TEMPLATE_NAME = "templates/pledge.md"
+COMPLAINT_RULES_NAME = "complaint_rules.yaml"
+
+
+def _files_of(manifest_doc: LocatedYaml) -> RulesetFiles:
+    """The file names an invalid manifest gives, where they are valid (else the defaults)."""
+    data = manifest_doc.data.get("files") if isinstance(manifest_doc.data, dict) else None
+    try:
+        return RulesetFiles.model_validate(data or {})
+    except ValidationError:
+        return RulesetFiles()
+
+
+def _load_overrides(
     manifest: Manifest,
     manifest_doc: LocatedYaml,
-    rows: list[ListRow],
-    cert_doc: LocatedYaml,
-    rules: list[PolicyRule],
-    rule_doc: LocatedYaml,
-    clauses: list[Clause],
-    clause_doc: LocatedYaml,
-) -> None:
-    sources = {s.id for s in manifest.sources}
-    clause_ids: set[str] = set()
-    for i, clause in enumerate(clauses):
-        if clause.id in clause_ids:
-            raise clause_doc.error(("clauses", i, "id"), f"duplicate clause id {clause.id!r}")
-        clause_ids.add(clause.id)
-        if clause.source not in sources:
-            raise clause_doc.error(
-                ("clauses", i, "source"), f"unknown source {clause.source!r}; manifest sources: {sorted(sources)}"
-            )
+    directory: Path,
+    read: Callable[[str], LocatedYaml | None],
+    problems: _Problems,
+) -> dict[str, Any] | None:
+    """The calendar overrides: the named file, else ``calendar_overrides.yaml`` if present."""
+    from nocert_rules.worktime.calendar import CalendarOverrides, OfficeHours
 
-    def cited(doc: LocatedYaml, path: tuple[str | int, ...], clause_id: str) -> None:
-        if clause_id not in clause_ids:
-            raise doc.error(path, f"cites unknown clause {clause_id!r} (not in clauses file)")
-
-    m = manifest
-    cited(manifest_doc, ("method_order_clause",), m.method_order_clause)
-    cited(manifest_doc, ("fallback", "clause"), m.fallback.clause)
-    cited(manifest_doc, ("pledge_policy", "barring_clause"), m.pledge_policy.barring_clause)
-    for level, plan in m.pledge_policy.post_check.items():
-        cited(manifest_doc, ("pledge_policy", "post_check", level.value, "clause"), plan.clause)
-    for field in ("verification_clause", "complaint_clause", "adjustment_clause", "publication_clause"):
-        cited(manifest_doc, ("deadlines", field), getattr(m.deadlines, field))
-    if m.validity_clause:
-        cited(manifest_doc, ("validity_clause",), m.validity_clause)
-    if m.deadlines.statutory_limit_clause:
-        cited(manifest_doc, ("deadlines", "statutory_limit_clause"), m.deadlines.statutory_limit_clause)
-    if m.deadlines.escalation is not None:
-        cited(manifest_doc, ("deadlines", "escalation", "clause"), m.deadlines.escalation.clause)
-    for field in RecordClauses.model_fields:
-        value = getattr(m.records, field)
-        if isinstance(value, str):
-            cited(manifest_doc, ("records", field), value)
-    for i, cause in enumerate(m.records.adjustment_causes):
-        cited(manifest_doc, ("records", "adjustment_causes", i, "clause"), cause.clause)
-
-    seen: dict[tuple[str, str], int] = {}
-    seen_names: dict[tuple[str, str], int] = {}
-    known_risks = m.pledge_policy.risk_categories
-    for i, row in enumerate(rows):
-        if row.key in seen:
-            first_line = cert_doc.line_of(("rows", seen[row.key]))
-            raise cert_doc.error(
-                ("rows", i),
-                f"duplicate row for service item {row.service_item_code} and certificate "
-                f"{row.certificate_id} (first at line {first_line}) / 清单行重复",
-            )
-        seen[row.key] = i
-        name_key = (row.service_item_code, row.certificate_name)
-        if name_key in seen_names:
-            first_line = cert_doc.line_of(("rows", seen_names[name_key]))
-            raise cert_doc.error(
-                ("rows", i, "certificate_name"),
-                f"two rows of service item {row.service_item_code} share the certificate name "
-                f"{row.certificate_name!r} (first at line {first_line}); a lookup by name would be "
-                "ambiguous / 同一事项下证明名称重复",
-            )
-        seen_names[name_key] = i
-        for j, risk in enumerate(row.risk_categories):
-            if risk not in known_risks:
-                raise cert_doc.error(
-                    ("rows", i, "risk_categories", j),
-                    f"unknown risk category {risk!r}; declared: {sorted(known_risks)}",
+    if manifest.deadlines.office_hours:
+        try:
+            OfficeHours.model_validate(manifest.deadlines.office_hours)
+        except ValidationError as exc:
+            for err in exc.errors():
+                problems.add(
+                    manifest_doc.error(
+                        ("deadlines", "office_hours", *err["loc"]), str(err["msg"]).removeprefix("Value error, ")
+                    )
                 )
+    name = manifest.deadlines.overrides_file
+    if name is None and (directory / CONVENTIONAL_OVERRIDES).is_file():
+        name = CONVENTIONAL_OVERRIDES
+    if name is None:
+        return None
+    doc = read(name)
+    if doc is None or not doc.data:
+        return None
+    if problems.attempt(lambda: validate_located(CalendarOverrides, doc)) is None:
+        return None
+    return doc.data  # type: ignore[no-any-return]
 
-    if len(rules) > MAX_RULES:
-        raise rule_doc.error(("rules",), f"{len(rules)} rules; durable_rules is unreliable past {MAX_RULES}")
-    rule_ids: set[str] = set()
-    for i, rule in enumerate(rules):
-        if rule.id in rule_ids:
-            raise rule_doc.error(("rules", i, "id"), f"duplicate rule id {rule.id!r}")
-        rule_ids.add(rule.id)
-        cited(rule_doc, ("rules", i, "clause"), rule.clause)
+
+def _load_named_files(
+    manifest: Manifest, manifest_doc: LocatedYaml, directory: Path, files: dict[str, bytes], problems: _Problems
+) -> None:
+    """The pledge template and complaint rules: named in ``files``, else found by their usual names."""
+    for field, usual in (("pledge_template", PLEDGE_TEMPLATE_NAME), ("complaint_rules", COMPLAINT_RULES_NAME)):
+        name = getattr(manifest.files, field)
+        if name is None:
+            if (directory / usual).is_file():
+                files[usual] = (directory / usual).read_bytes()
+            continue
+        file = directory / name
+        if not file.is_file():
+            problems.add(manifest_doc.error(("files", field), "file not found / 文件不存在"))
+            continue
+        files[name] = file.read_bytes()
+
+
+def _post_check_always_blocked(rules: list[PolicyRule], level: CreditLevel) -> bool:
+    """Some PLEDGE block rule holds whenever the applicant's credit is ``level``.
+
+    Sound: the condition holds with only ``applicant.credit`` known, and an absent fact matches
+    no test, so the rule's tests are on the credit alone (or one ``any`` branch is).
+    """
+    facts = {"applicant.credit": level.value}
+    for rule in rules:
+        if rule.method is not Method.PLEDGE or rule.effect != "block":
+            continue
         try:
             conditions.validate(rule.when)
-        except conditions.ConditionError as exc:
-            raise rule_doc.error(("rules", i, "when", *exc.path), exc.problem) from None
+        except conditions.ConditionError:
+            continue  # reported with the rules
+        if conditions.evaluate(rule.when, facts):
+            return True
+    return False
+
+
+def _check_cross_references(
+    problems: _Problems,
+    manifest: Manifest | None,
+    manifest_doc: LocatedYaml,
+    rows: list[ListRow] | None,
+    cert_doc: LocatedYaml | None,
+    rules: list[PolicyRule] | None,
+    rule_doc: LocatedYaml | None,
+    clauses: list[Clause] | None,
+    clause_doc: LocatedYaml | None,
+) -> None:
+    """Every reference between the files; each part runs when the files it needs are valid."""
+    report = problems.add
+    clause_ids: set[str] = set()
+    if clauses is not None and clause_doc is not None:
+        sources = {s.id for s in manifest.sources} if manifest is not None else None
+        for i, clause in enumerate(clauses):
+            if clause.id in clause_ids:
+                report(clause_doc.error(("clauses", i, "id"), f"duplicate clause id {clause.id!r}"))
+            clause_ids.add(clause.id)
+            if sources is not None and clause.source not in sources:
+                report(clause_doc.error(
+                    ("clauses", i, "source"), f"unknown source {clause.source!r}; manifest sources: {sorted(sources)}"
+                ))
+
+    def cited(doc: LocatedYaml, path: tuple[str | int, ...], clause_id: str) -> None:
+        if clauses is not None and clause_id not in clause_ids:
+            close = difflib.get_close_matches(clause_id, sorted(clause_ids), n=3)
+            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            report(doc.error(path, f"cites unknown clause {clause_id!r} (not in clauses file){hint}"))
+
+    if manifest is not None:
+        m = manifest
+        cited(manifest_doc, ("method_order_clause",), m.method_order_clause)
+        cited(manifest_doc, ("fallback", "clause"), m.fallback.clause)
+        cited(manifest_doc, ("pledge_policy", "barring_clause"), m.pledge_policy.barring_clause)
+        for level, plan in m.pledge_policy.post_check.items():
+            cited(manifest_doc, ("pledge_policy", "post_check", level.value, "clause"), plan.clause)
+        for field in ("verification_clause", "complaint_clause", "adjustment_clause", "publication_clause"):
+            cited(manifest_doc, ("deadlines", field), getattr(m.deadlines, field))
+        if m.validity_clause:
+            cited(manifest_doc, ("validity_clause",), m.validity_clause)
+        if m.deadlines.statutory_limit_clause:
+            cited(manifest_doc, ("deadlines", "statutory_limit_clause"), m.deadlines.statutory_limit_clause)
+        if m.deadlines.escalation is not None:
+            cited(manifest_doc, ("deadlines", "escalation", "clause"), m.deadlines.escalation.clause)
+        for field in RecordClauses.model_fields:
+            value = getattr(m.records, field)
+            if isinstance(value, str):
+                cited(manifest_doc, ("records", field), value)
+        for i, cause in enumerate(m.records.adjustment_causes):
+            cited(manifest_doc, ("records", "adjustment_causes", i, "clause"), cause.clause)
+        if rules is not None:
+            for level in CreditLevel:
+                if level not in m.pledge_policy.post_check and not _post_check_always_blocked(rules, level):
+                    report(manifest_doc.error(
+                        ("pledge_policy", "post_check", level.value),
+                        f"no post-check plan for credit level {level.value!r}, and no PLEDGE block rule "
+                        f"always blocks it / 缺少信用等级 {level.value} 的核查安排（且无规则总是阻止其承诺）",
+                    ))
+
+    if rows is not None and cert_doc is not None:
+        seen: dict[tuple[str, str], int] = {}
+        seen_names: dict[tuple[str, str], int] = {}
+        known_risks = manifest.pledge_policy.risk_categories if manifest is not None else None
+        for i, row in enumerate(rows):
+            if row.key in seen:
+                first_line = cert_doc.line_of(("rows", seen[row.key]))
+                report(cert_doc.error(
+                    ("rows", i),
+                    f"duplicate row for service item {row.service_item_code} and certificate "
+                    f"{row.certificate_id} (first at line {first_line}) / 清单行重复",
+                ))
+            else:
+                seen[row.key] = i
+            name_key = (row.service_item_code, row.certificate_name)
+            if seen[row.key] != i:
+                pass  # a repeated row: its repeated name is the same problem
+            elif name_key in seen_names:
+                first_line = cert_doc.line_of(("rows", seen_names[name_key]))
+                report(cert_doc.error(
+                    ("rows", i, "certificate_name"),
+                    f"two rows of service item {row.service_item_code} share the certificate name "
+                    f"{row.certificate_name!r} (first at line {first_line}); a lookup by name would be "
+                    "ambiguous / 同一事项下证明名称重复",
+                ))
+            else:
+                seen_names[name_key] = i
+            for j, risk in enumerate(row.risk_categories):
+                if known_risks is not None and risk not in known_risks:
+                    report(cert_doc.error(
+                        ("rows", i, "risk_categories", j),
+                        f"unknown risk category {risk!r}; declared: {sorted(known_risks)}",
+                    ))
+
+    if rules is not None and rule_doc is not None:
+        if len(rules) > MAX_RULES:
+            report(rule_doc.error(("rules",), f"{len(rules)} rules; durable_rules is unreliable past {MAX_RULES}"))
+        rule_ids: set[str] = set()
+        for i, rule in enumerate(rules):
+            if rule.id in rule_ids:
+                report(rule_doc.error(("rules", i, "id"), f"duplicate rule id {rule.id!r}"))
+            rule_ids.add(rule.id)
+            cited(rule_doc, ("rules", i, "clause"), rule.clause)
+            try:
+                conditions.validate(rule.when)
+            except conditions.ConditionError as exc:
+                report(rule_doc.error(("rules", i, "when", *exc.path), exc.problem))
 
 
 __all__ = [

@@ -481,18 +481,18 @@ class _Builder:
 
 
 def validate_located(model: type[BaseModel], doc: LocatedYaml) -> Any:
-    """Validate a located YAML document against ``model``; the first problem becomes a RulesetError."""
+    """Validate a located YAML document against ``model``; every problem goes into one RulesetError."""
     try:
         return model.model_validate(doc.data if doc.data is not None else {})
     except ValidationError as exc:
-        errors = exc.errors()
-        first = errors[0]
-        loc = tuple(first["loc"])
-        # A model-level validator reports at the object; pydantic adds no field.
-        msg = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "missing":
-            msg = "field required / 缺少必填字段"
-        elif first["type"] == "extra_forbidden":
-            msg = "unknown key / 未知字段"
-        more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-        raise doc.error(loc, msg + more) from None
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            # A model-level validator reports at the object; pydantic adds no field.
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            if err["type"] == "missing":
+                msg = "field required / 缺少必填字段"
+            elif err["type"] == "extra_forbidden":
+                msg = "unknown key / 未知字段"
+            problems.append(doc.error(loc, msg).problems[0])
+        raise RulesetError.of(problems) from None

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from nocert_rules.enums import ApplicantKind, Method, ReplacementMethod, RowStatus
-from nocert_rules.errors import RulesetError
+from nocert_rules.errors import Problem, RulesetError
 from nocert_rules.models import Applicant, DecisionRequest
 from nocert_rules.policy import conditions
 from nocert_rules.policy.ruleset import PolicyRule, Ruleset, load_ruleset
@@ -88,13 +88,16 @@ def display_path(directory: Path, name: str) -> str:
     return str(candidate) if not Path(name).is_absolute() and candidate.exists() else name
 
 
-def ruleset_error_message(path: str | Path, exc: RulesetError) -> str:
-    """A RulesetError as one line, its file shown inside the ruleset folder."""
+def ruleset_problems(path: str | Path, exc: RulesetError) -> list[Problem]:
+    """Every problem of a RulesetError, its file shown inside the ruleset folder."""
     p = Path(path)
     directory = p if p.is_dir() else p.parent
-    file = display_path(directory, exc.file)
-    where = file if exc.line is None else f"{file}:{exc.line}"
-    return f"{where}: {exc.field}: {exc.problem}" if exc.field else f"{where}: {exc.problem}"
+    return [Problem(display_path(directory, q.file), q.line, q.field, q.problem) for q in exc.problems]
+
+
+def ruleset_error_message(path: str | Path, exc: RulesetError) -> str:
+    """A RulesetError as text: each problem on its own line, files shown inside the ruleset folder."""
+    return "\n".join(str(q) for q in ruleset_problems(path, exc))
 
 
 # ------------------------------------------------------------------ fact enumeration
@@ -185,16 +188,18 @@ def _describe(facts: Mapping[str, Any]) -> str:
 
 
 def lint_ruleset(path: str | Path) -> LintResult:
-    """Lint the ruleset at ``path``; a ruleset that does not load gives one ``load`` error."""
+    """Lint the ruleset at ``path``; a ruleset that does not load gives one ``load`` error per problem."""
     p = Path(path)
     directory = p if p.is_dir() else p.parent
     try:
         rs = load_ruleset(p)
     except RulesetError as exc:
-        file = display_path(directory, exc.file)
-        problem = f"{exc.field}: {exc.problem}" if exc.field else exc.problem
-        return LintResult(str(path), [Finding("error", "load", file, exc.line,
-                                              f"规则集无法加载 / ruleset does not load: {problem}")], False)
+        findings = [
+            Finding("error", "load", q.file, q.line,
+                    f"规则集无法加载 / ruleset does not load: {q.field + ': ' if q.field else ''}{q.problem}")
+            for q in ruleset_problems(directory, exc)
+        ]
+        return LintResult(str(path), findings, False)
     linter = _Linter(rs, directory)
     return LintResult(str(path), linter.run(), True)
 
@@ -230,6 +235,7 @@ class _Linter:
         self.check_names()
         self.check_pledge_on_barring_risk()
         self.check_rules()
+        self.check_unloaded_files()
         order = {"error": 0, "warning": 1}
         return sorted(self.findings, key=lambda f: (order[f.severity], f.file, f.line or 0, f.code))
 
@@ -250,6 +256,22 @@ class _Linter:
                 self.add("error", "bad-service-item-code", self.cert_file, self.row_line(i, "service_item_code"),
                          f"事项编码 {row.service_item_code!r} 不符合 / does not match "
                          f"service_item_code_pattern {pattern.pattern!r}")
+
+    def check_unloaded_files(self) -> None:
+        """YAML and template files the ruleset does not load (so not in its sha256), tests/ and sources/ aside."""
+        directory = self.rs.directory
+        for path in sorted(directory.rglob("*")):
+            rel = path.relative_to(directory)
+            if not path.is_file() or path.suffix not in (".yaml", ".yml", ".md") or rel.parts[0] in ("tests", "sources"):
+                continue
+            if path.suffix == ".md" and rel.parts[0] != "templates":
+                continue  # notes such as SAMPLE_LIST.md
+            name = rel.as_posix()
+            if name not in self.rs.files:
+                self.add("warning", "unloaded-file", display_path(directory, name), None,
+                         f"{name} 未被加载，不在 sha256 内（清单文件名见 manifest 的 files、deadlines.overrides_file） / "
+                         f"{name} is not loaded and not covered by the sha256 (name it in the manifest's files or "
+                         "deadlines.overrides_file, or use the usual name)")
 
     def check_names(self) -> None:
         for key_field, name_field, code, what in (
