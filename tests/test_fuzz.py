@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nocert_rules import Decision, Engine, RequestError, Ruleset, RulesetError, load_ruleset
+from nocert_rules.errors import Problem
 
 REQUEST_EXAMPLES = 400
 RULESET_EXAMPLES = 150
@@ -257,6 +258,15 @@ def ruleset_copy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pat
 
 
 def check_ruleset_error(err: RulesetError, mutated: dict[str, bytes]) -> None:
+    """Every problem the error lists (``err.problems``) names its file, and its line unless file-level."""
+    first = err.problems[0]
+    assert (err.file, err.line, err.field, err.problem) == (first.file, first.line, first.field, first.problem)
+    assert str(err).startswith(str(first))
+    for problem in err.problems:
+        check_problem(problem, mutated)
+
+
+def check_problem(err: Problem, mutated: dict[str, bytes]) -> None:
     message = str(err)
     assert isinstance(err.file, str) and err.file
     assert isinstance(err.problem, str) and err.problem
