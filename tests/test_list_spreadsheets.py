@@ -252,3 +252,14 @@ def test_rows_are_validated_like_the_loader_does(tmp_path: Path) -> None:
     assert len(result.problems) == 1
     assert result.problems[0].where.startswith("清单!")
     assert "sharing_source" in result.problems[0].message
+
+
+def test_problems_never_echo_an_id_number_typed_into_a_cell(tmp_path: Path) -> None:
+    person = "370399199001011234"
+    path = tmp_path / "l.csv"
+    path.write_text("证明编号,证明名称,涉及的政务服务事项名称,事项编码,开具单位,免提交方式\n"
+                    f"ZM-1,户口簿,落户,370300-GA-0001,公安局,{person}\n", encoding="utf-8")
+    result = import_list(path, Mapping(defaults={"records": "paper", "issuer_department": "x"}))
+    assert len(result.problems) == 1
+    text = str(result.problems[0])
+    assert "l.csv!F2" in text and person not in text and "370*************34" in text

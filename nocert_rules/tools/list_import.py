@@ -39,6 +39,7 @@ from nocert_rules.enums import ReplacementMethod, RowStatus
 from nocert_rules.errors import NocertError
 from nocert_rules.policy.ruleset import CertificateList, ListRow
 from nocert_rules.policy.yaml_source import load_located_yaml, validate_located
+from nocert_rules.privacy import mask_text, printable
 from nocert_rules.tools import list_layout as L
 
 MISSING_EXCEL = (
@@ -69,8 +70,15 @@ class Mapping(BaseModel):
 
 @dataclass
 class Problem:
-    where: str  # sheet!cell, or sheet!row 12, or the mapping file
+    """One problem at ``sheet!cell``. Cell text it quotes is masked like every output
+    (an ID number typed into a list cell is never echoed) and control characters are escaped."""
+
+    where: str  # sheet!cell, or sheet!12 for a whole row
     message: str
+
+    def __post_init__(self) -> None:
+        self.where = printable(mask_text(self.where, keep_credit_codes=True))
+        self.message = printable(mask_text(self.message, keep_credit_codes=True))
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
