@@ -18,6 +18,8 @@ Runs, in this order:
    100,000 rows against ``yaml.load(..., CSafeLoader)``, time and peak RSS.
 5. ``bench_service.py`` (a child process): the HTTP decision service against in-process
    ``decide()``: single-request p50/p99, batch-of-100 throughput ratio (target >= 0.8x).
+6. ``bench_list_import.py`` (a child process): ``import-list`` of a 10,000-row .xlsx and CSV;
+   reading cells with openpyxl vs python-calamine.
 
 Child processes keep their memory figures their own. Needs ``zen-engine`` for step 1.
 """
@@ -141,6 +143,14 @@ def main(argv: list[str] | None = None) -> int:
         if code != 0:
             service_out = ""
 
+    list_out = ""
+    if (HERE / "bench_list_import.py").exists():
+        section("import-list of a 10,000-row list, openpyxl vs python-calamine (bench_list_import.py)")
+        code, list_out = child("bench_list_import.py")
+        print(list_out if code == 0 else f"bench_list_import.py failed (exit {code}):\n{list_out}")
+        if code != 0:
+            list_out = ""
+
     section("summary: ratios (x = decide() time / other time; < 1 means decide() is faster)")
     for workload, fig in results.items():
         vs = fig["decide_vs"]
@@ -178,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     for line in load_out.splitlines():
         if line.startswith("load "):
             print(line)
+    for line in list_out.splitlines():
+        if "calamine" in line and "faster" in line:
+            print(f"import-list: {' '.join(line.split())}")
     for line in service_out.splitlines():
         if line.startswith(("  HTTP / in-process", "batch of", "  CPU:")):
             print(f"service: {' '.join(line.split())}")

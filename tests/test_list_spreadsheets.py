@@ -58,6 +58,7 @@ defaults: {records: paper, issuer_department: general, sharing_source: 电子证
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
 def test_export_then_import_reproduces_the_rows_exactly(tmp_path: Path, suffix: str) -> None:
+    """(.xlsx read with python-calamine where installed; test_both_xlsx_readers… checks openpyxl agrees)"""
     sheet = tmp_path / f"list{suffix}"
     code, out, _ = run("export-list", str(ZIBO), "--out", str(sheet))
     assert code == 0, out
@@ -121,7 +122,10 @@ def test_published_layout_with_merged_cells_and_several_certificates_in_one_cell
     assert birth.status is RowStatus.ABOLISHED and birth.methods == []
 
 
-def test_checkbox_layout_under_a_merged_method_header(tmp_path: Path) -> None:
+@pytest.mark.parametrize("reader", ["calamine", "openpyxl"])
+def test_checkbox_layout_under_a_merged_method_header(tmp_path: Path, reader: str) -> None:
+    if reader == "calamine":
+        pytest.importorskip("python_calamine")
     book = openpyxl.Workbook()
     ws = book.active
     ws.title = "清单"
@@ -135,7 +139,8 @@ def test_checkbox_layout_under_a_merged_method_header(tmp_path: Path) -> None:
     ws.append([3, "ZM-3", "亲属关系证明", "入学登记", "370300-JY-0001", "公安局", None, None, None, None, "√"])
     path = tmp_path / "boxes.xlsx"
     book.save(path)
-    result = import_list(path, Mapping(defaults={"records": "electronic", "issuer_department": "x", "sharing_source": "库"}))
+    result = import_list(path, Mapping(defaults={"records": "electronic", "issuer_department": "x", "sharing_source": "库"}),
+                         reader=reader)
     assert result.problems == []
     marriage, residence, kin = result.rows
     assert marriage.methods == [ReplacementMethod.DATA_SHARING, ReplacementMethod.PLEDGE]
@@ -232,13 +237,19 @@ def test_no_header_row_is_one_clear_problem(tmp_path: Path) -> None:
 def test_missing_openpyxl_is_a_clear_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = published_sheet(tmp_path / "l.xlsx", [])
     monkeypatch.setitem(sys.modules, "openpyxl", None)
+    monkeypatch.setitem(sys.modules, "python_calamine", None)
     with pytest.raises(ListImportError, match=r"nocert-rules\[excel\]"):
         read_sheets(path)
 
 
-def test_an_unreadable_workbook_exits_2(tmp_path: Path) -> None:
+@pytest.mark.parametrize("reader", ["calamine", "openpyxl"])
+def test_an_unreadable_workbook_is_one_clear_error(tmp_path: Path, reader: str) -> None:
+    if reader == "calamine":
+        pytest.importorskip("python_calamine")
     path = tmp_path / "broken.xlsx"
     path.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(ListImportError, match="not a readable workbook"):
+        read_sheets(path, reader=reader)
     code, _, err = run("import-list", str(path), "--out", str(tmp_path / "c.yaml"))
     assert code == 2 and "not a readable workbook" in err
 
@@ -263,3 +274,39 @@ def test_problems_never_echo_an_id_number_typed_into_a_cell(tmp_path: Path) -> N
     assert len(result.problems) == 1
     text = str(result.problems[0])
     assert "l.csv!F2" in text and person not in text and "370*************34" in text
+
+
+def test_both_xlsx_readers_see_the_same_cells_merged_ranges_included(tmp_path: Path) -> None:
+    pytest.importorskip("python_calamine")
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "清单"
+    ws["C3"] = "清单标题"
+    ws.merge_cells("C3:H3")
+    ws["C4"] = "序号"
+    ws["D4"] = 1
+    ws["E4"] = 2.5
+    ws["F5"] = "淄博市公安局"
+    ws.merge_cells("F5:F8")  # reaches past the last row with data
+    second = book.create_sheet("规则")
+    second["A1"] = "x"
+    path = tmp_path / "m.xlsx"
+    book.save(path)
+    fast = read_sheets(path, reader="calamine")
+    slow = read_sheets(path, reader="openpyxl")
+    assert [s.name for s in fast] == [s.name for s in slow] == ["清单", "规则"]
+
+    def cells(sheets: list) -> list[list[list[str]]]:
+        return [[[c for c in row] + [""] * (8 - len(row)) for row in s.cells[:8]] for s in sheets[:1]]
+
+    assert cells(fast) == cells(slow)
+    assert fast[0].cells[2][2:8] == ["清单标题"] * 6
+    assert [fast[0].cells[r][5] for r in range(4, 8)] == ["淄博市公安局"] * 4
+    assert fast[0].cells[3][2:5] == ["序号", "1", "2.5"]
+
+
+def test_openpyxl_reader_round_trips_too(tmp_path: Path) -> None:
+    sheet = tmp_path / "list.xlsx"
+    assert run("export-list", str(ZIBO), "--out", str(sheet))[0] == 0
+    result = import_list(sheet, reader="openpyxl")
+    assert result.problems == [] and result.rows == load_ruleset(ZIBO).rows
