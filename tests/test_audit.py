@@ -1,4 +1,5 @@
-"""Audit records and the hash-chained JSONL log: tampering is found and named, torn tails too."""
+"""Audit records and the hash-chained, HMAC-authenticated JSONL log: tampering is found and named,
+torn tails too. The full tamper table of docs/records.md is tests/test_audit_tamper.py."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from nocert_rules.records.audit import (
     AuditLog,
     AuditLogError,
     audit_decision,
+    audit_mac_key,
     audit_state,
     canonical_json,
     entry_hash,
@@ -56,10 +58,11 @@ def write_log(path: Path, engine: Engine, n: int = 6) -> list[str]:
 
 
 def rewrite(entry_line: str, mutate: Callable[[dict[str, Any]], None], rehash: bool) -> str:
+    """An entry changed by someone without the key: the hash can be recomputed, the MAC cannot."""
     entry = json.loads(entry_line)
     mutate(entry)
     if rehash:
-        entry["hash"] = entry_hash(entry["seq"], entry["prev"], entry["record"])
+        entry["hash"] = entry_hash(entry["seq"], entry["prev"], entry["record"], entry["kid"])
     return canonical_json(entry).decode("utf-8") + "\n"
 
 
@@ -127,6 +130,9 @@ def test_append_chains_and_verifies(tmp_path: Path, zibo_engine: Engine) -> None
     assert all(line == canonical_json(e).decode() + "\n" for line, e in zip(lines, entries, strict=True))
     result = verify_log(path)
     assert result.ok and result.records == 4 and not result.problems and not result.torn_tail
+    assert not result.authenticated  # no key: the chain only
+    assert verify_log(path, key=KEY).authenticated
+    assert verify_log(path, mac_keys=[audit_mac_key(KEY)]).authenticated  # what an auditor holds
     assert result.head == entries[-1]["hash"] == AuditLog(path, KEY).head[1]
     text = path.read_text(encoding="utf-8")
     assert PERSON_ID not in text and NAME not in text
@@ -210,28 +216,36 @@ def _move_to_end(lines: list[str]) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("tamper", "line", "kind"),
+    ("tamper", "line", "kind", "kind_with_key"),
     [
-        (_edit, 3, "edited"),
-        (_edit_rehashed, 3, "edited"),
-        (_delete, 3, "removed"),
-        (_delete_first, 1, "removed"),
-        (_insert_forged, 3, "inserted"),
-        (_insert_copy, 4, "inserted"),
-        (_swap, 3, "reordered"),
-        (_move_to_end, 2, "reordered"),
+        (_edit, 3, "edited", "edited"),
+        (_edit_rehashed, 3, "edited", "forged"),
+        (_delete, 3, "removed", "removed"),
+        (_delete_first, 1, "removed", "removed"),
+        (_insert_forged, 3, "inserted", "forged"),
+        (_insert_copy, 4, "duplicate", "duplicate"),
+        (_swap, 4, "reordered", "reordered"),
+        (_move_to_end, 6, "reordered", "reordered"),
     ],
 )
 def test_tampering_is_found_and_named(
-    tmp_path: Path, zibo_engine: Engine, tamper: Callable[[list[str]], list[str]], line: int, kind: str
+    tmp_path: Path,
+    zibo_engine: Engine,
+    tamper: Callable[[list[str]], list[str]],
+    line: int,
+    kind: str,
+    kind_with_key: str,
 ) -> None:
     path = tmp_path / "audit.jsonl"
     lines = write_log(path, zibo_engine)
     path.write_text("".join(tamper(lines)), encoding="utf-8")
 
-    result = verify_log(path)
+    result = verify_log(path)  # the chain alone
     assert not result.ok and not result.torn_tail
     assert [(p.line, p.kind) for p in result.problems] == [(line, kind)]
+    keyed = verify_log(path, key=KEY)
+    assert [(p.line, p.kind) for p in keyed.problems] == [(line, kind_with_key)]
+    assert not keyed.authenticated
 
     out = CliRunner().invoke(audit, ["verify", str(path)])
     assert out.exit_code == 1, out.output
@@ -517,7 +531,7 @@ def test_head_file_refuses_a_replaced_last_entry(tmp_path: Path, zibo_engine: En
         e["record"]["request_id"] = "forged"
 
     path.write_text("".join(lines[:2]) + rewrite(lines[2], change, rehash=True), encoding="utf-8")
-    with pytest.raises(AuditLogError, match="not in the chain"):
+    with pytest.raises(AuditLogError, match="MAC does not match"):  # refused before the checkpoint is read
         AuditLog(path, KEY, head_file=checkpoint)
     assert [p.kind for p in verify_log(path, head_file=checkpoint).problems] == ["head-mismatch"]
 
