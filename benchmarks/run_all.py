@@ -20,6 +20,9 @@ Runs, in this order:
    ``decide()``: single-request p50/p99, batch-of-100 throughput ratio (target >= 0.8x).
 6. ``bench_list_import.py`` (a child process): ``import-list`` of a 10,000-row .xlsx and CSV;
    reading cells with openpyxl vs python-calamine.
+7. ``bench_audit_verify.py`` (child processes): ``verify_log`` of HMAC-authenticated audit logs
+   of 10,000 and 100,000 decision entries (with ``--big`` also 1,000,000): time and peak RSS,
+   and a reordered log against the intact one.
 
 Child processes keep their memory figures their own. Needs ``zen-engine`` for step 1.
 """
@@ -150,6 +153,14 @@ def main(argv: list[str] | None = None) -> int:
         print(list_out if code == 0 else f"bench_list_import.py failed (exit {code}):\n{list_out}")
         if code != 0:
             list_out = ""
+    audit_out = ""
+    if (HERE / "bench_audit_verify.py").exists():
+        label = "10,000, 100,000 and 1,000,000 entries" if args.big else "10,000 and 100,000 entries"
+        section(f"audit log verification, {label} (bench_audit_verify.py)")
+        code, audit_out = child("bench_audit_verify.py", *(["--big"] if args.big else []))
+        print(audit_out if code == 0 else f"bench_audit_verify.py failed (exit {code}):\n{audit_out}")
+        if code != 0:
+            audit_out = ""
 
     section("summary: ratios (x = decide() time / other time; < 1 means decide() is faster)")
     for workload, fig in results.items():
@@ -194,6 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     for line in service_out.splitlines():
         if line.startswith(("  HTTP / in-process", "batch of", "  CPU:")):
             print(f"service: {' '.join(line.split())}")
+    for line in audit_out.splitlines():
+        if line.startswith("ratio") or "reordered / intact" in line:
+            print(f"audit verify: {' '.join(line.split())}")
     load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     print(f"\n(all benchmarks: {time.perf_counter() - started:.0f} s; load average at the end {load})")
     return 0

@@ -52,7 +52,7 @@ from nocert_rules.policy.pledge_template import (
     load_pledge_template,
 )
 from nocert_rules.policy.ruleset import Ruleset
-from nocert_rules.privacy import keyed_hash, same_person
+from nocert_rules.privacy import keyed_hash, mask_text, same_person
 from nocert_rules.records import (
     HashedRef,
     Record,
@@ -122,7 +122,7 @@ def pledge_values(ruleset: Ruleset, decision: Decision, *, content: str | None =
         "certificate_name": cert_name,
         "legal_basis": (row.legal_basis if row and row.legal_basis else "—"),
         "issuer": decision.issuer or "—",
-        "content": content.strip(),
+        "content": mask_text(content.strip()),  # the host's free text: ID numbers masked
         "post_check": plan.description,
         "post_check_due": due,
         "applicant_name_masked": decision.applicant.name_masked or "________",
