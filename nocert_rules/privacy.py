@@ -101,15 +101,25 @@ def _fold_char(ch: str) -> str:
     return "".join(out)
 
 
-def _folded(text: str) -> tuple[str, list[int]]:
-    """The normalised text and, for each of its characters, the index it came from."""
+def _folded(text: str) -> tuple[str, list[int], set[int]]:
+    """The normalised text; for each of its characters the index it came from; and the *cuts*,
+    the positions where a separator was dropped (zero-width characters are no cut: they hide)."""
     chars: list[str] = []
     origin: list[int] = []
+    cuts: set[int] = set()
+    cut = False
     for i, ch in enumerate(text):
-        for c in _fold_char(ch):
+        folded = _fold_char(ch)
+        if not folded:
+            cut = cut or not (not ch.isascii() and unicodedata.category(ch) == "Cf")
+            continue
+        if cut:
+            cuts.add(len(chars))
+            cut = False
+        for c in folded:
             chars.append(c)
             origin.append(i)
-    return "".join(chars), origin
+    return "".join(chars), origin, cuts
 
 
 def normalise(text: str) -> str:
@@ -201,17 +211,21 @@ def is_credit_code(value: str) -> bool:
 _RUN = re.compile(r"(?<![0-9])[0-9]+[Xx]?(?![0-9])")
 
 
-def _candidates(norm: str) -> Iterator[tuple[int, int, bool]]:
+def _candidates(norm: str, cuts: set[int] | frozenset[int] = frozenset()) -> Iterator[tuple[int, int, bool]]:
     """``(start, end, strictly_valid)`` of every ID-shaped span of a normalised text.
 
     A run of exactly 18 (17 + digit/X) or 15 characters is a candidate when its birth date is
-    plausible; inside a longer digit run, only a window that is a valid ID number.
+    plausible. Inside a longer digit run (numbers joined when separators were dropped), a window
+    between two cuts (where a separator was) with a plausible date, and any window that is a
+    valid ID number.
     """
     for m in _RUN.finditer(norm):
         run = m.group()
         n = len(run)
         if n < 15:
             continue
+        if n > 18:
+            yield from _between_cuts(run, m.start(), cuts)
         if n == 18 and run[:17].isdigit():
             if run[0] != "0" and _date18(run):
                 yield m.start(), m.end(), int(run[:2]) in _PROVINCES and _check18(run)
@@ -229,6 +243,27 @@ def _candidates(norm: str) -> Iterator[tuple[int, int, bool]]:
                 i += 18
             else:
                 i += 1
+
+
+def _between_cuts(run: str, offset: int, cuts: set[int] | frozenset[int]) -> Iterator[tuple[int, int, bool]]:
+    """Windows of a long run that start and end where a separator was (or at the run's ends)."""
+    end = offset + len(run)
+    edges = sorted({offset, end} | {c for c in cuts if offset < c < end})
+    edge_set = set(edges)
+    for start in edges:
+        for length, plausible in ((18, _date18), (15, _date15)):
+            stop = start + length
+            if stop not in edge_set:
+                continue
+            window = run[start - offset : stop - offset]
+            digits = window[:17] if length == 18 else window
+            if not digits.isdigit() or (length == 18 and not (window[17].isdigit() or window[17] in "Xx")):
+                continue
+            if length == 15 and not window.isdigit():
+                continue
+            if window[0] != "0" and plausible(window):
+                valid = int(window[:2]) in _PROVINCES and (length == 15 or _check18(window))
+                yield start, stop, valid
 
 
 _DIGITISH = re.compile(r"\d")  # any Unicode decimal digit (full-width, Arabic-Indic, …)
@@ -249,8 +284,8 @@ def find_id_number(text: str) -> str | None:
     """
     if not _may_hold_id(text):
         return None
-    norm = normalise(text)
-    for start, end, valid in _candidates(norm):
+    norm, _origin, cuts = _folded(text)
+    for start, end, valid in _candidates(norm, cuts):
         span = norm[start:end]
         if valid and not is_credit_code(span):
             return span
@@ -275,9 +310,9 @@ def mask_text(text: str, *, keep_credit_codes: bool = False) -> str:
     if not _may_hold_id(text):
         return text
     protected = [m.span() for m in _HASH_TOKEN.finditer(text)]
-    norm, origin = _folded(text)
+    norm, origin, cuts = _folded(text)
     spans: list[tuple[int, int, str]] = []
-    for start, end, _valid in _candidates(norm):
+    for start, end, _valid in _candidates(norm, cuts):
         a, b = origin[start], origin[end - 1] + 1
         if any(p <= a and b <= q for p, q in protected):
             continue
@@ -287,7 +322,7 @@ def mask_text(text: str, *, keep_credit_codes: bool = False) -> str:
     if not spans:
         return text
     out, pos = [], 0
-    for a, b, masked in spans:
+    for a, b, masked in sorted(spans):
         if a < pos:
             continue
         out.append(text[pos:a])

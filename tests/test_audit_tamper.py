@@ -333,3 +333,36 @@ def test_no_id_number_or_name_in_clear_whatever_a_host_passes(tmp_path: Path, zi
     assert entries[0]["record"]["outcome"]["received_by"].startswith("hmac-sha256:")
     assert entries[0]["record"]["inputs"]["applicant"]["id_number"].startswith("hmac-sha256:")
     assert verify_log(path, key=KEY).authenticated
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b"[" * 200_000 + b"\n",  # nesting deeper than the recursion limit
+        b'{"hash":' + b"9" * 5000 + b"}\n",  # a huge number
+        b"\xff\xfe not utf-8\n",
+        b'{"hash":NaN}\n',
+        b"\x00" * 100 + b"\n",
+    ],
+    ids=["deep", "huge-number", "not-utf8", "nan", "nul"],
+)
+def test_any_bad_line_is_exit_1_never_3(tmp_path: Path, bad: bytes) -> None:
+    path = tmp_path / "audit.jsonl"
+    lines = write(path, 3)
+    path.write_bytes(b"".join(lines[:1]) + bad + b"".join(lines[1:]))
+    result = verify_log(path, key=KEY)
+    assert [p.kind for p in result.problems] == ["malformed"]
+    out = CliRunner().invoke(audit, ["verify", str(path)])
+    assert out.exit_code == 1 and out.exception is None or isinstance(out.exception, SystemExit)
+    assert out.exit_code == 1
+
+
+def test_an_overlong_line_is_malformed_and_read_in_pieces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nocert_rules.records import audit as audit_module
+
+    monkeypatch.setattr(audit_module, "MAX_LINE_BYTES", 4096)
+    path = tmp_path / "audit.jsonl"
+    lines = write(path, 3)
+    path.write_bytes(lines[0] + b"x" * 20_000 + b"\n" + b"".join(lines[1:]))
+    result = verify_log(path, key=KEY)
+    assert [(p.line, p.kind) for p in result.problems] == [(2, "malformed")] and result.records == 3

@@ -208,3 +208,23 @@ def test_control_characters_are_escaped_in_human_readable_output(tmp_path: Path)
     dry = CliRunner().invoke(main, ["dry-run", str(ZIBO), str(cases), "--no-progress"])
     assert "\x1b" not in dry.output and "\r" not in dry.output and "\u202e" not in dry.output
     assert "\\x1b[2J\\x0dX\\u202e" in dry.output  # shown, escaped
+
+
+@pytest.mark.parametrize("debug", ["", "1"])
+def test_internal_errors_and_their_tracebacks_are_masked(monkeypatch: pytest.MonkeyPatch, debug: str) -> None:
+    import nocert_rules.tools.lint
+
+    def boom(path: object) -> None:
+        raise RuntimeError(f"bug near {FREE_FORMS['spaced']} / {FREE_FORMS['valid zero-width']}\x1b[2J")
+
+    monkeypatch.setattr(nocert_rules.tools.lint, "lint_ruleset", boom)
+    if debug:
+        monkeypatch.setenv("NOCERT_DEBUG", debug)
+    else:
+        monkeypatch.delenv("NOCERT_DEBUG", raising=False)
+    result = CliRunner().invoke(main, ["lint", str(ZIBO)])
+    assert result.exit_code == 3
+    assert_clear_of_ids(result.output, "internal error")
+    assert "\x1b" not in result.output and "RuntimeError" in result.output
+    if debug:
+        assert "Traceback (most recent call last)" in result.output

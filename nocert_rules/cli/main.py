@@ -107,7 +107,11 @@ class NocertGroup(click.Group):
             raise click.exceptions.Exit(130) from None
         except Exception as exc:  # noqa: BLE001 - the last resort: one line, not a traceback
             if os.environ.get("NOCERT_DEBUG"):
-                raise
+                # the traceback, but through the same masking and escaping as every other output
+                import traceback
+
+                click.echo(printable(mask_text(traceback.format_exc()), keep_newlines=True), err=True)
+                raise click.exceptions.Exit(EXIT_INTERNAL) from None
             text = redact(str(exc))  # never echo an ID number, even from a bug
             text = text if len(text) <= 500 else text[:499] + "…"
             _fail(f"内部错误 / internal error: {type(exc).__name__}: {text} (NOCERT_DEBUG=1 shows the traceback)",
