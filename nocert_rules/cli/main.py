@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
@@ -306,19 +307,25 @@ def decide(ruleset: str, request_file: str, as_of: str | None, as_json: bool, ba
 @click.option("--chunk-size", type=click.IntRange(min=1), default=500, show_default=True, hidden=True)
 @click.option("--backend", type=click.Choice(["auto", "durable", "compiled"]), default="auto", show_default=True,
               help="规则后端 / rule backend (see `nocert-rules info`)")
+@click.option("--keep-partial", is_flag=True,
+              help="中断时保留已写部分为 FILE.partial / if the run is interrupted, keep what --out got as FILE.partial")
 def dry_run(ruleset: str, cases: str, fmt: str, as_of: str | None, jobs: int, out_path: str | None,
             report_path: str | None, as_json: bool, top: int, progress: bool, chunk_size: int,
-            backend: str) -> None:
+            backend: str, keep_partial: bool) -> None:
     """试运行：对案例文件逐一决定并汇总 / Decide every case of CASES (JSONL or CSV, - for stdin)
     and summarise: methods, issuing unit x method, pledges blocked and why, deadline spread,
     warnings, malformed rows, expected-method mismatches. Streams: memory stays flat.
+
+    --out appears only when the run completes (written to a temporary file beside it, then
+    renamed). Ctrl-C (SIGINT) or SIGTERM stops the run cleanly: exit 130 / 143, one line.
 
     \b
     例 / Example:
       nocert-rules dry-run rulesets/zibo examples/cases.jsonl
       nocert-rules dry-run rulesets/zibo cases.csv --jobs 4 --out results.jsonl --report report.html
     """
-    from nocert_rules.tools.dryrun import render_summary, run_dry_run
+    from nocert_rules.cli.atomic import AtomicOutput
+    from nocert_rules.tools.dryrun import DryRunInterrupted, render_summary, run_dry_run
 
     rs = _load_ruleset(ruleset)
     moment = _as_of(as_of)
@@ -329,14 +336,21 @@ def dry_run(ruleset: str, cases: str, fmt: str, as_of: str | None, jobs: int, ou
 
         ruleset_choices(rs, backend)  # a backend that cannot be had is a usage error, before any case
     console = _console()
+    output = AtomicOutput(out_path, keep_partial=keep_partial) if out_path else None
     out_file = None
-    if out_path:
+    if output is not None:
         try:
-            out_file = open(out_path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 - closed below
+            out_file = output.open()
         except OSError as exc:
             raise CliFailure(f"{out_path}: 无法写入 / cannot write: {exc.strerror}") from None
+
+    def run(callback: Callable[[int, int | None, int], None] | None) -> Any:
+        return run_dry_run(rs, cases, fmt=None if fmt == "auto" else fmt,  # type: ignore[arg-type]
+                           as_of=moment, jobs=workers, out=out_file, chunk_size=chunk_size,
+                           progress=callback, stop=stop, engine_options=options)
+
+    stop, received, restore = _stop_on_signals()
     try:
-        callback: Callable[[int, int | None, int], None] | None = None
         if progress and not as_json and console.is_terminal:
             from rich.progress import (
                 BarColumn,
@@ -357,23 +371,31 @@ def dry_run(ruleset: str, cases: str, fmt: str, as_of: str | None, jobs: int, ou
                 def callback(done: int, total: int | None, rows: int) -> None:
                     bar.update(task, completed=done, total=total, rows=rows)
 
-                result = run_dry_run(rs, cases, fmt=None if fmt == "auto" else fmt,  # type: ignore[arg-type]
-                                     as_of=moment, jobs=workers, out=out_file, chunk_size=chunk_size,
-                                 engine_options=options,
-                                     progress=callback)
+                result = run(callback)
         else:
-            result = run_dry_run(rs, cases, fmt=None if fmt == "auto" else fmt,  # type: ignore[arg-type]
-                                 as_of=moment, jobs=workers, out=out_file, chunk_size=chunk_size,
-                                 engine_options=options)
+            result = run(None)
+        if output is not None:
+            output.commit()
+    except DryRunInterrupted as exc:
+        signame = "SIGTERM" if received and received[-1] == signal.SIGTERM else "SIGINT"
+        code = 143 if signame == "SIGTERM" else 130
+        kept = ""
+        if output is not None:
+            output.abort()
+            kept = (f"; 已写部分 / partial output: {output.partial_path}" if output.partial_path
+                    else f"; 未写入 / {out_path} not written")
+        _fail(f"已中断 / interrupted ({signame}) after {exc.rows:,} cases{kept}", code)
     finally:
-        if out_file is not None:
-            out_file.close()
+        restore()
+        if output is not None:
+            output.abort()  # a failure: nothing half-written under the name asked for
     data = result.to_dict()
     if report_path:
         from nocert_rules.tools.report import render_html
 
         try:
-            Path(report_path).write_text(render_html(data), encoding="utf-8")
+            with AtomicOutput(report_path) as report:
+                report.write(render_html(data))
         except OSError as exc:
             raise CliFailure(f"{report_path}: 无法写入 / cannot write: {exc.strerror}") from None
     if as_json:
@@ -386,6 +408,35 @@ def dry_run(ruleset: str, cases: str, fmt: str, as_of: str | None, jobs: int, ou
             console.print(f"报告 / report: {report_path}")
     if data["expected"]["mismatched"] or data["errors"]["count"]:
         raise click.exceptions.Exit(EXIT_FAIL)
+
+
+def _stop_on_signals() -> tuple[Any, list[int], Callable[[], None]]:
+    """SIGINT and SIGTERM set an event that the run checks between chunks (never raising inside
+    the rules engine); a second signal interrupts at once. Returns (event, signals received,
+    restore the previous handlers)."""
+    import threading
+
+    stop = threading.Event()
+    received: list[int] = []
+
+    def handler(signum: int, frame: Any) -> None:
+        received.append(signum)
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous: dict[int, Any] = {}
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, handler)
+    except ValueError:  # not the main thread (e.g. a test runner's worker): leave them alone
+        pass
+
+    def restore() -> None:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+    return stop, received, restore
 
 
 # ====================================================================== lint

@@ -19,7 +19,10 @@ from __future__ import annotations
 import json
 import math
 import multiprocessing
+import os
 import re
+import signal
+import sys
 import threading
 import time
 from collections import Counter
@@ -230,6 +233,16 @@ _STATE: _WorkerState | None = None
 _INIT_ERROR: tuple[str, int] | None = None
 
 
+class DryRunInterrupted(NocertError):
+    """The run was asked to stop (``stop`` was set, e.g. on SIGINT) before the end."""
+
+    exit_code = 130
+
+    def __init__(self, rows: int) -> None:
+        super().__init__(f"已中断 / interrupted after {rows:,} cases")
+        self.rows = rows
+
+
 class WorkerError(NocertError):
     """A worker process could not start, or died (e.g. a crash in the rules engine)."""
 
@@ -259,6 +272,21 @@ def _close(engine: Any) -> None:
     getattr(engine, "engine", engine).close()
 
 
+def _die_with_parent() -> None:
+    """Linux: a worker is sent SIGTERM (silent) when its parent dies, even by SIGKILL, instead of
+    printing BrokenPipe tracebacks when it next sends a result."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - no libc prctl
+        return
+    if os.getppid() == 1:  # the parent died before prctl: nobody to work for
+        os._exit(0)
+
+
 def _init_worker(snapshot: RulesetSnapshot, as_of: str | None, want_out: bool,
                  engine_options: dict[str, Any] | None = None) -> None:
     """Pool initializer: each worker loads the exact ruleset (``RulesetSnapshot.load``: same
@@ -267,6 +295,11 @@ def _init_worker(snapshot: RulesetSnapshot, as_of: str | None, want_out: bool,
     A failure is kept and reported by the first chunk (an initializer that raises would make
     the pool restart workers forever)."""
     global _STATE, _INIT_ERROR
+    try:  # Ctrl-C reaches the whole process group: only the parent decides what it means
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # pragma: no cover - not the main thread
+        pass
+    _die_with_parent()
     try:
         ruleset = snapshot.load()
         _STATE = _WorkerState(
@@ -356,11 +389,14 @@ def run_dry_run(
     chunk_size: int = CHUNK_SIZE,
     progress: ProgressCallback | None = None,
     engine_options: dict[str, Any] | None = None,
+    stop: threading.Event | None = None,
 ) -> DryRunResult:
     """Decide every case of ``cases_path`` against ``ruleset`` (see the module doc).
 
     Workers (``jobs > 1``) load the same ruleset by path and sha256 (``RulesetSnapshot``) and
     refuse to start if they cannot reproduce it; ``--out`` is byte-identical whatever ``jobs``.
+    When ``stop`` is set (the CLI sets it on SIGINT/SIGTERM) the run ends at the next chunk with
+    :class:`DryRunInterrupted`; workers are stopped, nothing is raised inside the rules engine.
     Raises :class:`~nocert_rules.tools.casefile.CaseFileError` when the file cannot be read at all.
     """
     started = time.perf_counter()
@@ -386,19 +422,27 @@ def run_dry_run(
             _STATE = _WorkerState(ruleset, engine, as_of, out is not None)
             try:
                 for chunk in chunks:
+                    if stop is not None and stop.is_set():
+                        raise DryRunInterrupted(summary.rows)
                     fold(*_process_chunk(chunk))
             finally:
                 _STATE = previous
                 _close(engine)
         else:
-            for part, lines in _parallel(chunks, jobs, snapshot, as_of, out is not None, engine_options):
+            for part, lines in _parallel(chunks, jobs, snapshot, as_of, out is not None, engine_options,
+                                         stop or threading.Event()):
+                if stop is not None and stop.is_set():
+                    raise DryRunInterrupted(summary.rows)
                 fold(part, lines)
+            if stop is not None and stop.is_set():
+                raise DryRunInterrupted(summary.rows)
     return DryRunResult(summary, ruleset, time.perf_counter() - started, cases_path, as_of, max(jobs, 1))
 
 
 def _parallel(
     chunks: Iterator[list[RawCase]], jobs: int, snapshot: RulesetSnapshot, as_of: datetime | None,
     want_out: bool, engine_options: dict[str, Any] | None = None,
+    interrupt: threading.Event | None = None,
 ) -> Iterator[tuple[Summary, list[str] | None]]:
     """``Pool.imap`` over chunks, at most ``4 x jobs`` in flight (imap alone reads ahead freely)."""
     slots = threading.BoundedSemaphore(4 * jobs)
@@ -415,14 +459,28 @@ def _parallel(
 
     ctx = multiprocessing.get_context("spawn")
     initargs = (snapshot, as_of.isoformat() if as_of else None, want_out, engine_options)
-    pool = ctx.Pool(jobs, initializer=_init_worker, initargs=initargs)
+    # Workers are born ignoring SIGINT (the disposition survives exec), so that Ctrl-C, which
+    # reaches the whole process group, never prints their tracebacks; the parent handles it.
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: leave signals alone
+        previous = None
+    try:
+        pool = ctx.Pool(jobs, initializer=_init_worker, initargs=initargs)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     workers = list(pool._pool)  # a worker never exits before close(): any exit is a death
     try:
         results = pool.imap(_process_chunk, feed())
         while True:
+            if interrupt is not None and interrupt.is_set():
+                break
             try:
-                result = results.next(timeout=1.0)
+                result = results.next(timeout=0.2)
             except multiprocessing.TimeoutError:
+                if interrupt is not None and interrupt.is_set():
+                    break  # workers killed by the same signal are not a crash
                 dead = [w.exitcode for w in workers if w.exitcode is not None]
                 if dead:  # imap would wait forever for the lost chunk
                     raise WorkerError(
@@ -433,7 +491,10 @@ def _parallel(
                 break
             slots.release()
             yield result
-        pool.close()
+        if interrupt is not None and interrupt.is_set():
+            pool.terminate()
+        else:
+            pool.close()
     except BaseException:
         pool.terminate()
         raise
@@ -442,7 +503,7 @@ def _parallel(
         pool.join()
 
 
-__all__ = ["DryRunResult", "Summary", "WorkerError", "run_dry_run", "NOT_LISTED"]
+__all__ = ["DryRunInterrupted", "DryRunResult", "Summary", "WorkerError", "run_dry_run", "NOT_LISTED"]
 
 
 # ------------------------------------------------------------------ terminal rendering
