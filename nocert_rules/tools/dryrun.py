@@ -492,10 +492,12 @@ def _parallel(
             slots.release()
             yield result
         if interrupt is not None and interrupt.is_set():
+            stop.set()  # first: terminate() waits for the feeding thread, which waits for a slot
             pool.terminate()
         else:
             pool.close()
     except BaseException:
+        stop.set()
         pool.terminate()
         raise
     finally:
