@@ -2,11 +2,12 @@
 
 Nothing grows with the number of cases: cases are read in chunks, each chunk is decided and
 folded into a :class:`Summary` of counters, and per-case results (``--out``) are written as
-they come. With ``jobs > 1`` chunks go to worker processes (``multiprocessing``, spawn) through
-``Pool.imap`` with back-pressure (at most ``4 x jobs`` chunks in flight); each worker builds its
-own :class:`~nocert_rules.engine.core.Engine` once (wrapped in the exact firing cache of
-``nocert_rules.engine.cache``, bounded). ``imap`` keeps order, so the summary is the same
-whatever ``jobs`` is.
+they come. With ``jobs > 1`` chunks go to worker processes (``multiprocessing``, spawn), dealt
+round-robin over one private pipe each and collected in the same order, with back-pressure (at
+most ``4 x jobs`` chunks in flight); each worker loads the exact ruleset (``RulesetSnapshot``) and
+builds its own :class:`~nocert_rules.engine.core.Engine` once (wrapped in the exact firing cache
+of ``nocert_rules.engine.cache``, bounded). The summary and ``--out`` are the same whatever
+``jobs`` is.
 
 The summary counts methods (三(三)1-3), issuing unit x method (出具单位), pledges blocked and
 by which rule (国办发〔2020〕42号; 三(五)3), the spread of deadlines (附件2 第七条; 三(三)2),
@@ -25,7 +26,7 @@ import signal
 import sys
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -439,70 +440,125 @@ def run_dry_run(
     return DryRunResult(summary, ruleset, time.perf_counter() - started, cases_path, as_of, max(jobs, 1))
 
 
+def _worker_main(conn: Any, snapshot: RulesetSnapshot, as_of: str | None, want_out: bool,
+                 engine_options: dict[str, Any] | None) -> None:
+    """A worker process: load the exact ruleset once, then decide each chunk sent on ``conn``.
+
+    Replies ``("ok", summary, lines)`` or ``("error", message, exit code)``; ``None`` ends it."""
+    _init_worker(snapshot, as_of, want_out, engine_options)
+    try:
+        while True:
+            chunk = conn.recv()
+            if chunk is None:
+                return
+            try:
+                reply: tuple[Any, ...] = ("ok", *_process_chunk(chunk))
+            except NocertError as exc:
+                reply = ("error", str(exc), getattr(exc, "exit_code", 3))
+            except Exception as exc:  # noqa: BLE001 - a bug: reported to the parent, one line
+                reply = ("error", f"{type(exc).__name__}: {exc}", 3)
+            conn.send(reply)
+    except (EOFError, OSError):  # the parent went away
+        return
+
+
+class _Worker:
+    """One worker process with its own pipe (no lock shared with other workers, so a worker
+    killed at any moment, e.g. by a signal to the process group, cannot block the others) and a
+    thread that feeds it chunks, so the parent never blocks on a full pipe."""
+
+    def __init__(self, ctx: Any, args: tuple[Any, ...]) -> None:
+        import queue
+
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.process = ctx.Process(target=_worker_main, args=(child, *args), daemon=True)
+        self.process.start()
+        child.close()
+        self.queue: queue.SimpleQueue[list[RawCase] | None] = queue.SimpleQueue()
+        self.feeder = threading.Thread(target=self._feed, daemon=True)
+        self.feeder.start()
+
+    def _feed(self) -> None:
+        while True:
+            chunk = self.queue.get()
+            try:
+                self.conn.send(chunk)
+            except (OSError, ValueError):  # the worker died or was stopped: nothing to feed
+                return
+            if chunk is None:
+                return
+
+    def stop(self, kill: bool) -> None:
+        if kill and self.process.exitcode is None:
+            self.process.kill()
+        self.queue.put(None)
+        self.process.join(timeout=None if not kill else 5)
+        self.feeder.join(timeout=1)
+        self.conn.close()
+
+
 def _parallel(
     chunks: Iterator[list[RawCase]], jobs: int, snapshot: RulesetSnapshot, as_of: datetime | None,
     want_out: bool, engine_options: dict[str, Any] | None = None,
     interrupt: threading.Event | None = None,
 ) -> Iterator[tuple[Summary, list[str] | None]]:
-    """``Pool.imap`` over chunks, at most ``4 x jobs`` in flight (imap alone reads ahead freely)."""
-    slots = threading.BoundedSemaphore(4 * jobs)
-    stop = threading.Event()
-
-    def feed() -> Iterator[list[RawCase]]:
-        for chunk in chunks:
-            while not slots.acquire(timeout=0.1):
-                if stop.is_set():
-                    return
-            if stop.is_set():
-                return
-            yield chunk
-
+    """Chunks dealt round-robin to ``jobs`` workers and collected in the same order (so results
+    come back in case order), at most ``4 x jobs`` in flight."""
     ctx = multiprocessing.get_context("spawn")
-    initargs = (snapshot, as_of.isoformat() if as_of else None, want_out, engine_options)
+    args = (snapshot, as_of.isoformat() if as_of else None, want_out, engine_options)
     # Workers are born ignoring SIGINT (the disposition survives exec), so that Ctrl-C, which
     # reaches the whole process group, never prints their tracebacks; the parent handles it.
     try:
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     except ValueError:  # not the main thread: leave signals alone
         previous = None
+    workers: list[_Worker] = []
     try:
-        pool = ctx.Pool(jobs, initializer=_init_worker, initargs=initargs)
+        for _ in range(jobs):
+            workers.append(_Worker(ctx, args))
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
-    workers = list(pool._pool)  # a worker never exits before close(): any exit is a death
+    pending: deque[_Worker] = deque()
+    dealt = 0
+    exhausted = False
+    finished = False
     try:
-        results = pool.imap(_process_chunk, feed())
         while True:
-            if interrupt is not None and interrupt.is_set():
+            while not exhausted and len(pending) < 4 * jobs:
+                chunk = next(chunks, None)
+                if chunk is None:
+                    exhausted = True
+                    break
+                worker = workers[dealt % jobs]
+                worker.queue.put(chunk)
+                pending.append(worker)
+                dealt += 1
+            if not pending:
                 break
-            try:
-                result = results.next(timeout=0.2)
-            except multiprocessing.TimeoutError:
+            worker = pending.popleft()
+            while not worker.conn.poll(0.2):
                 if interrupt is not None and interrupt.is_set():
-                    break  # workers killed by the same signal are not a crash
-                dead = [w.exitcode for w in workers if w.exitcode is not None]
-                if dead:  # imap would wait forever for the lost chunk
+                    return  # workers killed by the same signal are not a crash
+                if worker.process.exitcode is not None and not worker.conn.poll(0):
                     raise WorkerError(
-                        f"工作进程异常退出 / a worker process died (exit code {dead[0]}); "
+                        f"工作进程异常退出 / a worker process died (exit code {worker.process.exitcode}); "
                         "try --jobs 1") from None
-                continue
-            except StopIteration:
-                break
-            slots.release()
-            yield result
-        if interrupt is not None and interrupt.is_set():
-            stop.set()  # first: terminate() waits for the feeding thread, which waits for a slot
-            pool.terminate()
-        else:
-            pool.close()
-    except BaseException:
-        stop.set()
-        pool.terminate()
-        raise
+            try:
+                reply = worker.conn.recv()
+            except (EOFError, OSError):
+                if interrupt is not None and interrupt.is_set():
+                    return
+                raise WorkerError(
+                    f"工作进程异常退出 / a worker process died (exit code {worker.process.exitcode}); "
+                    "try --jobs 1") from None
+            if reply[0] == "error":
+                raise WorkerError(reply[1], reply[2])
+            yield reply[1], reply[2]
+        finished = True
     finally:
-        stop.set()
-        pool.join()
+        for worker in workers:
+            worker.stop(kill=not finished)
 
 
 __all__ = ["DryRunInterrupted", "DryRunResult", "Summary", "WorkerError", "run_dry_run", "NOT_LISTED"]
