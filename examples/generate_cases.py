@@ -17,7 +17,8 @@ plan's validity (2021-02-10 .. 2022-01-31), with a few after it expired (2022-02
 without the engine (which would be circular):
 
 * certificate not on the list for the item -> ABOLISH (三(一)1);
-* row without legal basis, or marked abolished -> ABOLISH (二(一); 三(一)1);
+* row without legal basis (or, where the manifest ranks bases, none of a sufficient rank), or
+  marked abolished -> ABOLISH (二(一); 三(一)1);
 * applicant provides the document on a retained row with a basis -> APPLICANT_PROVIDED
   (附件2 第九条; it comes before every replacement method in 附件3 第三条's order);
 * retained row with a basis whose first listed method is data sharing, channel online,
@@ -96,10 +97,29 @@ def _moment(rng: random.Random, first: date, last: date) -> str:
 
 
 def load_rows(ruleset: Path) -> list[dict[str, Any]]:
-    """The list rows, read as plain YAML (the generator does not use the engine)."""
+    """The list rows, read as plain YAML (the generator does not use the engine); of a row with
+    dated versions only the first is kept (they share service item, certificate and methods)."""
     manifest = yaml.safe_load((ruleset / "manifest.yaml").read_text(encoding="utf-8"))
     name = (manifest.get("files") or {}).get("certificates", "certificates.yaml")
-    return yaml.safe_load((ruleset / name).read_text(encoding="utf-8"))["rows"]
+    rows = yaml.safe_load((ruleset / name).read_text(encoding="utf-8"))["rows"]
+    policy = manifest.get("legal_basis_policy")
+    out, seen = [], set()
+    for r in rows:
+        key = (r["service_item_code"], r["certificate_id"])
+        if key not in seen:
+            seen.add(key)
+            out.append({**r, "_basis_ok": _basis_ok(r.get("legal_basis"), policy)})
+    return out
+
+
+def _basis_ok(value: Any, policy: dict[str, Any] | None) -> bool:
+    """A basis the manifest's ``legal_basis_policy`` accepts (any basis without a policy)."""
+    items = value if isinstance(value, list) else [value]
+    items = [b for b in items if isinstance(b, dict) or (isinstance(b, str) and b.strip())]
+    if not items or not policy:
+        return bool(items)
+    ranks, unranked_ok = set(policy["sufficient_ranks"]), policy.get("unranked_sufficient", True)
+    return any((b["rank"] in ranks) if isinstance(b, dict) and b.get("rank") else unranked_ok for b in items)
 
 
 def generate(ruleset: Path = DEFAULT_RULESET, count: int = 2000, seed: int = 20210210) -> Iterator[dict[str, Any]]:
@@ -165,7 +185,7 @@ def _obvious(row: dict[str, Any] | None, case: dict[str, Any]) -> str | None:
     """The method where the data and the plan alone decide it (see the module doc)."""
     if row is None:
         return "ABOLISH"
-    if not (row.get("legal_basis") or "").strip() or row["status"] == "abolished":
+    if not row["_basis_ok"] or row["status"] == "abolished":
         return "ABOLISH"
     if case.get("provides_certificate"):
         return "APPLICANT_PROVIDED"

@@ -233,6 +233,9 @@ class DeadlineInfo(BaseModel):
 
 
 class RulesetStamp(BaseModel):
+    """Which ruleset decided: its name, version and hash; for a decision also the list's date
+    (``effective_date``, the request's day or the ``as_of`` asked for) and the row version used."""
+
     model_config = ConfigDict(frozen=True)
 
     name: str
@@ -241,6 +244,8 @@ class RulesetStamp(BaseModel):
     backend: Literal["durable", "compiled"] | None = Field(
         default=None, description="规则后端 / the rule backend that decided (nocert_rules.engine.backend)"
     )
+    effective_date: date | None = None
+    row_version: str | None = None
 
 
 class Decision(BaseModel):
@@ -267,6 +272,9 @@ class Decision(BaseModel):
     post_check: PostCheckPlan | None = None
     deadline: DeadlineInfo | None = None
     ruleset: RulesetStamp
+    row_source: str | None = Field(
+        default=None, description="the ruleset (level: city or district) whose row decided"
+    )
 
     @property
     def method_label(self) -> str:

@@ -53,14 +53,14 @@ def request(row_index: int, ruleset: Ruleset, **extra: Any) -> dict[str, Any]:
 def sharing_row(ruleset: Ruleset) -> int:
     """A row decided by data sharing (so a rule fires that a fault can drop)."""
     for i, row in enumerate(ruleset.rows):
-        if row.methods and row.methods[0].value == "data_sharing" and row.has_legal_basis and row.status.value == "retained":
+        if row.methods and row.methods[0].value == "data_sharing" and ruleset.basis_sufficient(row) and row.status.value == "retained":
             return i
     raise AssertionError("the Zibo sample has a data-sharing row")
 
 
 def verification_row(ruleset: Ruleset) -> int:
     for i, row in enumerate(ruleset.rows):
-        if row.methods and row.methods[0].value == "verification" and row.has_legal_basis and row.status.value == "retained":
+        if row.methods and row.methods[0].value == "verification" and ruleset.basis_sufficient(row) and row.status.value == "retained":
             return i
     raise AssertionError("the Zibo sample has a verification row")
 

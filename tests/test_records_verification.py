@@ -186,12 +186,14 @@ def test_overdue_twice_is_refused(accepted: VerificationRequest, zibo: Ruleset) 
 
 def test_overdue_with_a_rows_statutory_limit(zibo_engine: Engine, zibo: Ruleset) -> None:
     # 律师执业许可 / 无犯罪记录证明: electronic records, but a 3-working-day statutory limit (三(三)3)
-    decision = decide(zibo_engine, "370300-XK-0005", "ZM-GA-0001", sharing_online=False)
+    # in force from 2021-12-31 (《公安机关办理犯罪记录查询工作规定》, issued December 2021)
+    decision = decide(zibo_engine, "370300-XK-0005", "ZM-GA-0001", sharing_online=False,
+                      requested_at="2022-01-04T10:00")
     assert decision.method is Method.VERIFICATION and decision.deadline is not None
     assert decision.deadline.clause == "三(三)3"
     record = open_verification(decision, requesting_unit=UNIT)
     with pytest.raises(RecordProblem, match="not overdue"):
-        mark_overdue(record, at("2021-05-07T09:00"), zibo)  # the 30-minute plan limit would be past
+        mark_overdue(record, at("2022-01-05T09:00"), zibo)  # the 30-minute plan limit would be past
     assert mark_overdue(record, decision.deadline.due_at.replace(minute=1), zibo).state is VerificationState.OVERDUE
 
 

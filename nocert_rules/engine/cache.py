@@ -25,6 +25,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from nocert_rules.engine.core import Engine, facts_for
@@ -91,12 +92,12 @@ class CachedEngine:
                 self._entries.popitem(last=False)
         return result
 
-    def decide(self, request: DecisionRequest | dict[str, Any]) -> Decision:
-        """Exactly ``Engine.decide(request)``; the rule firing may come from the cache."""
+    def decide(self, request: DecisionRequest | dict[str, Any], as_of: date | datetime | None = None) -> Decision:
+        """Exactly ``Engine.decide(request, as_of)``; the rule firing may come from the cache."""
         req = parse_request(request)
-        row = self.ruleset.find_row(req.service_item, req.certificate)
-        fired = self.fire(facts_for(self.ruleset, req, row))
-        return self.engine.decide_with_fired(req, row, fired)
+        row = self.engine.find_row(req, as_of)
+        fired = self.fire(facts_for(self.ruleset, req, row, as_of))
+        return self.engine.decide_with_fired(req, row, fired, as_of=as_of)
 
     def cache_info(self) -> CacheInfo:
         with self._lock:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from nocert_rules.engine import backend as backends
@@ -34,6 +34,7 @@ from nocert_rules.models import (
     PostCheckPlan,
     RulesetStamp,
     TraceStep,
+    as_shanghai,
     parse_request,
 )
 from nocert_rules.policy.ruleset import ListRow, PolicyRule, Ruleset
@@ -41,8 +42,19 @@ from nocert_rules.policy.ruleset import ListRow, PolicyRule, Ruleset
 if TYPE_CHECKING:
     from nocert_rules.worktime.deadlines import StatutoryLimit
 
-def facts_for(ruleset: Ruleset, request: DecisionRequest, row: ListRow | None) -> dict[str, Any]:
-    """The facts rules may test (``conditions.FACTS``), by dotted name."""
+def list_day(request: DecisionRequest, as_of: date | datetime | None = None) -> date:
+    """The day whose list decides: ``as_of`` if given (a datetime in Asia/Shanghai), else the request's day."""
+    if as_of is None:
+        return request.requested_at.date()
+    if isinstance(as_of, datetime):
+        return as_shanghai(as_of).date()
+    return as_of
+
+
+def facts_for(
+    ruleset: Ruleset, request: DecisionRequest, row: ListRow | None, as_of: date | datetime | None = None
+) -> dict[str, Any]:
+    """The facts rules may test (``conditions.FACTS``), by dotted name; ``as_of`` as for ``list_day``."""
     applicant = request.applicant
     facts: dict[str, Any] = {
         "request.listed": row is not None,
@@ -51,7 +63,7 @@ def facts_for(ruleset: Ruleset, request: DecisionRequest, row: ListRow | None) -
         "request.sharing_online": request.sharing_online,
         "request.proxy_authorized": request.proxy_authorized,
         "request.adjustment_pending": request.adjustment_pending,
-        "request.ruleset_in_force": ruleset.in_force(request.requested_at.date()),
+        "request.ruleset_in_force": ruleset.in_force(list_day(request, as_of)),
         "applicant.kind": applicant.kind.value,
         "applicant.credit": applicant.credit.value,
         "applicant.on_blacklist": applicant.on_blacklist(request.requested_at),
@@ -61,14 +73,15 @@ def facts_for(ruleset: Ruleset, request: DecisionRequest, row: ListRow | None) -
         memo = _ROW_FACTS.get(ruleset)
         if memo is None:
             memo = _ROW_FACTS.setdefault(ruleset, {})
-        row_facts = memo.get(row.key)
+        key = (*row.key, row.valid_from)
+        row_facts = memo.get(key)
         if row_facts is None or row_facts[0] is not row:
-            row_facts = memo[row.key] = (row, _row_facts(ruleset, row))
+            row_facts = memo[key] = (row, _row_facts(ruleset, row))
         facts.update(row_facts[1])
     return facts
 
 
-_ROW_FACTS: weakref.WeakKeyDictionary[Ruleset, dict[tuple[str, str], tuple[ListRow, dict[str, Any]]]] = (
+_ROW_FACTS: weakref.WeakKeyDictionary[Ruleset, dict[tuple[Any, ...], tuple[ListRow, dict[str, Any]]]] = (
     weakref.WeakKeyDictionary()
 )
 """The ``row.*`` facts depend on the (frozen) row and the manifest only: computed once per row."""
@@ -81,6 +94,7 @@ def _row_facts(ruleset: Ruleset, row: ListRow) -> dict[str, Any]:
         "row.certificate_id": row.certificate_id,
         "row.status": row.status.value,
         "row.has_legal_basis": row.has_legal_basis,
+        "row.legal_basis_sufficient": ruleset.basis_sufficient(row),
         "row.allows_data_sharing": ReplacementMethod.DATA_SHARING in row.methods,
         "row.allows_pledge": ReplacementMethod.PLEDGE in row.methods,
         "row.allows_verification": ReplacementMethod.VERIFICATION in row.methods,
@@ -127,26 +141,44 @@ class Engine:
         self._orders: dict[tuple[str, str] | None, tuple[ListRow | None, tuple[Method, ...]]] = {}
         self._steps: dict[str | tuple[str, Method], TraceStep] = {}
         self._citations: dict[str, Citation] = {}
-        self._limits: dict[tuple[str, str], tuple[ListRow, StatutoryLimit | None]] = {}
+        self._limits: dict[tuple[Any, ...], tuple[ListRow, StatutoryLimit | None]] = {}
         self._day_deadlines: dict[tuple[Any, ...], DeadlineInfo] = {}
         self._compiled: backends.RuleBackend = backends.build(ruleset.name, rules, choice)
+        self._stamps: dict[tuple[date, str | None], RulesetStamp] = {}
 
     # ------------------------------------------------------------------ public
 
-    def decide(self, request: DecisionRequest | dict[str, Any]) -> Decision:
-        """Decide one request (a ``DecisionRequest`` or a plain dict). See the module doc."""
+    def decide(
+        self, request: DecisionRequest | dict[str, Any], as_of: date | datetime | None = None
+    ) -> Decision:
+        """Decide one request (a ``DecisionRequest`` or a plain dict). See the module doc.
+
+        The list in force on the request's day decides (rows and limits are dated,
+        ``policy.versions``); ``as_of`` asks "under the list of that date" instead, the request
+        keeping its own time for deadlines. The decision's ruleset stamp records the date used.
+        """
         req = parse_request(request)
-        row = self.ruleset.find_row(req.service_item, req.certificate)
-        facts = facts_for(self.ruleset, req, row)
-        return self.decide_with_fired(req, row, self.fire(facts))
+        row = self.find_row(req, as_of)
+        facts = facts_for(self.ruleset, req, row, as_of)
+        return self.decide_with_fired(req, row, self.fire(facts), as_of=as_of)
+
+    def find_row(self, req: DecisionRequest, as_of: date | datetime | None = None) -> ListRow | None:
+        """The row version in force for ``req`` (on ``as_of``'s day if given)."""
+        return self.ruleset.find_row(req.service_item, req.certificate, list_day(req, as_of))
 
     def decide_with_fired(
-        self, req: DecisionRequest, row: ListRow | None, fired: Sequence[str]
+        self,
+        req: DecisionRequest,
+        row: ListRow | None,
+        fired: Sequence[str],
+        *,
+        as_of: date | datetime | None = None,
     ) -> Decision:
         """The Decision for ``req`` given the ids of the rules that fired (as ``fire`` returns
-        them for ``facts_for(ruleset, req, row)``). ``decide`` is parse, find_row, facts_for,
-        fire, then this; a cache of ``fire`` results (``nocert_rules.engine.cache``) calls it too."""
-        return self._decide_from(req, row, [self._rules_by_id[r] for r in fired])
+        them for ``facts_for(ruleset, req, row, as_of)``). ``decide`` is parse, find_row,
+        facts_for, fire, then this; a cache of ``fire`` results (``nocert_rules.engine.cache``)
+        calls it too."""
+        return self._decide_from(req, row, [self._rules_by_id[r] for r in fired], list_day(req, as_of))
 
     def fire(self, facts: dict[str, Any]) -> list[str]:
         """Run the compiled rules over ``facts``; the ids of the rules that fired, in order."""
@@ -186,7 +218,7 @@ class Engine:
         return [next(slots) if m in replacement else m for m in order]
 
     def _decide_from(
-        self, req: DecisionRequest, row: ListRow | None, fired: list[PolicyRule]
+        self, req: DecisionRequest, row: ListRow | None, fired: list[PolicyRule], day: date
     ) -> Decision:
         rs = self.ruleset
         trace: list[TraceStep] = []
@@ -236,7 +268,7 @@ class Engine:
                 )
             trace.append(step)
 
-        warnings = self._validity_warnings(req.requested_at)
+        warnings = self._validity_warnings(day)
         if row is None and req.service_item not in rs.service_items:
             warnings.append(
                 f"事项编码 {req.service_item} 不在清单中，请核对编码 / service item {req.service_item} "
@@ -247,7 +279,7 @@ class Engine:
         if chosen is Method.PLEDGE:
             post_check, deadline = self._post_check(req)
         elif chosen is Method.VERIFICATION and row is not None:
-            deadline = self._verification_deadline(req.requested_at, row)
+            deadline = self._verification_deadline(req.requested_at, row, day)
         if deadline is not None:
             warnings.extend(w for w in deadline.warnings if w not in warnings)
 
@@ -270,8 +302,22 @@ class Engine:
             warnings=warnings,
             post_check=post_check,
             deadline=deadline,
-            ruleset=self._stamp,
+            ruleset=self._stamp_for(day, row),
+            row_source=rs.source_of(row) if row is not None else None,
         )
+
+    def _stamp_for(self, day: date, row: ListRow | None) -> RulesetStamp:
+        """The ruleset stamp with the list's date and the row version (memoised, bounded)."""
+        version = row.version if row is not None else None
+        key = (day, version)
+        stamp = self._stamps.get(key)
+        if stamp is None:
+            if len(self._stamps) >= _DAY_DEADLINE_MEMO:
+                self._stamps.clear()
+            stamp = self._stamps[key] = self._stamp.model_copy(
+                update={"effective_date": day, "row_version": version}
+            )
+        return stamp
 
     def _rule_step(self, rule: PolicyRule) -> TraceStep:
         """The trace step of a rule that fired: it depends on the rule alone, so built once."""
@@ -300,9 +346,8 @@ class Engine:
             citation = self._citations[clause_id] = self.ruleset.citation(clause_id)
         return citation
 
-    def _validity_warnings(self, at: datetime) -> list[str]:
+    def _validity_warnings(self, day: date) -> list[str]:
         m = self.ruleset.manifest
-        day = at.date()
         if m.effective_until is not None and day > m.effective_until:
             return [
                 f"规则集已过有效期（{m.effective_until} 止），请核对是否已修订 / expired ruleset: "
@@ -340,27 +385,29 @@ class Engine:
         )
         return post_check, deadline
 
-    def _verification_limit(self, row: ListRow) -> StatutoryLimit | None:
-        """The row's own statutory limit, if any (the plan's figure is the ruleset's deadline policy)."""
-        memo = self._limits.get(row.key)
+    def _verification_limit(self, row: ListRow, day: date) -> StatutoryLimit | None:
+        """The row's own statutory limit in force on ``day``, if any (the plan's figure is the
+        ruleset's deadline policy)."""
+        own = row.limit_at(day)
+        key = (*row.key, row.valid_from, id(own) if own is not None else None)
+        memo = self._limits.get(key)
         if memo is not None and memo[0] is row:
             return memo[1]
         from nocert_rules.worktime.deadlines import StatutoryLimit
 
         limit = None
-        if row.verification_limit is not None:
-            own = row.verification_limit
+        if own is not None:
             limit = StatutoryLimit(
                 working_days=own.working_days, working_minutes=own.working_minutes, basis=own.basis
             )
-        self._limits[row.key] = (row, limit)
+        self._limits[key] = (row, limit)
         return limit
 
-    def _verification_deadline(self, at: datetime, row: ListRow) -> DeadlineInfo:
+    def _verification_deadline(self, at: datetime, row: ListRow, day: date) -> DeadlineInfo:
         from nocert_rules.worktime.deadlines import verification_due
 
         policy = self.ruleset.deadline_policy
-        limit = self._verification_limit(row)
+        limit = self._verification_limit(row, day)
         effective = limit or policy.verification[row.records]
         # A limit in working days ends at close of business: it depends on the date alone.
         key = ("verification", limit, row.records, at.date()) if effective.working_days else None

@@ -62,6 +62,11 @@ FACTS: dict[str, Fact] = {
         Fact("row.certificate_id", str, "证明编号"),
         Fact("row.status", _values(RowStatus), "保留或取消 / retained or abolished"),
         Fact("row.has_legal_basis", bool, "有设定依据 / the row names a legal basis"),
+        Fact(
+            "row.legal_basis_sufficient",
+            bool,
+            "设定依据达到清单要求的效力层级（如法律法规） / a basis of a rank the manifest accepts",
+        ),
         Fact("row.allows_data_sharing", bool, "清单允许数据共享"),
         Fact("row.allows_pledge", bool, "清单允许告知承诺"),
         Fact("row.allows_verification", bool, "清单允许部门核验"),

@@ -28,7 +28,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from nocert_rules.enums import CreditLevel, Method, RecordKind, ReplacementMethod, RowStatus
 from nocert_rules.errors import Problem, RulesetError
 from nocert_rules.models import Citation
-from nocert_rules.policy import conditions
+from nocert_rules.policy import conditions, versions
+from nocert_rules.policy.legal_basis import (
+    LegalBasis,
+    LegalBasisInput,
+    LegalBasisPolicy,
+    as_bases,
+    bases_text,
+)
 from nocert_rules.policy.yaml_source import (
     LocatedYaml,
     format_path,
@@ -265,6 +272,9 @@ class Manifest(BaseModel):
     service_item_code_pattern: str = r"^\S+$"
     files: RulesetFiles = RulesetFiles()
     records: RecordClauses = RecordClauses()
+    legal_basis_policy: LegalBasisPolicy | None = Field(
+        default=None, description="which ranks of law suffice (policy/legal_basis.py); unset: any basis"
+    )
 
     @field_validator("method_order")
     @classmethod
@@ -293,9 +303,17 @@ class Manifest(BaseModel):
 
 
 class RowLimit(TimeLimit):
-    """A statutory procedure's own time limit for this certificate (三(三)3), with its basis."""
+    """A statutory procedure's own time limit for this certificate (三(三)3), with its basis,
+    in force from ``valid_from`` to ``valid_until`` (inclusive; open when unset)."""
 
     basis: str = Field(min_length=1)
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+    @model_validator(mode="after")
+    def _window(self) -> RowLimit:
+        versions.check_window(self.valid_from, self.valid_until)
+        return self
 
 
 class ListRow(BaseModel):
@@ -306,7 +324,7 @@ class ListRow(BaseModel):
     service_item_name: str = Field(min_length=1)
     certificate_id: str = Field(min_length=1)
     certificate_name: str = Field(min_length=1)
-    legal_basis: str | None = None
+    legal_basis: LegalBasisInput | None = None
     issuer: str = Field(min_length=1)
     issuer_department: str = Field(min_length=1)
     methods: list[ReplacementMethod] = Field(default_factory=list)
@@ -314,13 +332,28 @@ class ListRow(BaseModel):
     records: RecordKind
     risk_categories: list[str] = Field(default_factory=list)
     status: RowStatus
-    verification_limit: RowLimit | None = None
+    verification_limit: RowLimit | list[RowLimit] | None = None
+    valid_from: date | None = Field(default=None, description="this version is in force from (inclusive)")
+    valid_until: date | None = Field(default=None, description="this version is in force until (inclusive)")
     note: str | None = None
 
     @field_validator("legal_basis", "sharing_source", "note")
     @classmethod
-    def _blank_is_none(cls, value: str | None) -> str | None:
+    def _blank_is_none(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return value or None
         return value.strip() or None if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _windows(self) -> ListRow:
+        versions.check_window(self.valid_from, self.valid_until)
+        clash = versions.first_overlap(self.limits)
+        if clash is not None:
+            raise ValueError(
+                f"verification_limit[{clash[0]}] and verification_limit[{clash[1]}] are in force on the "
+                "same day / 两个法定时限的有效期重叠"
+            )
+        return self
 
     @field_validator("methods")
     @classmethod
@@ -340,8 +373,37 @@ class ListRow(BaseModel):
         return (self.service_item_code, self.certificate_id)
 
     @property
+    def bases(self) -> tuple[LegalBasis, ...]:
+        """The row's legal bases, typed (a plain string is one unranked basis)."""
+        return as_bases(self.legal_basis)
+
+    @property
+    def legal_basis_text(self) -> str | None:
+        """The bases as one line (``None`` when there is none)."""
+        return bases_text(self.bases) or None
+
+    @property
     def has_legal_basis(self) -> bool:
-        return bool(self.legal_basis)
+        return bool(self.bases)
+
+    @property
+    def limits(self) -> tuple[RowLimit, ...]:
+        value = self.verification_limit
+        return () if value is None else tuple(value) if isinstance(value, list) else (value,)
+
+    def limit_at(self, day: date | None) -> RowLimit | None:
+        """The statutory limit in force on ``day`` (without a day: the latest one)."""
+        limits = self.limits
+        if not limits:
+            return None
+        if day is None:
+            return versions.latest(limits)
+        return versions.at(limits, day)
+
+    @property
+    def version(self) -> str:
+        """This version's window, ``2021-09-01..`` (``always`` when undated)."""
+        return versions.window_text(self)
 
 
 class CertificateList(BaseModel):
@@ -417,8 +479,9 @@ class Ruleset:
         self.files = files
         self.calendar_overrides = calendar_overrides
         self.service_items: frozenset[str] = frozenset(row.service_item_code for row in rows)
-        self._by_id = {row.key: row for row in rows}
-        self._by_name = {(row.service_item_code, row.certificate_name): row for row in rows}
+        self._index = versions.RowIndex(rows)
+        self.row_sources: dict[int, str] = {}
+        """``id(row)`` -> the ruleset a row was inherited from (overlays, ``policy.overlay``)."""
 
     @property
     def name(self) -> str:
@@ -428,11 +491,35 @@ class Ruleset:
     def version(self) -> str:
         return self.manifest.version
 
-    def find_row(self, service_item: str, certificate: str) -> ListRow | None:
-        """The row for a certificate id or its exact name under a service item, if listed."""
-        return self._by_id.get((service_item, certificate)) or self._by_name.get(
-            (service_item, certificate)
+    def find_row(self, service_item: str, certificate: str, at: date | None = None) -> ListRow | None:
+        """The row for a certificate id or its exact name under a service item, if listed:
+        the version in force on ``at`` (without ``at``: the latest version)."""
+        return self._index.find(service_item, certificate, at)
+
+    def row_versions(self, service_item: str, certificate: str) -> list[ListRow]:
+        """Every dated version of a row, in file order."""
+        return self._index.versions(service_item, certificate)
+
+    def rows_at(self, day: date) -> list[ListRow]:
+        """The list as in force on ``day``."""
+        return [row for row in self.rows if versions.in_force(row, day)]
+
+    @property
+    def versioned(self) -> bool:
+        """Whether some row or limit carries dates."""
+        return self._index.versioned or any(
+            limit.valid_from or limit.valid_until for row in self.rows for limit in row.limits
         )
+
+    def source_of(self, row: ListRow) -> str:
+        """The name of the ruleset (the level: city, district) the row comes from."""
+        return self.row_sources.get(id(row), self.name)
+
+    def basis_sufficient(self, row: ListRow) -> bool:
+        """Whether the row rests on a basis of a rank the manifest accepts (二(一) in Zibo)."""
+        from nocert_rules.policy.legal_basis import sufficient
+
+        return sufficient(row.bases, self.manifest.legal_basis_policy)
 
     def citation(self, clause_id: str) -> Citation:
         clause = self.clauses[clause_id]
@@ -724,6 +811,8 @@ def _check_cross_references(
                 cited(manifest_doc, ("records", field), value)
         for i, cause in enumerate(m.records.adjustment_causes):
             cited(manifest_doc, ("records", "adjustment_causes", i, "clause"), cause.clause)
+        if m.legal_basis_policy is not None:
+            cited(manifest_doc, ("legal_basis_policy", "clause"), m.legal_basis_policy.clause)
         if rules is not None:
             for level in CreditLevel:
                 if level not in m.pledge_policy.post_check and not _post_check_always_blocked(rules, level):
@@ -734,32 +823,37 @@ def _check_cross_references(
                     ))
 
     if rows is not None and cert_doc is not None:
-        seen: dict[tuple[str, str], int] = {}
-        seen_names: dict[tuple[str, str], int] = {}
+        # Rows sharing a key (or a certificate name) are dated versions: their windows must not
+        # overlap (policy/versions.py).
+        seen: dict[tuple[str, str], list[int]] = {}
+        seen_names: dict[tuple[str, str], list[int]] = {}
         known_risks = manifest.pledge_policy.risk_categories if manifest is not None else None
         for i, row in enumerate(rows):
-            if row.key in seen:
-                first_line = cert_doc.line_of(("rows", seen[row.key]))
+            clash = next((j for j in seen.get(row.key, ()) if versions.overlap(rows[j], row)), None)
+            if clash is not None:
+                first_line = cert_doc.line_of(("rows", clash))
+                dated = rows[clash].version != "always" or row.version != "always"
                 report(cert_doc.error(
                     ("rows", i),
                     f"duplicate row for service item {row.service_item_code} and certificate "
-                    f"{row.certificate_id} (first at line {first_line}) / 清单行重复",
+                    f"{row.certificate_id} (first at line {first_line})"
+                    + (f": versions {rows[clash].version} and {row.version} overlap / 清单行版本有效期重叠"
+                       if dated else " / 清单行重复"),
                 ))
-            else:
-                seen[row.key] = i
+            seen.setdefault(row.key, []).append(i)
             name_key = (row.service_item_code, row.certificate_name)
-            if seen[row.key] != i:
-                pass  # a repeated row: its repeated name is the same problem
-            elif name_key in seen_names:
-                first_line = cert_doc.line_of(("rows", seen_names[name_key]))
-                report(cert_doc.error(
-                    ("rows", i, "certificate_name"),
-                    f"two rows of service item {row.service_item_code} share the certificate name "
-                    f"{row.certificate_name!r} (first at line {first_line}); a lookup by name would be "
-                    "ambiguous / 同一事项下证明名称重复",
-                ))
-            else:
-                seen_names[name_key] = i
+            if clash is None:  # a repeated row: its repeated name is the same problem
+                other = next((j for j in seen_names.get(name_key, ())
+                              if rows[j].key != row.key and versions.overlap(rows[j], row)), None)
+                if other is not None:
+                    first_line = cert_doc.line_of(("rows", other))
+                    report(cert_doc.error(
+                        ("rows", i, "certificate_name"),
+                        f"two rows of service item {row.service_item_code} share the certificate name "
+                        f"{row.certificate_name!r} (first at line {first_line}); a lookup by name would be "
+                        "ambiguous / 同一事项下证明名称重复",
+                    ))
+            seen_names.setdefault(name_key, []).append(i)
             for j, risk in enumerate(row.risk_categories):
                 if known_risks is not None and risk not in known_risks:
                     report(cert_doc.error(

@@ -96,7 +96,7 @@ def _day(value: datetime) -> str:
 def pledge_values(ruleset: Ruleset, decision: Decision, *, content: str | None = None) -> dict[str, str]:
     """The placeholder values for a PLEDGE decision (personal data masked)."""
     plan = _require_pledge(decision, "告知承诺书 / pledge", decision.request_id)
-    row = ruleset.find_row(decision.service_item, decision.certificate)
+    row = ruleset.find_row(decision.service_item, decision.certificate, decision.ruleset.effective_date)
     cert_name = decision.certificate_name or decision.certificate
     item_name = decision.service_item_name or decision.service_item
     if content is None or not content.strip():
@@ -120,7 +120,7 @@ def pledge_values(ruleset: Ruleset, decision: Decision, *, content: str | None =
         "service_item_name": item_name,
         "certificate_id": decision.certificate_id or decision.certificate,
         "certificate_name": cert_name,
-        "legal_basis": (row.legal_basis if row and row.legal_basis else "—"),
+        "legal_basis": (row.legal_basis_text if row and row.legal_basis_text else "—"),
         "issuer": decision.issuer or "—",
         "content": mask_text(content.strip()),  # the host's free text: ID numbers masked
         "post_check": plan.description,

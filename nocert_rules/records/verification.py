@@ -318,10 +318,12 @@ def return_not_our_duty(request: VerificationRequest, at: datetime, reason: str)
 
 
 def _limit_for(request: VerificationRequest, ruleset: Ruleset) -> StatutoryLimit | None:
-    """The row's own statutory limit (三(三)3), if it has one; else None (the plan's figure applies)."""
-    row = ruleset.find_row(request.purpose.service_item, request.certificate_id)
-    if row is not None and row.verification_limit is not None:
-        own = row.verification_limit
+    """The row's own statutory limit (三(三)3) in force on the decision's list date, if it has
+    one; else None (the plan's figure applies)."""
+    day = request.ruleset.effective_date or request.requested_at.date()
+    row = ruleset.find_row(request.purpose.service_item, request.certificate_id, day)
+    own = row.limit_at(day) if row is not None else None
+    if own is not None:
         return StatutoryLimit(
             working_days=own.working_days, working_minutes=own.working_minutes, basis=own.basis
         )

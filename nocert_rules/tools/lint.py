@@ -23,6 +23,9 @@ Warnings (listed apart; ``--strict`` makes them fail):
   the same method: it can never lead to that method;
 * ``certificate-name-differs`` / ``service-item-name-differs``: one id, several names.
 
+Ranks of legal bases and dates (``basis-not-in-force``, ``basis-below-rank``, ``basis-unranked``,
+``retained-below-rank-kept``, ``limit-not-in-force``): see :mod:`nocert_rules.tools.lint_law`.
+
 Rules are checked by enumeration with :func:`nocert_rules.policy.conditions.evaluate`: request and
 applicant facts range over their (small) domains, row facts over the actual rows of the list
 (plus "no row" for unlisted certificates).
@@ -232,6 +235,10 @@ class _Linter:
 
     def run(self) -> list[Finding]:
         self.check_rows()
+        from nocert_rules.tools.lint_law import check_law
+
+        check_law(self.rs, self.rows, self.cert_file,
+                  lambda i, path: self.cert_doc.line_of(("rows", i, *path)), self.add)
         self.check_names()
         self.check_pledge_on_barring_risk()
         self.check_rules()

@@ -21,6 +21,10 @@ Each file is a list of cases::
         deadline_kind: verification_reply    # or post_check, or null for none
         deadline_due_at: "2021-05-06T10:30:00+08:00"
         post_check_waived: true
+        row_version: "2021-09-01.."          # the dated row version used (``always`` if undated)
+        row_source: zibo                     # the ruleset (city or district) whose row decided
+        effective_date: "2021-09-30"         # the list's date recorded in the stamp
+      as_of: "2021-12-31"           # optional: decide under the list of this date (Engine.decide as_of)
 
 Unknown keys are errors. Failures are reported like pytest: file:line, expected vs got.
 """
@@ -29,7 +33,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +46,9 @@ from nocert_rules.tools.casefile import parse_method
 EXPECT_KEYS = {
     "method", "applicant_must_submit", "issuer", "listed", "blocked", "fired", "not_fired",
     "warnings_contain", "no_warnings", "deadline_kind", "deadline_due_at", "post_check_waived",
+    "row_version", "row_source", "effective_date",
 }
-CASE_KEYS = {"name", "request", "expect", "note"}
+CASE_KEYS = {"name", "request", "expect", "note", "as_of"}
 
 
 @dataclass
@@ -128,10 +133,29 @@ def _check(expect: dict[str, Any], decision: Decision, fired: list[str]) -> list
             want_dt = as_shanghai(want_dt)  # naive means Asia/Shanghai
             if got != want_dt:
                 compare("deadline_due_at", want_dt.isoformat(), got.isoformat() if got else None)
+    if "row_version" in expect:
+        compare("row_version", expect["row_version"], decision.ruleset.row_version)
+    if "row_source" in expect:
+        compare("row_source", expect["row_source"], decision.row_source)
+    if "effective_date" in expect:
+        got_day = decision.ruleset.effective_date
+        compare("effective_date", str(expect["effective_date"]), str(got_day) if got_day else None)
     if "post_check_waived" in expect:
         compare("post_check_waived", expect["post_check_waived"],
                 decision.post_check.waived if decision.post_check else None)
     return out
+
+
+def _as_of(value: Any) -> date | None:
+    """A case's ``as_of``: a date (YAML date or ISO text)."""
+    if value is None or isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, datetime):
+        return as_shanghai(value).date()
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"as_of: 不是日期 / not a date: {value!r}") from None
 
 
 def _run_case(engine: Any, doc: LocatedYaml, file: str, i: int, case: Any) -> CaseResult:
@@ -155,11 +179,12 @@ def _run_case(engine: Any, doc: LocatedYaml, file: str, i: int, case: Any) -> Ca
         return result
     try:
         request = parse_request(case["request"])
-        decision = engine.decide(request)
+        as_of = _as_of(case.get("as_of"))
+        decision = engine.decide(request, as_of=as_of)
         from nocert_rules.engine.core import facts_for
 
-        row = engine.ruleset.find_row(request.service_item, request.certificate)
-        fired = engine.fire(facts_for(engine.ruleset, request, row))
+        row = engine.find_row(request, as_of)
+        fired = engine.fire(facts_for(engine.ruleset, request, row, as_of))
         result.failures = _check(expect, decision, fired)
     except (NocertError, ValueError) as exc:
         result.line = doc.line_of((i, "request"))

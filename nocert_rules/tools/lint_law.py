@@ -1,0 +1,98 @@
+"""Lint checks of the law over time: ranks of legal bases and dates (``nocert_rules.tools.lint``).
+
+Errors:
+
+* ``basis-not-in-force``: a row in force before an instrument it cites takes effect (the row's
+  ``valid_from``, or the manifest's ``effective_from`` for an undated row, is earlier than the
+  basis's ``effective_from``): date the row, or cite what was in force;
+* ``retained-below-rank-kept``: a retained row whose bases are all below the ranks the manifest
+  accepts (``legal_basis_policy``), and no ABOLISH rule abolishes it.
+
+Warnings:
+
+* ``basis-below-rank``: such a row, abolished by the named rule: the published list should
+  mark it abolished (or cite a basis of sufficient rank);
+* ``basis-unranked``: the manifest ranks bases but this one has no rank (a plain string);
+* ``limit-not-in-force``: a row's statutory limit is dated outside every day the row is in force.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from nocert_rules.enums import Method, RowStatus
+from nocert_rules.policy import conditions, versions
+from nocert_rules.policy.legal_basis import sufficient
+from nocert_rules.policy.ruleset import ListRow, Ruleset
+
+Add = Callable[[str, str, str, int | None, str], None]
+Line = Callable[[int, tuple[str | int, ...]], int | None]
+
+
+def _label(row: ListRow) -> str:
+    return f"{row.service_item_code} / {row.certificate_id} {row.certificate_name}"
+
+
+def _basis_path(row: ListRow, j: int) -> tuple[str | int, ...]:
+    return ("legal_basis", j) if isinstance(row.legal_basis, list) else ("legal_basis",)
+
+
+def check_law(
+    rs: Ruleset, row_facts: list[dict[str, Any]], cert_file: str, line: Line, add: Add,
+    rows: list[ListRow] | None = None,
+) -> None:
+    """Add the findings of the module doc for each row (``row_facts[i]`` are row i's facts)."""
+    policy = rs.manifest.legal_basis_policy
+    rows = rs.rows if rows is None else rows
+    abolish_rules = [r for r in rs.rules if r.method is Method.ABOLISH and r.effect == "offer"]
+    for i, row in enumerate(rows):
+        label = _label(row)
+        start: date = row.valid_from or rs.manifest.effective_from
+        for j, basis in enumerate(row.bases):
+            if basis.effective_from is not None and start < basis.effective_from:
+                add("error", "basis-not-in-force", cert_file, line(i, _basis_path(row, j)),
+                    f"{label}: 引用的{basis.instrument}自 {basis.effective_from} 起施行，但该行自 {start} "
+                    f"起适用 / cites {basis.instrument}, in force from {basis.effective_from}, in a row in "
+                    f"force from {start}: date the row (valid_from) or cite the instrument then in force")
+            if policy is not None and basis.rank is None:
+                add("warning", "basis-unranked", cert_file, line(i, _basis_path(row, j)),
+                    f"{label}: 设定依据 {basis.text} 未注明效力层级 / basis {basis.text} has no rank "
+                    f"(one of {', '.join(r.value for r in policy.sufficient_ranks)} keeps a certificate)")
+        for k, limit in enumerate(row.limits):
+            if not versions.overlap(limit, row):
+                path: tuple[str | int, ...] = (
+                    ("verification_limit", k) if isinstance(row.verification_limit, list) else ("verification_limit",)
+                )
+                add("warning", "limit-not-in-force", cert_file, line(i, path),
+                    f"{label}: 法定时限有效期 {versions.window_text(limit)} 与该行有效期 {row.version} 无交集 / "
+                    f"the limit's window {versions.window_text(limit)} lies outside the row's {row.version}")
+        if row.status is not RowStatus.RETAINED or not row.bases or sufficient(row.bases, policy):
+            continue
+        ranks = "、".join(sorted({b.rank.value for b in row.bases if b.rank is not None}))
+        names = set().union(*(conditions.facts_named(r.when) for r in abolish_rules)) if abolish_rules else set()
+        from nocert_rules.tools.lint import free_combinations
+
+        by = sorted({
+            r.id for r in abolish_rules
+            for combo in free_combinations(names)
+            if conditions.evaluate(r.when, {**row_facts[i], **combo})
+            and "row.legal_basis_sufficient" in conditions.facts_named(r.when)
+        })
+        assert policy is not None  # no policy: any basis is sufficient
+        accepted = "、".join(r.value for r in policy.sufficient_ranks)
+        if by:
+            add("warning", "basis-below-rank", cert_file, line(i, ("legal_basis",)),
+                f"{label}: 设定依据仅为{ranks or '未定级文件'}，不是{accepted}，由规则 {', '.join(by)} 取消"
+                f"（{policy.clause}），清单应标注取消或补充依据 / rests only on {ranks or 'unranked'} "
+                f"instruments, below {accepted}: abolished by rule {', '.join(by)}; mark it abolished "
+                "or cite a sufficient basis")
+        else:
+            add("error", "retained-below-rank-kept", cert_file, line(i, ("legal_basis",)),
+                f"{label}: 设定依据仅为{ranks or '未定级文件'}，不是{accepted}（{policy.clause}），但没有规则取消它 / "
+                f"rests only on {ranks or 'unranked'} instruments, below {accepted}, yet no rule abolishes it "
+                "(add a rule on row.legal_basis_sufficient)")
+
+
+__all__ = ["check_law"]
