@@ -105,8 +105,9 @@ def _row_facts(ruleset: Ruleset, row: ListRow) -> dict[str, Any]:
     }
 
 
-_DAY_DEADLINE_MEMO = 512
-"""How many date-only deadlines an engine keeps (cleared when full: a counter works on today)."""
+_DAY_DEADLINE_MEMO = 128
+"""How many date-only deadlines an engine keeps (cleared when full: a counter works on today).
+Small, so that the memo's fill level moves memory by little (tests/test_stress.py)."""
 
 
 class Engine:
@@ -144,7 +145,6 @@ class Engine:
         self._limits: dict[tuple[Any, ...], tuple[ListRow, StatutoryLimit | None]] = {}
         self._day_deadlines: dict[tuple[Any, ...], DeadlineInfo] = {}
         self._compiled: backends.RuleBackend = backends.build(ruleset.name, rules, choice)
-        self._stamps: dict[tuple[date, str | None], RulesetStamp] = {}
 
     # ------------------------------------------------------------------ public
 
@@ -307,17 +307,13 @@ class Engine:
         )
 
     def _stamp_for(self, day: date, row: ListRow | None) -> RulesetStamp:
-        """The ruleset stamp with the list's date and the row version (memoised, bounded)."""
-        version = row.version if row is not None else None
-        key = (day, version)
-        stamp = self._stamps.get(key)
-        if stamp is None:
-            if len(self._stamps) >= _DAY_DEADLINE_MEMO:
-                self._stamps.clear()
-            stamp = self._stamps[key] = self._stamp.model_copy(
-                update={"effective_date": day, "row_version": version}
-            )
-        return stamp
+        """The ruleset stamp with the list's date and the row version (one per decision: a
+        memo of them would grow with the days decided)."""
+        s = self._stamp
+        return RulesetStamp.model_construct(
+            name=s.name, version=s.version, sha256=s.sha256, backend=s.backend, effective_date=day,
+            row_version=row.version if row is not None else None,
+        )
 
     def _rule_step(self, rule: PolicyRule) -> TraceStep:
         """The trace step of a rule that fired: it depends on the rule alone, so built once."""
