@@ -50,12 +50,18 @@ def row_cells(ruleset: Ruleset, serial: int, row: ListRow) -> list[Any]:
     if not words:
         words.append(L.OTHER)
     limit = row.verification_limit
+    # Typed legal bases and dated or several limits are written as JSON (import-list reads them back).
+    basis: Any = row.legal_basis
+    if basis is not None and not isinstance(basis, str):
+        basis = json.dumps(_jsonable(basis), ensure_ascii=False)
+    plain_limit = limit is not None and not isinstance(limit, list) and limit.valid_from is None \
+        and limit.valid_until is None
     cells: dict[str, Any] = {
         "certificate_id": row.certificate_id,
         "certificate_name": row.certificate_name,
         "service_item_name": row.service_item_name,
         "service_item_code": row.service_item_code,
-        "legal_basis": row.legal_basis or "",
+        "legal_basis": basis or "",
         "issuer": row.issuer,
         "issuer_department": row.issuer_department,
         "methods": "、".join(words),
@@ -63,7 +69,14 @@ def row_cells(ruleset: Ruleset, serial: int, row: ListRow) -> list[Any]:
         "records": L.WORD_OF_RECORD[row.records],
         "risk_categories": "、".join(f"{labels[k]}（{k}）" if k in labels else k for k in row.risk_categories),
         "status": L.WORD_OF_STATUS[row.status],
-        "verification_limit": L.format_limit(limit.working_days, limit.working_minutes, limit.basis) if limit else "",
+        "verification_limit": (
+            "" if limit is None
+            else L.format_limit(limit.working_days, limit.working_minutes, limit.basis)
+            if plain_limit and not isinstance(limit, list)
+            else json.dumps(_jsonable(limit), ensure_ascii=False)
+        ),
+        "valid_from": row.valid_from.isoformat() if row.valid_from else "",
+        "valid_until": row.valid_until.isoformat() if row.valid_until else "",
         "note": row.note or "",
     }
     out: list[Any] = [serial, *(cells[f] for f, _ in L.COLUMNS)]

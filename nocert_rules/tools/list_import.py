@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from nocert_rules.enums import ReplacementMethod, RowStatus
 from nocert_rules.errors import NocertError
 from nocert_rules.policy.ruleset import CertificateList, ListRow
+from nocert_rules.policy.versions import overlap
 from nocert_rules.policy.yaml_source import load_located_yaml, validate_located
 from nocert_rules.privacy import mask_text, printable
 from nocert_rules.tools import list_layout as L
@@ -477,6 +478,13 @@ class _Converter:
                 m = L.RISK_WITH_KEY.match(part)
                 out.append(m.group(1) if m else part)
             return out
+        if name in ("legal_basis", "verification_limit") and text[:1] in "[{":
+            try:
+                return json.loads(text)  # typed bases, dated limits (as export-list writes them)
+            except ValueError:
+                if name == "verification_limit":
+                    raise ValueError("核验时限不是有效的 JSON / 核验时限 is not valid JSON") from None
+                return text
         if name == "verification_limit":
             m = L.LIMIT.match(text)
             if not m:
@@ -494,12 +502,12 @@ class _Converter:
         return text
 
     def cross_check(self) -> None:
-        seen: dict[tuple[str, str], int] = {}
-        for i, row in enumerate(self.result.rows):
-            if row.key in seen:
+        seen: dict[tuple[str, str], list[ListRow]] = {}
+        for row in self.result.rows:
+            if any(overlap(other, row) for other in seen.get(row.key, ())):
                 self.problem(f"{self.sheet.name}", f"清单行重复 / duplicate row for service item {row.service_item_code} "
                                                    f"and certificate {row.certificate_id}")
-            seen.setdefault(row.key, i)
+            seen.setdefault(row.key, []).append(row)
 
 
 # ---------------------------------------------------------------- writing

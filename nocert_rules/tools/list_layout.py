@@ -29,6 +29,8 @@ COLUMNS: list[tuple[str, str]] = [
     ("risk_categories", "风险类别"),
     ("status", "状态"),
     ("verification_limit", "核验时限"),
+    ("valid_from", "生效日期"),
+    ("valid_until", "失效日期"),
     ("note", "备注"),
 ]
 """The columns, in the order export-list writes them (after 序号)."""
