@@ -56,7 +56,7 @@ class DecisionLog:
             {
                 "decision_id": decision_id,
                 "time": datetime.now(UTC).isoformat(),
-                "ruleset": decision.ruleset.model_dump(),
+                "ruleset": decision.ruleset.model_dump(mode="json"),
                 "input": masked_input(request, decision),
             },
             ensure_ascii=False,
