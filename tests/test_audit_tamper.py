@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from conftest import PERSON_ID
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nocert_rules import Engine
 from nocert_rules.cli.audit import audit
@@ -366,3 +368,50 @@ def test_an_overlong_line_is_malformed_and_read_in_pieces(tmp_path: Path, monkey
     path.write_bytes(lines[0] + b"x" * 20_000 + b"\n" + b"".join(lines[1:]))
     result = verify_log(path, key=KEY)
     assert [(p.line, p.kind) for p in result.problems] == [(2, "malformed")] and result.records == 3
+
+
+# ---------------------------------------------------------------- any change, at random
+
+_BASE: dict[str, Any] = {}
+
+
+def _base_log(tmp: Path) -> tuple[Lines, str]:
+    if not _BASE:
+        path = tmp / "base.jsonl"
+        lines = write(path, 5)
+        _BASE["lines"], _BASE["head"] = lines, verify_log(path).head
+    return _BASE["lines"], _BASE["head"]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(st.tuples(st.sampled_from(["flip", "delete", "duplicate", "swap", "cut"]), st.integers(0, 10**6),
+                              st.integers(0, 10**6)), min_size=1, max_size=3))
+def test_any_change_is_found_and_never_crashes(tmp_path: Path, ops: list[tuple[str, int, int]]) -> None:
+    lines, head = _base_log(tmp_path)
+    changed = list(lines)
+    for op, a, b in ops:
+        if not changed:
+            break
+        i, j = a % len(changed), b % len(changed)
+        if op == "flip":
+            line = bytearray(changed[i])
+            pos = b % max(1, len(line) - 1)  # never the newline itself
+            line[pos] = (line[pos] + 1 + a % 200) % 256
+            changed[i] = bytes(line)
+        elif op == "delete":
+            del changed[i]
+        elif op == "duplicate":
+            changed.insert(j, changed[i])
+        elif op == "swap":
+            changed[i], changed[j] = changed[j], changed[i]
+        else:  # cut the file's end anywhere
+            data = b"".join(changed)
+            changed = [data[: len(data) - 1 - a % len(data)]]
+    path = tmp_path / "changed.jsonl"
+    data = b"".join(changed)
+    path.write_bytes(data)
+    result = verify_log(path, key=KEY, expect_head=head, min_records=5)  # never raises
+    if data.splitlines() != b"".join(lines).splitlines():
+        assert not result.ok
+    else:
+        assert result.ok
