@@ -188,6 +188,11 @@ class CaseReader:
             self._owns = True
             self.total_bytes = p.stat().st_size
         self._pending = b""  # read ahead to sniff the format; consumed first
+        self.lines = 0  # physical lines read
+        self.header_lines = 0
+        self.blank_lines = 0  # skipped: empty, or a CSV row of empty cells
+        self.swallowed_lines = 0  # lines inside a malformed record after its first (a stray quote)
+        self.continued_lines = 0  # lines inside a quoted cell's line breaks, after a record's first
         if fmt is None and Path(path).suffix.lower() not in (".jsonl", ".ndjson", ".json", ".csv"):
             self._pending = self._file.readline(MAX_RECORD_BYTES)
             self.bytes_read += len(self._pending)
@@ -205,6 +210,13 @@ class CaseReader:
 
     def __iter__(self) -> Iterator[RawCase]:
         return self._jsonl() if self.format == "jsonl" else self._csv()
+
+    def line_counts(self, cases: int) -> dict[str, int]:
+        """Where every line of the file went, once read: ``total`` = ``header`` + ``cases`` +
+        ``blank`` + ``continued`` (line breaks inside quoted cells) + ``swallowed`` (lines a
+        stray quote swallowed into a malformed record)."""
+        return {"total": self.lines, "header": self.header_lines, "cases": cases, "blank": self.blank_lines,
+                "continued": self.continued_lines, "swallowed": self.swallowed_lines}
 
     def _read(self, size: int) -> bytes:
         data = self._file.read(size)
@@ -269,12 +281,14 @@ class CaseReader:
 
     def _jsonl(self) -> Iterator[RawCase]:
         for number, raw in enumerate(self._lines_lf(), start=1):
+            self.lines = number
             if raw is None:
                 yield RawCase(number, "", _TOO_LONG)
                 continue
             if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
             if not raw.strip():
+                self.blank_lines += 1
                 continue
             try:
                 text = raw.decode("utf-8")
@@ -322,6 +336,7 @@ class CaseReader:
             raise CaseFileError(f"{self.path}:{rows.line_num}: 表头 CSV 格式错误 / bad CSV header: {exc}") from None
         if header is None:
             return
+        self.header_lines = rows.line_num
         if problem is not None:
             raise CaseFileError(f"{self.path}:1: 表头{zh_part(problem)} / header {en_part(problem)}")
         names = [h.strip() for h in header]
@@ -339,26 +354,59 @@ class CaseReader:
                 f"{self.path}:1: 缺少必需的列 / missing CSV columns: {', '.join(missing)}"
             )
         width = len(names)
+        end = rows.line_num  # the last line of the previous record
         while True:
             record, problem = 0, None
+            start = end + 1
             try:
                 row = next(rows)
             except StopIteration:
+                self.lines = number
                 return
             except csv.Error as exc:  # e.g. a cell larger than csv.field_size_limit()
-                yield RawCase(rows.line_num, {}, problem or f"CSV 格式错误 / bad CSV: {exc}")
+                end = rows.line_num
+                self.swallowed_lines += max(0, end - start)
+                if end > start and problem is None:  # a quote left open ran into the cell size limit
+                    problem = f"{_STRAY_QUOTE} ({exc})"
+                yield RawCase(start, {}, (problem or f"CSV 格式错误 / bad CSV: {exc}") + _span(start, end))
                 continue
+            end = rows.line_num
+            self.lines = number
+            if end > start and (problem is not None or _swallowed_rows(row, width)):
+                # A quoted cell may hold a line break (a name, an address), but one that holds
+                # whole rows is a quote left open: it swallowed the lines up to the next quote.
+                self.swallowed_lines += end - start
+                yield RawCase(start, {}, (problem or _STRAY_QUOTE) + _span(start, end))
+                continue
+            self.continued_lines += end - start
             if problem is not None:
-                yield RawCase(rows.line_num, {}, problem)
+                yield RawCase(start, {}, problem)
                 continue
             if len(row) <= width and all(not cell.strip() for cell in row):
+                self.blank_lines += 1
                 continue  # a blank line, or a row of empty cells
             cells: dict[str | None, Any] = dict(zip(names, row, strict=False))
             if len(row) > width:
                 cells[None] = row[width:]
             else:
                 cells.update((name, None) for name in names[len(row):])
-            yield RawCase(rows.line_num, cells)
+            yield RawCase(start, cells)
+
+
+_STRAY_QUOTE = "引号未闭合 / a stray quote: a quoted cell is not closed on its line"
+
+
+def _swallowed_rows(row: list[str], width: int) -> bool:
+    """Does a cell of this multi-line record hold what looks like other rows of the file (a line
+    break and at least as many commas as a row has separators)?"""
+    return any(("\n" in cell or "\r" in cell) and cell.count(",") >= max(width - 1, 1) for cell in row)
+
+
+def _span(start: int, end: int) -> str:
+    if end <= start:
+        return ""
+    return (f"（第 {start + 1}–{end} 行被并入此行，未作为案例读取 / lines {start + 1}-{end} were swallowed "
+            f"into this record and not read as cases）")
 
 
 def zh_part(text: str) -> str:

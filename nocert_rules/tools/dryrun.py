@@ -124,6 +124,11 @@ class Summary:
                         }
                     )
 
+    def shift_lines(self, offset: int) -> None:
+        """Add ``offset`` to the line numbers of the samples (a partition decided on its own)."""
+        for sample in (*self.error_samples, *self.mismatch_samples):
+            sample["line"] += offset
+
     def merge(self, other: Summary) -> None:
         for name in ("rows", "decided", "malformed", "listed", "must_submit",
                      "pledge_blocked_cases", "expected_checked", "mismatched"):
@@ -317,6 +322,11 @@ def _process_chunk(chunk: list[RawCase]) -> tuple[Summary, list[str] | None]:
     if state is None:
         message, code = _INIT_ERROR or ("not initialised", 3)
         raise WorkerError(f"工作进程无法启动 / a worker could not start: {message}", code)
+    return _decide_chunk(state, chunk)
+
+
+def _decide_chunk(state: _WorkerState, chunk: list[RawCase]) -> tuple[Summary, list[str] | None]:
+    """Decide ``chunk`` with ``state``'s engine (a pool worker's, a Dask worker's or this process's)."""
     summary = Summary()
     lines: list[str] | None = [] if state.want_out else None
     for raw in chunk:
@@ -364,9 +374,13 @@ class DryRunResult:
     cases_path: str
     as_of: datetime | None
     jobs: int
+    lines: dict[str, int] | None = None
+    """Where the file's lines went (``CaseReader.line_counts``); they add up to ``total``."""
 
     def to_dict(self) -> dict[str, Any]:
         data = self.summary.to_dict(self.ruleset)
+        if self.lines is not None:
+            data["lines"] = self.lines
         data["cases_file"] = self.cases_path
         data["as_of"] = self.as_of.isoformat() if self.as_of else None
         data["jobs"] = self.jobs
@@ -437,7 +451,9 @@ def run_dry_run(
                 fold(part, lines)
             if stop is not None and stop.is_set():
                 raise DryRunInterrupted(summary.rows)
-    return DryRunResult(summary, ruleset, time.perf_counter() - started, cases_path, as_of, max(jobs, 1))
+        line_counts = reader.line_counts(summary.rows)
+    return DryRunResult(summary, ruleset, time.perf_counter() - started, cases_path, as_of, max(jobs, 1),
+                        line_counts)
 
 
 def _worker_main(conn: Any, snapshot: RulesetSnapshot, as_of: str | None, want_out: bool,
@@ -634,6 +650,13 @@ def render_summary(console: Any, data: dict[str, Any], *, top: int = 20, listing
     console.print(Text(
         f"共 {data['rows']:,} 行 rows：已决定 {data['decided']:,} decided，格式错误 {data['malformed']:,} malformed；"
         f"在清单内 {data['listed']:,} listed，不在清单 {data['not_listed']:,} not listed"))
+    if data.get("lines"):
+        n = data["lines"]
+        parts = [f"表头 header {n['header']:,}"] if n["header"] else []
+        parts.append(f"案例 cases {n['cases']:,}")
+        parts += [f"{label} {n[key]:,}" for key, label in (("blank", "空行 blank"), ("continued", "单元格内换行 continued"),
+                                                          ("swallowed", "被未闭合引号并入 swallowed")) if n[key]]
+        console.print(Text(f"文件共 {n['total']:,} 行 lines = " + " + ".join(parts)))
     speed = f"，{data['cases_per_second']:,.0f} 件/秒 cases/s" if data.get("cases_per_second") else ""
     console.print(Text(f"用时 elapsed {data['elapsed_seconds']:.1f} s{speed}（jobs {data['jobs']}）"))
 
