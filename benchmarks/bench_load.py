@@ -51,10 +51,13 @@ print(json.dumps({"seconds": seconds, "peak_rss_mib": resource.getrusage(resourc
 """
 
 
-def measure(python: str, mode: str, folder: Path, rows: int) -> dict[str, float]:
-    """One load in a fresh ``python`` process: seconds (the load alone) and peak RSS in MiB."""
-    done = subprocess.run([python, "-c", CHILD, mode, str(folder), str(rows)], capture_output=True,
-                          text=True, check=False)
+def measure(python: str | list[str], mode: str, folder: Path, rows: int, cwd: Path | None = None) -> dict[str, float]:
+    """One load in a fresh ``python`` process (a command: ``[python, "-I"]`` isolates it): seconds
+    (the load alone) and peak RSS in MiB. ``cwd``: where it runs (``python -c`` puts the working
+    directory first on ``sys.path``)."""
+    command = [python] if isinstance(python, str) else list(python)
+    done = subprocess.run([*command, "-c", CHILD, mode, str(folder), str(rows)], capture_output=True,
+                          text=True, check=False, cwd=cwd)
     if done.returncode != 0:
         raise RuntimeError(f"{mode} load failed: {done.stderr.strip()[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -23,6 +23,10 @@ Runs, in this order:
 7. ``bench_audit_verify.py`` (child processes): ``verify_log`` of HMAC-authenticated audit logs
    of 10,000 and 100,000 decision entries (with ``--big`` also 1,000,000): time and peak RSS,
    and a reordered log against the intact one.
+8. ``bench_dask.py`` (a child process): ``dry-run --dask`` on a local cluster, 2 workers vs 1
+   (100,000 cases; 1,000,000 with ``--big``); skipped without dask.distributed.
+9. ``compare_release.py`` (a child process): this tree against the 0.1.0 release (``64ce47b``),
+   dry-run throughput (100,000 cases; 1,000,000 with ``--big``) and 10,000-row loading.
 
 Child processes keep their memory figures their own. Needs ``zen-engine`` for step 1.
 """
@@ -161,6 +165,13 @@ def main(argv: list[str] | None = None) -> int:
         print(audit_out if code == 0 else f"bench_audit_verify.py failed (exit {code}):\n{audit_out}")
         if code != 0:
             audit_out = ""
+    big = "1000000" if args.big else "100000"
+    section(f"dry-run --dask on a local cluster, 2 workers vs 1, {int(big):,} cases (bench_dask.py)")
+    code, dask_out = child("bench_dask.py", "--cases", big)
+    print(dask_out if code == 0 else f"bench_dask.py failed (exit {code}):\n{dask_out}")
+    section(f"this tree vs the 0.1.0 release: dry-run {int(big):,} cases, load 10,000 rows (compare_release.py)")
+    code, compare_out = child("compare_release.py", "--cases", big)
+    print(compare_out if code == 0 else f"compare_release.py failed (exit {code}):\n{compare_out}")
 
     section("summary: ratios (x = decide() time / other time; < 1 means decide() is faster)")
     for workload, fig in results.items():
@@ -196,8 +207,8 @@ def main(argv: list[str] | None = None) -> int:
         for line in out.splitlines():
             if "cases/s" in line or "ratio" in line:
                 print(f"dry-run memory: {' '.join(line.split())}")
-    for line in load_out.splitlines():
-        if line.startswith("load "):
+    for line in (*load_out.splitlines(), *dask_out.splitlines(), *compare_out.splitlines()):
+        if line.startswith(("load ", "dask ", "compare ")):
             print(line)
     for line in list_out.splitlines():
         if "calamine" in line and "faster" in line:

@@ -309,9 +309,12 @@ def decide(ruleset: str, request_file: str, as_of: str | None, as_json: bool, ba
               help="规则后端 / rule backend (see `nocert-rules info`)")
 @click.option("--keep-partial", is_flag=True,
               help="中断时保留已写部分为 FILE.partial / if the run is interrupted, keep what --out got as FILE.partial")
+@click.option("--dask", "dask_address", metavar="ADDRESS",
+              help="在 Dask 集群上决定 / decide on the Dask cluster at ADDRESS (tcp://host:8786; "
+                   "needs pip install 'nocert-rules[dask]'); --jobs is then ignored")
 def dry_run(ruleset: str, cases: str, fmt: str, as_of: str | None, jobs: int, out_path: str | None,
             report_path: str | None, as_json: bool, top: int, progress: bool, chunk_size: int,
-            backend: str, keep_partial: bool) -> None:
+            backend: str, keep_partial: bool, dask_address: str | None) -> None:
     """试运行：对案例文件逐一决定并汇总 / Decide every case of CASES (JSONL or CSV, - for stdin)
     and summarise: methods, issuing unit x method, pledges blocked and why, deadline spread,
     warnings, malformed rows, expected-method mismatches. Streams: memory stays flat.
@@ -345,6 +348,12 @@ def dry_run(ruleset: str, cases: str, fmt: str, as_of: str | None, jobs: int, ou
             raise CliFailure(f"{out_path}: 无法写入 / cannot write: {exc.strerror}") from None
 
     def run(callback: Callable[[int, int | None, int], None] | None) -> Any:
+        if dask_address:
+            from nocert_rules.tools.distributed import run_dry_run_dask
+
+            return run_dry_run_dask(rs, cases, dask_address, fmt=None if fmt == "auto" else fmt,  # type: ignore[arg-type]
+                                    as_of=moment, out=out_file, chunk_size=chunk_size, progress=callback,
+                                    stop=stop, engine_options=options)
         return run_dry_run(rs, cases, fmt=None if fmt == "auto" else fmt,  # type: ignore[arg-type]
                            as_of=moment, jobs=workers, out=out_file, chunk_size=chunk_size,
                            progress=callback, stop=stop, engine_options=options)

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Dry-run on a Dask cluster (``--dask``): 2 workers against 1 worker on the same cases.
+
+Starts a ``distributed.LocalCluster`` bound to 127.0.0.1 (worker processes, one thread each, no
+dashboard) with 1 and then 2 workers, and runs :func:`nocert_rules.tools.distributed.run_dry_run_dask`
+(what ``nocert-rules dry-run --dask ADDRESS`` does) on the same generated case file; prints cases per
+second for each and the 2-vs-1 ratio. Both summaries must equal the single-process run's (checked on
+the first size).
+
+    python benchmarks/bench_dask.py                 # 1,000,000 cases
+    python benchmarks/bench_dask.py --cases 100000
+
+On the 2-core machine the client (reading and shipping chunks) and the scheduler share the cores
+with the workers, so the ratio is bounded well below 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RULESET = ROOT / "rulesets" / "zibo"
+RUN_FIELDS = ("elapsed_seconds", "cases_per_second", "jobs", "cases_file")
+
+
+def generate(n: int, path: Path, seed: int = 20210210) -> None:
+    spec = importlib.util.spec_from_file_location("generate_cases", ROOT / "examples" / "generate_cases.py")
+    assert spec is not None and spec.loader is not None
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    with path.open("w", encoding="utf-8") as out:
+        gen.write(out, gen.generate(RULESET, n, seed))
+
+
+def on_cluster(workers: int, cases: Path) -> tuple[float, dict[str, Any]]:
+    from distributed import Client, LocalCluster
+
+    from nocert_rules import load_ruleset
+    from nocert_rules.tools.distributed import run_dry_run_dask
+
+    ruleset = load_ruleset(RULESET)
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None, silence_logs=40) as cluster, Client(cluster) as client:
+        client.wait_for_workers(workers)
+        run_dry_run_dask(ruleset, str(cases), client, chunk_size=2000)  # warm: engines built, nothing timed
+        started = time.perf_counter()
+        result = run_dry_run_dask(ruleset, str(cases), client, chunk_size=2000)
+        return time.perf_counter() - started, result.to_dict()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    args = parser.parse_args(argv)
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        print("bench_dask.py: dask.distributed is not installed (pip install -e '.[dask]'): skipped")
+        return 0
+    from nocert_rules import load_ruleset
+    from nocert_rules.tools.dryrun import run_dry_run
+
+    with tempfile.TemporaryDirectory(prefix="nocert-dask-") as tmp:
+        cases = Path(tmp) / "cases.jsonl"
+        generate(args.cases, cases)
+        check = Path(tmp) / "check.jsonl"
+        check.write_text("".join(cases.open(encoding="utf-8").readline() for _ in range(20_000)), encoding="utf-8")
+        single = run_dry_run(load_ruleset(RULESET), str(check)).to_dict()
+        _, small = on_cluster(2, check)
+        same = {k: v for k, v in small.items() if k not in RUN_FIELDS} == \
+            {k: v for k, v in single.items() if k not in RUN_FIELDS}
+        print(f"20,000-case check: the Dask summary equals the single-process run's: {same}", flush=True)
+        seconds: dict[int, float] = {}
+        for workers in (1, 2):
+            seconds[workers], data = on_cluster(workers, cases)
+            print(f"{args.cases:>10,} cases on {workers} Dask worker(s): {seconds[workers]:7.1f} s, "
+                  f"{args.cases / seconds[workers]:>9,.0f} cases/s (rows {data['rows']:,})", flush=True)
+    ratio = seconds[1] / seconds[2]
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"dask {args.cases:,} cases: 2 workers / 1 worker throughput {ratio:.2f}x (load average {load})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
