@@ -348,25 +348,44 @@ def test_a_ruleset_that_does_not_load_is_not_served(tmp_path: Path) -> None:
     assert done.returncode == 2 and "rules.yaml" in done.stderr
 
 
-def test_several_workers_serve_and_reload_on_sighup(tmp_path: Path, zibo_engine: Engine) -> None:
+def test_several_workers_serve_and_reload_on_sighup_and_admin_reload(tmp_path: Path, zibo_engine: Engine) -> None:
     folder = tmp_path / "rs"
     shutil.copytree(ZIBO, folder)
-    with live_server(folder, tmp_path, "--workers", "2") as srv, srv.client() as c:
-        case = CASES[0]
-        want = expected(zibo_engine, case)
-        assert c.post("/v1/decide", json=case).json() == want
-        _set_version(folder, "2021.5-workers")
-        srv.hup()
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN, encoding="utf-8")
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+
+    def converge(srv: LiveServer, version: str) -> None:
         deadline = time.monotonic() + 60
-        seen = set()
         while time.monotonic() < deadline:
-            seen.add(c.post("/v1/decide", json=case).json()["ruleset"]["version"])
-            with httpx.Client(base_url=srv.base_url) as fresh:  # new connections reach new workers
+            with httpx.Client(base_url=srv.base_url, headers=auth) as fresh:  # new connections reach new workers
                 versions = {fresh.get("/v1/ruleset").json()["version"] for _ in range(4)}
-            if versions == {"2021.5-workers"}:
-                break
+            if versions == {version}:
+                return
             time.sleep(0.2)
-        assert versions == {"2021.5-workers"}, srv.output()
+        raise AssertionError(f"workers did not all reach {version}: {versions}\n{srv.output()}")
+
+    with live_server(folder, tmp_path, "--workers", "2", "--token-file", str(token_file)) as srv, \
+            srv.client(headers=auth) as c:
+        case = CASES[0]
+        assert c.post("/v1/decide", json=case).json() == expected(zibo_engine, case)
+        _set_version(folder, "2021.5-workers")
+        srv.hup()  # uvicorn's supervisor replaces each worker
+        converge(srv, "2021.5-workers")
+
+        # admin reload checks the new files first: a broken ruleset is refused, nothing restarts
+        rules = folder / "rules.yaml"
+        good = rules.read_text(encoding="utf-8")
+        rules.write_text("rules: []\n", encoding="utf-8")
+        refused = c.post("/v1/admin/reload")
+        assert refused.status_code == 409 and "rules.yaml" in refused.json()["problems"][0]
+        rules.write_text(good, encoding="utf-8")
+        _set_version(folder, "2021.6-workers")
+        accepted = c.post("/v1/admin/reload")
+        assert accepted.status_code == 200, accepted.text
+        assert accepted.json()["reloaded"] is False and accepted.json()["ruleset"]["version"] == "2021.6-workers"
+        converge(srv, "2021.6-workers")
+        assert c.post("/v1/decide", json=case).json()["ruleset"]["version"] == "2021.6-workers"
 
 
 def test_backend_option_is_used_and_named(tmp_path: Path, zibo_engine: Engine) -> None:

@@ -172,7 +172,8 @@ class Metrics:
 # ---------------------------------------------------------------- the application
 
 
-def _stamp_headers(decision: Decision | None, loaded: Loaded, decision_id: str | None = None) -> dict[str, str]:
+def _stamp_headers(loaded: Loaded, decision_id: str | None = None) -> dict[str, str]:
+    """The version that decided (and the decision log's id), for hosts that read headers only."""
     rs = loaded.ruleset
     headers = {"X-Ruleset-Sha256": rs.sha256, "X-Ruleset-Version": quote(rs.version, safe="")}
     if decision_id is not None:
@@ -376,7 +377,7 @@ def create_app(config: ServeConfig, holder: RulesetHolder | None = None, *, hand
         body = decision.model_dump_json().encode("utf-8")
         elapsed = time.perf_counter() - started
         service.metrics.latency.labels("decide").observe(elapsed)
-        headers = _stamp_headers(decision, loaded, decision_id)
+        headers = _stamp_headers(loaded, decision_id)
         headers["Server-Timing"] = f"total;dur={elapsed * 1000:.3f}"
         return Response(body, media_type="application/json", headers=headers)
 
@@ -410,7 +411,7 @@ def create_app(config: ServeConfig, holder: RulesetHolder | None = None, *, hand
             body = await run_in_threadpool(service.decide_batch, loaded, items)
         done = time.perf_counter()
         service.metrics.latency.labels("batch").observe(done - started)
-        headers = _stamp_headers(None, loaded)
+        headers = _stamp_headers(loaded)
         headers["Server-Timing"] = f"decide;dur={(done - decided) * 1000:.3f}, total;dur={(done - started) * 1000:.3f}"
         return Response(body, media_type="application/json", headers=headers)
 
