@@ -19,6 +19,12 @@ Latency of one call, median and p99, of:
                 matching done by zen / the if-chain instead of durable_rules
                 (``Engine.decide_with_fired``): the same Decision, other matcher.
 - ``cached``    ``CachedEngine.decide`` (``nocert_rules.engine.cache``) once warm.
+- ``compiled``  ``Engine(ruleset, backend="compiled").decide``: the whole pipeline on the
+                compiled backend (``nocert_rules.engine.compiled``); ``compiled.fire`` its
+                matcher alone on precomputed facts.
+- ``validate`` / ``facts`` / ``build``: the parts of ``decide`` that are not rule matching,
+                each alone: ``parse_request``; ``find_row`` + ``facts_for``; ``decide_with_fired``
+                (choice, trace, deadlines, the Decision) on precomputed fired rules.
 
 Before timing, every case is checked: all matchers fire the same rules, and the zen,
 if-chain and cached pipelines give a Decision equal to ``decide()``'s.
@@ -303,8 +309,9 @@ def run(n: int = 20_000, n_cases: int = 5_000, workload: str = "generated", verb
     from zen_table import ZenRules, nest
 
     ruleset = load_ruleset(RULESET)
-    engine = Engine(ruleset)
-    cached = CachedEngine(Engine(ruleset), maxsize=100_000)
+    engine = Engine(ruleset, backend="durable")
+    compiled = Engine(ruleset, backend="compiled")
+    cached = CachedEngine(Engine(ruleset, backend="durable"), maxsize=100_000)
     bare = BareDurable(engine)
     zen_rules = ZenRules(ruleset)
     ifchain = compile_ifchain(ruleset)
@@ -319,6 +326,7 @@ def run(n: int = 20_000, n_cases: int = 5_000, workload: str = "generated", verb
             ("bare durable", bare.post(dict(payloads[i]))),
             ("zen", zen_rules.rule_ids(zen_rules.evaluate(contexts[i]))),
             ("ifchain", ifchain(facts)),
+            ("compiled", compiled.fire(facts)),
         ):
             assert got == expected, f"case {i}: {label} fired {got}, engine fired {expected}"
 
@@ -337,6 +345,18 @@ def run(n: int = 20_000, n_cases: int = 5_000, workload: str = "generated", verb
         assert decide_zen(request) == reference
         assert decide_ifchain(request) == reference
         assert cached.decide(request) == reference
+        on_compiled = compiled.decide(request)
+        assert on_compiled.ruleset.backend == "compiled" and reference.ruleset.backend == "durable"
+        assert on_compiled.model_dump(exclude={"ruleset"}) == reference.model_dump(exclude={"ruleset"})
+
+    fired = [engine.fire(f) for f in prep.facts]
+    staged = list(zip(prep.parsed, prep.rows, fired, strict=True))
+
+    def facts_step(parsed: DecisionRequest) -> Any:
+        return facts_for(ruleset, parsed, ruleset.find_row(parsed.service_item, parsed.certificate))
+
+    def build_step(item: tuple[DecisionRequest, ListRow | None, list[str]]) -> Any:
+        return engine.decide_with_fired(*item)
 
     zen_evaluate = zen_rules.evaluate
     stats = time_interleaved(
@@ -348,10 +368,16 @@ def run(n: int = 20_000, n_cases: int = 5_000, workload: str = "generated", verb
             "decide+zen": (decide_zen, prep.requests),
             "decide+ifchain": (decide_ifchain, prep.requests),
             "cached": (cached.decide, prep.requests),
+            "compiled": (compiled.decide, prep.requests),
+            "compiled.fire": (compiled.fire, prep.facts),
+            "validate": (parse_request, prep.requests),
+            "facts": (facts_step, prep.parsed),
+            "build": (build_step, staged),
         },
         n,
     )
     engine.close()
+    compiled.close()
     d = stats["decide"]
 
     def ratio(other: str) -> dict[str, float]:
@@ -366,11 +392,21 @@ def run(n: int = 20_000, n_cases: int = 5_000, workload: str = "generated", verb
         "rows": len(ruleset.rows),
         "us": {name: {"median": s.median_us, "p99": s.p99_us, "mean": s.mean_us} for name, s in stats.items()},
         "decide_vs": {name: ratio(name) for name in stats if name != "decide"},
+        "vs": {
+            "compiled/ifchain": _ratio(stats["compiled"], stats["ifchain"]),
+            "compiled.fire/ifchain": _ratio(stats["compiled.fire"], stats["ifchain"]),
+            "compiled/decide+ifchain": _ratio(stats["compiled"], stats["decide+ifchain"]),
+            "decide/bare": _ratio(d, stats["bare"]),
+        },
         "cache_hit_rate": cached.hits / max(1, cached.hits + cached.misses),
     }
     if verbose:
         print_report(figures)
     return figures
+
+
+def _ratio(a: Stat, b: Stat) -> dict[str, float]:
+    return {"median": a.median_us / b.median_us, "p99": a.p99_us / b.p99_us}
 
 
 def dryrun(n: int = 10_000, workload: str = "generated", repeat: int = 3) -> dict[str, Any]:
@@ -441,6 +477,18 @@ def print_report(fig: dict[str, Any]) -> None:
         f"-> {'MET' if zen['median'] < 1 and zen['p99'] < 1 else 'MISSED'}"
     )
     print(f"cached: hit rate {fig['cache_hit_rate']:.1%} over the timed calls (warm cache)")
+    vs = fig["vs"]
+    for key, target in (("compiled/ifchain", 10.0), ("decide/bare", 1.3)):
+        r = vs[key]
+        print(f"target {key} <= {target}x: median {r['median']:.2f}x, p99 {r['p99']:.2f}x "
+              f"-> {'MET' if r['median'] <= target else 'MISSED'} (median)")
+    for key in ("compiled.fire/ifchain", "compiled/decide+ifchain"):
+        r = vs[key]
+        print(f"{key}: median {r['median']:.2f}x, p99 {r['p99']:.2f}x")
+    us = fig["us"]
+    outside = us["decide"]["median"] - us["bare"]["median"]
+    print(f"decide - bare (the non-matching part, medians): {outside:.1f} µs; alone: validate "
+          f"{us['validate']['median']:.1f}, facts {us['facts']['median']:.1f}, build {us['build']['median']:.1f} µs")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,14 +3,16 @@
     python benchmarks/run_all.py            # decide() benches, calendar, dry-run memory at 10k
     python benchmarks/run_all.py --big      # ... and the dry-run memory bench at 1,000,000 too
     python benchmarks/run_all.py --n 5000   # fewer timed calls (quicker, noisier)
+    python benchmarks/run_all.py --limits   # ... and durable_rules' limits (durable_limits.py, minutes)
 
 Runs, in this order:
 
 1. ``bench_decide.py`` in this process, on the realistic workload (``examples/generate_cases.py``)
    and on the random one: ``decide()`` median and p99 against the bare durable_rules post of
    the same compiled rules (target <= 1.5x), the zen-engine decision table (target: faster),
-   the plain-Python if-chain, and the cached engine; then a 10,000-case dry-run, Engine vs
-   CachedEngine.
+   the plain-Python if-chain, the cached engine and the compiled backend (compiled decide()
+   vs the if-chain, target <= 10x; durable decide() vs the bare post, target <= 1.3x; the
+   non-matching parts alone); then a 10,000-case dry-run, Engine vs CachedEngine.
 2. ``bench_calendar.py`` (a child process): ``add_working_days`` against ``holidays`` and numpy.
 3. ``bench_dryrun_memory.py`` (a child process, if present): dry-run throughput and peak
    memory at 10,000 cases; with ``--big`` (passed on to it) at 10,000 and 1,000,000.
@@ -27,6 +29,9 @@ Runs, in this order:
    (100,000 cases; 1,000,000 with ``--big``); skipped without dask.distributed.
 9. ``compare_release.py`` (a child process): this tree against the 0.1.0 release (``64ce47b``),
    dry-run throughput (100,000 cases; 1,000,000 with ``--big``) and 10,000-row loading.
+
+8. with ``--limits``, ``durable_limits.py`` (each probe a child process): the rule-set sizes
+   durable_rules' C core survives, against the engine's budget.
 
 Child processes keep their memory figures their own. Needs ``zen-engine`` for step 1.
 """
@@ -106,6 +111,7 @@ def section(title: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--big", action="store_true", help="also the 1,000,000-case dry-run memory bench")
+    parser.add_argument("--limits", action="store_true", help="also durable_rules' limits (durable_limits.py)")
     parser.add_argument("--n", type=int, default=20_000, help="timed decide() calls per implementation")
     parser.add_argument("--cases", type=int, default=5_000, help="distinct cases in the decide() workload")
     args = parser.parse_args(argv)
@@ -173,6 +179,12 @@ def main(argv: list[str] | None = None) -> int:
     code, compare_out = child("compare_release.py", "--cases", big)
     print(compare_out if code == 0 else f"compare_release.py failed (exit {code}):\n{compare_out}")
 
+    limits_out = ""
+    if args.limits:
+        section("durable_rules' limits against the engine's budget (durable_limits.py)")
+        code, limits_out = child("durable_limits.py")
+        print(limits_out)
+
     section("summary: ratios (x = decide() time / other time; < 1 means decide() is faster)")
     for workload, fig in results.items():
         vs = fig["decide_vs"]
@@ -194,6 +206,18 @@ def main(argv: list[str] | None = None) -> int:
             elif key == "zen":
                 verdict = "MET" if r["median"] < 1 and r["p99"] < 1 else "MISSED"
             print(f"  vs {label:<34} median {r['median']:>7.2f}x  p99 {r['p99']:>7.2f}x  {target} {verdict}".rstrip())
+        for label, key, limit in (
+            ("compiled decide() / if-chain", "compiled/ifchain", 10.0),
+            ("durable decide() / bare durable post", "decide/bare", 1.3),
+            ("compiled fire() / if-chain (matchers)", "compiled.fire/ifchain", None),
+            ("compiled decide() / decide+if-chain", "compiled/decide+ifchain", None),
+        ):
+            r = fig["vs"][key]
+            verdict = "" if limit is None else f"target <= {limit}x " + ("MET" if r["median"] <= limit else "MISSED")
+            print(f"  {label:<40} median {r['median']:>7.2f}x  p99 {r['p99']:>7.2f}x  {verdict}".rstrip())
+        u = fig["us"]
+        print(f"  not matching (decide - bare, medians) {us['median'] - u['bare']['median']:.1f} µs; alone: validate "
+              f"{u['validate']['median']:.1f}, facts {u['facts']['median']:.1f}, build {u['build']['median']:.1f} µs")
     print(
         f"dry-run 10k distinct cases: CachedEngine {dry['speedup']:.2f}x the throughput of Engine "
         f"({dry['cached_per_s']:,.0f} vs {dry['engine_per_s']:,.0f} cases/s), hit rate {dry['hit_rate']:.1%}"
@@ -219,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     for line in audit_out.splitlines():
         if line.startswith("ratio") or "reordered / intact" in line:
             print(f"audit verify: {' '.join(line.split())}")
+    if limits_out:
+        print(f"durable_rules limits: {limits_out.splitlines()[-1]}")
     load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     print(f"\n(all benchmarks: {time.perf_counter() - started:.0f} s; load average at the end {load})")
     return 0
