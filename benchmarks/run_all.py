@@ -29,9 +29,8 @@ Runs, in this order:
    (100,000 cases; 1,000,000 with ``--big``); skipped without dask.distributed.
 9. ``compare_release.py`` (a child process): this tree against the 0.1.0 release (``64ce47b``),
    dry-run throughput (100,000 cases; 1,000,000 with ``--big``) and 10,000-row loading.
-
-8. with ``--limits``, ``durable_limits.py`` (each probe a child process): the rule-set sizes
-   durable_rules' C core survives, against the engine's budget.
+10. with ``--limits``, ``durable_limits.py`` (each probe a child process): the rule-set sizes
+    durable_rules' C core survives, against the engine's budget.
 
 Child processes keep their memory figures their own. Needs ``zen-engine`` for step 1.
 """
