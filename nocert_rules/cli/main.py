@@ -469,12 +469,23 @@ def lint(ruleset: str, strict: bool, as_json: bool) -> None:
     result = lint_ruleset(ruleset)
     errors, warnings = result.errors, result.warnings
     if as_json:  # the backend: `nocert-rules info --json`
-        _print_json({"ruleset": ruleset, "loaded": result.loaded,
-                     "errors": [f.to_dict() for f in errors], "warnings": [f.to_dict() for f in warnings]})
+        data = {"ruleset": ruleset, "loaded": result.loaded,
+                "errors": [f.to_dict() for f in errors], "warnings": [f.to_dict() for f in warnings]}
+        if result.changes:  # a district over its city: its changes, each with its basis
+            data["changes"] = result.changes
+        _print_json(data)
     else:
         console = _console()
         for file, choice in (_backend_choices(ruleset) if result.loaded else {}).items():
             console.print(Text(f"规则后端 / backend for {file}: {choice['backend']} — {choice['reason']}"))
+        if result.changes:
+            labels = {"add": "新增 add", "override": "覆盖 override", "withdraw": "撤回 withdraw",
+                      "rule": "规则 rule", "clause": "条款 clause"}
+            console.print(Text(f"区县级调整 / changes to the parent ruleset ({len(result.changes)})", style="bold"))
+            for c in result.changes:
+                where = f"{c['file']}:{c['line']}" if c["line"] else c["file"]
+                basis = f" — 依据 basis: {c['basis']}" if c["basis"] else ""
+                console.print(Text(f"  {where}: [{labels[c['kind']]}] {c['key']}{basis}"))
         for title, items, style in (("错误 / Errors", errors, "red"), ("警告 / Warnings", warnings, "yellow")):
             if not items:
                 continue

@@ -267,6 +267,8 @@ class Engine:
                     citation=self._citation(rs.manifest.method_order_clause),
                 )
             trace.append(step)
+        if rs.parent is not None and row is not None:
+            trace.append(self._source_step(rs.source_of(row), chosen))
 
         warnings = self._validity_warnings(day)
         if row is None and req.service_item not in rs.service_items:
@@ -314,6 +316,22 @@ class Engine:
             name=s.name, version=s.version, sha256=s.sha256, backend=s.backend, effective_date=day,
             row_version=row.version if row is not None else None,
         )
+
+    def _source_step(self, source: str, method: Method) -> TraceStep:
+        """Which level's row decided, in a ruleset that extends another (policy/overlay.py)."""
+        key = ("source:" + source, method)
+        step = self._steps.get(key)
+        if step is None:
+            own = source == self.ruleset.name
+            where = "本级清单行（覆盖或新增上级清单）" if own else "沿用上级清单行"
+            step = self._steps[key] = TraceStep(
+                rule_id="engine.row-source",
+                method=method,
+                effect="choose",
+                conclusion=f"{where}：{source} / row from {source}"
+                + (" (this level's row)" if own else " (inherited)"),
+            )
+        return step
 
     def _rule_step(self, rule: PolicyRule) -> TraceStep:
         """The trace step of a rule that fired: it depends on the rule alone, so built once."""

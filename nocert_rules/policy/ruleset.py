@@ -272,6 +272,9 @@ class Manifest(BaseModel):
     service_item_code_pattern: str = r"^\S+$"
     files: RulesetFiles = RulesetFiles()
     records: RecordClauses = RecordClauses()
+    extends: str | None = Field(
+        default=None, description="the folder of the ruleset this one overlays, e.g. ../zibo (policy/overlay.py)"
+    )
     legal_basis_policy: LegalBasisPolicy | None = Field(
         default=None, description="which ranks of law suffice (policy/legal_basis.py); unset: any basis"
     )
@@ -456,6 +459,14 @@ class Ruleset:
     """A validated ruleset: the manifest, the list indexed for lookup, rules and clauses."""
 
     manifest_path: Path | None = None
+    parent: Ruleset | None = None
+    """The ruleset this one extends (a district's city), see policy/overlay.py."""
+    overlay_changes: list[Any] = []
+    """A district's changes to what it inherits (``policy.overlay.OverlayChange``)."""
+    own_rows: list[ListRow] | None = None
+    """A district's own rows, as its certificates file lists them (None: ``rows``)."""
+    own_rules: list[PolicyRule] | None = None
+    """A district's own rules (added or replacing the parent's, by id)."""
     """The manifest file it was loaded from (``load_ruleset`` sets it; see policy/snapshot.py)."""
 
     def __init__(
@@ -630,6 +641,10 @@ def load_ruleset(path: str | Path) -> Ruleset:
     if manifest_doc is None:
         problems.raise_any()
     assert manifest_doc is not None
+    from nocert_rules.policy.overlay import current_chain, extends_of, load_overlay
+
+    if problems.attempt(lambda: extends_of(manifest_doc)):  # a district over its city (三(一)1)
+        return load_overlay(directory, manifest_path, manifest_doc, files[manifest_path.name], current_chain())
     manifest: Manifest | None = validated(Manifest, manifest_doc)
     names = manifest.files if manifest is not None else _files_of(manifest_doc)
     cert_doc = read(names.certificates)

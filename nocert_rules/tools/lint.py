@@ -36,7 +36,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -75,6 +75,8 @@ class LintResult:
     ruleset_path: str
     findings: list[Finding]
     loaded: bool
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    """A district's changes to the list, rules and clauses it inherits (policy/overlay.py)."""
 
     @property
     def errors(self) -> list[Finding]:
@@ -204,7 +206,9 @@ def lint_ruleset(path: str | Path) -> LintResult:
         ]
         return LintResult(str(path), findings, False)
     linter = _Linter(rs, directory)
-    return LintResult(str(path), linter.run(), True)
+    changes = [{"kind": c.kind, "key": c.key, "basis": c.basis, "file": display_path(directory, c.file), "line": c.line}
+               for c in rs.overlay_changes]
+    return LintResult(str(path), linter.run(), True, changes)
 
 
 def lint_loaded(rs: Ruleset) -> list[Finding]:
@@ -216,29 +220,51 @@ class _Linter:
     def __init__(self, rs: Ruleset, directory: Path) -> None:
         self.rs = rs
         files = rs.manifest.files
-        self.cert_file = display_path(directory, files.certificates)
-        self.rule_file = display_path(directory, files.rules)
+        self.directory = directory
         self.manifest_file = display_path(directory, "manifest.yaml")
-        self.cert_doc: LocatedYaml = load_located_yaml(directory / files.certificates, files.certificates)
-        self.rule_doc: LocatedYaml = load_located_yaml(directory / files.rules, files.rules)
+        self._docs: dict[str, LocatedYaml] = {}
+        # Where each row and rule is written: a district's own file or its city's (policy/overlay.py).
+        from nocert_rules.policy.overlay import origin_of_row, origin_of_rule
+
+        self.row_locs = [self._loc(*origin_of_row(rs, row), files.certificates) for row in rs.rows]
+        self.rule_locs = [self._loc(*origin_of_rule(rs, rule), files.rules) for rule in rs.rules]
         self.findings: list[Finding] = []
         self.rows = row_facts(rs)
+
+    def _loc(self, level: Ruleset, index: int, default_name: str) -> tuple[str, LocatedYaml, int]:
+        name = default_name if level is self.rs else (
+            level.manifest.files.certificates if default_name == self.rs.manifest.files.certificates
+            else level.manifest.files.rules
+        )
+        folder = self.directory if level is self.rs else level.directory
+        shown = display_path(folder, name)
+        if shown not in self._docs:
+            self._docs[shown] = load_located_yaml(folder / name, name)
+        return shown, self._docs[shown], index
+
+    def row_file(self, i: int) -> str:
+        return self.row_locs[i][0]
+
+    def rule_file(self, i: int) -> str:
+        return self.rule_locs[i][0]
 
     def add(self, severity: Severity, code: str, file: str, line: int | None, message: str) -> None:
         self.findings.append(Finding(severity, code, file, line, message))
 
-    def row_line(self, i: int, field: str | None = None) -> int | None:
-        return self.cert_doc.line_of(("rows", i, field) if field else ("rows", i))
+    def row_line(self, i: int, field: str | None = None, *path: str | int) -> int | None:
+        _, doc, j = self.row_locs[i]
+        return doc.line_of(("rows", j, field, *path) if field else ("rows", j))
 
     def rule_line(self, i: int, field: str | None = None) -> int | None:
-        return self.rule_doc.line_of(("rules", i, field) if field else ("rules", i))
+        _, doc, j = self.rule_locs[i]
+        return doc.line_of(("rules", j, field) if field else ("rules", j))
 
     def run(self) -> list[Finding]:
         self.check_rows()
         from nocert_rules.tools.lint_law import check_law
 
-        check_law(self.rs, self.rows, self.cert_file,
-                  lambda i, path: self.cert_doc.line_of(("rows", i, *path)), self.add)
+        check_law(self.rs, self.rows, self.row_file,
+                  lambda i, path: self.row_line(i, *path) if path else self.row_line(i), self.add)
         self.check_names()
         self.check_pledge_on_barring_risk()
         self.check_rules()
@@ -253,14 +279,14 @@ class _Linter:
         for i, row in enumerate(self.rs.rows):
             label = f"{row.service_item_code} / {row.certificate_id} {row.certificate_name}"
             if row.status is RowStatus.RETAINED and not row.has_legal_basis:
-                self.add("error", "retained-without-basis", self.cert_file, self.row_line(i, "legal_basis"),
+                self.add("error", "retained-without-basis", self.row_file(i), self.row_line(i, "legal_basis"),
                          f"{label}: 保留的证明没有设定依据，应直接取消（法无规定一律取消） / retained "
                          "without a legal basis: it must be abolished")
             if ReplacementMethod.DATA_SHARING in row.methods and not row.sharing_source:
-                self.add("error", "sharing-without-source", self.cert_file, self.row_line(i, "methods"),
+                self.add("error", "sharing-without-source", self.row_file(i), self.row_line(i, "methods"),
                          f"{label}: 允许数据共享但未写明共享来源 / data sharing without a sharing source")
             if not pattern.match(row.service_item_code):
-                self.add("error", "bad-service-item-code", self.cert_file, self.row_line(i, "service_item_code"),
+                self.add("error", "bad-service-item-code", self.row_file(i), self.row_line(i, "service_item_code"),
                          f"事项编码 {row.service_item_code!r} 不符合 / does not match "
                          f"service_item_code_pattern {pattern.pattern!r}")
 
@@ -292,7 +318,7 @@ class _Linter:
                     first[key] = (name, i)
                 elif first[key][0] != name:
                     name0, i0 = first[key]
-                    self.add("warning", code, self.cert_file, self.row_line(i, name_field),
+                    self.add("warning", code, self.row_file(i), self.row_line(i, name_field),
                              f"{what} {key}: 名称 {name!r} 与第 {self.row_line(i0)} 行的 {name0!r} 不同 / "
                              f"named {name!r} here but {name0!r} at line {self.row_line(i0)}")
 
@@ -322,12 +348,12 @@ class _Linter:
                     break
             label = f"{row.service_item_code} / {row.certificate_id} {row.certificate_name}"
             if example is not None:
-                self.add("error", "pledge-on-barring-risk", self.cert_file, self.row_line(i, "methods"),
+                self.add("error", "pledge-on-barring-risk", self.row_file(i), self.row_line(i, "methods"),
                          f"{label}: 涉及{labels}，不适用告知承诺，但规则会接受承诺（例如 {_describe(example)}） / "
                          f"a pledge-barring risk ({', '.join(risky)}), yet the rules accept a pledge "
                          f"(e.g. {_describe(example)})")
             else:
-                self.add("warning", "pledge-listed-on-barring-risk", self.cert_file, self.row_line(i, "methods"),
+                self.add("warning", "pledge-listed-on-barring-risk", self.row_file(i), self.row_line(i, "methods"),
                          f"{label}: 清单列了告知承诺，但涉及{labels}（规则会阻止承诺），应修正清单 / lists "
                          f"pledge next to a barring risk ({', '.join(risky)}); the rules block it, "
                          "but the list should be corrected")
@@ -351,11 +377,11 @@ class _Linter:
                 continue
             never.add(rule.id)
             if not any(conditions.evaluate(rule.when, f) for f in _abstract_combinations(rule.when)):
-                self.add("warning", "rule-never-matches", self.rule_file, self.rule_line(i, "when"),
+                self.add("warning", "rule-never-matches", self.rule_file(i), self.rule_line(i, "when"),
                          f"规则 {rule.id} 的条件自相矛盾，永远不会成立 / rule {rule.id} can never match: "
                          "its conditions contradict each other")
             else:
-                self.add("warning", "rule-matches-no-row", self.rule_file, self.rule_line(i, "when"),
+                self.add("warning", "rule-matches-no-row", self.rule_file(i), self.rule_line(i, "when"),
                          f"规则 {rule.id} 对清单中的任何一行都不成立 / rule {rule.id} matches no row of the "
                          "list (no row has such values)")
         for i, rule in enumerate(self.rs.rules):
@@ -376,7 +402,7 @@ class _Linter:
                 blockers.update(firing)
             if shadowed:
                 by = ", ".join(sorted(blockers))
-                self.add("warning", "offer-always-blocked", self.rule_file, self.rule_line(i, "when"),
+                self.add("warning", "offer-always-blocked", self.rule_file(i), self.rule_line(i, "when"),
                          f"提供规则 {rule.id} 每次生效时都被 {by} 阻止，永远不会采用{rule.method.label_zh} / "
                          f"offer rule {rule.id} is always blocked by {by}: it can never lead to {rule.method.value}")
 

@@ -40,7 +40,7 @@ def _basis_path(row: ListRow, j: int) -> tuple[str | int, ...]:
 
 
 def check_law(
-    rs: Ruleset, row_facts: list[dict[str, Any]], cert_file: str, line: Line, add: Add,
+    rs: Ruleset, row_facts: list[dict[str, Any]], row_file: Callable[[int], str], line: Line, add: Add,
     rows: list[ListRow] | None = None,
 ) -> None:
     """Add the findings of the module doc for each row (``row_facts[i]`` are row i's facts)."""
@@ -52,12 +52,12 @@ def check_law(
         start: date = row.valid_from or rs.manifest.effective_from
         for j, basis in enumerate(row.bases):
             if basis.effective_from is not None and start < basis.effective_from:
-                add("error", "basis-not-in-force", cert_file, line(i, _basis_path(row, j)),
+                add("error", "basis-not-in-force", row_file(i), line(i, _basis_path(row, j)),
                     f"{label}: 引用的{basis.instrument}自 {basis.effective_from} 起施行，但该行自 {start} "
                     f"起适用 / cites {basis.instrument}, in force from {basis.effective_from}, in a row in "
                     f"force from {start}: date the row (valid_from) or cite the instrument then in force")
             if policy is not None and basis.rank is None:
-                add("warning", "basis-unranked", cert_file, line(i, _basis_path(row, j)),
+                add("warning", "basis-unranked", row_file(i), line(i, _basis_path(row, j)),
                     f"{label}: 设定依据 {basis.text} 未注明效力层级 / basis {basis.text} has no rank "
                     f"(one of {', '.join(r.value for r in policy.sufficient_ranks)} keeps a certificate)")
         for k, limit in enumerate(row.limits):
@@ -65,7 +65,7 @@ def check_law(
                 path: tuple[str | int, ...] = (
                     ("verification_limit", k) if isinstance(row.verification_limit, list) else ("verification_limit",)
                 )
-                add("warning", "limit-not-in-force", cert_file, line(i, path),
+                add("warning", "limit-not-in-force", row_file(i), line(i, path),
                     f"{label}: 法定时限有效期 {versions.window_text(limit)} 与该行有效期 {row.version} 无交集 / "
                     f"the limit's window {versions.window_text(limit)} lies outside the row's {row.version}")
         if row.status is not RowStatus.RETAINED or not row.bases or sufficient(row.bases, policy):
@@ -83,13 +83,13 @@ def check_law(
         assert policy is not None  # no policy: any basis is sufficient
         accepted = "、".join(r.value for r in policy.sufficient_ranks)
         if by:
-            add("warning", "basis-below-rank", cert_file, line(i, ("legal_basis",)),
+            add("warning", "basis-below-rank", row_file(i), line(i, ("legal_basis",)),
                 f"{label}: 设定依据仅为{ranks or '未定级文件'}，不是{accepted}，由规则 {', '.join(by)} 取消"
                 f"（{policy.clause}），清单应标注取消或补充依据 / rests only on {ranks or 'unranked'} "
                 f"instruments, below {accepted}: abolished by rule {', '.join(by)}; mark it abolished "
                 "or cite a sufficient basis")
         else:
-            add("error", "retained-below-rank-kept", cert_file, line(i, ("legal_basis",)),
+            add("error", "retained-below-rank-kept", row_file(i), line(i, ("legal_basis",)),
                 f"{label}: 设定依据仅为{ranks or '未定级文件'}，不是{accepted}（{policy.clause}），但没有规则取消它 / "
                 f"rests only on {ranks or 'unranked'} instruments, below {accepted}, yet no rule abolishes it "
                 "(add a rule on row.legal_basis_sufficient)")
