@@ -74,6 +74,10 @@ class Applicant(BaseModel):
     blacklisted_since: date | None = None
     credit_repaired_on: date | None = None
     serious_bad_record: bool = False
+    bad_record: bool = Field(
+        default=False,
+        description="存在不良记录（非严重）/ an ordinary bad record: no pledge until credit repair",
+    )
 
     @field_validator("id_number")
     @classmethod
@@ -83,23 +87,35 @@ class Applicant(BaseModel):
             raise ValueError("must not be blank")
         return value
 
-    def on_blacklist(self, at: datetime) -> bool:
-        """On the false-pledge blacklist at ``at`` (三(五)3), unless credit was repaired before it."""
+    def repair_counts(self, at: datetime, *, same_day: bool = False) -> date | None:
+        """The credit repair date if it counts at ``at``: before the request day, or on it when
+        ``same_day`` (the ruleset's ``pledge_policy.credit_repair_counts_from``)."""
+        repaired = self.credit_repaired_on
+        if repaired is None:
+            return None
+        day = at.date()
+        return repaired if (repaired <= day if same_day else repaired < day) else None
+
+    def on_blacklist(self, at: datetime, *, same_day: bool = False) -> bool:
+        """On the false-pledge blacklist at ``at`` (三(五)3), unless credit was repaired since."""
         if self.blacklisted_since is None or self.blacklisted_since > at.date():
             return False
-        repaired = self.credit_repaired_on
-        return not (repaired is not None and repaired >= self.blacklisted_since and repaired < at.date())
+        repaired = self.repair_counts(at, same_day=same_day)
+        return not (repaired is not None and repaired >= self.blacklisted_since)
 
-    def summary(self, at: datetime, key: bytes | None = None) -> ApplicantSummary:
-        """Masked; with the host's ``key`` also ``ref``, the keyed hash that records compare."""
+    def summary(self, at: datetime, key: bytes | None = None, *, same_day: bool = False) -> ApplicantSummary:
+        """Masked; with the host's ``key`` also ``ref``, the keyed hash that records compare.
+        The engine adds the facts only it knows (e.g. the blacklist store's)."""
         return ApplicantSummary(
             kind=self.kind,
             ref=keyed_hash(self.id_number, key) if key else None,
             id_masked=mask_id(normalise(self.id_number) or self.id_number),
             name_masked=mask_name(self.name) if self.name else None,
             credit=self.credit,
-            on_blacklist=self.on_blacklist(at),
+            on_blacklist=self.on_blacklist(at, same_day=same_day),
             serious_bad_record=self.serious_bad_record,
+            bad_record=self.bad_record,
+            credit_repaired=self.repair_counts(at, same_day=same_day) is not None,
         )
 
 
@@ -112,7 +128,11 @@ class DecisionRequest(BaseModel):
     certificate: str = Field(min_length=1, description="证明编号或准确名称 certificate id or exact name")
     applicant: Applicant
     requested_at: RequestDatetime
-    wants_pledge: bool = True
+    wants_pledge: bool | None = Field(
+        default=None,
+        description="申请人是否选择告知承诺；未选择 (null) 时决定列出可承诺及不承诺时的办理方式 "
+        "(国办发〔2020〕42号 自主选择) / the applicant's choice; unset: the decision offers both",
+    )
     provides_certificate: bool = False
     sharing_online: bool = True
     proxy_authorized: bool = True
@@ -182,6 +202,9 @@ class ApplicantSummary(BaseModel):
     credit: CreditLevel
     on_blacklist: bool
     serious_bad_record: bool
+    bad_record: bool = False
+    false_pledge_on_record: bool = False
+    credit_repaired: bool = False
 
 
 class Citation(BaseModel):
@@ -202,9 +225,10 @@ class TraceStep(BaseModel):
 
     rule_id: str
     method: Method | None
-    effect: Literal["offer", "block", "choose", "fallback"]
+    effect: Literal["offer", "block", "choose", "fallback", "choice"]
     conclusion: str
     citation: Citation | None = None
+    see_also: list[Citation] = Field(default_factory=list)
 
 
 class PostCheckPlan(BaseModel):
@@ -230,6 +254,22 @@ class DeadlineInfo(BaseModel):
     rule: str
     clause: str
     warnings: list[str] = Field(default_factory=list)
+
+
+class DeclinedAlternative(BaseModel):
+    """What happens if the applicant declines the pledge on offer (国办发〔2020〕42号 自主选择):
+    the next method, decided in the same call, with its deadline and the rules that led to it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    method: Method
+    applicant_must_submit: bool
+    deadline: DeadlineInfo | None = None
+    trace: list[TraceStep]
+
+    @property
+    def method_label(self) -> str:
+        return self.method.label_zh
 
 
 class RulesetStamp(BaseModel):
@@ -275,6 +315,12 @@ class Decision(BaseModel):
     row_source: str | None = Field(
         default=None, description="the ruleset (level: city or district) whose row decided"
     )
+    awaiting_choice: bool = Field(
+        default=False,
+        description="告知承诺可用但申请人尚未选择：请申请人在 PLEDGE 与 if_declined 之间选择 / a pledge is "
+        "available and the applicant has not chosen yet",
+    )
+    if_declined: DeclinedAlternative | None = None
 
     @property
     def method_label(self) -> str:

@@ -109,7 +109,7 @@ def test_state_record_of_a_pledge(zibo: Ruleset) -> None:
     from nocert_rules import Applicant
 
     with Engine(zibo, key=KEY) as keyed:
-        decision = keyed.decide(request())
+        decision = keyed.decide(request(wants_pledge=True))
     pledge = open_pledge(decision, Applicant(kind="person", id_number=PERSON_ID, name=NAME), KEY, record_id="p-1")
     record = audit_state(pledge, at=AT)
     assert record.kind == "PledgeRecord" and record.request_id == "case-0"

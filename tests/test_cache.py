@@ -36,6 +36,7 @@ def _applicant(rng: random.Random, at: datetime) -> dict[str, Any]:
         "id_number": f"3703{rng.randrange(10**13):013d}X",
         "credit": rng.choice(["trustworthy", "normal", "untrustworthy"]),
         "serious_bad_record": rng.random() < 0.15,
+        "bad_record": rng.random() < 0.15,
     }
     if rng.random() < 0.5:
         applicant["name"] = rng.choice(["张三", "欧阳娜娜", "Li Si"])
@@ -126,7 +127,8 @@ def test_equal_to_the_engine_on_every_case_cold_and_warm(
         assert cached.decide(case) == expected, case
     second = cached.cache_info()
     assert second.misses == first.misses  # all hits the second time
-    assert second.hits == first.hits + len(cases)
+    # one fire per decision, two for one awaiting the applicant's choice (its if_declined)
+    assert second.hits == first.hits + len(cases) + sum(d.awaiting_choice for d in reference)
 
 
 class InexactCache(CachedEngine):
@@ -148,10 +150,23 @@ def _read_facts(ruleset: Ruleset) -> list[str]:
 def test_the_case_set_catches_a_key_missing_any_fact_the_rules_read(
     zibo: Ruleset, zibo_engine: Engine, cases: list[dict[str, Any]]
 ) -> None:
+    from nocert_rules.records.blacklist import MemoryBlacklist
+    from nocert_rules.records.pledge import FalsePledgeEntry
+
+    store = MemoryBlacklist(b"cache-test-key")
+    for i, case in enumerate(cases[::5]):  # false pledges found for some applicants (三(五)3)
+        found = datetime.fromisoformat(case["requested_at"]) - timedelta(days=(i % 3) - 1)
+        store.add(FalsePledgeEntry(
+            id=f"fp-{i}", applicant_ref=store.ref(case["applicant"]["id_number"]), applicant_kind=case["applicant"]["kind"],
+            pledge_id=f"p-{i}", service_item="s", certificate="c", found_at=found, finding="不实",
+            ruleset={"name": "zibo", "version": "v", "sha256": "0" * 64},
+        ))
+        if i % 4 == 0:
+            store.record_repair(store.ref(case["applicant"]["id_number"]), found.date() + timedelta(days=1))
     facts = []
     for case in cases:
         req = parse_request(case)
-        facts.append(facts_for(zibo, req, zibo.find_row(req.service_item, req.certificate)))
+        facts.append(facts_for(zibo, req, zibo.find_row(req.service_item, req.certificate), blacklist=store))
     fired = [zibo_engine.fire(f) for f in facts]
     read = _read_facts(zibo)
     assert "applicant.on_blacklist" in read  # a derived fact, absent from the raw request
@@ -200,7 +215,7 @@ def test_a_derived_fact_changes_the_key(zibo: Ruleset, zibo_engine: Engine, cach
         and r.has_legal_basis and not set(r.risk_categories) & set(zibo.manifest.pledge_policy.barring_risk_categories)
     )
     applicant = {"kind": "person", "id_number": PERSON_ID, "blacklisted_since": "2021-06-10"}
-    before = {"service_item": row.service_item_code, "certificate": row.certificate_id, "applicant": applicant, "requested_at": "2021-06-09T10:00:00"}
+    before = {"service_item": row.service_item_code, "certificate": row.certificate_id, "applicant": applicant, "requested_at": "2021-06-09T10:00:00", "wants_pledge": True}
     after = {**before, "requested_at": "2021-06-11T10:00:00"}
     d_before, d_after = cached.decide(before), cached.decide(after)
     assert cached.cache_info().misses == 2
@@ -263,7 +278,9 @@ def test_threads_share_one_cache(cached: CachedEngine, cases: list[dict[str, Any
         th.join()
     assert errors == [] and wrong == [0, 0, 0, 0]
     info = cached.cache_info()
-    assert info.hits + info.misses == sum(len(range(t, len(cases), 3)) for t in range(4))
+    decided = [i for t in range(4) for i in range(t, len(cases), 3)]
+    # one fire per decision, two for one awaiting the applicant's choice
+    assert info.hits + info.misses == len(decided) + sum(reference[i].awaiting_choice for i in decided)
 
 
 def test_dates_outside_validity_are_in_the_set(cases: list[dict[str, Any]], zibo: Ruleset) -> None:

@@ -177,7 +177,7 @@ def test_decisions_records_and_deadlines_use_the_districts_clauses(rs: Ruleset, 
     assert provided.method is Method.APPLICANT_PROVIDED
     rec = out.add("provided", record_provided(provided, received_by="青湖区政务服务中心", at=sh(2025, 6, 16, 11), ruleset=rs))
     assert rec.clause == "第四条"
-    pledge_decision = engine.decide(request("QH-S1", "pledge"))
+    pledge_decision = engine.decide(request("QH-S1", "pledge", wants_pledge=True))
     assert pledge_decision.method is Method.PLEDGE and pledge_decision.deadline is not None
     assert pledge_decision.deadline.clause == "第六条"
     out.add("pledge text", render_pledge_text(rs, pledge_decision))

@@ -88,7 +88,7 @@ def test_decisions_cli_decide_pledge_form_and_audit_log(
 ) -> None:
     outputs: dict[str, str] = {}
     decisions = [
-        keyed_engine.decide(request(form)),  # a pledge
+        keyed_engine.decide(request(form, wants_pledge=True)),  # a pledge (the applicant chose it)
         keyed_engine.decide(request(form, service_item=form)),  # unlisted item: a warning quotes it
         keyed_engine.decide(request(form, certificate=form)),
         keyed_engine.decide(request(form, service_item="370300-QR-0002", certificate="ZM-ZJ-0003", provides_certificate=True)),

@@ -48,13 +48,14 @@ def decide(engine: Engine, credit: str = "normal", **kw: Any) -> Decision:
         "applicant": applicant(credit).model_dump(),
         "requested_at": WHEN,
         "request_id": "case-7",
+        "wants_pledge": True,  # the applicant chose to pledge: the form renders only then
     }
     request.update(kw)
     decision = engine.decide(request)
     return decision
 
 
-REQUEST_370399: dict[str, Any] = {"service_item": ITEM, "certificate": CERT, "requested_at": WHEN}
+REQUEST_370399: dict[str, Any] = {"service_item": ITEM, "certificate": CERT, "requested_at": WHEN, "wants_pledge": True}
 
 
 @pytest.fixture(scope="module")

@@ -96,8 +96,8 @@ class CachedEngine:
         """Exactly ``Engine.decide(request, as_of)``; the rule firing may come from the cache."""
         req = parse_request(request)
         row = self.engine.find_row(req, as_of)
-        fired = self.fire(facts_for(self.ruleset, req, row, as_of))
-        return self.engine.decide_with_fired(req, row, fired, as_of=as_of)
+        facts = facts_for(self.ruleset, req, row, as_of, blacklist=self.engine.blacklist)
+        return self.engine.decide_with_fired(req, row, self.fire(facts), as_of=as_of, facts=facts, fire=self.fire)
 
     def cache_info(self) -> CacheInfo:
         with self._lock:

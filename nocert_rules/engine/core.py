@@ -20,17 +20,20 @@ Every Decision's ruleset stamp says which backend decided it.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from nocert_rules.engine import backend as backends
+from nocert_rules.engine.credit import FalsePledgeLookup, credit_facts
 from nocert_rules.enums import Method, ReplacementMethod
 from nocert_rules.models import (
+    ApplicantSummary,
     Citation,
     DeadlineInfo,
     Decision,
     DecisionRequest,
+    DeclinedAlternative,
     PostCheckPlan,
     RulesetStamp,
     TraceStep,
@@ -52,23 +55,29 @@ def list_day(request: DecisionRequest, as_of: date | datetime | None = None) -> 
 
 
 def facts_for(
-    ruleset: Ruleset, request: DecisionRequest, row: ListRow | None, as_of: date | datetime | None = None
+    ruleset: Ruleset,
+    request: DecisionRequest,
+    row: ListRow | None,
+    as_of: date | datetime | None = None,
+    *,
+    blacklist: FalsePledgeLookup | None = None,
 ) -> dict[str, Any]:
-    """The facts rules may test (``conditions.FACTS``), by dotted name; ``as_of`` as for ``list_day``."""
-    applicant = request.applicant
+    """The facts rules may test (``conditions.FACTS``), by dotted name; ``as_of`` as for ``list_day``.
+
+    ``blacklist``: the engine's false-pledge store, if any. An unset ``wants_pledge`` reads as
+    true here: the pledge stays on offer, and the engine adds what happens if the applicant
+    declines (``Decision.if_declined``).
+    """
     facts: dict[str, Any] = {
         "request.listed": row is not None,
         "request.provides_certificate": request.provides_certificate,
-        "request.wants_pledge": request.wants_pledge,
+        "request.wants_pledge": request.wants_pledge is not False,
         "request.sharing_online": request.sharing_online,
         "request.proxy_authorized": request.proxy_authorized,
         "request.adjustment_pending": request.adjustment_pending,
         "request.ruleset_in_force": ruleset.in_force(list_day(request, as_of)),
-        "applicant.kind": applicant.kind.value,
-        "applicant.credit": applicant.credit.value,
-        "applicant.on_blacklist": applicant.on_blacklist(request.requested_at),
-        "applicant.serious_bad_record": applicant.serious_bad_record,
     }
+    facts.update(credit_facts(ruleset, request.applicant, request.requested_at, blacklist))
     if row is not None:
         memo = _ROW_FACTS.get(ruleset)
         if memo is None:
@@ -117,7 +126,14 @@ class Engine:
     >>> engine.decide({...}).method                           # doctest: +SKIP
     """
 
-    def __init__(self, ruleset: Ruleset, backend: str = "auto", *, key: bytes | None = None) -> None:
+    def __init__(
+        self,
+        ruleset: Ruleset,
+        backend: str = "auto",
+        *,
+        key: bytes | None = None,
+        blacklist: FalsePledgeLookup | None = None,
+    ) -> None:
         """``backend``: ``"auto"`` (default), ``"durable"`` or ``"compiled"`` (see
         ``nocert_rules.engine.backend``); ``self.backend`` / ``self.backend_reason`` say which
         one it got and why. ``"durable"`` over its budget is a ``RulesetError`` at the rule.
@@ -125,6 +141,8 @@ class Engine:
         (``privacy.keyed_hash``), by which records (``open_pledge``) check the person."""
         self.ruleset = ruleset
         self._key = bytes(key) if key else None
+        self.blacklist = blacklist
+        """The host's false-pledge store (三(五)3), consulted for every decision when given."""
         self._rules_by_id: dict[str, PolicyRule] = {rule.id: rule for rule in ruleset.rules}
         rules = [(rule.id, rule.when) for rule in ruleset.rules]
         rules_file = ruleset.manifest.files.rules
@@ -159,8 +177,8 @@ class Engine:
         """
         req = parse_request(request)
         row = self.find_row(req, as_of)
-        facts = facts_for(self.ruleset, req, row, as_of)
-        return self.decide_with_fired(req, row, self.fire(facts), as_of=as_of)
+        facts = facts_for(self.ruleset, req, row, as_of, blacklist=self.blacklist)
+        return self.decide_with_fired(req, row, self.fire(facts), as_of=as_of, facts=facts)
 
     def find_row(self, req: DecisionRequest, as_of: date | datetime | None = None) -> ListRow | None:
         """The row version in force for ``req`` (on ``as_of``'s day if given)."""
@@ -173,12 +191,54 @@ class Engine:
         fired: Sequence[str],
         *,
         as_of: date | datetime | None = None,
+        facts: dict[str, Any] | None = None,
+        fire: Callable[[dict[str, Any]], Sequence[str]] | None = None,
     ) -> Decision:
         """The Decision for ``req`` given the ids of the rules that fired (as ``fire`` returns
-        them for ``facts_for(ruleset, req, row, as_of)``). ``decide`` is parse, find_row,
+        them for ``facts_for(ruleset, req, row, as_of, blacklist=...)``). ``decide`` is parse, find_row,
         facts_for, fire, then this; a cache of ``fire`` results (``nocert_rules.engine.cache``)
-        calls it too."""
-        return self._decide_from(req, row, [self._rules_by_id[r] for r in fired], list_day(req, as_of))
+        calls it too, passing its own ``fire`` for the declined alternative.
+
+        When the applicant has not chosen (``wants_pledge`` unset) and a pledge is chosen, the
+        decision awaits the choice and carries ``if_declined``: the same request with
+        ``wants_pledge: false``, decided now (国办发〔2020〕42号 自主选择).
+        """
+        if facts is None:
+            facts = facts_for(self.ruleset, req, row, as_of, blacklist=self.blacklist)
+        day = list_day(req, as_of)
+        decision = self._decide_from(req, row, [self._rules_by_id[r] for r in fired], day, facts)
+        if req.wants_pledge is not None or decision.method is not Method.PLEDGE:
+            return decision
+        declined = req.model_copy(update={"wants_pledge": False})
+        declined_facts = dict(facts, **{"request.wants_pledge": False})
+        alt = self._decide_from(
+            declined, row, [self._rules_by_id[r] for r in (fire or self.fire)(declined_facts)], day, declined_facts
+        )
+        clause = self.ruleset.manifest.pledge_policy.choice_clause
+        step = TraceStep(
+            rule_id="engine.await-choice",
+            method=Method.PLEDGE,
+            effect="choice",
+            conclusion=(
+                f"申请人尚未选择是否承诺：可采用告知承诺；不承诺的，采用{alt.method.label_zh} / the applicant "
+                f"has not chosen: a pledge is available; if declined, {alt.method.value}"
+            ),
+            citation=self._citation(clause) if clause else None,
+        )
+        warnings = list(decision.warnings) + [w for w in alt.warnings if w not in decision.warnings]
+        return decision.model_copy(
+            update={
+                "awaiting_choice": True,
+                "trace": [*decision.trace[:-1], step, decision.trace[-1]],  # engine.choose stays last
+                "warnings": warnings,
+                "if_declined": DeclinedAlternative(
+                    method=alt.method,
+                    applicant_must_submit=alt.applicant_must_submit,
+                    deadline=alt.deadline,
+                    trace=alt.trace,
+                ),
+            }
+        )
 
     def fire(self, facts: dict[str, Any]) -> list[str]:
         """Run the compiled rules over ``facts``; the ids of the rules that fired, in order."""
@@ -218,7 +278,8 @@ class Engine:
         return [next(slots) if m in replacement else m for m in order]
 
     def _decide_from(
-        self, req: DecisionRequest, row: ListRow | None, fired: list[PolicyRule], day: date
+        self, req: DecisionRequest, row: ListRow | None, fired: list[PolicyRule], day: date,
+        facts: dict[str, Any],
     ) -> Decision:
         rs = self.ruleset
         trace: list[TraceStep] = []
@@ -298,7 +359,7 @@ class Engine:
             issuer=row.issuer if row else None,
             records=row.records if row else None,
             sharing_source=row.sharing_source if row and chosen is Method.DATA_SHARING else None,
-            applicant=req.applicant.summary(req.requested_at, self._key),
+            applicant=self._summary(req, facts),
             requested_at=req.requested_at,
             trace=trace,
             warnings=warnings,
@@ -333,6 +394,16 @@ class Engine:
             )
         return step
 
+    def _summary(self, req: DecisionRequest, facts: dict[str, Any]) -> ApplicantSummary:
+        base = req.applicant.summary(req.requested_at, self._key)
+        return base.model_copy(
+            update={
+                "on_blacklist": facts["applicant.on_blacklist"],
+                "false_pledge_on_record": facts["applicant.false_pledge_on_record"],
+                "credit_repaired": facts["applicant.credit_repaired"],
+            }
+        )
+
     def _rule_step(self, rule: PolicyRule) -> TraceStep:
         """The trace step of a rule that fired: it depends on the rule alone, so built once."""
         step = self._steps.get(rule.id)
@@ -352,6 +423,7 @@ class Engine:
             effect=rule.effect,
             conclusion=conclusion,
             citation=self._citation(rule.clause),
+            see_also=[self._citation(c) for c in rule.see_also],
         )
 
     def _citation(self, clause_id: str) -> Citation:

@@ -78,6 +78,17 @@ FACTS: dict[str, Fact] = {
         Fact("applicant.credit", _values(CreditLevel), "信用等级 / credit level"),
         Fact("applicant.on_blacklist", bool, "在虚假承诺黑名单内且信用未修复 / on the false-pledge blacklist"),
         Fact("applicant.serious_bad_record", bool, "有严重不良信用记录 / serious bad credit record"),
+        Fact("applicant.bad_record", bool, "存在不良记录（非严重） / an ordinary bad record"),
+        Fact(
+            "applicant.false_pledge_on_record",
+            bool,
+            "本库虚假承诺记录中有该申请人且其后未修复 / a false pledge in the host's blacklist store, not repaired since",
+        ),
+        Fact(
+            "applicant.credit_repaired",
+            bool,
+            "信用已修复（按 pledge_policy.credit_repair_counts_from 计日）/ credit repaired, counted per the manifest",
+        ),
     ]
 }
 

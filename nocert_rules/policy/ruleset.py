@@ -102,6 +102,16 @@ class PledgePolicy(BaseModel):
         description="the post-check plan per credit level; a level may be left out when a PLEDGE "
         "block rule always blocks it (e.g. untrustworthy applicants)"
     )
+    credit_repair_counts_from: Literal["next_day", "same_day"] = Field(
+        default="next_day",
+        description="a credit repair dated D counts for requests from D+1 (next_day) or from D (same_day)",
+    )
+    credit_repair_clause: str | None = Field(
+        default=None, description="clause explaining which bars a repair lifts and from when"
+    )
+    choice_clause: str | None = Field(
+        default=None, description="clause cited when the applicant has not chosen yet whether to pledge"
+    )
 
     @model_validator(mode="after")
     def _barring_known(self) -> PledgePolicy:
@@ -426,6 +436,7 @@ class PolicyRule(BaseModel):
     effect: Literal["offer", "block"]
     when: dict[str, Any]
     clause: str
+    see_also: list[str] = Field(default_factory=list, description="further clauses the rule rests on")
     reason: str = Field(min_length=1, description="中文理由 / English reason")
     note: str | None = None
 
@@ -810,6 +821,9 @@ def _check_cross_references(
         cited(manifest_doc, ("method_order_clause",), m.method_order_clause)
         cited(manifest_doc, ("fallback", "clause"), m.fallback.clause)
         cited(manifest_doc, ("pledge_policy", "barring_clause"), m.pledge_policy.barring_clause)
+        for field in ("credit_repair_clause", "choice_clause"):
+            if getattr(m.pledge_policy, field):
+                cited(manifest_doc, ("pledge_policy", field), getattr(m.pledge_policy, field))
         for level, plan in m.pledge_policy.post_check.items():
             cited(manifest_doc, ("pledge_policy", "post_check", level.value, "clause"), plan.clause)
         for field in ("verification_clause", "complaint_clause", "adjustment_clause", "publication_clause"):
@@ -885,6 +899,8 @@ def _check_cross_references(
                 report(rule_doc.error(("rules", i, "id"), f"duplicate rule id {rule.id!r}"))
             rule_ids.add(rule.id)
             cited(rule_doc, ("rules", i, "clause"), rule.clause)
+            for j, also in enumerate(rule.see_also):
+                cited(rule_doc, ("rules", i, "see_also", j), also)
             try:
                 conditions.validate(rule.when)
             except conditions.ConditionError as exc:

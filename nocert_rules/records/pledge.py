@@ -83,6 +83,13 @@ __all__ = [
 
 def _require_pledge(decision: Decision, label: str, rid: str | None) -> PostCheckPlan:
     require_method(decision, Method.PLEDGE, label, rid)
+    if decision.awaiting_choice:
+        raise RecordProblem(
+            label,
+            rid,
+            "申请人尚未选择是否承诺：先请申请人选择，再以 wants_pledge: true 重新决定 / the applicant has "
+            "not chosen yet: decide again with wants_pledge true once they choose to pledge",
+        )
     if decision.post_check is None:
         raise RecordProblem(label, rid, "决定没有核查安排 / the decision has no post-check plan")
     return decision.post_check

@@ -50,6 +50,8 @@ class ProvidedDocument(Record):
     basis: Citation | None = None
     ruleset: RulesetStamp
     clause: str | None = None
+    """The clause the decision cited for this submission: the offer rule's (附件2 第九条 for a fact
+    moved to verification, 二(二) otherwise) or the manifest fallback's (a compelled submission)."""
 
     @model_validator(mode="after")
     def _times(self) -> Self:
@@ -82,7 +84,11 @@ def record_provided(
         ),
         None,
     )
-    clause = ruleset.manifest.records.applicant_provided_clause if ruleset is not None else None
+    # The decision's own citation names the situation; the manifest's clause only without one.
+    if basis is not None:
+        clause: str | None = basis.clause_id
+    else:
+        clause = ruleset.manifest.records.applicant_provided_clause if ruleset is not None else None
     return ProvidedDocument(
         id=rid,
         **decision_ref(decision),

@@ -76,6 +76,7 @@ CSV_COLUMNS: dict[str, tuple[tuple[str, ...], str]] = {
     "applicant_blacklisted_since": (("applicant", "blacklisted_since"), "str"),
     "applicant_credit_repaired_on": (("applicant", "credit_repaired_on"), "str"),
     "applicant_serious_bad_record": (("applicant", "serious_bad_record"), "bool"),
+    "applicant_bad_record": (("applicant", "bad_record"), "bool"),
     "requested_at": (("requested_at",), "str"),
     "wants_pledge": (("wants_pledge",), "bool"),
     "provides_certificate": (("provides_certificate",), "bool"),

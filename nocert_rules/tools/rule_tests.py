@@ -21,6 +21,9 @@ Each file is a list of cases::
         deadline_kind: verification_reply    # or post_check, or null for none
         deadline_due_at: "2021-05-06T10:30:00+08:00"
         post_check_waived: true
+        awaiting_choice: true                # wants_pledge unset and a pledge on offer
+        if_declined_method: VERIFICATION     # the method if the applicant declines (null: none)
+        if_declined_deadline_due_at: "2021-05-06T10:30:00+08:00"
         row_version: "2021-09-01.."          # the dated row version used (``always`` if undated)
         row_source: zibo                     # the ruleset (city or district) whose row decided
         effective_date: "2021-09-30"         # the list's date recorded in the stamp
@@ -47,6 +50,7 @@ EXPECT_KEYS = {
     "method", "applicant_must_submit", "issuer", "listed", "blocked", "fired", "not_fired",
     "warnings_contain", "no_warnings", "deadline_kind", "deadline_due_at", "post_check_waived",
     "row_version", "row_source", "effective_date",
+    "awaiting_choice", "if_declined_method", "if_declined_deadline_due_at",
 }
 CASE_KEYS = {"name", "request", "expect", "note", "as_of"}
 
@@ -102,9 +106,24 @@ def _check(expect: dict[str, Any], decision: Decision, fired: list[str]) -> list
 
     if "method" in expect:
         compare("method", parse_method(expect["method"]).value, decision.method.value)
-    for key in ("applicant_must_submit", "issuer", "listed"):
+    for key in ("applicant_must_submit", "issuer", "listed", "awaiting_choice"):
         if key in expect:
             compare(key, expect[key], getattr(decision, key))
+    alt = decision.if_declined
+    if "if_declined_method" in expect:
+        want = expect["if_declined_method"]
+        compare(
+            "if_declined_method",
+            parse_method(want).value if want is not None else None,
+            alt.method.value if alt is not None else None,
+        )
+    if "if_declined_deadline_due_at" in expect:
+        got_due = alt.deadline.due_at if alt is not None and alt.deadline is not None else None
+        want_due = expect["if_declined_deadline_due_at"]
+        if want_due is None or got_due is None:
+            compare("if_declined_deadline_due_at", want_due, got_due.isoformat() if got_due else None)
+        elif as_shanghai(datetime.fromisoformat(str(want_due))) != got_due:
+            compare("if_declined_deadline_due_at", str(want_due), got_due.isoformat())
     blocks = [s.rule_id for s in decision.trace if s.effect == "block"]
     for rule in expect.get("blocked") or []:
         if rule not in blocks:

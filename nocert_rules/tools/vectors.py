@@ -99,6 +99,7 @@ def _factors(day: date) -> list[dict[str, Any]]:
         {"applicant.blacklisted_since": before},
         {"applicant.blacklisted_since": before, "applicant.credit_repaired_on": repaired},
         {"applicant.serious_bad_record": True},
+        {"applicant.bad_record": True},
         {"applicant.kind": "organization", "applicant.id_number": ORGANIZATION_ID},
         {"wants_pledge": False},
         {"provides_certificate": True},
