@@ -192,7 +192,10 @@ def test_durable_fails_past_the_measured_limits(shape: str, n: int, outcomes: se
     result = probe(rules, timeout=20)
     assert result.outcome in outcomes, result
     if result.outcome == "error":  # a typed error, never the C core's bare exception
-        assert result.detail.startswith("BackendError: durable_rules could not compile"), result
+        # Past the hash set the C core's failure varies with the process's memory layout (compile
+        # or assert); either way it must arrive as a typed BackendError.
+        assert result.detail.startswith(("BackendError: durable_rules could not compile",
+                                         "BackendError: durable_rules failed on a fact")), result
 
 
 @needs_durable
