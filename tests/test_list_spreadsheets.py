@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -310,3 +311,10 @@ def test_openpyxl_reader_round_trips_too(tmp_path: Path) -> None:
     assert run("export-list", str(ZIBO), "--out", str(sheet))[0] == 0
     result = import_list(sheet, reader="openpyxl")
     assert result.problems == [] and result.rows == load_ruleset(ZIBO).rows
+
+
+def test_export_list_json(tmp_path: Path) -> None:
+    code, out, _ = run("export-list", str(ZIBO), "--out", str(tmp_path / "l.csv"), "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["rows"] == len(load_ruleset(ZIBO).rows) and doc["out"].endswith("l.csv")

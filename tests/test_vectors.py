@@ -120,3 +120,14 @@ def test_the_http_service_agrees_with_every_vector(vectors: dict[str, Any], serv
 
 def test_export_vectors_api_matches_cli(vectors: dict[str, Any], zibo_engine: Engine) -> None:
     assert export_vectors(zibo_engine.ruleset, zibo_engine) == vectors
+
+
+def test_json_output_of_export_and_check(tmp_path: Path) -> None:
+    out = tmp_path / "v.json"
+    result = CliRunner().invoke(main, ["export-vectors", str(ZIBO), "--out", str(out), "--json"])
+    assert result.exit_code == 0
+    summary = json.loads(result.stdout)
+    assert summary["vectors"] == len(json.loads(out.read_text(encoding="utf-8"))["vectors"])
+    checked = CliRunner().invoke(main, ["export-vectors", str(ZIBO), "--check", str(out), "--json"])
+    assert checked.exit_code == 0
+    assert json.loads(checked.stdout) == {"passed": summary["vectors"], "failed": 0, "same_version": True, "problems": []}

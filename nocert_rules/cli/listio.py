@@ -73,7 +73,8 @@ def import_list_command(file: str, out: str, mapping: str | None, partial: bool,
 @click.argument("ruleset", metavar="RULESET")
 @click.option("--out", "out", required=True, metavar="FILE.xlsx|FILE.csv", type=click.Path(dir_okay=False),
               help="写出的表格 / the spreadsheet to write")
-def export_list_command(ruleset: str, out: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 / print the result as JSON")
+def export_list_command(ruleset: str, out: str, as_json: bool) -> None:
     """把清单导出为表格 / Export the list as the list owner reads it: Chinese headers, one row per
     certificate, methods in Chinese; in .xlsx a second sheet 规则 with the rules and their clauses.
     import-list of the export gives back the same rows.
@@ -89,4 +90,8 @@ def export_list_command(ruleset: str, out: str) -> None:
         n = export_list(rs, out_path)
     except (ImportError, ValueError) as exc:
         raise CliFailure(str(exc)) from None
-    click.echo(f"已导出 {n} 行 / exported {n} rows -> {out_path}")
+    if as_json:
+        click.echo(json.dumps({"rows": n, "out": str(out_path), "ruleset": {"name": rs.name, "version": rs.version,
+                                                                          "sha256": rs.sha256}}, ensure_ascii=False))
+    else:
+        click.echo(f"已导出 {n} 行 / exported {n} rows -> {out_path}")

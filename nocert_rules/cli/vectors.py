@@ -15,7 +15,8 @@ import click
               help="写出的向量文件 / the vectors file to write")
 @click.option("--check", "check", metavar="vectors.json", type=click.Path(exists=True, dir_okay=False),
               help="改为重新决定该文件的每个向量并比较 / instead, decide every vector of this file again and compare")
-def export_vectors_command(ruleset: str, out: str | None, check: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 / print the result as JSON")
+def export_vectors_command(ruleset: str, out: str | None, check: str | None, as_json: bool) -> None:
     """导出一致性测试向量 / Export conformance vectors: every YAML test case, one request per list
     row and, for each rule, a request in which it fires, each with the expected method, fired and
     blocked rules and deadline. A host that re-implements or caches decisions proves it agrees.
@@ -41,14 +42,21 @@ def export_vectors_command(ruleset: str, out: str | None, check: str | None) -> 
             except (ValueError, KeyError, TypeError):
                 raise CliFailure(f"{check}: 不是向量文件 / not a vectors file") from None
             problems = check_vectors(engine, document)
-            for vector_id, problem in problems:
-                click.echo(f"{vector_id}: {problem}", err=True)
             stamp = document.get("ruleset", {})
-            if stamp.get("sha256") not in (None, rs.sha256):
-                click.echo(f"提示 / note: the vectors were made for {stamp.get('name')} {stamp.get('version')} "
-                           f"(sha256 {str(stamp.get('sha256'))[:12]}…), not this version", err=True)
+            other_version = stamp.get("sha256") not in (None, rs.sha256)
             failed = len({vector_id for vector_id, _ in problems})
-            click.echo(f"{len(vectors) - failed} passed, {failed} failed")
+            if as_json:
+                click.echo(json.dumps({"passed": len(vectors) - failed, "failed": failed,
+                                       "same_version": not other_version,
+                                       "problems": [{"id": i, "problem": p} for i, p in problems]},
+                                      ensure_ascii=False, indent=2))
+            else:
+                for vector_id, problem in problems:
+                    click.echo(f"{vector_id}: {problem}", err=True)
+                if other_version:
+                    click.echo(f"提示 / note: the vectors were made for {stamp.get('name')} {stamp.get('version')} "
+                               f"(sha256 {str(stamp.get('sha256'))[:12]}…), not this version", err=True)
+                click.echo(f"{len(vectors) - failed} passed, {failed} failed")
             if problems:
                 raise click.exceptions.Exit(1)
             return
@@ -62,6 +70,10 @@ def export_vectors_command(ruleset: str, out: str | None, check: str | None) -> 
             raise click.exceptions.Exit(1) from None
     write_vectors(document, out_path)
     counts = document["counts"]
+    if as_json:
+        click.echo(json.dumps({"vectors": len(document["vectors"]), "counts": counts, "out": str(out_path),
+                               "uncovered_rules": document["uncovered_rules"]}, ensure_ascii=False))
+        return
     click.echo(f"已导出 {len(document['vectors'])} 个向量 / exported {len(document['vectors'])} vectors "
                f"({counts['test']} test cases, {counts['row']} rows, {counts['rule']} for rules) -> {out_path}")
     if document["uncovered_rules"]:
