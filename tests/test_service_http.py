@@ -69,10 +69,17 @@ def client(server: LiveServer) -> Iterator[httpx.Client]:
 
 
 def test_every_sample_case_over_http_equals_in_process_decide(client: httpx.Client, zibo_engine: Engine) -> None:
-    for case in CASES:
-        response = client.post("/v1/decide", json=case)
+    """All 2,000 cases through the batch endpoint, every fourth one also alone (the same JSON)."""
+    want = [expected(zibo_engine, case) for case in CASES]
+    for start in range(0, len(CASES), 200):
+        response = client.post("/v1/decide/batch", json={"requests": CASES[start:start + 200]})
         assert response.status_code == 200, response.text
-        assert response.json() == expected(zibo_engine, case)
+        assert response.headers["x-ruleset-sha256"] == zibo_engine.ruleset.sha256
+        assert [r["decision"] for r in response.json()["results"]] == want[start:start + 200]
+    for i in range(0, len(CASES), 4):
+        response = client.post("/v1/decide", json=CASES[i])
+        assert response.status_code == 200, response.text
+        assert response.json() == want[i]
         assert response.headers["x-ruleset-sha256"] == zibo_engine.ruleset.sha256
 
 
