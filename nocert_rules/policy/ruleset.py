@@ -199,6 +199,31 @@ class AdjustmentCausePlan(BaseModel):
     other: bool = Field(default=False, description="a catch-all item: the application must describe the cause")
 
 
+ACCOUNTABILITY_CASES = (
+    "unauthorised_request", "method_changed", "late_verification", "falsified", "pledge_not_checked", "other_serious",
+)
+"""The kinds of accountability case ``records.accountability`` derives (mechanism names)."""
+
+
+class AccountabilityPolicy(BaseModel):
+    """责任追究: the clause listing the cases, its item per case kind, and the exemption clause."""
+
+    model_config = _STRICT
+    clause: str
+    cases: dict[str, str] = Field(description="case kind -> the clause's item, e.g. late_verification: （三）")
+    exemption_clause: str
+    exemption_grounds: list[str] = Field(min_length=1, description="the exemption clause's items")
+
+    @field_validator("cases")
+    @classmethod
+    def _every_kind(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(ACCOUNTABILITY_CASES))
+        missing = [k for k in ACCOUNTABILITY_CASES if k not in value]
+        if unknown or missing:
+            raise ValueError(f"cases must map exactly {list(ACCOUNTABILITY_CASES)}; unknown {unknown}, missing {missing}")
+        return value
+
+
 class RecordClauses(BaseModel):
     """The clauses the records cite (``nocert_rules.records``). Each is optional: unset, the record
     cites no clause (``clause: null``) and ``lint`` warns."""
@@ -287,6 +312,9 @@ class Manifest(BaseModel):
     )
     legal_basis_policy: LegalBasisPolicy | None = Field(
         default=None, description="which ranks of law suffice (policy/legal_basis.py); unset: any basis"
+    )
+    accountability: AccountabilityPolicy | None = Field(
+        default=None, description="责任追究 cases and exemptions (records/accountability.py)"
     )
 
     @field_validator("method_order")
@@ -842,6 +870,9 @@ def _check_cross_references(
             cited(manifest_doc, ("records", "adjustment_causes", i, "clause"), cause.clause)
         if m.legal_basis_policy is not None:
             cited(manifest_doc, ("legal_basis_policy", "clause"), m.legal_basis_policy.clause)
+        if m.accountability is not None:
+            cited(manifest_doc, ("accountability", "clause"), m.accountability.clause)
+            cited(manifest_doc, ("accountability", "exemption_clause"), m.accountability.exemption_clause)
         if rules is not None:
             for level in CreditLevel:
                 if level not in m.pledge_policy.post_check and not _post_check_always_blocked(rules, level):

@@ -1,0 +1,295 @@
+"""责任追究 accountability cases derived from records and check findings (附件5 第四条, 第八条).
+
+The records already know when something went wrong; this module says which case of the
+ruleset's accountability clause each one is, against which unit, citing the clause's text:
+
+=============================  ===========================================  ==================
+what the records show          case (``manifest.accountability.cases``)     responsible unit
+=============================  ===========================================  ==================
+a verification answered late   ``late_verification``                        the issuing unit
+  or still unanswered when
+  overdue / escalated
+a guide asks for a forbidden   ``unauthorised_request``                     the guide's unit
+  certificate (check-guide)
+a method applied that the      ``method_changed``                           the applying unit
+  list does not allow
+a post-check done late         ``pledge_not_checked``                       the checking unit
+a complaint concluded late     ``other_serious`` (to be assessed)           the units concerned
+an adjustment applied late     ``other_serious`` (to be assessed)           the applying unit
+=============================  ===========================================  ==================
+
+Cases of ``other_serious`` are *candidates*: whether they caused serious consequences is for
+the units with accountability functions to find (第五条). A host marks an exemption
+(第八条) with :func:`exempt`; the case keeps it with the clause's text.
+
+Clause ids, item numbers and wording come from the ruleset (``manifest.accountability``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from nocert_rules.enums import Method, ReplacementMethod, RowStatus
+from nocert_rules.errors import RecordError
+from nocert_rules.models import Citation, ShanghaiDatetime
+from nocert_rules.policy.ruleset import Ruleset
+
+__all__ = [
+    "AccountabilityCase",
+    "AccountabilityError",
+    "Exemption",
+    "applied_method_cases",
+    "cases_from_records",
+    "exempt",
+    "guide_cases",
+    "read_records",
+]
+
+CaseKind = Literal[
+    "unauthorised_request", "method_changed", "late_verification", "falsified", "pledge_not_checked", "other_serious"
+]
+
+_UNRECORDED = "（未记录单位）/ unit not recorded"
+
+
+class AccountabilityError(RecordError):
+    """The ruleset has no accountability policy, or an input line is unreadable (file:line)."""
+
+
+class Exemption(BaseModel):
+    """A 免于追究 ground a host marked (第八条 in Zibo), with the clause's text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ground: str
+    note: str
+    marked_at: ShanghaiDatetime
+    citation: Citation
+
+
+class AccountabilityCase(BaseModel):
+    """One case for the units with accountability functions: what, whose, under which clause."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: CaseKind
+    item: str
+    unit: str
+    source: str
+    detail: str
+    at: ShanghaiDatetime | None = None
+    candidate: bool = False
+    citation: Citation
+    exemption: Exemption | None = None
+
+
+def _policy(ruleset: Ruleset) -> Any:
+    policy = ruleset.manifest.accountability
+    if policy is None:
+        raise AccountabilityError(
+            f"规则集 {ruleset.name} 未配置 accountability / the ruleset has no manifest.accountability section"
+        )
+    return policy
+
+
+def _case(ruleset: Ruleset, kind: CaseKind, unit: str | None, source: str, detail: str,
+          at: datetime | None = None) -> AccountabilityCase:
+    policy = _policy(ruleset)
+    return AccountabilityCase(
+        kind=kind,
+        item=policy.cases[kind],
+        unit=(unit or "").strip() or _UNRECORDED,
+        source=source,
+        detail=detail,
+        at=at,
+        candidate=kind == "other_serious",
+        citation=ruleset.citation(policy.clause),
+    )
+
+
+def exempt(ruleset: Ruleset, case: AccountabilityCase, ground: str, note: str, at: datetime) -> AccountabilityCase:
+    """The case with an exemption marked on one of the exemption clause's grounds (e.g. ``(四)``)."""
+    policy = _policy(ruleset)
+    if ground not in policy.exemption_grounds:
+        raise AccountabilityError(
+            f"未知免责情形 {ground!r} / unknown exemption ground; known: {', '.join(policy.exemption_grounds)}"
+        )
+    if not note.strip():
+        raise AccountabilityError("免责须写明理由 / an exemption needs a note")
+    return case.model_copy(update={"exemption": Exemption(
+        ground=ground, note=note.strip(), marked_at=at, citation=ruleset.citation(policy.exemption_clause)
+    )})
+
+
+# ---------------------------------------------------------------- from records
+
+
+def cases_from_records(ruleset: Ruleset, records: Iterable[tuple[str, Mapping[str, Any]]]) -> list[AccountabilityCase]:
+    """Cases from ``(record kind, record fields)`` pairs, as :func:`read_records` yields them.
+
+    Kinds read: ``VerificationRequest``, ``PledgeRecord``, ``Complaint``, ``AdjustmentApplication``,
+    ``GuideFinding`` (a check-guide finding with a ``unit``) and ``AppliedMethod`` (service_item,
+    certificate, method, unit). Other kinds are skipped. The latest state of a record counts.
+    """
+    latest: dict[tuple[str, str], tuple[str, Mapping[str, Any]]] = {}
+    extra: list[tuple[str, Mapping[str, Any]]] = []
+    for kind, data in records:
+        rid = data.get("id")
+        if isinstance(rid, str) and kind in _BY_KIND:
+            latest[(kind, rid)] = (kind, data)
+        else:
+            extra.append((kind, data))
+    out: list[AccountabilityCase] = []
+    for kind, data in [*latest.values(), *extra]:
+        handler = _BY_KIND.get(kind) or _BY_LINE.get(kind)
+        if handler is not None:
+            out.extend(handler(ruleset, data))
+    return out
+
+
+def _verification(rs: Ruleset, d: Mapping[str, Any]) -> Iterator[AccountabilityCase]:
+    state = str(d.get("state", ""))
+    late = d.get("answered_late") is True or state in ("overdue", "escalated")
+    if late:
+        yield _case(rs, "late_verification", d.get("issuing_unit"), f"VerificationRequest {d.get('id')}",
+                    f"协查核验逾期（应于 {d.get('due_at')} 前反馈）/ verification reply late (due {d.get('due_at')})",
+                    _at(d.get("answered_at") or d.get("escalated_at")))
+
+
+def _pledge(rs: Ruleset, d: Mapping[str, Any]) -> Iterator[AccountabilityCase]:
+    if d.get("checked_late") is True:
+        due = (d.get("post_check") or {}).get("due_at")
+        yield _case(rs, "pledge_not_checked", d.get("checked_by") or d.get("requesting_unit"),
+                    f"PledgeRecord {d.get('id')}",
+                    f"承诺核查逾期（应于 {due} 前核查）/ post-check of a pledge late (due {due})", _at(d.get("outcome_at")))
+
+
+def _complaint(rs: Ruleset, d: Mapping[str, Any]) -> Iterator[AccountabilityCase]:
+    if d.get("concluded_late") is True:
+        for unit in d.get("units") or [None]:
+            yield _case(rs, "other_serious", unit, f"Complaint {d.get('id')}",
+                        f"投诉举报逾期办结（应于 {d.get('due_at')} 前）/ complaint concluded late (due {d.get('due_at')})",
+                        _at(d.get("concluded_at")))
+
+
+def _adjustment(rs: Ruleset, d: Mapping[str, Any]) -> Iterator[AccountabilityCase]:
+    if d.get("late") is True:
+        yield _case(rs, "other_serious", d.get("unit"), f"AdjustmentApplication {d.get('id')}",
+                    f"清单调整逾期申请（应于 {d.get('due_at')} 前）/ list adjustment applied late (due {d.get('due_at')})",
+                    _at(d.get("applied_on")))
+
+
+def _guide(rs: Ruleset, d: Mapping[str, Any]) -> Iterator[AccountabilityCase]:
+    yield from guide_cases(rs, [d], unit=d.get("unit"))
+
+
+def _applied(rs: Ruleset, d: Mapping[str, Any]) -> Iterator[AccountabilityCase]:
+    yield from applied_method_cases(rs, [d])
+
+
+def _at(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+_BY_KIND = {
+    "VerificationRequest": _verification,
+    "PledgeRecord": _pledge,
+    "Complaint": _complaint,
+    "AdjustmentApplication": _adjustment,
+}
+_BY_LINE = {"GuideFinding": _guide, "AppliedMethod": _applied}
+
+
+def guide_cases(ruleset: Ruleset, findings: Iterable[Mapping[str, Any]], *, unit: str | None = None) -> list[AccountabilityCase]:
+    """A case per ``forbidden`` material of a check-guide result (``MaterialCheck.to_dict()``)."""
+    out = []
+    for f in findings:
+        if f.get("verdict") != "forbidden":
+            continue
+        out.append(_case(
+            ruleset, "unauthorised_request", f.get("unit") or unit, f"guide {f.get('file')}:{f.get('line')}",
+            f"办事指南要求提交不得索要的证明“{f.get('material')}”（{f.get('service_item')}）/ the guide asks for "
+            f"a certificate that may not be requested: {f.get('reason')}",
+        ))
+    return out
+
+
+def _allowed(ruleset: Ruleset, service_item: str, certificate: str) -> set[Method] | None:
+    row = ruleset.find_row(service_item, certificate)
+    if row is None:
+        return None
+    if row.status is RowStatus.ABOLISHED or not row.has_legal_basis:
+        return {Method.ABOLISH}
+    allowed = {m.method for m in row.methods} | {Method.PROXY, Method.APPLICANT_PROVIDED}
+    return allowed - ({Method.PLEDGE} if ReplacementMethod.PLEDGE not in row.methods else set())
+
+
+def applied_method_cases(ruleset: Ruleset, applied: Iterable[Mapping[str, Any]]) -> list[AccountabilityCase]:
+    """A case per handling the list does not allow: ``{service_item, certificate, method, unit}``.
+
+    Allowed: the row's replacement methods, 干部代办 and the applicant's own document for a
+    retained row with a basis; only abolition for an abolished row; nothing for a certificate
+    not on the list (it may not be requested at all: ``unauthorised_request``).
+    """
+    out = []
+    for a in applied:
+        item, cert, method = str(a.get("service_item", "")), str(a.get("certificate", "")), str(a.get("method", ""))
+        allowed = _allowed(ruleset, item, cert)
+        at = _at(a.get("at"))
+        source = f"AppliedMethod {a.get('id') or a.get('request_id') or item + '/' + cert}"
+        if allowed is None:
+            out.append(_case(ruleset, "unauthorised_request", a.get("unit"), source,
+                             f"索要清单外的证明 {cert}（{item}）/ asked for a certificate not on the list", at))
+            continue
+        try:
+            m = Method(method)
+        except ValueError:
+            m = None
+        if m is None or m not in allowed:
+            out.append(_case(
+                ruleset, "method_changed", a.get("unit"), source,
+                f"以清单未列的方式 {method} 办理 {cert}（{item}），清单允许 {sorted(x.value for x in allowed)} / handled "
+                f"by a method the list does not allow", at,
+            ))
+    return out
+
+
+# ---------------------------------------------------------------- reading inputs
+
+
+def read_records(path: str | Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(kind, fields)`` of each line of an audit log or a records export (JSON lines).
+
+    An audit log line has ``record: {kind, outcome}``; an export line is a record with
+    ``record_type`` (or ``kind``) naming its class. A line that is not JSON is an error naming
+    ``file:line``; lines of other shapes are skipped.
+    """
+    p = Path(path)
+    with p.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                doc = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise AccountabilityError(f"{p}:{n}: 不是 JSON / not JSON ({exc.msg})") from None
+            if not isinstance(doc, dict):
+                continue
+            rec = doc.get("record") if isinstance(doc.get("record"), dict) else doc
+            kind = rec.get("record_type") or rec.get("kind")
+            fields = rec.get("outcome") if isinstance(rec.get("outcome"), dict) else rec
+            if isinstance(kind, str) and isinstance(fields, dict):
+                yield kind, fields
