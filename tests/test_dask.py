@@ -105,3 +105,15 @@ def test_workers_refuse_a_ruleset_they_cannot_reproduce(client: Client, tmp_path
     future = client.submit(dist._decide_on_worker, bad, [], None, False, None, pure=False)
     with pytest.raises(RulesetMismatch, match="refuses to start"):
         future.result()
+
+
+def test_runs_one_after_another_on_one_client(client: Client, tmp_path: Path) -> None:
+    """Each run ships its own copy of the ruleset: the previous run's copy, released when its
+    future is dropped, is not one the next run depends on (it was: 'lost dependencies')."""
+    from nocert_rules.tools.distributed import run_dry_run_dask
+
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("\n".join(case_lines()[:200]) + "\n", encoding="utf-8")
+    ruleset = load_ruleset(ZIBO)
+    results = [comparable(run_dry_run_dask(ruleset, str(cases), client, chunk_size=10).to_dict()) for _ in range(4)]
+    assert all(r == results[0] for r in results) and results[0]["rows"] == 200

@@ -115,7 +115,7 @@ def run_dry_run_dask(
     client, owned = _client(client_or_address)
     try:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
-        snapshot = client.scatter(RulesetSnapshot.of(ruleset, with_bytes=True), broadcast=True)
+        snapshot = client.scatter(RulesetSnapshot.of(ruleset, with_bytes=True), broadcast=True, hash=False)
         iso = as_of.isoformat() if as_of else None
         summary = Summary()
         in_flight: deque[Any] = deque()
@@ -220,7 +220,8 @@ def dry_run_collection(
     dask_client, owned = _client(client)
     try:
         is_frame = hasattr(cases, "columns") and hasattr(cases, "to_delayed")
-        snapshot = dask_client.scatter(RulesetSnapshot.of(ruleset, with_bytes=True), broadcast=True)
+        snapshot = dask_client.scatter(RulesetSnapshot.of(ruleset, with_bytes=True), broadcast=True,
+                                       hash=False)
         iso = as_of.isoformat() if as_of else None
         parts = cases.to_delayed()
         futures = [dask_client.submit(_decide_partition, part, snapshot, iso, engine_options, is_frame, pure=False)
