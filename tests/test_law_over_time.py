@@ -217,3 +217,68 @@ def test_lint_reports_ranks_and_dates(tmp_path: Path) -> None:
     # without a rule on row.legal_basis_sufficient the row below rank would be kept: an error
     data = lint(write_ruleset(tmp_path / "rs2", rows=rows[2:], manifest=ranked_manifest()))
     assert [f["code"] for f in data["errors"]] == ["retained-below-rank-kept"]
+
+
+# ---------------------------------------------------------------- adjustments become versions
+
+
+def test_a_published_application_becomes_a_dated_version(tmp_path: Path) -> None:
+    import shutil
+
+    import yaml
+
+    from nocert_rules.records.adjustments import as_list_adjustment, publish, submit_adjustment
+
+    root = Path(__file__).resolve().parent.parent
+    folder = shutil.copytree(root / "rulesets" / "zibo", tmp_path / "zibo")
+    zibo = load_ruleset(folder)
+    item, cert = "370300-JF-0006", "ZM-FY-0002"  # 宣告死亡判决书: no replacement method, only 干部代办
+    app = submit_adjustment(zibo, unit="淄博市民政局", applied_on=date(2021, 5, 10), service_item=item,
+                            certificate=cert, type="change", method="verification", basis="《某条例》修订（示例）",
+                            cause="change.method", cause_on=date(2021, 5, 6), record_id="adj-1")
+    with pytest.raises(Exception, match="published"):
+        as_list_adjustment(app)
+    published = publish(app, date(2021, 6, 30))
+    row = zibo.find_row(item, cert).model_dump(mode="json", exclude_none=True)
+    row.update(methods=["verification"])
+    (folder / "adjustments.yaml").write_text(
+        yaml.safe_dump({"adjustments": [as_list_adjustment(published, row)]}, allow_unicode=True), encoding="utf-8")
+    adjusted = load_ruleset(folder)
+    assert adjusted.sha256 != zibo.sha256 and "adjustments.yaml" in adjusted.files
+    assert [r.version for r in adjusted.row_versions(item, cert)] == ["..2021-06-29", "2021-06-30.."]
+    base = {"service_item": item, "certificate": cert, "applicant": PERSON}
+    with Engine(adjusted) as engine:
+        before = engine.decide({**base, "requested_at": "2021-05-05T10:00"})
+        pending = engine.decide({**base, "requested_at": "2021-06-01T10:00"})
+        after = engine.decide({**base, "requested_at": "2021-07-01T10:00"})
+    assert before.method is Method.PROXY
+    assert pending.method is Method.VERIFICATION
+    assert any(s.rule_id == "adjustment.pending-unit-verifies" for s in pending.trace)
+    assert after.method is Method.VERIFICATION and after.ruleset.row_version == "2021-06-30.."
+    assert not any(s.rule_id == "adjustment.pending-unit-verifies" for s in after.trace)
+
+
+def test_an_adjustment_of_a_row_not_in_force_is_refused_at_its_line(tmp_path: Path) -> None:
+    rs = write_ruleset(tmp_path / "rs")
+    entry = {"id": "a1", "type": "cancel", "service_item_code": "S1", "certificate_id": "nope",
+             "cause_on": "2025-01-02", "published_on": "2025-02-03", "basis": "示例"}
+    (rs / "adjustments.yaml").write_text(json.dumps({"adjustments": [entry]}), encoding="utf-8")
+    with pytest.raises(RulesetError, match="no row S1 / nope") as info:
+        load_ruleset(rs)
+    assert info.value.file == "adjustments.yaml" and info.value.line == 1
+
+
+def test_diff_between_two_dates_of_one_ruleset_lists_what_changed() -> None:
+    zibo = str(Path(__file__).resolve().parent.parent / "rulesets" / "zibo")
+    result = CliRunner().invoke(main, ["diff", zibo, zibo, "--old-date", "2021-08-31", "--new-date", "2022-01-04",
+                                       "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["rows"]
+    assert rows["added"] == [] and rows["cancelled"] == []
+    changed = {(r["service_item_code"], r["certificate_id"]): r for r in rows["changed"]}
+    assert set(changed) == {("370300-XK-0005", "ZM-GA-0001"), ("370300-QR-0001", "ZM-GA-0001"),
+                            ("370300-QR-0002", "ZM-SW-0002")}
+    assert "契税法" in json.dumps(changed[("370300-QR-0002", "ZM-SW-0002")], ensure_ascii=False)
+    same_day = CliRunner().invoke(main, ["diff", zibo, zibo, "--old-date", "2021-09-01", "--new-date", "2021-12-30",
+                                         "--json", "--exit-code"])
+    assert same_day.exit_code == 0 and json.loads(same_day.stdout)["rows"]["changed"] == []

@@ -558,9 +558,15 @@ def _show(value: Any) -> str:
 @click.argument("new", metavar="NEW")
 @click.option("--cases", metavar="CASES", help="在案例上比较决定 / compare decisions over a case file")
 @click.option("--as-of", help=AS_OF_HELP)
+@click.option("--old-date", type=click.DateTime(["%Y-%m-%d"]),
+              help="旧规则集按此日的清单 / compare OLD's list as in force on this date (YYYY-MM-DD)")
+@click.option("--new-date", type=click.DateTime(["%Y-%m-%d"]),
+              help="新规则集按此日的清单 / compare NEW's list as in force on this date; "
+                   "diff RS RS --old-date D1 --new-date D2 lists what changed between two dates")
 @click.option("--exit-code", is_flag=True, help="有差异时退出码为 1 / exit 1 when there are differences")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 / print as JSON")
-def diff(old: str, new: str, cases: str | None, as_of: str | None, exit_code: bool, as_json: bool) -> None:
+def diff(old: str, new: str, cases: str | None, as_of: str | None, old_date: datetime | None,
+         new_date: datetime | None, exit_code: bool, as_json: bool) -> None:
     """比较两个规则集 / Compare two rulesets: list rows 新增/变更/取消 (added/changed/cancelled,
     附件3 第九条) field by field, rules and clauses added/removed/changed, manifest changes;
     with --cases, how many decisions change (old method -> new method) and sample case ids.
@@ -570,7 +576,8 @@ def diff(old: str, new: str, cases: str | None, as_of: str | None, exit_code: bo
     from nocert_rules.tools.safe_text import SafeText as Text
 
     old_rs, new_rs = _load_ruleset(old), _load_ruleset(new)
-    result = diff_rulesets(old_rs, new_rs)
+    result = diff_rulesets(old_rs, new_rs, old_date.date() if old_date else None,
+                           new_date.date() if new_date else None)
     if cases:
         diff_cases(result, cases, as_of=_as_of(as_of))
     if as_json:

@@ -74,7 +74,12 @@ def facts_for(
         "request.wants_pledge": request.wants_pledge is not False,
         "request.sharing_online": request.sharing_online,
         "request.proxy_authorized": request.proxy_authorized,
-        "request.adjustment_pending": request.adjustment_pending,
+        "request.adjustment_pending": request.adjustment_pending or bool(
+            ruleset.adjustments and ruleset.adjustment_pending(
+                request.service_item, row.certificate_id if row is not None else request.certificate,
+                list_day(request, as_of),
+            )
+        ),
         "request.ruleset_in_force": ruleset.in_force(list_day(request, as_of)),
     }
     facts.update(credit_facts(ruleset, request.applicant, request.requested_at, blacklist))

@@ -223,12 +223,30 @@ def load_overlay(
             continue
         rows.append(row)
     rows.extend(r for r in district_rows if r.key not in parent_keys)
+    # The district's published adjustments, as dated versions (policy/list_adjustments.py).
+    from nocert_rules.policy.list_adjustments import (
+        ADJUSTMENTS_NAME,
+        AdjustmentFile,
+        apply_adjustments,
+    )
+
+    adjustments = []
+    adj_doc = read(names.adjustments or ADJUSTMENTS_NAME)
+    if adj_doc is not None:
+        adjustments = list(validate_located(AdjustmentFile, adj_doc).adjustments)
+        before = {id(r) for r in rows}
+        rows = apply_adjustments(rows, adjustments, adj_doc)
+        adjusted = {id(r) for r in rows} - before
+    else:
+        adjusted = set()
 
     overrides = parent.calendar_overrides
     ruleset = Ruleset(directory, manifest, rows, rules, list(clauses.values()), _hash(files), files, overrides)
     ruleset.manifest_path = manifest_path
     for row in rows:
-        ruleset.row_sources[id(row)] = parent.source_of(row) if row.key not in replaced else manifest.name
+        own_level = row.key in replaced or id(row) in adjusted
+        ruleset.row_sources[id(row)] = manifest.name if own_level else parent.source_of(row)
+    ruleset.adjustments = adjustments
     ruleset.parent = parent
     ruleset.overlay_changes = changes
     ruleset.own_rows = district_rows
@@ -269,7 +287,9 @@ def origin_of_row(rs: Ruleset, row: ListRow) -> tuple[Ruleset, int]:
     while level.parent is not None and level.source_of(row) != level.name:
         level = level.parent
     own = level.own_rows if level.own_rows is not None else level.rows
-    return level, next(i for i, r in enumerate(own) if r is row)
+    # A version made from a published adjustment is in no rows file: the index past the end
+    # (lines then fall back to the file's ``rows:``).
+    return level, next((i for i, r in enumerate(own) if r is row), len(own))
 
 
 def origin_of_rule(rs: Ruleset, rule: PolicyRule) -> tuple[Ruleset, int]:
@@ -278,7 +298,7 @@ def origin_of_rule(rs: Ruleset, rule: PolicyRule) -> tuple[Ruleset, int]:
     while level.parent is not None and not any(r is rule for r in level.own_rules or ()):
         level = level.parent
     own = level.own_rules if level.parent is not None and level.own_rules is not None else level.rules
-    return level, next(i for i, r in enumerate(own) if r is rule)
+    return level, next((i for i, r in enumerate(own) if r is rule), len(own))
 
 
 __all__ = [

@@ -273,6 +273,9 @@ class RulesetFiles(BaseModel):
     clauses: str = "clauses.yaml"
     pledge_template: str | None = None
     complaint_rules: str | None = None
+    adjustments: str | None = Field(
+        default=None, description="published list adjustments (policy/list_adjustments.py); default adjustments.yaml if present"
+    )
 
     @field_validator("*")
     @classmethod
@@ -504,6 +507,8 @@ class Ruleset:
     """A district's changes to what it inherits (``policy.overlay.OverlayChange``)."""
     own_rows: list[ListRow] | None = None
     """A district's own rows, as its certificates file lists them (None: ``rows``)."""
+    adjustments: list[Any] = []
+    """Published list adjustments applied as row versions (``policy.list_adjustments``)."""
     own_rules: list[PolicyRule] | None = None
     """A district's own rules (added or replacing the parent's, by id)."""
     """The manifest file it was loaded from (``load_ruleset`` sets it; see policy/snapshot.py)."""
@@ -564,6 +569,10 @@ class Ruleset:
     def source_of(self, row: ListRow) -> str:
         """The name of the ruleset (the level: city, district) the row comes from."""
         return self.row_sources.get(id(row), self.name)
+
+    def adjustment_pending(self, service_item: str, certificate: str, day: date) -> bool:
+        """Whether a published adjustment of this row was pending on ``day`` (附件3 第九条)."""
+        return any(a.key == (service_item, certificate) and a.pending_on(day) for a in self.adjustments)
 
     def basis_sufficient(self, row: ListRow) -> bool:
         """Whether the row rests on a basis of a rank the manifest accepts (二(一) in Zibo)."""
@@ -705,7 +714,16 @@ def load_ruleset(path: str | Path) -> Ruleset:
     )
     problems.raise_any()
     assert manifest is not None and rows is not None and rules is not None and clauses is not None
+    adjustments = _load_adjustments(manifest, directory, read, problems)
+    if adjustments:
+        from nocert_rules.policy.list_adjustments import apply_adjustments
+
+        adjusted = problems.attempt(lambda: apply_adjustments(rows, adjustments[0], adjustments[1]))
+        problems.raise_any()
+        rows = adjusted
     ruleset = Ruleset(directory, manifest, rows, rules, clauses, _hash(files), files, overrides)
+    if adjustments:
+        ruleset.adjustments = list(adjustments[0])
     ruleset.manifest_path = manifest_path
     # The records' files are checked now, not at the counter when first used.
     from nocert_rules.policy.complaint_rules import load_complaint_rules
@@ -742,6 +760,25 @@ def _files_of(manifest_doc: LocatedYaml) -> RulesetFiles:
         return RulesetFiles.model_validate(data or {})
     except ValidationError:
         return RulesetFiles()
+
+
+def _load_adjustments(
+    manifest: Manifest, directory: Path, read: Callable[[str], LocatedYaml | None], problems: _Problems
+) -> tuple[list[Any], LocatedYaml] | None:
+    """The published list adjustments (``files.adjustments``, else ``adjustments.yaml`` if present)."""
+    from nocert_rules.policy.list_adjustments import ADJUSTMENTS_NAME, AdjustmentFile
+
+    name = manifest.files.adjustments
+    if name is None and (directory / ADJUSTMENTS_NAME).is_file():
+        name = ADJUSTMENTS_NAME
+    if name is None:
+        return None
+    doc = read(name)
+    if doc is None:
+        return None
+    content = problems.attempt(lambda: validate_located(AdjustmentFile, doc))
+    problems.raise_any()
+    return (content.adjustments, doc) if content.adjustments else None
 
 
 def _load_overrides(

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 from uuid import uuid4
 
 from pydantic import Field, model_validator
@@ -41,6 +41,7 @@ __all__ = [
     "AdjustmentState",
     "AdjustmentType",
     "ExemptionMethod",
+    "as_list_adjustment",
     "pending_adjustment_for",
     "publish",
     "reject",
@@ -249,6 +250,30 @@ def reject(application: AdjustmentApplication, on: date, reason: str) -> Adjustm
     return application.evolve(
         action="reject", at=at, note=text, state=AdjustmentState.REJECTED, rejected_on=on, rejection_reason=text
     )
+
+
+def as_list_adjustment(application: AdjustmentApplication, row: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A published application as an entry of the ruleset's ``adjustments.yaml``
+    (``policy.list_adjustments``): from its publication day ``decide()`` answers by ``row``
+    (for 新增 / 变更: the row as it then applies; for 取消 none is needed), and between the cause
+    and publication the pending rule of 附件3 第九条 applies."""
+    if application.state is not AdjustmentState.PUBLISHED or application.published_on is None:
+        raise application.problem("只有已公布的调整才进入清单 / only a published adjustment changes the list")
+    entry: dict[str, Any] = {
+        "id": application.id,
+        "type": application.type.value,
+        "cause_on": application.cause_on.isoformat(),
+        "published_on": application.published_on.isoformat(),
+        "basis": application.basis,
+    }
+    if row is not None:
+        entry["row"] = row
+    else:
+        if application.type is not AdjustmentType.CANCEL:
+            raise application.problem(f"{application.type.label_zh}须给出调整后的清单行 / a {application.type.value} needs the row")
+        entry["service_item_code"] = application.service_item
+        entry["certificate_id"] = application.certificate
+    return entry
 
 
 def _matches(app: AdjustmentApplication, service_item: str, certificate: str) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from nocert_rules.errors import NocertError
@@ -78,6 +78,8 @@ class RulesetDiff:
     rules: KeyedChanges
     clauses: KeyedChanges
     cases: CaseChanges | None = None
+    days: tuple[date | None, date | None] = (None, None)
+    """The list dates compared (``--old-date`` / ``--new-date``), if any."""
 
     @property
     def has_differences(self) -> bool:
@@ -130,14 +132,36 @@ class RulesetDiff:
         return data
 
 
-def diff_rulesets(old: Ruleset, new: Ruleset) -> RulesetDiff:
-    """The differences of list, rules, clauses and manifest between two rulesets."""
+def _rows_on(rs: Ruleset, day: date | None) -> dict[Any, dict[str, Any]]:
+    """The rows by key: every version's latest (no day), or the list as in force on ``day``
+    (windows left out, the statutory limit in force in place of the dated limits)."""
+    if day is None:
+        return {r.key: _dump(r) for r in rs.rows}
+    out: dict[Any, dict[str, Any]] = {}
+    for row in rs.rows_at(day):
+        data = _dump(row)
+        data.pop("valid_from", None)
+        data.pop("valid_until", None)
+        limit = row.limit_at(day)
+        data["verification_limit"] = (
+            limit.model_dump(mode="json", exclude={"valid_from", "valid_until"}) if limit else None
+        )
+        out[row.key] = data
+    return out
+
+
+def diff_rulesets(
+    old: Ruleset, new: Ruleset, old_day: date | None = None, new_day: date | None = None
+) -> RulesetDiff:
+    """The differences of list, rules, clauses and manifest between two rulesets; with
+    ``old_day`` / ``new_day``, between the lists in force on those days (one ruleset at two
+    dates: ``diff RS RS --old-date D1 --new-date D2``)."""
     manifest = _field_changes(_dump(old.manifest), _dump(new.manifest))
-    rows = _compare({r.key: _dump(r) for r in old.rows}, {r.key: _dump(r) for r in new.rows})
+    rows = _compare(_rows_on(old, old_day), _rows_on(new, new_day))
     rules = _compare({r.id: _dump(r) for r in old.rules}, {r.id: _dump(r) for r in new.rules})
     clauses = _compare({k: _dump(c) for k, c in old.clauses.items()},
                        {k: _dump(c) for k, c in new.clauses.items()})
-    return RulesetDiff(old, new, manifest, rows, rules, clauses)
+    return RulesetDiff(old, new, manifest, rows, rules, clauses, days=(old_day, new_day))
 
 
 def diff_cases(result: RulesetDiff, cases_path: str, *, fmt: Format | None = None,
@@ -153,9 +177,10 @@ def diff_cases(result: RulesetDiff, cases_path: str, *, fmt: Format | None = Non
                 out.malformed += 1
                 continue
             request = apply_as_of(case.request, as_of)
+            old_day, new_day = result.days
             try:
-                before = old_engine.decide(request).method.value
-                after = new_engine.decide(request).method.value
+                before = old_engine.decide(request, as_of=old_day).method.value
+                after = new_engine.decide(request, as_of=new_day).method.value
             except (NocertError, ValueError):
                 out.malformed += 1
                 continue
