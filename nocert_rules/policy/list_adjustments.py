@@ -49,7 +49,7 @@ class ListAdjustment(BaseModel):
     model_config = _STRICT
     id: str = Field(min_length=1)
     type: Literal["add", "change", "cancel"]
-    cause_on: date = Field(description="调整事由发生之日 (附件3 第九条)")
+    cause_on: date = Field(description="调整事由发生之日：待公布期间由此开始 / the pending window opens")
     published_on: date = Field(description="公布实施之日")
     basis: str = Field(min_length=1, description="调整依据")
     service_item_code: str | None = None
