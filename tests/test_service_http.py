@@ -362,13 +362,30 @@ def test_several_workers_serve_and_reload_on_sighup_and_admin_reload(tmp_path: P
     token_file.write_text(TOKEN, encoding="utf-8")
     auth = {"Authorization": f"Bearer {TOKEN}"}
 
-    def converge(srv: LiveServer, version: str) -> None:
+    def children(srv: LiveServer) -> set[int]:
+        # The supervisor's worker processes (multiprocessing's resource tracker is not one).
+        pid = srv.process.pid
+        workers = set()
+        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+            try:
+                cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"resource_tracker" not in cmdline:
+                workers.add(int(child))
+        return workers
+
+    def converge(srv: LiveServer, version: str, before: set[int]) -> None:
+        # Done when every process the supervisor had before the reload has retired and fresh
+        # connections (which reach any current worker) all name the new version.
         deadline = time.monotonic() + 60
+        versions: set[str] = set()
         while time.monotonic() < deadline:
-            with httpx.Client(base_url=srv.base_url, headers=auth) as fresh:  # new connections reach new workers
-                versions = {fresh.get("/v1/ruleset").json()["version"] for _ in range(4)}
-            if versions == {version}:
-                return
+            if not children(srv) & before:
+                with httpx.Client(base_url=srv.base_url, headers=auth) as fresh:
+                    versions = {fresh.get("/v1/ruleset").json()["version"] for _ in range(8)}
+                if versions == {version}:
+                    return
             time.sleep(0.2)
         raise AssertionError(f"workers did not all reach {version}: {versions}\n{srv.output()}")
 
@@ -377,8 +394,9 @@ def test_several_workers_serve_and_reload_on_sighup_and_admin_reload(tmp_path: P
         case = CASES[0]
         assert c.post("/v1/decide", json=case).json() == expected(zibo_engine, case)
         _set_version(folder, "2021.5-workers")
+        before = children(srv)
         srv.hup()  # uvicorn's supervisor replaces each worker
-        converge(srv, "2021.5-workers")
+        converge(srv, "2021.5-workers", before)
 
         # admin reload checks the new files first: a broken ruleset is refused, nothing restarts
         rules = folder / "rules.yaml"
@@ -388,11 +406,15 @@ def test_several_workers_serve_and_reload_on_sighup_and_admin_reload(tmp_path: P
         assert refused.status_code == 409 and "rules.yaml" in refused.json()["problems"][0]
         rules.write_text(good, encoding="utf-8")
         _set_version(folder, "2021.6-workers")
+        before = children(srv)
         accepted = c.post("/v1/admin/reload")
         assert accepted.status_code == 200, accepted.text
         assert accepted.json()["reloaded"] is False and accepted.json()["ruleset"]["version"] == "2021.6-workers"
-        converge(srv, "2021.6-workers")
-        assert c.post("/v1/decide", json=case).json()["ruleset"]["version"] == "2021.6-workers"
+        converge(srv, "2021.6-workers", before)
+        # A new connection reaches a new worker; a keep-alive connection opened before the reload
+        # may stay with its old worker until that one retires (docs/service.md says so).
+        with httpx.Client(base_url=srv.base_url, headers=auth) as fresh:
+            assert fresh.post("/v1/decide", json=case).json()["ruleset"]["version"] == "2021.6-workers"
 
 
 def test_backend_option_is_used_and_named(tmp_path: Path, zibo_engine: Engine) -> None:
