@@ -467,10 +467,11 @@ def lint(ruleset: str, strict: bool, as_json: bool) -> None:
     if not Path(ruleset).exists():
         raise CliFailure(f"{ruleset}: 规则集不存在 / ruleset not found")
     result = lint_ruleset(ruleset)
-    errors, warnings = result.errors, result.warnings
+    errors, warnings, cases = result.errors, result.warnings, result.case_mismatches
     if as_json:  # the backend: `nocert-rules info --json`
         data = {"ruleset": ruleset, "loaded": result.loaded,
-                "errors": [f.to_dict() for f in errors], "warnings": [f.to_dict() for f in warnings]}
+                "errors": [f.to_dict() for f in errors], "warnings": [f.to_dict() for f in warnings],
+                "case_mismatches": [f.to_dict() for f in cases]}
         if result.changes:  # a district over its city: its changes, each with its basis
             data["changes"] = result.changes
         _print_json(data)
@@ -486,7 +487,8 @@ def lint(ruleset: str, strict: bool, as_json: bool) -> None:
                 where = f"{c['file']}:{c['line']}" if c["line"] else c["file"]
                 basis = f" — 依据 basis: {c['basis']}" if c["basis"] else ""
                 console.print(Text(f"  {where}: [{labels[c['kind']]}] {c['key']}{basis}"))
-        for title, items, style in (("错误 / Errors", errors, "red"), ("警告 / Warnings", warnings, "yellow")):
+        for title, items, style in (("错误 / Errors", errors, "red"), ("警告 / Warnings", warnings, "yellow"),
+                                    ("仅大小写不同 / Case-only mismatches", cases, "yellow")):
             if not items:
                 continue
             console.print(Text(f"{title} ({len(items)})", style=f"bold {style}"))
@@ -496,10 +498,11 @@ def lint(ruleset: str, strict: bool, as_json: bool) -> None:
                 t.append(f"[{f.code}] ", style=style)
                 t.append(f.message)
                 console.print(t)
-        verdict = "失败 FAILED" if errors or (strict and warnings) else "通过 OK"
-        console.print(Text(f"lint {ruleset}: {len(errors)} 个错误 errors, {len(warnings)} 个警告 warnings — {verdict}",
-                           style="bold"))
-    if errors or (strict and warnings):
+        verdict = "失败 FAILED" if errors or (strict and (warnings or cases)) else "通过 OK"
+        extra = f", {len(cases)} 个大小写不一致 case-only mismatches" if cases else ""
+        console.print(Text(f"lint {ruleset}: {len(errors)} 个错误 errors, {len(warnings)} 个警告 warnings{extra} — "
+                           f"{verdict}", style="bold"))
+    if errors or (strict and (warnings or cases)):
         raise click.exceptions.Exit(EXIT_FAIL)
 
 
@@ -925,6 +928,41 @@ def deadline(kind: str, start: str, records: str, extension_days: int, credit: s
     click.echo(f"规则 / Rule: {result.rule}")
     click.echo(f"条款 / Clause: {result.clause or '—'}")
     _print_warnings(result.warnings)
+
+
+# ====================================================================== init
+
+
+@main.command("init", epilog=EXIT_CODES_HELP)
+@click.argument("directory", metavar="DIR")
+@click.option("--from", "source", metavar="RULESET",
+              help="从已有规则集复制（加载的文件和 tests/） / copy an existing ruleset (its loaded files and tests/)")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 / print as JSON")
+def init_command(directory: str, source: str | None, as_json: bool) -> None:
+    """新建规则集目录 / Write a new ruleset folder DIR: a commented skeleton (中英文注释 / comments
+    in Chinese and English) that loads, lints clean and decides; or, with --from, a copy of another
+    ruleset. DIR must not exist or be empty.
+
+    \b
+    例 / Example:
+      nocert-rules init rulesets/my-district
+      nocert-rules init rulesets/my-district --from rulesets/zibo
+    """
+    from nocert_rules.tools.init import InitError, init_ruleset
+
+    if source is not None:
+        _load_ruleset(source)  # every problem of the source, as for any command
+    try:
+        written = init_ruleset(directory, source)
+    except InitError as exc:
+        raise CliFailure(str(exc)) from None
+    if as_json:
+        _print_json({"directory": directory, "from": source, "files": written})
+        return
+    for name in written:
+        click.echo(f"  + {Path(directory) / name}")
+    click.echo(f"已写入 {len(written)} 个文件 / wrote {len(written)} files. 下一步 / next: "
+               f"nocert-rules lint {directory} && nocert-rules test {directory}")
 
 
 # ====================================================================== test

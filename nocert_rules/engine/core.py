@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from nocert_rules.engine import backend as backends
 from nocert_rules.engine.credit import FalsePledgeLookup, credit_facts
+from nocert_rules.engine.unknown import UnknownCodes
 from nocert_rules.enums import Method, ReplacementMethod
 from nocert_rules.models import (
     ApplicantSummary,
@@ -168,6 +169,7 @@ class Engine:
         self._limits: dict[tuple[Any, ...], tuple[ListRow, StatutoryLimit | None]] = {}
         self._day_deadlines: dict[tuple[Any, ...], DeadlineInfo] = {}
         self._compiled: backends.RuleBackend = backends.build(ruleset.name, rules, choice)
+        self._unknown = UnknownCodes(ruleset)
 
     # ------------------------------------------------------------------ public
 
@@ -337,11 +339,8 @@ class Engine:
             trace.append(self._source_step(rs.source_of(row), chosen))
 
         warnings = self._validity_warnings(day)
-        if row is None and req.service_item not in rs.service_items:
-            warnings.append(
-                f"事项编码 {req.service_item} 不在清单中，请核对编码 / service item {req.service_item} "
-                "has no row in the list: check the code (the certificate is treated as not listed)"
-            )
+        if row is None:  # the manifest's unknown_service_item / unknown_certificate (abolish warns)
+            warnings.extend(self._unknown.check(req))
         post_check = None
         deadline = None
         if chosen is Method.PLEDGE:

@@ -319,6 +319,14 @@ class Manifest(BaseModel):
     accountability: AccountabilityPolicy | None = Field(
         default=None, description="责任追究 cases and exemptions (records/accountability.py)"
     )
+    unknown_service_item: Literal["abolish", "error"] = Field(
+        default="abolish",
+        description="a service item with no row: abolish (with a warning naming the nearest codes) or error",
+    )
+    unknown_certificate: Literal["abolish", "error"] = Field(
+        default="abolish",
+        description="a certificate not listed under a known service item: abolish (with a warning) or error",
+    )
 
     @field_validator("method_order")
     @classmethod

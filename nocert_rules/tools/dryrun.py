@@ -65,6 +65,8 @@ class Summary:
     decided: int = 0
     malformed: int = 0
     listed: int = 0
+    unknown_service_items: int = 0  # decided cases whose service item has no row
+    unknown_certificates: int = 0  # decided cases whose certificate is not listed under a known item
     must_submit: int = 0
     methods: Counter[str] = field(default_factory=Counter)
     issuer_methods: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -95,6 +97,11 @@ class Summary:
         method = decision.method.value
         self.methods[method] += 1
         self.listed += decision.listed
+        if not decision.listed:
+            if decision.service_item in ruleset.service_items:
+                self.unknown_certificates += 1
+            else:
+                self.unknown_service_items += 1
         self.must_submit += decision.applicant_must_submit
         self.issuer_methods[(decision.issuer or NOT_LISTED, method)] += 1
         blocked = [s.rule_id for s in decision.trace if s.effect == "block" and s.method is Method.PLEDGE]
@@ -130,7 +137,8 @@ class Summary:
             sample["line"] += offset
 
     def merge(self, other: Summary) -> None:
-        for name in ("rows", "decided", "malformed", "listed", "must_submit",
+        for name in ("rows", "decided", "malformed", "listed", "unknown_service_items", "unknown_certificates",
+                     "must_submit",
                      "pledge_blocked_cases", "expected_checked", "mismatched"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.methods.update(other.methods)
@@ -177,6 +185,8 @@ class Summary:
             "malformed": self.malformed,
             "listed": self.listed,
             "not_listed": self.decided - self.listed,
+            "unknown_service_items": self.unknown_service_items,
+            "unknown_certificates": self.unknown_certificates,
             "applicant_must_submit": self.must_submit,
             "methods": {m: self.methods[m] for m in order if self.methods[m]},
             "issuers": [
@@ -649,7 +659,9 @@ def render_summary(console: Any, data: dict[str, Any], *, top: int = 20, listing
                        + (f"    申请时间统一为 as-of: {data['as_of']}" if data.get("as_of") else "")))
     console.print(Text(
         f"共 {data['rows']:,} 行 rows：已决定 {data['decided']:,} decided，格式错误 {data['malformed']:,} malformed；"
-        f"在清单内 {data['listed']:,} listed，不在清单 {data['not_listed']:,} not listed"))
+        f"在清单内 {data['listed']:,} listed，不在清单 {data['not_listed']:,} not listed"
+        f"（未知事项编码 {data.get('unknown_service_items', 0):,} unknown service items，"
+        f"已知事项下未列证明 {data.get('unknown_certificates', 0):,} unknown certificates）"))
     if data.get("lines"):
         n = data["lines"]
         parts = [f"表头 header {n['header']:,}"] if n["header"] else []

@@ -49,6 +49,7 @@ from nocert_rules.policy.ruleset import PolicyRule, Ruleset, load_ruleset
 from nocert_rules.policy.yaml_source import LocatedYaml, load_located_yaml
 
 Severity = Literal["error", "warning"]
+CASE_MISMATCH = "case-mismatch"
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,13 @@ class LintResult:
 
     @property
     def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "warning"]
+        """Warnings other than case-only mismatches (those are ``case_mismatches``)."""
+        return [f for f in self.findings if f.severity == "warning" and f.code != CASE_MISMATCH]
+
+    @property
+    def case_mismatches(self) -> list[Finding]:
+        """Codes that differ from another only in letter case (a warning, in its own list)."""
+        return [f for f in self.findings if f.code == CASE_MISMATCH]
 
 
 def display_path(directory: Path, name: str) -> str:
@@ -269,6 +276,7 @@ class _Linter:
         self.check_pledge_on_barring_risk()
         self.check_rules()
         self.check_unloaded_files()
+        self.check_case_mismatches()
         order = {"error": 0, "warning": 1}
         return sorted(self.findings, key=lambda f: (order[f.severity], f.file, f.line or 0, f.code))
 
@@ -289,6 +297,35 @@ class _Linter:
                 self.add("error", "bad-service-item-code", self.row_file(i), self.row_line(i, "service_item_code"),
                          f"事项编码 {row.service_item_code!r} 不符合 / does not match "
                          f"service_item_code_pattern {pattern.pattern!r}")
+
+    def check_case_mismatches(self) -> None:
+        """Service item codes or certificate ids equal but for letter case, in the list or in rules.
+
+        A request's code must match exactly, so ``370300-xk-0001`` finds no row of
+        ``370300-XK-0001``: such pairs are reported in their own list.
+        """
+        for field in ("service_item_code", "certificate_id"):
+            first: dict[str, tuple[str, int]] = {}
+            for i, row in enumerate(self.rs.rows):
+                code = getattr(row, field)
+                seen = first.setdefault(code.casefold(), (code, i))
+                if seen[0] != code:
+                    self.add("warning", CASE_MISMATCH, self.cert_file, self.row_line(i, field),
+                             f"{field} {code!r} 与第 {self.row_line(seen[1], field)} 行的 {seen[0]!r} 仅大小写不同 / "
+                             f"differs only in case from {seen[0]!r} (line {self.row_line(seen[1], field)})")
+        known = {
+            "row.service_item_code": {r.service_item_code for r in self.rs.rows},
+            "row.certificate_id": {r.certificate_id for r in self.rs.rows},
+        }
+        for name, codes in known.items():
+            folded = {c.casefold(): c for c in codes}
+            for i, rule in enumerate(self.rs.rules):
+                for value in sorted(_literals(rule.when, name), key=str):
+                    if isinstance(value, str) and value not in codes and value.casefold() in folded:
+                        self.add("warning", CASE_MISMATCH, self.rule_file, self.rule_line(i, "when"),
+                                 f"规则 {rule.id} 的 {name} {value!r} 与清单的 {folded[value.casefold()]!r} 仅大小写"
+                                 f"不同，永不匹配 / rule {rule.id}: {name} {value!r} differs only in case from the "
+                                 f"list's {folded[value.casefold()]!r} and never matches")
 
     def check_unloaded_files(self) -> None:
         """YAML and template files the ruleset does not load (so not in its sha256), tests/ and sources/ aside."""
