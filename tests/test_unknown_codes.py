@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from conftest import PERSON_ID
-from ruleset_factory import MANIFEST, RULES, ROWS, row, write_ruleset
+from ruleset_factory import MANIFEST, ROWS, RULES, row, write_ruleset
 
 from nocert_rules import Engine, Method, RequestError, load_ruleset
 from nocert_rules.cli.main import main
