@@ -56,7 +56,8 @@ def test_clean_ruleset_passes(tmp_path: Path) -> None:
     rows = [*(r for r in GOOD_ROWS if r["certificate_id"] != "risky"),
             row("S1", "risky", methods=["verification"], risk_categories=["health"], records="paper")]
     code, data = lint(write_ruleset(tmp_path / "rs", rows=rows))
-    assert code == 0 and data == {"ruleset": str(tmp_path / "rs"), "loaded": True, "errors": [], "warnings": []}
+    assert code == 0 and data == {"ruleset": str(tmp_path / "rs"), "loaded": True, "errors": [], "warnings": [],
+                                     "case_mismatches": []}
 
 
 def test_a_rule_that_matches_no_current_row_is_told_apart(tmp_path: Path) -> None:
