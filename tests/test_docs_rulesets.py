@@ -125,3 +125,14 @@ def test_init_from_another_ruleset_copies_what_it_loads(tmp_path: Path) -> None:
     assert copy.sha256 == original.sha256 and (target / "tests").is_dir()
     bad = CliRunner().invoke(main, ["init", str(tmp_path / "x"), "--from", str(tmp_path / "nothing")])
     assert bad.exit_code == 2 and not (tmp_path / "x").exists()
+
+
+def test_init_from_a_district_copies_only_its_own_files(tmp_path: Path) -> None:
+    district = ROOT / "rulesets" / "zibo-zhangdian"
+    if not district.is_dir():
+        return
+    target = tmp_path / "rulesets" / "copy"
+    result = CliRunner().invoke(main, ["init", str(target), "--from", str(district), "--json"])
+    assert result.exit_code == 0, result.output
+    assert all(".." not in name for name in json.loads(result.stdout)["files"])
+    assert not (tmp_path / "zibo").exists() and not (tmp_path / "rulesets" / "zibo").exists()

@@ -49,7 +49,11 @@ def _contents(source: Path | None) -> dict[str, bytes]:
     if source is None:
         return {name: skeleton_text(name).encode("utf-8") for name in SKELETON_FILES}
     rs = load_ruleset(source)  # a RulesetError if it does not load: nothing is written
-    files = dict(rs.files)
+    # Only the ruleset's own files: a district's parent (``extends``) stays where it is.
+    files = {
+        name: data for name, data in rs.files.items()
+        if not Path(name).is_absolute() and ".." not in Path(name).parts
+    }
     tests = rs.directory / "tests"
     if tests.is_dir():
         for path in sorted(tests.glob("*.yaml")):

@@ -304,15 +304,15 @@ class _Linter:
         A request's code must match exactly, so ``370300-xk-0001`` finds no row of
         ``370300-XK-0001``: such pairs are reported in their own list.
         """
-        for field in ("service_item_code", "certificate_id"):
+        for attr in ("service_item_code", "certificate_id"):
             first: dict[str, tuple[str, int]] = {}
             for i, row in enumerate(self.rs.rows):
-                code = getattr(row, field)
+                code = getattr(row, attr)
                 seen = first.setdefault(code.casefold(), (code, i))
                 if seen[0] != code:
-                    self.add("warning", CASE_MISMATCH, self.cert_file, self.row_line(i, field),
-                             f"{field} {code!r} 与第 {self.row_line(seen[1], field)} 行的 {seen[0]!r} 仅大小写不同 / "
-                             f"differs only in case from {seen[0]!r} (line {self.row_line(seen[1], field)})")
+                    self.add("warning", CASE_MISMATCH, self.row_file(i), self.row_line(i, attr),
+                             f"{attr} {code!r} 与第 {self.row_line(seen[1], attr)} 行的 {seen[0]!r} 仅大小写不同 / "
+                             f"differs only in case from {seen[0]!r} (line {self.row_line(seen[1], attr)})")
         known = {
             "row.service_item_code": {r.service_item_code for r in self.rs.rows},
             "row.certificate_id": {r.certificate_id for r in self.rs.rows},
@@ -322,7 +322,7 @@ class _Linter:
             for i, rule in enumerate(self.rs.rules):
                 for value in sorted(_literals(rule.when, name), key=str):
                     if isinstance(value, str) and value not in codes and value.casefold() in folded:
-                        self.add("warning", CASE_MISMATCH, self.rule_file, self.rule_line(i, "when"),
+                        self.add("warning", CASE_MISMATCH, self.rule_file(i), self.rule_line(i, "when"),
                                  f"规则 {rule.id} 的 {name} {value!r} 与清单的 {folded[value.casefold()]!r} 仅大小写"
                                  f"不同，永不匹配 / rule {rule.id}: {name} {value!r} differs only in case from the "
                                  f"list's {folded[value.casefold()]!r} and never matches")
