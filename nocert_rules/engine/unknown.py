@@ -25,6 +25,9 @@ __all__ = ["UnknownCodes"]
 _SHOWN = 64
 """At most this many characters of an unknown code are echoed."""
 
+_MEMO = 128
+"""Nearest-code answers kept per ruleset: small, so a soak of random codes stays flat (tests/test_stress.py)."""
+
 
 def _show(code: str) -> str:
     text = mask_text(code, keep_credit_codes=True)
@@ -42,8 +45,8 @@ class UnknownCodes:
         self._items = sorted(items)
         self._folded = {code.casefold(): code for code in self._items}
         self._certificates = {item: sorted(certs) for item, certs in items.items()}
-        self.nearest_items = lru_cache(maxsize=4096)(self._nearest_items)
-        self.nearest_certificates = lru_cache(maxsize=4096)(self._nearest_certificates)
+        self.nearest_items = lru_cache(maxsize=_MEMO)(self._nearest_items)
+        self.nearest_certificates = lru_cache(maxsize=_MEMO)(self._nearest_certificates)
 
     def _nearest_items(self, code: str) -> tuple[str, ...]:
         same_case = self._folded.get(code.casefold())
