@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 from conftest import PERSON_ID, VALID_PERSON_ID
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nocert_rules.privacy import (
     contains_id_number,
@@ -99,3 +101,13 @@ def test_printable_escapes_terminal_controls() -> None:
     assert printable("a\x1b[31mb\rc\x00\x9b\u202e") == "a\\x1b[31mb\\x0dc\\x00\\x9b\\u202e"
     assert printable("line\nnext\t", keep_newlines=True) == "line\nnext\t"
     assert printable("line\n") == "line\\x0a"
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
+def test_ascii_fast_path_folds_like_the_general_loop(text: str) -> None:
+    # A leading zero-width space forces the general loop; it drops the character without a cut.
+    from nocert_rules.privacy import _folded
+
+    norm, origin, cuts = _folded(text)
+    norm2, origin2, cuts2 = _folded("\u200b" + text)
+    assert (norm2, [i - 1 for i in origin2], cuts2) == (norm, origin, cuts)
