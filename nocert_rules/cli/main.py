@@ -256,7 +256,7 @@ def render_decision(console: Any, decision: Any) -> None:
               help="规则后端 / rule backend (see `nocert-rules info`)")
 def decide(ruleset: str, request_file: str, as_of: str | None, as_json: bool, backend: str) -> None:
     """对一个请求作出决定 / Decide one request: method, issuer, deadline, and the trace of rules
-    and clauses (三(三); 附件3 第三条).
+    and the clauses the ruleset cites.
 
     \b
     例 / Example:
@@ -571,7 +571,7 @@ def _show(value: Any) -> str:
 def diff(old: str, new: str, cases: str | None, as_of: str | None, old_date: datetime | None,
          new_date: datetime | None, exit_code: bool, as_json: bool) -> None:
     """比较两个规则集 / Compare two rulesets: list rows 新增/变更/取消 (added/changed/cancelled,
-    附件3 第九条) field by field, rules and clauses added/removed/changed, manifest changes;
+    the list-adjustment types) field by field, rules and clauses added/removed/changed, manifest changes;
     with --cases, how many decisions change (old method -> new method) and sample case ids.
     Exits 0 unless an error, or 1 with --exit-code when anything differs.
     """
@@ -643,7 +643,7 @@ def diff(old: str, new: str, cases: str | None, as_of: str | None, old_date: dat
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 / print as JSON")
 def check_guide(ruleset: str, guide: str, as_of: str | None, strict: bool, as_json: bool) -> None:
     """核对办事指南 / Check a service guide (YAML or CSV) against the list: every material an
-    applicant must not be asked for is flagged with the method that replaces it (附件5 第四条(一)).
+    applicant must not be asked for is flagged with the method that replaces it (the ruleset's accountability clause).
     Decided for a default applicant: a person with normal credit. Exit 1 when any material is
     forbidden.
     """
@@ -707,7 +707,7 @@ def check_guide(ruleset: str, guide: str, as_of: str | None, strict: bool, as_js
 def accountability(ruleset: str, records: tuple[str, ...], guides: tuple[str, ...], guide_unit: str | None,
                    as_of: str | None, as_json: bool) -> None:
     """责任追究报告 / Accountability report: the cases of the ruleset's accountability clause
-    (附件5 第四条 in Zibo) that audit logs or records exports (JSON lines) show — late replies,
+    that audit logs or records exports (JSON lines) show — late replies,
     late post-checks, late complaint conclusions, late adjustments, methods the list does not
     allow — and forbidden certificates a guide asks for. Exit 1 when there is any case.
     """
