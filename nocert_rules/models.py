@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -59,7 +60,30 @@ def _plausible_request_time(value: datetime) -> datetime:
     return value
 
 
-RequestDatetime = Annotated[datetime, AfterValidator(as_shanghai), AfterValidator(_plausible_request_time)]
+MAX_TIME_TEXT = 64
+"""An ISO 8601 date-time is never longer; longer text is refused unparsed."""
+
+
+def _text_or_datetime(value: object) -> object:
+    """A datetime or ISO 8601 text only: a number is not read as a Unix timestamp."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        if len(value) > MAX_TIME_TEXT:
+            raise ValueError(f"过长（超过 {MAX_TIME_TEXT} 个字符） / longer than {MAX_TIME_TEXT} characters")
+        return value
+    raise ValueError(
+        "须为 ISO 8601 日期时间文本，如 2021-09-30T10:05（不接受数字） / must be ISO 8601 text such as "
+        "2021-09-30T10:05 (numbers are not accepted)"
+    )
+
+
+RequestDatetime = Annotated[
+    datetime,
+    BeforeValidator(_text_or_datetime),
+    AfterValidator(as_shanghai),
+    AfterValidator(_plausible_request_time),
+]
 
 
 class Applicant(BaseModel):
@@ -119,13 +143,21 @@ class Applicant(BaseModel):
         )
 
 
+MAX_CODE = 128
+"""Longest service item code a request may carry (longer is refused, never echoed)."""
+MAX_CERTIFICATE = 256
+"""Longest certificate id or name a request may carry."""
+
+
 class DecisionRequest(BaseModel):
     """One required certificate of one service item for one applicant, asked at ``requested_at``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    service_item: str = Field(min_length=1, description="事项编码 service item code")
-    certificate: str = Field(min_length=1, description="证明编号或准确名称 certificate id or exact name")
+    service_item: str = Field(min_length=1, max_length=MAX_CODE, description="事项编码 service item code")
+    certificate: str = Field(
+        min_length=1, max_length=MAX_CERTIFICATE, description="证明编号或准确名称 certificate id or exact name"
+    )
     applicant: Applicant
     requested_at: RequestDatetime
     wants_pledge: bool | None = Field(

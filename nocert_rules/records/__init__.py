@@ -28,9 +28,10 @@ from typing import Annotated, Any, ClassVar, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from nocert_rules.enums import Method
-from nocert_rules.errors import RecordError
+from nocert_rules.errors import RecordError, RequestError
 from nocert_rules.models import Decision, ShanghaiDatetime, as_shanghai
 from nocert_rules.privacy import mask_text
+from nocert_rules.worktime.calendar import as_moment
 
 __all__ = [
     "HashedRef",
@@ -167,9 +168,16 @@ class Record(BaseModel):
     def last_event_at(self) -> datetime | None:
         return self.events[-1].at if self.events else None
 
-    def check_time(self, at: datetime, action: str) -> datetime:
-        """``at`` in Asia/Shanghai, refused when it is before the record's last event."""
-        at = as_shanghai(at)
+    def check_time(self, at: datetime | str, action: str) -> datetime:
+        """``at`` in Asia/Shanghai, refused when it is before the record's last event.
+
+        ``at`` is what ``decide()`` accepts: a datetime or ISO 8601 text (naive = Asia/Shanghai);
+        anything else is a ``RequestError``.
+        """
+        moment = as_moment(at, "at")
+        if not isinstance(moment, datetime):
+            raise RequestError([("at", "须为日期时间，不能只有日期 / a date and time, not a date alone")])
+        at = as_shanghai(moment)
         last = self.last_event_at
         if last is not None and at < last:
             raise self.problem(

@@ -282,7 +282,7 @@ def open_verification(
 # ---------------------------------------------------------------- transitions
 
 
-def accept(request: VerificationRequest, at: datetime) -> VerificationRequest:
+def accept(request: VerificationRequest, at: datetime | str) -> VerificationRequest:
     """即时登记受理 by the issuing unit (附件2 第七条)."""
     request._require("accept")
     at = request.check_time(at, "accept")
@@ -290,7 +290,7 @@ def accept(request: VerificationRequest, at: datetime) -> VerificationRequest:
 
 
 def answer(
-    request: VerificationRequest, at: datetime, *, matches: bool, note: str | None = None
+    request: VerificationRequest, at: datetime | str, *, matches: bool, note: str | None = None
 ) -> VerificationRequest:
     """反馈协查结果: the facts match the applicant's form, or do not. Late answers are flagged."""
     request._require("answer")
