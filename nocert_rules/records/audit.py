@@ -42,7 +42,6 @@ import hmac
 import json
 import os
 import re
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
@@ -52,6 +51,7 @@ from typing import Any, BinaryIO, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field
 
 from nocert_rules.errors import NocertError
+from nocert_rules.fileio import replace_atomically
 from nocert_rules.models import (
     SHANGHAI,
     Decision,
@@ -914,17 +914,7 @@ def read_head_file(path: str | Path) -> tuple[int, str]:
 def _write_head_file(path: Path, seq: int, digest: str) -> None:
     """Replace the checkpoint atomically: a temporary file, fsynced, then ``os.replace``."""
     data = canonical_json({"hash": digest, "seq": seq}) + b"\n"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    replace_atomically(path, data)
     _fsync_dir(path.parent)
 
 

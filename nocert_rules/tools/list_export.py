@@ -11,12 +11,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from nocert_rules.enums import RowStatus
+from nocert_rules.fileio import replace_atomically
 from nocert_rules.policy.ruleset import ListRow, Ruleset
 from nocert_rules.tools import list_layout as L
 
@@ -125,7 +124,7 @@ def export_list(ruleset: Ruleset, out: str | Path) -> int:
     if suffix == ".csv":
         buffer = io.StringIO(newline="")
         csv.writer(buffer).writerows(table)
-        _replace(out, ("\ufeff" + buffer.getvalue()).encode("utf-8"))  # BOM: Excel opens it as UTF-8
+        replace_atomically(out, ("\ufeff" + buffer.getvalue()).encode("utf-8"))  # BOM: Excel opens it as UTF-8
         return len(ruleset.rows)
     if suffix != ".xlsx":
         raise ValueError(f"{out}: 只能写 .xlsx 或 .csv / only .xlsx or .csv")
@@ -165,21 +164,8 @@ def export_list(ruleset: Ruleset, out: str | Path) -> int:
     rules.freeze_panes = "A2"
     buffer_bytes = io.BytesIO()
     book.save(buffer_bytes)
-    _replace(out, buffer_bytes.getvalue())
+    replace_atomically(out, buffer_bytes.getvalue())
     return len(ruleset.rows)
-
-
-def _replace(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 __all__ = ["export_list", "headers", "row_cells", "rule_cells"]

@@ -25,8 +25,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -37,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nocert_rules.enums import ReplacementMethod, RowStatus
 from nocert_rules.errors import NocertError
+from nocert_rules.fileio import replace_atomically
 from nocert_rules.policy.ruleset import CertificateList, ListRow
 from nocert_rules.policy.versions import overlap
 from nocert_rules.policy.yaml_source import load_located_yaml, validate_located
@@ -526,16 +525,7 @@ def dump_rows(rows: list[ListRow], source: str) -> str:
 def write_atomically(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` via a temporary file in the same folder and a rename."""
     CertificateList.model_validate(yaml.safe_load(text))  # never write what the loader would refuse
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_atomically(path, text.encode("utf-8"))
 
 
 __all__ = ["ImportResult", "ListImportError", "Mapping", "Problem", "dump_rows", "import_list", "load_mapping",

@@ -29,6 +29,7 @@ from typing import Any
 
 from nocert_rules.engine.core import Engine, facts_for
 from nocert_rules.errors import NocertError
+from nocert_rules.fileio import replace_atomically
 from nocert_rules.models import Decision, DecisionRequest, parse_request
 from nocert_rules.policy.ruleset import Ruleset
 from nocert_rules.policy.yaml_source import load_located_yaml
@@ -249,18 +250,7 @@ def check_vectors(engine: Engine, document: dict[str, Any]) -> list[tuple[str, s
 
 
 def write_vectors(document: dict[str, Any], out: Path) -> None:
-    import os
-    import tempfile
-
-    text = json.dumps(document, ensure_ascii=False, indent=1) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_atomically(out, (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
 
 
 __all__ = ["VectorError", "answer", "check_vectors", "expected_of", "export_vectors", "write_vectors"]
