@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import sys
 import tempfile
@@ -58,11 +59,15 @@ def on_cluster(workers: int, cases: Path) -> tuple[float, dict[str, Any]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--json-out", metavar="FILE", help="also write the figures as JSON to FILE (run_all.py --issue14)")
     args = parser.parse_args(argv)
     try:
         import distributed  # noqa: F401
     except ImportError:
         print("bench_dask.py: dask.distributed is not installed (pip install -e '.[dask]'): skipped")
+        if args.json_out:
+            Path(args.json_out).write_text(json.dumps({"skipped": "dask.distributed is not installed"}),
+                                           encoding="utf-8")
         return 0
     from nocert_rules import load_ruleset
     from nocert_rules.tools.dryrun import run_dry_run
@@ -71,20 +76,31 @@ def main(argv: list[str] | None = None) -> int:
         cases = Path(tmp) / "cases.jsonl"
         generate(args.cases, cases)
         check = Path(tmp) / "check.jsonl"
-        check.write_text("".join(cases.open(encoding="utf-8").readline() for _ in range(20_000)), encoding="utf-8")
+        checked = min(20_000, args.cases)
+        with cases.open(encoding="utf-8") as source:
+            check.write_text("".join(source.readline() for _ in range(checked)), encoding="utf-8")
         single = run_dry_run(load_ruleset(RULESET), str(check)).to_dict()
         _, small = on_cluster(2, check)
         same = {k: v for k, v in small.items() if k not in RUN_FIELDS} == \
             {k: v for k, v in single.items() if k not in RUN_FIELDS}
-        print(f"20,000-case check: the Dask summary equals the single-process run's: {same}", flush=True)
+        print(f"{checked:,}-case check: the Dask summary equals the single-process run's: {same}", flush=True)
         seconds: dict[int, float] = {}
+        rows: dict[int, int] = {}
         for workers in (1, 2):
             seconds[workers], data = on_cluster(workers, cases)
+            rows[workers] = data["rows"]
             print(f"{args.cases:>10,} cases on {workers} Dask worker(s): {seconds[workers]:7.1f} s, "
                   f"{args.cases / seconds[workers]:>9,.0f} cases/s (rows {data['rows']:,})", flush=True)
     ratio = seconds[1] / seconds[2]
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"dask {args.cases:,} cases: 2 workers / 1 worker throughput {ratio:.2f}x (load average {load})")
+    if args.json_out:
+        figures = {"cases": args.cases, "checked_cases": checked, "same_summary": same,
+                   "seconds": {str(w): s for w, s in seconds.items()},
+                   "cases_per_second": {str(w): args.cases / s for w, s in seconds.items()},
+                   "rows": {str(w): r for w, r in rows.items()}, "ratio_2_vs_1": ratio,
+                   "load_average_end": list(os.getloadavg())}
+        Path(args.json_out).write_text(json.dumps(figures, indent=2), encoding="utf-8")
     return 0
 
 

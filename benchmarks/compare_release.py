@@ -60,7 +60,9 @@ def install_release(rev: str, folder: Path) -> tuple[str, Path]:
     subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
     venv.EnvBuilder(with_pip=True).create(folder / "venv")
     python = str(folder / "venv" / "bin" / "python")
-    subprocess.run([python, "-m", "pip", "install", "-q", str(src)], check=True)
+    done = subprocess.run([python, "-m", "pip", "install", "-q", str(src)], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"installing {rev} failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
     return python, src
 
 
@@ -104,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="dry-run --jobs for both (default 1)")
     parser.add_argument("--repeat", type=int, default=3, help="load runs per version (dry-runs: 1 + repeat // 3)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--json-out", metavar="FILE", help="also write the figures as JSON to FILE (run_all.py --issue14)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     new_python = [sys.executable]
@@ -156,10 +159,13 @@ def main(argv: list[str] | None = None) -> int:
         f"{'MET' if speed >= 2.5 else 'MISSED'}; peak RSS tree/release {memory:.2f} (target <= 0.5) "
         f"{'MET' if memory <= 0.5 else 'MISSED'}",
     ]
+    figures = {"rev": args.rev, "cases": args.cases, "rows": args.rows, "jobs": args.jobs, "versions": versions,
+               "load": load, "dry_run": dry,
+               "ratios": {"dry_run_throughput": throughput, "load_speed": speed, "load_rss": memory}}
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(figures, indent=2), encoding="utf-8")
     if args.json:
-        print(json.dumps({"rev": args.rev, "versions": versions, "load": load, "dry_run": dry,
-                          "ratios": {"dry_run_throughput": throughput, "load_speed": speed, "load_rss": memory}},
-                         indent=2))
+        print(json.dumps(figures, indent=2))
     print("\n".join(lines))
     load_avg = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"(compare_release: {time.perf_counter() - started:.0f} s; load average at the end {load_avg})")

@@ -4,6 +4,8 @@
     python benchmarks/run_all.py --big      # ... and the dry-run memory bench at 1,000,000 too
     python benchmarks/run_all.py --n 5000   # fewer timed calls (quicker, noisier)
     python benchmarks/run_all.py --limits   # ... and durable_rules' limits (durable_limits.py, minutes)
+    python benchmarks/run_all.py --issue14  # only issue 14's benchmarks, one table of its ratios (issue14.py)
+    python benchmarks/run_all.py --issue14 --quick   # the same at tiny sizes (a check of the wiring)
 
 Runs, in this order:
 
@@ -108,7 +110,15 @@ def section(title: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--issue14" in argv:  # its own options: python benchmarks/run_all.py --issue14 --help
+        import issue14
+
+        return issue14.main([a for a in argv if a != "--issue14"])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--issue14", action="store_true",
+                        help="only issue 14's benchmarks (load, release, Dask) and one table of their ratios; "
+                             "see --issue14 --help")
     parser.add_argument("--big", action="store_true", help="also the 1,000,000-case dry-run memory bench")
     parser.add_argument("--limits", action="store_true", help="also durable_rules' limits (durable_limits.py)")
     parser.add_argument("--n", type=int, default=20_000, help="timed decide() calls per implementation")
