@@ -288,6 +288,22 @@ class DeadlineInfo(BaseModel):
     warnings: list[str] = Field(default_factory=list)
 
 
+class ApprovalClockRule(BaseModel):
+    """即办件: the approval clock of an on-the-spot item pauses while verification is pending
+    (the ruleset's ``on_the_spot``; 附件2 第七条 in Zibo). ``working_minutes`` is the ruleset's
+    time limit for the item, when it sets one; ``records.on_the_spot.on_the_spot_clock`` computes
+    the paused intervals and the due time from the verification records."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["on_the_spot"] = "on_the_spot"
+    rule: str
+    clause: str
+    citation: Citation
+    working_minutes: int | None = None
+    limit_clause: str | None = None
+
+
 class DeclinedAlternative(BaseModel):
     """What happens if the applicant declines the pledge on offer (国办发〔2020〕42号 自主选择):
     the next method, decided in the same call, with its deadline and the rules that led to it."""
@@ -298,6 +314,7 @@ class DeclinedAlternative(BaseModel):
     applicant_must_submit: bool
     deadline: DeadlineInfo | None = None
     trace: list[TraceStep]
+    approval_clock: ApprovalClockRule | None = None
 
     @property
     def method_label(self) -> str:
@@ -353,6 +370,10 @@ class Decision(BaseModel):
         "available and the applicant has not chosen yet",
     )
     if_declined: DeclinedAlternative | None = None
+    approval_clock: ApprovalClockRule | None = Field(
+        default=None,
+        description="即办件 decided by verification: the approval clock's rule (verification time paused)",
+    )
 
     @property
     def method_label(self) -> str:

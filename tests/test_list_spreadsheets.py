@@ -318,3 +318,23 @@ def test_export_list_json(tmp_path: Path) -> None:
     assert code == 0
     doc = json.loads(out)
     assert doc["rows"] == len(load_ruleset(ZIBO).rows) and doc["out"].endswith("l.csv")
+
+
+def test_the_on_the_spot_column_round_trips_and_is_checked(tmp_path: Path) -> None:
+    """即办件 (issue 13, finding 7): export-list writes 是 / 否, import-list reads them back."""
+    sheet = tmp_path / "list.xlsx"
+    assert run("export-list", str(ZIBO), "--out", str(sheet))[0] == 0
+    ws = openpyxl.load_workbook(sheet)["清单"]
+    header = [c.value for c in ws[1]]
+    col = header.index("即办件") + 1
+    marked = {(ws.cell(row=r, column=header.index("事项编码") + 1).value, ws.cell(row=r, column=col).value)
+              for r in range(2, ws.max_row + 1)}
+    assert ("370300-QR-0003", "是") in marked and ("370300-QR-0002", "否") in marked
+    result = import_list(sheet)
+    assert result.ok
+    assert {r.key for r in result.rows if r.on_the_spot} == {("370300-QR-0003", "ZM-GJ-0001")}
+    ws.cell(row=2, column=col).value = "也许"
+    ws.parent.save(sheet)
+    bad = import_list(sheet)
+    assert any(p.where.endswith(f"{openpyxl.utils.get_column_letter(col)}2") and "即办件" in p.message
+               for p in bad.problems)

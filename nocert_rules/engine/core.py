@@ -30,6 +30,7 @@ from nocert_rules.engine.unknown import UnknownCodes
 from nocert_rules.enums import Method, ReplacementMethod
 from nocert_rules.models import (
     ApplicantSummary,
+    ApprovalClockRule,
     Citation,
     DeadlineInfo,
     Decision,
@@ -165,6 +166,7 @@ class Engine:
         # Per-row entries keep the row they were computed from and are used for that row only.
         self._orders: dict[tuple[str, str] | None, tuple[ListRow | None, tuple[Method, ...]]] = {}
         self._steps: dict[str | tuple[str, Method], TraceStep] = {}
+        self._approval_rule: ApprovalClockRule | None = None  # 即办件 (manifest on_the_spot), built once
         self._citations: dict[str, Citation] = {}
         self._limits: dict[tuple[Any, ...], tuple[ListRow, StatutoryLimit | None]] = {}
         self._day_deadlines: dict[tuple[Any, ...], DeadlineInfo] = {}
@@ -243,6 +245,7 @@ class Engine:
                     applicant_must_submit=alt.applicant_must_submit,
                     deadline=alt.deadline,
                     trace=alt.trace,
+                    approval_clock=alt.approval_clock,
                 ),
             }
         )
@@ -349,6 +352,9 @@ class Engine:
             deadline = self._verification_deadline(req.requested_at, row, day)
         if deadline is not None:
             warnings.extend(w for w in deadline.warnings if w not in warnings)
+        approval_clock = None
+        if chosen is Method.VERIFICATION and row is not None and row.on_the_spot:
+            approval_clock = self._approval_clock_rule()
 
         return Decision(
             request_id=req.request_id,
@@ -371,7 +377,24 @@ class Engine:
             deadline=deadline,
             ruleset=self._stamp_for(day, row),
             row_source=rs.source_of(row) if row is not None else None,
+            approval_clock=approval_clock,
         )
+
+    def _approval_clock_rule(self) -> ApprovalClockRule | None:
+        """即办件: the manifest's ``on_the_spot`` rule, built once (the loader refuses a row that
+        marks 即办件 when the manifest has none)."""
+        if self._approval_rule is None:
+            policy = self.ruleset.manifest.on_the_spot
+            if policy is None:
+                return None
+            self._approval_rule = ApprovalClockRule(
+                rule=policy.rule,
+                clause=policy.clause,
+                citation=self._citation(policy.clause),
+                working_minutes=policy.working_minutes,
+                limit_clause=policy.limit_clause,
+            )
+        return self._approval_rule
 
     def _stamp_for(self, day: date, row: ListRow | None) -> RulesetStamp:
         """The ruleset stamp with the list's date and the row version (one per decision: a

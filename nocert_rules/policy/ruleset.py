@@ -224,6 +224,27 @@ class AccountabilityPolicy(BaseModel):
         return value
 
 
+class CreditOutcomeLabels(BaseModel):
+    """The words a credit-record entry gives each pledge outcome (``records.credit``), Chinese first.
+
+    The defaults name the outcome only; a ruleset sets its own words (Zibo: manifest
+    ``records.credit_outcomes``)."""
+
+    model_config = _STRICT
+    passed: str = Field(
+        default="履行承诺（核查通过） / pledge kept (post-check passed)", min_length=1,
+        description="the post-check (or a random inspection) found the pledge true",
+    )
+    found_false: str = Field(
+        default="承诺不实 / pledge found false", min_length=1,
+        description="the post-check (or a random inspection) found the pledge false",
+    )
+    waived: str = Field(
+        default="免予核查 / post-check waived", min_length=1,
+        description="the plan waived the post-check (random inspection remains)",
+    )
+
+
 class RecordClauses(BaseModel):
     """The clauses the records cite (``nocert_rules.records``). Each is optional: unset, the record
     cites no clause (``clause: null``) and ``lint`` warns."""
@@ -243,6 +264,12 @@ class RecordClauses(BaseModel):
     )
     pledge_clause: str | None = Field(default=None, description="the pledge and its post-check")
     blacklist_clause: str | None = Field(default=None, description="the false-pledge blacklist")
+    credit_record_clause: str | None = Field(
+        default=None, description="every pledge outcome in the credit record (records/credit.py)"
+    )
+    credit_outcomes: CreditOutcomeLabels = Field(
+        default_factory=CreditOutcomeLabels, description="the words of each pledge outcome in the credit record"
+    )
     complaint_register_clause: str | None = Field(
         default=None, description="registering a complaint"
     )
@@ -262,6 +289,23 @@ class RecordClauses(BaseModel):
         if repeated:
             raise ValueError(f"duplicate adjustment cause ids: {repeated}")
         return value
+
+
+class OnTheSpotPolicy(BaseModel):
+    """即办件: an on-the-spot item's approval clock, verification time paused (附件2 第七条 in Zibo).
+
+    ``clause`` is the clause that pauses the clock, ``rule`` says it in words (Chinese first).
+    ``working_minutes`` is the ruleset's time limit for an on-the-spot item (the Zibo plan sets
+    none), cited by ``limit_clause``; unset, records give the paused intervals and the clock but
+    no due time."""
+
+    model_config = _STRICT
+    clause: str = Field(min_length=1)
+    rule: str = Field(min_length=1, description="the pause rule in words, Chinese first")
+    working_minutes: int | None = Field(
+        default=None, ge=1, description="the on-the-spot time limit in working minutes; unset: no due time"
+    )
+    limit_clause: str | None = Field(default=None, description="the clause (or note) that sets working_minutes")
 
 
 class RulesetFiles(BaseModel):
@@ -318,6 +362,9 @@ class Manifest(BaseModel):
     )
     accountability: AccountabilityPolicy | None = Field(
         default=None, description="责任追究 cases and exemptions (records/accountability.py)"
+    )
+    on_the_spot: OnTheSpotPolicy | None = Field(
+        default=None, description="即办件: the approval clock's pause rule and limit (records/on_the_spot.py)"
     )
     unknown_service_item: Literal["abolish", "error"] = Field(
         default="abolish",
@@ -388,6 +435,9 @@ class ListRow(BaseModel):
     valid_from: date | None = Field(default=None, description="this version is in force from (inclusive)")
     valid_until: date | None = Field(default=None, description="this version is in force until (inclusive)")
     note: str | None = None
+    on_the_spot: bool = Field(
+        default=False, description="即办件: the service item is decided at the counter (manifest on_the_spot)"
+    )
 
     @field_validator("legal_basis", "sharing_source", "note")
     @classmethod
@@ -915,6 +965,10 @@ def _check_cross_references(
             cited(manifest_doc, ("records", "adjustment_causes", i, "clause"), cause.clause)
         if m.legal_basis_policy is not None:
             cited(manifest_doc, ("legal_basis_policy", "clause"), m.legal_basis_policy.clause)
+        if m.on_the_spot is not None:
+            cited(manifest_doc, ("on_the_spot", "clause"), m.on_the_spot.clause)
+            if m.on_the_spot.limit_clause:
+                cited(manifest_doc, ("on_the_spot", "limit_clause"), m.on_the_spot.limit_clause)
         if m.accountability is not None:
             cited(manifest_doc, ("accountability", "clause"), m.accountability.clause)
             cited(manifest_doc, ("accountability", "exemption_clause"), m.accountability.exemption_clause)
@@ -959,6 +1013,12 @@ def _check_cross_references(
                         "ambiguous / 同一事项下证明名称重复",
                     ))
             seen_names.setdefault(name_key, []).append(i)
+            if row.on_the_spot and manifest is not None and manifest.on_the_spot is None:
+                report(cert_doc.error(
+                    ("rows", i, "on_the_spot"),
+                    "the row marks its service item 即办件 but the manifest has no on_the_spot section "
+                    "(the pause rule and its clause) / 清单行标为即办件，但 manifest 未设 on_the_spot",
+                ))
             for j, risk in enumerate(row.risk_categories):
                 if known_risks is not None and risk not in known_risks:
                     report(cert_doc.error(

@@ -27,7 +27,7 @@ RULES_SHEET = "规则"
 RULE_HEADERS = ["规则编号", "处理方式", "作用", "条件", "条款", "条款原文", "理由"]
 WIDTHS = {"序号": 6, "证明编号": 14, "证明名称": 28, "涉及的政务服务事项名称": 30, "事项编码": 18, "设定依据": 40,
           "开具单位": 28, "开具单位部门": 14, "免提交方式": 20, "共享来源": 28, "档案形态": 10, "风险类别": 28,
-          "状态": 8, "核验时限": 40, "备注": 40}
+          "状态": 8, "核验时限": 40, "备注": 40, "即办件": 8}
 RULE_WIDTHS = [26, 12, 8, 48, 14, 60, 48]
 
 
@@ -77,6 +77,7 @@ def row_cells(ruleset: Ruleset, serial: int, row: ListRow) -> list[Any]:
         "valid_from": row.valid_from.isoformat() if row.valid_from else "",
         "valid_until": row.valid_until.isoformat() if row.valid_until else "",
         "note": row.note or "",
+        "on_the_spot": L.YES if row.on_the_spot else L.NO,
     }
     out: list[Any] = [serial, *(cells[f] for f, _ in L.COLUMNS)]
     for name in extra_fields():

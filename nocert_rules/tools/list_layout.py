@@ -3,7 +3,7 @@
 Published lists have the columns 序号, 证明名称, 涉及的政务服务事项名称, 事项编码, 设定依据, 开具单位,
 免提交方式 (直接取消 / 数据共享 / 告知承诺 / 部门核验 / 其他) and 备注. ``export-list`` writes those and
 the columns a ruleset row needs beyond them (证明编号, 开具单位部门, 共享来源, 档案形态, 风险类别, 状态,
-核验时限), so that ``import-list`` of an export gives back the very same rows.
+核验时限, 即办件), so that ``import-list`` of an export gives back the very same rows.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ COLUMNS: list[tuple[str, str]] = [
     ("valid_from", "生效日期"),
     ("valid_until", "失效日期"),
     ("note", "备注"),
+    ("on_the_spot", "即办件"),
 ]
 """The columns, in the order export-list writes them (after 序号)."""
 
@@ -87,6 +88,10 @@ RECORD_WORDS: dict[str, RecordKind] = {
     "档案不全": RecordKind.INCOMPLETE_ARCHIVE,
 }
 WORD_OF_RECORD = {k: w for w, k in RECORD_WORDS.items()}
+
+YES, NO = "是", "否"
+ON_THE_SPOT_WORDS: dict[str, bool] = {YES: True, NO: False, "true": True, "false": False}
+"""即办件 as export-list writes it (是 / 否); true / false are read too; an empty cell is 否."""
 
 STATUS_WORDS: dict[str, RowStatus] = {"保留": RowStatus.RETAINED, "取消": RowStatus.ABOLISHED}
 WORD_OF_STATUS = {s: w for w, s in STATUS_WORDS.items()}

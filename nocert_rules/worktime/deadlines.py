@@ -37,6 +37,8 @@ __all__ = [
     "VerificationStatus",
     "adjustment_due",
     "approval_clock",
+    "approval_due",
+    "merge_pauses",
     "complaint_due",
     "next_publication_date",
     "post_check_due",
@@ -301,6 +303,78 @@ def _minutes(td: timedelta) -> float:
     return td / timedelta(minutes=1)
 
 
+def _merge(intervals: Sequence[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    merged: list[tuple[datetime, datetime]] = []
+    for a, b in sorted(intervals):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def merge_pauses(
+    intervals: Sequence[tuple[date | datetime | str, date | datetime | str]],
+) -> list[tuple[datetime, datetime]]:
+    """Pause intervals as aware Asia/Shanghai datetimes, sorted, overlapping ones merged (an
+    interval ending before it starts raises :class:`CalendarError`)."""
+    out: list[tuple[datetime, datetime]] = []
+    for i, (a, b) in enumerate(intervals):
+        ia = as_shanghai(as_moment(a, f"intervals[{i}][0]"))
+        ib = as_shanghai(as_moment(b, f"intervals[{i}][1]"))
+        if ib < ia:
+            raise CalendarError(f"interval ends ({ib.isoformat()}) before it starts ({ia.isoformat()})")
+        out.append((ia, ib))
+    return _merge(out)
+
+
+def approval_due(
+    started_at: date | datetime | str,
+    working_minutes: int,
+    pauses: Sequence[tuple[date | datetime | str, date | datetime | str]],
+    calendar: WorkCalendar,
+    *,
+    rule: str,
+    clause: str | None = None,
+) -> Deadline:
+    """When an on-the-spot item's time limit runs out, the ``pauses`` not counted (附件2 第七条).
+
+    ``working_minutes`` of office time from ``started_at``, the office time inside the pauses
+    (verification requests sent → replies received; overlapping ones merged, parts before the
+    start ignored) added on. ``rule`` is the ruleset's rule in words and ``clause`` its clause
+    (manifest ``on_the_spot``); the limit is the ruleset's, not the plan's (the plan sets none).
+    """
+    if type(working_minutes) is not int or working_minutes < 1:
+        raise CalendarError(f"an on-the-spot limit must be at least 1 working minute, not {working_minutes!r}")
+    start = as_shanghai(as_moment(started_at, "started_at"))
+    remaining = timedelta(minutes=working_minutes)
+    cursor = start
+    paused = timedelta()
+    due: datetime | None = None
+    for a, b in merge_pauses(pauses):
+        if b <= cursor:
+            continue
+        a = max(a, cursor)
+        available = calendar.working_time_between(cursor, a)
+        if available >= remaining:
+            due = calendar.add_working_minutes(cursor, _minutes(remaining))
+            break
+        remaining -= available
+        paused += calendar.working_time_between(a, b)
+        cursor = b
+    if due is None:
+        due = calendar.add_working_minutes(cursor, _minutes(remaining))
+    paused_minutes = _minutes(paused)
+    shown = f"{paused_minutes:g}"
+    return Deadline(
+        due_at=due,
+        rule=f"{rule}（时限 {working_minutes} 个工作分钟，协查暂停 {shown} 个工作分钟） / (limit "
+        f"{working_minutes} working minutes, {shown} paused for verification)",
+        clause=clause,
+        warnings=calendar.warnings_for(start, due),
+    )
+
+
 def approval_clock(
     started_at: date | datetime | str,
     now: date | datetime | str,
@@ -331,13 +405,7 @@ def approval_clock(
         ia, ib = max(ia, start), min(ib, end)
         if ia < ib:
             clipped.append((ia, ib))
-    clipped.sort()
-    merged: list[tuple[datetime, datetime]] = []
-    for a, b in clipped:
-        if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-        else:
-            merged.append((a, b))
+    merged = _merge(clipped)
     gross = calendar.working_time_between(start, end)
     paused = sum((calendar.working_time_between(a, b) for a, b in merged), timedelta())
     return ApprovalClock(
