@@ -455,10 +455,16 @@ def _stop_on_signals() -> tuple[Any, list[int], Callable[[], None]]:
 @click.argument("ruleset", metavar="RULESET")
 @click.option("--strict", is_flag=True, help="警告也视为失败 / warnings fail too")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 / print findings as JSON")
-def lint(ruleset: str, strict: bool, as_json: bool) -> None:
+@click.option("--publications", "publications_log", metavar="LOG",
+              help="清单公布记录（默认规则集目录下的 publications.jsonl，如有） / the publication log "
+                   "(default: publications.jsonl in the ruleset folder, if there is one)")
+@click.option("--as-of", "lint_as_of", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="按此日期检查公布周期（默认今天） / check the publication schedule as of this day (default: today)")
+def lint(ruleset: str, strict: bool, as_json: bool, publications_log: str | None, lint_as_of: datetime | None) -> None:
     """检查规则集 / Lint a ruleset: retained rows without legal basis, data sharing without a
     source, pledges accepted on pledge-barring risks, malformed service item codes (errors);
-    rules that never match or are always blocked, one id with several names (warnings).
+    rules that never match or are always blocked, one id with several names, a list overdue
+    for publication by the manifest's schedule (with a publication log) (warnings).
     Each finding names file:line.
     """
     from nocert_rules.tools.lint import lint_ruleset
@@ -466,7 +472,15 @@ def lint(ruleset: str, strict: bool, as_json: bool) -> None:
 
     if not Path(ruleset).exists():
         raise CliFailure(f"{ruleset}: 规则集不存在 / ruleset not found")
-    result = lint_ruleset(ruleset)
+    from nocert_rules.cli.publication import read_log
+
+    published = read_log(ruleset, publications_log)
+    schedule: dict[str, Any] = {}  # the publication-schedule check runs only with a publication log
+    if published is not None:
+        schedule["publications"] = [p.published for p in published]
+    if lint_as_of is not None:
+        schedule["as_of"] = lint_as_of.date()
+    result = lint_ruleset(ruleset, **schedule)
     errors, warnings, cases = result.errors, result.warnings, result.case_mismatches
     if as_json:  # the backend: `nocert-rules info --json`
         data = {"ruleset": ruleset, "loaded": result.loaded,
@@ -1032,6 +1046,9 @@ main.add_command(export_list_command)
 from nocert_rules.cli.vectors import export_vectors_command  # noqa: E402  (conformance vectors)
 
 main.add_command(export_vectors_command)
+from nocert_rules.cli.publication import publication  # noqa: E402  (list publications, 清单公布)
+
+main.add_command(publication)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

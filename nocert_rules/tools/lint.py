@@ -21,7 +21,11 @@ Warnings (listed apart; ``--strict`` makes them fail):
   requires (e.g. ``row.certificate_id`` of no row, or a barring-risk block when no row has one);
 * ``offer-always-blocked``: an offer rule that, whenever it fires, is blocked by a block rule of
   the same method: it can never lead to that method;
-* ``certificate-name-differs`` / ``service-item-name-differs``: one id, several names.
+* ``certificate-name-differs`` / ``service-item-name-differs``: one id, several names;
+* ``publication-overdue`` (with a publication log only): as of ``as_of`` the list is past the
+  next publication day the manifest's schedule sets (``deadlines.publication_month_days``,
+  ``publication_clause``) after its last publication (or after ``effective_from`` when none is
+  logged); ``publication-not-current``: the ruleset is not the version last published.
 
 Ranks of legal bases and dates (``basis-not-in-force``, ``basis-below-rank``, ``basis-unranked``,
 ``retained-below-rank-kept``, ``limit-not-in-force``): see :mod:`nocert_rules.tools.lint_law`.
@@ -35,16 +39,17 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from nocert_rules.enums import ApplicantKind, Method, ReplacementMethod, RowStatus
 from nocert_rules.errors import Problem, RulesetError
-from nocert_rules.models import Applicant, DecisionRequest
+from nocert_rules.models import SHANGHAI, Applicant, DecisionRequest
 from nocert_rules.policy import conditions
+from nocert_rules.policy.publication import PublishedList, check_schedule
 from nocert_rules.policy.ruleset import PolicyRule, Ruleset, load_ruleset
 from nocert_rules.policy.yaml_source import LocatedYaml, load_located_yaml
 
@@ -199,8 +204,14 @@ def _describe(facts: Mapping[str, Any]) -> str:
 # ------------------------------------------------------------------ lint
 
 
-def lint_ruleset(path: str | Path) -> LintResult:
-    """Lint the ruleset at ``path``; a ruleset that does not load gives one ``load`` error per problem."""
+def lint_ruleset(
+    path: str | Path, *, as_of: date | None = None, publications: Sequence[PublishedList] | None = None
+) -> LintResult:
+    """Lint the ruleset at ``path``; a ruleset that does not load gives one ``load`` error per problem.
+
+    ``publications`` (what a publication log says, ``records.publication``) turns on the
+    publication-schedule check as of ``as_of`` (default: today, Asia/Shanghai).
+    """
     p = Path(path)
     directory = p if p.is_dir() else p.parent
     try:
@@ -212,7 +223,7 @@ def lint_ruleset(path: str | Path) -> LintResult:
             for q in ruleset_problems(directory, exc)
         ]
         return LintResult(str(path), findings, False)
-    linter = _Linter(rs, directory)
+    linter = _Linter(rs, directory, as_of=as_of, publications=publications)
     changes = [{"kind": c.kind, "key": c.key, "basis": c.basis, "file": display_path(directory, c.file), "line": c.line}
                for c in rs.overlay_changes]
     return LintResult(str(path), linter.run(), True, changes)
@@ -224,8 +235,11 @@ def lint_loaded(rs: Ruleset) -> list[Finding]:
 
 
 class _Linter:
-    def __init__(self, rs: Ruleset, directory: Path) -> None:
+    def __init__(self, rs: Ruleset, directory: Path, *, as_of: date | None = None,
+                 publications: Sequence[PublishedList] | None = None) -> None:
         self.rs = rs
+        self.as_of = as_of
+        self.publications = publications
         files = rs.manifest.files
         self.directory = directory
         self.manifest_file = display_path(directory, "manifest.yaml")
@@ -277,6 +291,8 @@ class _Linter:
         self.check_rules()
         self.check_unloaded_files()
         self.check_case_mismatches()
+        if self.publications is not None:
+            self.check_publication(self.publications, self.as_of or datetime.now(SHANGHAI).date())
         order = {"error": 0, "warning": 1}
         return sorted(self.findings, key=lambda f: (order[f.severity], f.file, f.line or 0, f.code))
 
@@ -342,6 +358,35 @@ class _Linter:
                          f"{name} 未被加载，不在 sha256 内（清单文件名见 manifest 的 files、deadlines.overrides_file） / "
                          f"{name} is not loaded and not covered by the sha256 (name it in the manifest's files or "
                          "deadlines.overrides_file, or use the usual name)")
+
+    def check_publication(self, publications: Sequence[PublishedList], as_of: date) -> None:
+        """The list overdue for publication by the manifest's schedule (``policy.publication``),
+        and a ruleset that is not the version last published."""
+        check = check_schedule(self.rs, publications, as_of)
+        if not check.in_force:
+            return
+        try:
+            doc = load_located_yaml(self.directory / "manifest.yaml", "manifest.yaml")
+            line = doc.line_of(("deadlines", "publication_month_days"))
+        except (OSError, RulesetError):
+            line = None
+        clause = f"{check.citation.clause_id}：{check.citation.text}"
+        if check.last is None:
+            since = (f"未记录公布，自施行日 {check.counted_from} 起算 / no publication recorded, counted from "
+                     f"effective_from {check.counted_from}")
+        else:
+            since = (f"上次公布 {check.counted_from}（版本 {check.last.ruleset_version}） / last published "
+                     f"{check.counted_from} (version {check.last.ruleset_version})")
+        if check.overdue:
+            self.add("warning", "publication-overdue", self.manifest_file, line,
+                     f"清单应于 {check.due_on} 前公布，截至 {as_of} 未公布（{since}；{clause}） / the list was due "
+                     f"for publication by {check.due_on} and is not published as of {as_of} ({since})")
+        if check.last is not None and check.current is False:
+            self.add("warning", "publication-not-current", self.manifest_file, line,
+                     f"本规则集（版本 {self.rs.version}，sha256 {self.rs.sha256[:12]}…）不是 {check.last.published_on} "
+                     f"公布的版本（{check.last.ruleset_version}，sha256 {check.last.ruleset_sha256[:12]}…）；"
+                     f"下次公布期限 {check.due_on}（{check.citation.clause_id}） / this ruleset is not the list "
+                     f"published on {check.last.published_on}; next publication due {check.due_on}")
 
     def check_names(self) -> None:
         for key_field, name_field, code, what in (
