@@ -1049,6 +1049,9 @@ main.add_command(export_vectors_command)
 from nocert_rules.cli.publication import publication  # noqa: E402  (list publications, 清单公布)
 
 main.add_command(publication)
+from nocert_rules.cli.credit import credit_record_command  # noqa: E402  (the credit record of pledges)
+
+main.add_command(credit_record_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

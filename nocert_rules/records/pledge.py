@@ -17,8 +17,10 @@ Post-check (三(三)2)::
     awaiting_check ──passed | found_false──▶ (final)          plan not waived
     awaiting_check ──waived──▶ waived ──passed | found_false (random inspection)──▶ (final)
 
-A pledge found false produces a :class:`FalsePledgeEntry` for the credit system's
-false-pledge blacklist (三(五)3); the applicant appears only as a keyed hash
+Every outcome (passed, found_false, waived) produces a
+:class:`~nocert_rules.records.credit.CreditRecordEntry` for the credit record (三(五)3:
+履行承诺情况全面纳入信用记录), and a pledge found false also a :class:`FalsePledgeEntry` for the
+credit system's false-pledge blacklist (三(五)3); the applicant appears only as a keyed hash
 (:func:`nocert_rules.privacy.keyed_hash`, with the host's key), never in clear.
 """
 
@@ -62,6 +64,7 @@ from nocert_rules.records import (
     require_method,
     require_text,
 )
+from nocert_rules.records.credit import CreditRecordEntry, credit_entry
 
 __all__ = [
     "DEFAULT_TEMPLATE",
@@ -255,6 +258,7 @@ class PledgeRecord(Record):
     ruleset: RulesetStamp
     clause: str | None = None  # the ruleset's records.pledge_clause
     blacklist_clause: str | None = None  # the ruleset's records.blacklist_clause, for a false pledge
+    credit_record_clause: str | None = None  # the ruleset's records.credit_record_clause, for every outcome
     outcome_at: ShanghaiDatetime | None = None
     outcome_note: str | None = None
     by_random_inspection: bool = False
@@ -294,12 +298,14 @@ class FalsePledgeEntry(Record):
 
 
 class PostCheckResult(BaseModel):
-    """What ``record_post_check`` returns: the new pledge record and, if false, the blacklist entry."""
+    """What ``record_post_check`` returns: the new pledge record, the outcome's credit-record
+    entry and, if false, the blacklist entry."""
 
     model_config = ConfigDict(frozen=True)
 
     pledge: PledgeRecord
     blacklist: FalsePledgeEntry | None = None
+    credit_record: CreditRecordEntry | None = None
 
 
 def open_pledge(
@@ -352,6 +358,7 @@ def open_pledge(
         ruleset=decision.ruleset,
         clause=clauses.pledge_clause if clauses else None,
         blacklist_clause=clauses.blacklist_clause if clauses else None,
+        credit_record_clause=clauses.credit_record_clause if clauses else None,
         events=(RecordEvent(at=at, action="sign", state=PledgeState.AWAITING_CHECK.value, note=clause),),
     )
 
@@ -364,8 +371,14 @@ def record_post_check(
     note: str | None = None,
     by_random_inspection: bool = False,
     blacklist_id: str | None = None,
+    ruleset: Ruleset | None = None,
 ) -> PostCheckResult:
-    """Record a post-check outcome (三(三)2); a false pledge also yields a blacklist entry (三(五)3).
+    """Record a post-check outcome (三(三)2): every outcome yields its credit-record entry, a false
+    pledge also a blacklist entry (三(五)3).
+
+    ``ruleset`` (the pledge's) gives the credit record's clause and words (manifest
+    ``records.credit_record_clause``, ``records.credit_outcomes``); without it the entry cites
+    the clause copied into the pledge when it was opened, in the default words.
 
     * ``waived`` only when the plan waives the check (守信 applicants), and only once;
     * ``passed`` / ``found_false`` from ``awaiting_check``; under a waived plan only as the result
@@ -430,4 +443,10 @@ def record_post_check(
             ruleset=pledge.ruleset,
             events=(RecordEvent(at=at, action="list", state="listed", note=pledge.blacklist_clause),),
         )
-    return PostCheckResult(pledge=updated, blacklist=entry)
+    final = new_state in _FINAL
+    credit = credit_entry(
+        updated, result.value, at, ruleset=ruleset, finding=note if new_state is PledgeState.FOUND_FALSE else None,
+        by_random_inspection=updated.by_random_inspection if final else False,
+        checked_late=updated.checked_late if final else None,
+    )
+    return PostCheckResult(pledge=updated, blacklist=entry, credit_record=credit)
