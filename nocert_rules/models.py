@@ -321,6 +321,24 @@ class DeclinedAlternative(BaseModel):
         return self.method.label_zh
 
 
+class OfficerOnDuty(BaseModel):
+    """An officer a decision or record names: the unit, the role (label from the ruleset's
+    officers file), and, where asked, the officer on duty by pseudonymised id (never a name) and
+    A/B role (policy/officers.py)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    unit: str | None = None
+    role: str
+    role_label: str
+    officer_id: str | None = Field(default=None, description="pseudonymised id from the officers file; null: not asked")
+    ab: Literal["A", "B"] | None = Field(default=None, description="A角 or B角 of the officer on duty")
+    on_duty_at: datetime | None = None
+    note: str | None = None
+    citation: Citation | None = None
+    duties: Citation | None = Field(default=None, description="the clause on the officers' duties")
+
+
 class RulesetStamp(BaseModel):
     """Which ruleset decided: its name, version and hash; for a decision also the list's date
     (``effective_date``, the request's day or the ``as_of`` asked for) and the row version used."""
@@ -373,6 +391,11 @@ class Decision(BaseModel):
     approval_clock: ApprovalClockRule | None = Field(
         default=None,
         description="即办件 decided by verification: the approval clock's rule (verification time paused)",
+    )
+    proxy_officer: OfficerOnDuty | None = Field(
+        default=None,
+        description="PROXY: the role that fetches the certificate (the ruleset's officers file) and, when the "
+        "host asks (Engine.officer_on_duty), the officer on duty",
     )
 
     @property

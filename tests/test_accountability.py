@@ -33,7 +33,7 @@ def at(text: str) -> datetime:
 def late_verification(engine: Engine) -> object:
     d = engine.decide({"service_item": "370300-QR-0002", "certificate": "ZM-ZJ-0003", "requested_at": "2021-05-06T10:00:00",
                        "applicant": {"kind": "person", "id_number": PERSON_ID}})
-    v = open_verification(d, requesting_unit="市行政审批服务局", record_id="v-1", ruleset=engine.ruleset)
+    v = open_verification(d, requesting_unit="淄博市行政审批服务局", record_id="v-1", ruleset=engine.ruleset)
     v = accept(v, at("2021-05-06T10:05:00"))
     return answer(v, at("2021-05-20T10:00:00"), matches=True)
 

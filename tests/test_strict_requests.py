@@ -49,7 +49,7 @@ def test_codes_longer_than_the_limit_are_refused_and_not_echoed(zibo_engine: Eng
 
 def test_records_take_iso_text_like_decide(zibo_engine: Engine) -> None:
     decision = zibo_engine.decide({**BASE, "certificate": "ZM-ZJ-0003"})
-    record = open_verification(decision, requesting_unit="淄博市某局", record_id="v-1", ruleset=zibo_engine.ruleset)
+    record = open_verification(decision, requesting_unit="淄博市行政审批服务局", record_id="v-1", ruleset=zibo_engine.ruleset)
     accepted = accept(record, "2021-05-06T10:05")
     assert accepted.accepted_at is not None and accepted.accepted_at.isoformat() == "2021-05-06T10:05:00+08:00"
     with pytest.raises(RequestError):

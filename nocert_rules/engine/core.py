@@ -42,6 +42,7 @@ from nocert_rules.models import (
     as_shanghai,
     parse_request,
 )
+from nocert_rules.policy.officers import name_proxy_role, proxy_on_duty
 from nocert_rules.policy.ruleset import ListRow, PolicyRule, Ruleset
 
 if TYPE_CHECKING:
@@ -216,6 +217,8 @@ class Engine:
             facts = facts_for(self.ruleset, req, row, as_of, blacklist=self.blacklist)
         day = list_day(req, as_of)
         decision = self._decide_from(req, row, [self._rules_by_id[r] for r in fired], day, facts)
+        if decision.method is Method.PROXY and self.ruleset.officers is not None:  # the role (policy/officers.py)
+            decision = name_proxy_role(self.ruleset, decision, req.requesting_unit)
         if req.wants_pledge is not None or decision.method is not Method.PLEDGE:
             return decision
         declined = req.model_copy(update={"wants_pledge": False})
@@ -249,6 +252,19 @@ class Engine:
                 ),
             }
         )
+
+    def officer_on_duty(
+        self,
+        decision: Decision,
+        at: datetime | None = None,
+        *,
+        unit: str | None = None,
+        unavailable: Sequence[str] = (),
+    ) -> Decision:
+        """A PROXY decision with the proxy officer on duty at ``at`` (default: the request's
+        time) in the requesting unit: the A角, else the B角 (``policy.officers.proxy_on_duty``).
+        ``unavailable``: officer ids the host marks away. ``OfficerError`` if there is none."""
+        return proxy_on_duty(self.ruleset, decision, at, unit=unit, unavailable=unavailable)
 
     def fire(self, facts: dict[str, Any]) -> list[str]:
         """Run the compiled rules over ``facts``; the ids of the rules that fired, in order."""

@@ -259,6 +259,17 @@ def load_overlay(
             files[name] = own_file.read_bytes() if own_file.is_file() else parent.files.get(name, b"")
             if not files[name]:
                 del files[name]
+    # Officers: the district's own file (files.officers, else officers.yaml), else the parent's.
+    from nocert_rules.policy.officers import OFFICERS_NAME, load_officers
+
+    own_officers = manifest.files.officers or OFFICERS_NAME
+    if (directory / own_officers).is_file():
+        files[own_officers] = (directory / own_officers).read_bytes()
+        ruleset.officers = load_officers(ruleset)
+    elif manifest.files.officers:
+        raise RulesetError(manifest_path.name, None, "files.officers", "file not found / 文件不存在")
+    else:
+        ruleset.officers = parent.officers
     ruleset.sha256 = _hash(files)
     return ruleset
 

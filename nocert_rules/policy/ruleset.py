@@ -29,6 +29,7 @@ from nocert_rules.enums import CreditLevel, Method, RecordKind, ReplacementMetho
 from nocert_rules.errors import Problem, RulesetError
 from nocert_rules.models import Citation
 from nocert_rules.policy import conditions, versions
+from nocert_rules.policy.channels import VerificationPolicy
 from nocert_rules.policy.legal_basis import (
     LegalBasis,
     LegalBasisInput,
@@ -320,6 +321,9 @@ class RulesetFiles(BaseModel):
     adjustments: str | None = Field(
         default=None, description="published list adjustments (policy/list_adjustments.py); default adjustments.yaml if present"
     )
+    officers: str | None = Field(
+        default=None, description="units' liaison and proxy officers (policy/officers.py); default officers.yaml if present"
+    )
 
     @field_validator("*")
     @classmethod
@@ -365,6 +369,9 @@ class Manifest(BaseModel):
     )
     on_the_spot: OnTheSpotPolicy | None = Field(
         default=None, description="即办件: the approval clock's pause rule and limit (records/on_the_spot.py)"
+    )
+    verification: VerificationPolicy | None = Field(
+        default=None, description="verification channels, the secrecy exception, the on-site check (policy/channels.py)"
     )
     unknown_service_item: Literal["abolish", "error"] = Field(
         default="abolish",
@@ -569,6 +576,8 @@ class Ruleset:
     """Published list adjustments applied as row versions (``policy.list_adjustments``)."""
     own_rules: list[PolicyRule] | None = None
     """A district's own rules (added or replacing the parent's, by id)."""
+    officers: Any = None
+    """The officers file (``policy.officers.LoadedOfficers``), or None when the ruleset has none."""
     """The manifest file it was loaded from (``load_ruleset`` sets it; see policy/snapshot.py)."""
 
     def __init__(
@@ -789,6 +798,10 @@ def load_ruleset(path: str | Path) -> Ruleset:
 
     if manifest.files.complaint_rules or COMPLAINT_RULES_NAME in files:
         problems.attempt(lambda: load_complaint_rules(ruleset))
+    from nocert_rules.policy.officers import OFFICERS_NAME, load_officers
+
+    if manifest.files.officers or OFFICERS_NAME in files:
+        ruleset.officers = problems.attempt(lambda: load_officers(ruleset))
     if manifest.files.pledge_template or PLEDGE_TEMPLATE_NAME in files:
         template = problems.attempt(lambda: load_pledge_template(ruleset))
         if template is not None:
@@ -875,8 +888,12 @@ def _load_overrides(
 def _load_named_files(
     manifest: Manifest, manifest_doc: LocatedYaml, directory: Path, files: dict[str, bytes], problems: _Problems
 ) -> None:
-    """The pledge template and complaint rules: named in ``files``, else found by their usual names."""
-    for field, usual in (("pledge_template", PLEDGE_TEMPLATE_NAME), ("complaint_rules", COMPLAINT_RULES_NAME)):
+    """The pledge template, complaint rules and officers: named in ``files``, else found by their usual names."""
+    from nocert_rules.policy.officers import OFFICERS_NAME
+
+    for field, usual in (
+        ("pledge_template", PLEDGE_TEMPLATE_NAME), ("complaint_rules", COMPLAINT_RULES_NAME), ("officers", OFFICERS_NAME)
+    ):
         name = getattr(manifest.files, field)
         if name is None:
             if (directory / usual).is_file():
@@ -969,6 +986,17 @@ def _check_cross_references(
             cited(manifest_doc, ("on_the_spot", "clause"), m.on_the_spot.clause)
             if m.on_the_spot.limit_clause:
                 cited(manifest_doc, ("on_the_spot", "limit_clause"), m.on_the_spot.limit_clause)
+        if m.verification is not None:
+            cited(manifest_doc, ("verification", "channels_clause"), m.verification.channels_clause)
+            if m.verification.on_site_check is not None:
+                cited(manifest_doc, ("verification", "on_site_check", "clause"), m.verification.on_site_check.clause)
+            for i, risk in enumerate(m.verification.secret_risk_categories):
+                if risk not in m.pledge_policy.risk_categories:
+                    report(manifest_doc.error(
+                        ("verification", "secret_risk_categories", i),
+                        f"unknown risk category {risk!r}; declared in pledge_policy.risk_categories: "
+                        f"{sorted(m.pledge_policy.risk_categories)}",
+                    ))
         if m.accountability is not None:
             cited(manifest_doc, ("accountability", "clause"), m.accountability.clause)
             cited(manifest_doc, ("accountability", "exemption_clause"), m.accountability.exemption_clause)

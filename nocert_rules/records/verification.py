@@ -19,6 +19,23 @@ Life of a request::
   the purpose, with a ledger entry (台账, 第八条): ``request_supplement``.
 * The verified facts are bound to the service item they were asked for (第十二条):
   ``check_use`` refuses any other use.
+* The request is started by an officer of the requesting unit (第五条 in Zibo): with a ruleset
+  that has an officers file (``policy/officers.py``), ``open_verification`` records the officer on
+  duty of the file's ``verification_starters`` roles (the liaison officer, A角 else B角, else a
+  proxy officer) in ``started_by``, and refuses (:class:`OfficerMissing`) a unit with none on duty.
+  Without an officers file (or without a ruleset) the request opens with ``started_by`` unset and
+  a warning in ``warnings``.
+* It travels through a channel (第三条 in Zibo; manifest ``verification.channels``): the default
+  one unless ``channel=`` says otherwise; an interim channel is refused (:class:`ChannelError`)
+  for an item involving secrets (a row with a ``secret_risk_categories`` risk, or
+  ``involves_secret=True``) and after ``interim_until``. ``channel``, ``channel_clause`` and
+  ``channel_note`` record it.
+* When verification cannot obtain the certificate (returned, ``cannot_verify``, overdue or
+  escalated) the requesting unit may check for itself (上门调查、实地核查, 第八条 third paragraph in
+  Zibo): ``start_on_site_check`` then ``conclude_on_site_check``, citing the manifest's
+  ``verification.on_site_check.clause``. A mismatch is not such a case: the clause's remedy for
+  it is supplementary material (``request_supplement``). The plan sets no time limit for the
+  on-site check, so the record carries none.
 
 Clause ids come from the ruleset (manifest ``records.verification_return_clause``,
 ``supplement_clause``, ``purpose_clause``), copied into the request when it is opened; a request
@@ -27,15 +44,18 @@ opened without a ruleset cites none.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from nocert_rules.enums import Method, RecordKind
-from nocert_rules.models import Decision, RulesetStamp, ShanghaiDatetime, as_shanghai
+from nocert_rules.models import Decision, OfficerOnDuty, RulesetStamp, ShanghaiDatetime, as_shanghai
+from nocert_rules.policy.channels import ChannelRefused, choose_channel
+from nocert_rules.policy.officers import OfficerError, officer_on_duty
 from nocert_rules.policy.ruleset import Ruleset
 from nocert_rules.records import Record, RecordEvent, RecordProblem, require_method, require_text
 from nocert_rules.worktime.deadlines import (
@@ -46,7 +66,10 @@ from nocert_rules.worktime.deadlines import (
 )
 
 __all__ = [
+    "ChannelError",
     "LedgerEntry",
+    "OfficerMissing",
+    "OnSiteCheck",
     "PurposeError",
     "SupplementaryRequest",
     "VerificationClauses",
@@ -55,12 +78,15 @@ __all__ = [
     "VerificationState",
     "accept",
     "answer",
+    "cannot_verify",
     "check_use",
+    "conclude_on_site_check",
     "escalate",
     "mark_overdue",
     "open_verification",
     "request_supplement",
     "return_not_our_duty",
+    "start_on_site_check",
 ]
 
 
@@ -72,6 +98,9 @@ class VerificationState(StrEnum):
     RETURNED = "returned"  # 不属于本单位职责，已退回
     OVERDUE = "overdue"  # 逾期未反馈
     ESCALATED = "escalated"  # 已报告规则集指定的机构 / reported to the ruleset's office
+    UNVERIFIABLE = "unverifiable"  # 出具单位无法核验 / the issuer cannot verify (reason given)
+    ON_SITE_CHECK = "on_site_check"  # 需求单位自行实地核查中 / the requesting unit checks on site
+    ON_SITE_CHECKED = "on_site_checked"  # 实地核查已完成 / the on-site check is concluded
 
 
 S = VerificationState
@@ -79,12 +108,40 @@ _ANSWERED = frozenset({S.MATCHED, S.MISMATCHED})
 _ALLOWED: dict[str, frozenset[VerificationState]] = {
     "accept": frozenset({S.REQUESTED}),
     "answer": frozenset({S.ACCEPTED, S.OVERDUE, S.ESCALATED}),
+    "cannot_verify": frozenset({S.ACCEPTED, S.OVERDUE, S.ESCALATED}),
     "return": frozenset({S.REQUESTED, S.ACCEPTED, S.OVERDUE, S.ESCALATED}),
     "mark_overdue": frozenset({S.REQUESTED, S.ACCEPTED}),
     "escalate": frozenset({S.OVERDUE}),
     "request_supplement": frozenset({S.MISMATCHED}),
-    "use": _ANSWERED,
+    "start_on_site_check": frozenset({S.RETURNED, S.UNVERIFIABLE, S.OVERDUE, S.ESCALATED}),
+    "conclude_on_site_check": frozenset({S.ON_SITE_CHECK}),
+    "use": _ANSWERED | {S.ON_SITE_CHECKED},
 }
+
+
+class OfficerMissing(RecordProblem):
+    """The requesting unit has no officer of the roles that start a verification request on
+    duty (the ruleset's officers file; 附件2 第五条、第六条 in Zibo)."""
+
+
+class ChannelError(RecordProblem):
+    """The channel may not carry this request (附件2 第三条 in Zibo): unknown, an interim channel
+    for an item involving secrets, or after the system runs fully."""
+
+
+class OnSiteCheck(BaseModel):
+    """The requesting unit's own check when verification could not obtain the certificate."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method: str = Field(min_length=1)
+    method_label: str = Field(min_length=1)
+    clause: str
+    started_at: ShanghaiDatetime
+    officer_id: str | None = None
+    concluded_at: ShanghaiDatetime | None = None
+    outcome: Literal["confirmed", "not_confirmed"] | None = None
+    note: str | None = None
 
 
 class PurposeError(RecordProblem):
@@ -153,6 +210,18 @@ class VerificationRequest(Record):
     escalation: Escalation | None = None
     escalated_at: ShanghaiDatetime | None = None
     escalation_note: str | None = None
+    started_by: OfficerOnDuty | None = Field(
+        default=None, description="the requesting unit's officer who started the request (officers file)"
+    )
+    channel: str | None = Field(default=None, description="the channel id (manifest verification.channels)")
+    channel_label: str | None = None
+    channel_clause: str | None = None
+    channel_note: str | None = None
+    involves_secret: bool = False
+    warnings: tuple[str, ...] = ()
+    unverifiable_at: ShanghaiDatetime | None = None
+    unverifiable_reason: str | None = None
+    on_site: OnSiteCheck | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -170,6 +239,12 @@ class VerificationRequest(Record):
             raise ValueError(f"{st} 状态须有 escalation / state {st} needs escalation")
         if st is S.ESCALATED and self.escalated_at is None:
             raise ValueError("escalated 状态须有 escalated_at / state escalated needs escalated_at")
+        if st is S.UNVERIFIABLE and not (self.unverifiable_reason or "").strip():
+            raise ValueError("无法核验须说明理由 / cannot-verify needs a reason")
+        if st in (S.ON_SITE_CHECK, S.ON_SITE_CHECKED) and self.on_site is None:
+            raise ValueError(f"{st} 状态须有 on_site / state {st} needs on_site")
+        if st is S.ON_SITE_CHECKED and self.on_site is not None and self.on_site.outcome is None:
+            raise ValueError("实地核查完成须有结果 / a concluded on-site check needs its outcome")
         return self
 
     @property
@@ -235,16 +310,84 @@ class LedgerEntry(Record):
 # ---------------------------------------------------------------- creation
 
 
+def _starter(
+    ruleset: Ruleset | None,
+    unit: str,
+    at: datetime,
+    started_by: str | None,
+    unavailable: Iterable[str],
+    rid: str,
+) -> tuple[OfficerOnDuty | None, tuple[str, ...]]:
+    """The officer who starts the request, from the officers file (or a warning without one)."""
+    label = VerificationRequest.record_label
+    officers = ruleset.officers if ruleset is not None else None
+    if ruleset is None or officers is None:
+        return None, ("规则集没有工作人员名册（officers.yaml），未记录发起协查的工作人员 / the ruleset has no "
+                      "officers file: no starting officer recorded",)
+    content = officers.content
+    away = set(unavailable)
+    if started_by is not None:
+        unit_record = officers.units.get(unit)
+        officer = next((o for o in unit_record.officers if o.id == started_by), None) if unit_record else None
+        if officer is None or officer.role not in content.verification_starters:
+            raise OfficerMissing(label, rid, f"{started_by!r} 不是 {unit} 可发起协查的工作人员（{officers.file}） / "
+                                 f"{started_by!r} is not an officer of {unit} who may start a request")
+        if not officer.available(at.date()) or officer.id in away:
+            raise OfficerMissing(label, rid, f"{started_by!r} 在 {at.date()} 不在岗 / {started_by!r} is away on {at.date()}")
+        away = {o.id for o in unit_record.officers if o.id != started_by}  # pick exactly this one
+    try:
+        return officer_on_duty(
+            ruleset, unit, content.verification_starters, at, unavailable=away, clause=content.verification_clause
+        ), ()
+    except OfficerError as exc:
+        raise OfficerMissing(label, rid, str(exc)) from None
+
+
+def _channel(
+    ruleset: Ruleset | None, decision: Decision, channel: str | None, involves_secret: bool, at: datetime, rid: str
+) -> dict[str, Any]:
+    """The channel fields of a new request (manifest ``verification``), or ChannelError."""
+    label = VerificationRequest.record_label
+    policy = ruleset.manifest.verification if ruleset is not None else None
+    if policy is None:
+        if channel is not None:
+            raise ChannelError(label, rid, "规则集未规定核验渠道 / the ruleset defines no verification channels")
+        return {"involves_secret": involves_secret}
+    row = ruleset.find_row(  # type: ignore[union-attr]
+        decision.service_item, decision.certificate_id or decision.certificate, decision.ruleset.effective_date
+    )
+    secret = involves_secret or bool(row and set(row.risk_categories) & set(policy.secret_risk_categories))
+    try:
+        choice = choose_channel(policy, channel, day=at.date(), involves_secret=secret)
+    except ChannelRefused as exc:
+        raise ChannelError(label, rid, str(exc)) from None
+    return {
+        "channel": choice.channel.id,
+        "channel_label": choice.channel.text,
+        "channel_clause": policy.channels_clause,
+        "channel_note": choice.note,
+        "involves_secret": secret,
+    }
+
+
 def open_verification(
     decision: Decision,
     *,
     requesting_unit: str,
     record_id: str | None = None,
     ruleset: Ruleset | None = None,
+    channel: str | None = None,
+    involves_secret: bool = False,
+    started_by: str | None = None,
+    unavailable: Iterable[str] = (),
 ) -> VerificationRequest:
     """A verification request from a VERIFICATION decision; due time from ``decision.deadline``.
 
-    Pass the decision's ``ruleset``: the request then cites its clauses (manifest ``records``).
+    Pass the decision's ``ruleset``: the request then cites its clauses (manifest ``records``),
+    names the officer who starts it (``started_by``: an officer id to choose one, else the one on
+    duty; ``unavailable``: ids the host marks away) and its channel (``channel``: an id of the
+    manifest's ``verification.channels``, else the default; ``involves_secret``: the case
+    involves state or work secrets although the row does not say so).
     """
     rid = record_id or uuid4().hex
     label = VerificationRequest.record_label
@@ -257,9 +400,15 @@ def open_verification(
             label, rid, "决定缺少出具单位或清单信息 / the decision names no issuer or list row"
         )
     at = as_shanghai(decision.requested_at)
+    unit = require_text(label, rid, "requesting_unit", requesting_unit)
+    starter, warnings = _starter(ruleset, unit, at, started_by, unavailable, rid)
+    channel_fields = _channel(ruleset, decision, channel, involves_secret, at, rid)
     return VerificationRequest(
         id=rid,
-        requesting_unit=require_text(label, rid, "requesting_unit", requesting_unit),
+        requesting_unit=unit,
+        started_by=starter,
+        warnings=warnings,
+        **channel_fields,
         issuing_unit=decision.issuer,
         certificate_id=decision.certificate_id,
         certificate_name=decision.certificate_name,
@@ -428,6 +577,81 @@ def request_supplement(
         events=(RecordEvent(at=at, action="record", state="recorded", note=None),),
     )
     return supplement, ledger
+
+
+def cannot_verify(request: VerificationRequest, at: datetime | str, reason: str) -> VerificationRequest:
+    """The issuing unit answers that it cannot verify (e.g. the archive cannot be found); a
+    reason is required. The requesting unit may then check for itself (``start_on_site_check``)."""
+    request._require("cannot_verify")
+    text = require_text(request.record_label, request.id, "reason / 理由", reason)
+    at = request.check_time(at, "cannot_verify")
+    return request.evolve(
+        action="cannot_verify", at=at, note=text, state=S.UNVERIFIABLE, unverifiable_at=at,
+        unverifiable_reason=text, answered_late=at > request.due_at,
+    )
+
+
+def start_on_site_check(
+    request: VerificationRequest,
+    at: datetime | str,
+    *,
+    method: str,
+    ruleset: Ruleset,
+    officer_id: str | None = None,
+) -> VerificationRequest:
+    """无法通过部门核验方式获取相关证明的，需求单位自行核验 (附件2 第八条 in Zibo): the requesting
+    unit checks on site by ``method`` (an id of the manifest's ``verification.on_site_check.methods``).
+
+    Allowed once verification could not obtain the certificate: returned, cannot verify,
+    overdue or escalated. ``officer_id``, if given, must be an officer of the requesting unit in
+    the officers file (when the ruleset has one).
+    """
+    if request.state is S.MISMATCHED:
+        policy = ruleset.manifest.verification
+        where = f"（{request.clauses.supplement_clause}）" if request.clauses.supplement_clause else ""
+        raise request.problem(
+            f"核验不符时应要求申请人补充材料{where}，自行实地核查适用于无法通过部门核验获取证明的情形"
+            f"{'（' + policy.on_site_check.clause + '）' if policy and policy.on_site_check else ''} / a mismatch is "
+            "met with supplementary material (request_supplement); the on-site check is for a certificate "
+            "verification could not obtain"
+        )
+    request._require("start_on_site_check")
+    policy = ruleset.manifest.verification
+    if policy is None or policy.on_site_check is None:
+        raise request.problem("规则集未规定实地核查 / the ruleset defines no on-site check (manifest verification.on_site_check)")
+    methods = policy.on_site_check.methods
+    if method not in methods:
+        raise request.problem(f"未知的核查方式 {method!r}；可用 {sorted(methods)} / unknown method {method!r}")
+    if officer_id is not None and ruleset.officers is not None:
+        unit = ruleset.officers.units.get(request.requesting_unit)
+        if unit is None or all(o.id != officer_id for o in unit.officers):
+            raise OfficerMissing(request.record_label, request.id,
+                                 f"{officer_id!r} 不是 {request.requesting_unit} 的工作人员 / {officer_id!r} is not an "
+                                 f"officer of {request.requesting_unit}")
+    at = request.check_time(at, "start_on_site_check")
+    check = OnSiteCheck(
+        method=method, method_label=methods[method], clause=policy.on_site_check.clause, started_at=at,
+        officer_id=officer_id,
+    )
+    return request.evolve(
+        action="start_on_site_check", at=at, note=f"{methods[method]}（{check.clause}）",
+        state=S.ON_SITE_CHECK, on_site=check.model_dump(),
+    )
+
+
+def conclude_on_site_check(
+    request: VerificationRequest, at: datetime | str, *, confirmed: bool, note: str | None = None
+) -> VerificationRequest:
+    """The on-site check's outcome: the facts confirm the applicant's form, or do not."""
+    request._require("conclude_on_site_check")
+    at = request.check_time(at, "conclude_on_site_check")
+    assert request.on_site is not None  # the state says so (_consistent)
+    outcome = "confirmed" if confirmed else "not_confirmed"
+    done = request.on_site.model_copy(update={"concluded_at": at, "outcome": outcome, "note": note})
+    return request.evolve(
+        action="conclude_on_site_check", at=at, note=note or f"{outcome}（{done.clause}）",
+        state=S.ON_SITE_CHECKED, on_site=done.model_dump(),
+    )
 
 
 def check_use(

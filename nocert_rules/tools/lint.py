@@ -293,6 +293,7 @@ class _Linter:
         self.check_case_mismatches()
         if self.publications is not None:
             self.check_publication(self.publications, self.as_of or datetime.now(SHANGHAI).date())
+        self.check_officers()
         order = {"error": 0, "warning": 1}
         return sorted(self.findings, key=lambda f: (order[f.severity], f.file, f.line or 0, f.code))
 
@@ -387,6 +388,25 @@ class _Linter:
                      f"公布的版本（{check.last.ruleset_version}，sha256 {check.last.ruleset_sha256[:12]}…）；"
                      f"下次公布期限 {check.due_on}（{check.citation.clause_id}） / this ruleset is not the list "
                      f"published on {check.last.published_on}; next publication due {check.due_on}")
+
+    def check_officers(self) -> None:
+        """The officers file's minimums per unit (附件2 第六条 in Zibo): each unit it lists (error),
+        and each issuing unit of a row allowing verification that it does not list (warning)."""
+        officers = self.rs.officers
+        if officers is None:
+            return
+        from nocert_rules.policy.officers import shortfalls
+
+        issuers = [row.issuer for row in self.rs.rows if ReplacementMethod.VERIFICATION in row.methods]
+        folder = self.rs.directory if officers.file in self.rs.files else (
+            self.rs.parent.directory if self.rs.parent is not None else self.directory)
+        shown = display_path(folder, officers.file)
+        for gap in shortfalls(self.rs, officers, issuers):
+            if gap.what == "missing":
+                self.add("warning", "officers-unit-missing", shown, gap.line, gap.message)
+            else:
+                code = "officers-below-minimum" if gap.what == "count" else "officers-no-ab-role"
+                self.add("error", code, shown, gap.line, gap.message)
 
     def check_names(self) -> None:
         for key_field, name_field, code, what in (
