@@ -56,6 +56,7 @@ def received() -> Complaint:
         units=["某区民政局"],
         complainant_ref=keyed_hash(PERSON_ID, KEY),
         record_id="c-1",
+        ground="still-requires-certificate",  # 附件4 第四条（一）: Zibo's intake needs the ground
     )
 
 

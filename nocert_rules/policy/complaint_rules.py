@@ -1,4 +1,9 @@
-"""The ruleset's ``complaint_rules.yaml`` (附件4 第八条, 第十一条): its models, facts and loading.
+"""The ruleset's ``complaint_rules.yaml`` (附件4 第八条, 第十一条; intake: 第三条–第六条, 第九条): its
+models, facts and loading.
+
+The optional ``intake`` section names what a complaint is received with: its grounds (第四条's
+cases), the channels and who receives each (第三条, 第五条), the contents a written complaint must
+state (第五条（一）), oral and proxy complaints (第六条) and the first receiver's duty (第九条).
 
 Loaded and checked with the ruleset (file:line errors); decided by
 :class:`nocert_rules.records.complaints.ComplaintEngine`.
@@ -44,6 +49,18 @@ COMPLAINT_FACTS: dict[str, Fact] = {
             "办理期间又申请仲裁、提起复议、诉讼 / arbitration, review or litigation filed meanwhile (第十一条(二))",
         ),
         Fact("complaint.other_terminate_ground", bool, "其他应当终止的情形（须写明理由） / another ground to terminate (第十一条(三))"),
+        Fact(
+            "complaint.contents_missing",
+            bool,
+            "书面投诉举报未载明应当载明的内容 / a written complaint lacks contents it must state (第五条(一))",
+        ),
+        Fact("complaint.by_proxy", bool, "委托他人代为提出 / made by a proxy (第六条)"),
+        Fact("complaint.proxy_authorised", bool, "代为提出者有委托 / the proxy shows the entrustment (第六条)"),
+        Fact(
+            "complaint.supplement_requested",
+            bool,
+            "已请投诉举报人补正过 / a supplement was already asked for",
+        ),
     ]
 }
 """The facts complaint rules may test."""
@@ -59,7 +76,7 @@ class ComplaintRule(BaseModel):
 
     model_config = _STRICT
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
-    effect: Literal["accept", "reject", "terminate"]
+    effect: Literal["accept", "reject", "supplement", "terminate"]
     when: dict[str, Any]
     clause: str
     item: str | None = Field(default=None, description="条款中的项，如 （一） / the item of the clause")
@@ -73,12 +90,99 @@ class DefaultOutcome(BaseModel):
     reason: str = Field(min_length=1)
 
 
+class CatalogueItem(BaseModel):
+    """One entry of an intake catalogue: an id, the item of its clause, its label."""
+
+    model_config = _STRICT
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    item: str | None = Field(default=None, description="条款中的项，如 （一） / the item of the clause")
+    label: str = Field(min_length=1)
+
+
+class Ground(CatalogueItem):
+    """一种可以投诉举报的情形 (附件4 第四条 in Zibo)."""
+
+    other: bool = Field(default=False, description="a catch-all item: the complaint must describe the ground")
+
+
+class GroundCatalogue(BaseModel):
+    model_config = _STRICT
+    clause: str
+    items: list[Ground] = Field(min_length=1)
+
+
+class Channel(CatalogueItem):
+    """一种投诉举报方式 (附件4 第五条) and who receives it (第三条)."""
+
+    receiver: str | None = Field(default=None, description="投诉举报接收单位 / the receiving unit")
+    forms: list[Literal["oral", "written"]] = Field(
+        min_length=1, description="口头/书面 / the forms this channel takes (第六条)"
+    )
+    contents_required: bool = Field(
+        default=False, description="the written contents must be stated (written_contents)"
+    )
+
+
+class ChannelCatalogue(BaseModel):
+    model_config = _STRICT
+    clause: str
+    receiver_clause: str | None = Field(default=None, description="the clause naming the receiving units")
+    items: list[Channel] = Field(min_length=1)
+
+
+class ContentItem(CatalogueItem):
+    """一项应当载明的内容 (附件4 第五条（一）)."""
+
+    personal: bool = Field(
+        default=False, description="personal data (a name, a phone number): kept only as a keyed hash"
+    )
+
+
+class ContentsRule(BaseModel):
+    model_config = _STRICT
+    clause: str
+    item: str | None = None
+    items: list[ContentItem] = Field(min_length=1)
+
+
+class FormsRule(BaseModel):
+    """口头、书面、本人、委托 (附件4 第六条): what the record keeps for an oral or a proxy complaint."""
+
+    model_config = _STRICT
+    clause: str
+    oral: str = Field(min_length=1, description="what the receiver records for an oral complaint")
+    proxy: str = Field(min_length=1, description="what a proxy complaint needs (the entrustment)")
+
+
+class FirstReceiverRule(BaseModel):
+    """多个受理单位收到同一投诉举报 (附件4 第九条): the first receiver handles it first."""
+
+    model_config = _STRICT
+    clause: str
+    duty: str = Field(min_length=1, description="the first receiver's duty, in words")
+    others: str = Field(min_length=1, description="what the other receivers do")
+
+
+class IntakeRules(BaseModel):
+    """What a complaint is received with (the ``intake`` section of ``complaint_rules.yaml``)."""
+
+    model_config = _STRICT
+    grounds: GroundCatalogue
+    channels: ChannelCatalogue
+    written_contents: ContentsRule
+    forms: FormsRule
+    first_receiver: FirstReceiverRule | None = None
+
+
 class ComplaintRuleFile(BaseModel):
     """The whole ``complaint_rules.yaml``."""
 
     model_config = _STRICT
     acceptance_default: DefaultOutcome
     handling_default: DefaultOutcome
+    intake: IntakeRules | None = Field(
+        default=None, description="grounds, channels, contents, forms, first receiver; unset: free text"
+    )
     rules: list[ComplaintRule] = Field(min_length=1)
 
 
@@ -117,6 +221,23 @@ def load_complaint_rules(ruleset: Ruleset) -> LoadedComplaintRules:
 
     cited(("acceptance_default", "clause"), content.acceptance_default.clause)
     cited(("handling_default", "clause"), content.handling_default.clause)
+    intake = content.intake
+    if intake is not None:
+        cited(("intake", "grounds", "clause"), intake.grounds.clause)
+        cited(("intake", "channels", "clause"), intake.channels.clause)
+        if intake.channels.receiver_clause:
+            cited(("intake", "channels", "receiver_clause"), intake.channels.receiver_clause)
+        cited(("intake", "written_contents", "clause"), intake.written_contents.clause)
+        cited(("intake", "forms", "clause"), intake.forms.clause)
+        if intake.first_receiver is not None:
+            cited(("intake", "first_receiver", "clause"), intake.first_receiver.clause)
+        for section, items in (("grounds", intake.grounds.items), ("channels", intake.channels.items),
+                               ("written_contents", intake.written_contents.items)):
+            ids: set[str] = set()
+            for i, entry in enumerate(items):
+                if entry.id in ids:
+                    raise doc.error(("intake", section, "items", i, "id"), f"duplicate id {entry.id!r}")
+                ids.add(entry.id)
     if len(content.rules) > MAX_COMPLAINT_RULES:
         raise doc.error(("rules",), f"{len(content.rules)} rules; durable_rules is unreliable past {MAX_COMPLAINT_RULES}")
     seen: set[str] = set()

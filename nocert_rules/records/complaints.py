@@ -8,11 +8,21 @@ on the same rule backend :class:`nocert_rules.engine.core.Engine` would get (``b
 durable_rules within its budget, else the compiled predicates; ``nocert_rules.engine.backend``),
 and every decision carries a trace citing the clauses.
 
+Intake (the ruleset's ``intake`` section, ``policy.complaint_rules.IntakeRules``; in Zibo 附件4
+第三条–第六条, 第九条): a complaint is registered with its channel (a label and receiving unit from
+the ruleset), its form (oral or written), the contents a written complaint must state (personal
+items, a name or a phone number, kept only as keyed hashes), whether a proxy made it and on what
+entrustment, and its ground (one of the ruleset's grounds, given at registration or at intake).
+An oral complaint names the receiving unit that wrote it down. Several units that received the same
+complaint: :func:`refer_to_first_receiver` leaves it with the first (the others are ``referred``).
+
 A complaint's life::
 
     received ──decide_intake──▶ accepted ──extend (once, ≤ 5 working days)──▶ accepted
-        │                          │──conclude──▶ concluded ──inform──▶ (informed_at set)
-        └──▶ rejected (第八条)      └──terminate (第十一条)──▶ terminated
+      │  ▲ │                       │──conclude──▶ concluded ──inform──▶ (informed_at set)
+      │  │ └──▶ rejected (第八条)   └──terminate (第十一条)──▶ terminated
+      │  └─supplement── supplement_requested (a supplement rule: contents, entrustment)
+      └──refer_to_first_receiver──▶ referred (another unit received it first)
 
 Deadlines: :func:`nocert_rules.worktime.deadlines.complaint_due` (受理后 5 个工作日内办结; one extension
 of at most 5 working days, 第十条). A second extension is an error.
@@ -20,8 +30,10 @@ of at most 5 working days, 第十条). A second extension is an error.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, ClassVar, Literal, Self
 from uuid import uuid4
 
@@ -34,10 +46,12 @@ from nocert_rules.policy.complaint_rules import (
     COMPLAINT_RULES_FILE,
     ComplaintRule,
     ComplaintRuleFile,
+    IntakeRules,
     load_complaint_rules,
 )
 from nocert_rules.policy.ruleset import Ruleset
-from nocert_rules.records import HashedRef, Record, require_text
+from nocert_rules.privacy import keyed_hash
+from nocert_rules.records import HashedRef, Record, RecordProblem, require_text
 from nocert_rules.worktime.deadlines import ExtensionLimitError, complaint_due
 
 __all__ = [
@@ -56,8 +70,11 @@ __all__ = [
     "decide_intake",
     "extend",
     "inform",
+    "intake_rules",
     "load_complaint_rules",
+    "refer_to_first_receiver",
     "register_complaint",
+    "supplement",
     "terminate",
 ]
 
@@ -75,6 +92,11 @@ class ComplaintFacts(BaseModel):
     withdrawn: bool = False
     filed_arbitration_or_litigation_meanwhile: bool = False
     other_terminate_ground: str | None = Field(default=None, description="理由 / the reason, if any")
+    # Set by decide_intake from the complaint record (what a caller passes is replaced):
+    contents_missing: bool = False
+    by_proxy: bool = False
+    proxy_authorised: bool = False
+    supplement_requested: bool = False
 
     @field_validator("other_reject_ground", "other_terminate_ground")
     @classmethod
@@ -93,6 +115,10 @@ class ComplaintFacts(BaseModel):
             "complaint.withdrawn": self.withdrawn,
             "complaint.filed_arbitration_or_litigation_meanwhile": self.filed_arbitration_or_litigation_meanwhile,
             "complaint.other_terminate_ground": self.other_terminate_ground is not None,
+            "complaint.contents_missing": self.contents_missing,
+            "complaint.by_proxy": self.by_proxy,
+            "complaint.proxy_authorised": self.proxy_authorised,
+            "complaint.supplement_requested": self.supplement_requested,
         }
 
 
@@ -105,7 +131,7 @@ class ComplaintTraceStep(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     rule_id: str
-    effect: Literal["accept", "reject", "terminate", "default"]
+    effect: Literal["accept", "reject", "supplement", "terminate", "default"]
     item: str | None = None
     conclusion: str
     citation: Citation | None = None
@@ -117,7 +143,7 @@ class ComplaintDecision(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     stage: Literal["acceptance", "termination"]
-    outcome: Literal["accept", "reject", "continue", "terminate"]
+    outcome: Literal["accept", "reject", "supplement", "continue", "terminate"]
     trace: list[ComplaintTraceStep]
     ruleset: RulesetStamp
     rules_sha256: str
@@ -126,6 +152,7 @@ class ComplaintDecision(BaseModel):
 _EFFECT_TEXT = {
     "accept": "受理 / accepted",
     "reject": "不予受理 / not accepted",
+    "supplement": "请补正 / supplement asked for",
     "terminate": "终止办理 / terminated",
 }
 
@@ -178,12 +205,12 @@ class ComplaintEngine:
             citation=self.ruleset.citation(rule.clause),
         )
 
-    def _default(self, which: Literal["acceptance", "handling"]) -> ComplaintTraceStep:
+    def _default(self, which: Literal["acceptance", "handling"], ground: str | None = None) -> ComplaintTraceStep:
         d = self.rules.content.acceptance_default if which == "acceptance" else self.rules.content.handling_default
         return ComplaintTraceStep(
             rule_id=f"complaints.{which}-default",
             effect="default",
-            conclusion=d.reason,
+            conclusion=f"{d.reason}；情形 / ground: {ground}" if ground else d.reason,
             citation=self.ruleset.citation(d.clause),
         )
 
@@ -192,14 +219,19 @@ class ComplaintEngine:
             stage=stage, outcome=outcome, trace=trace, ruleset=self._stamp, rules_sha256=self.rules.sha256
         )
 
-    def decide_acceptance(self, facts: ComplaintFacts) -> ComplaintDecision:
-        """受理 or 不予受理 (附件4 第七条、第八条): any reject rule that fires rejects."""
+    def decide_acceptance(self, facts: ComplaintFacts, ground: str | None = None) -> ComplaintDecision:
+        """受理 or 不予受理 (附件4 第七条、第八条): any reject rule that fires rejects; else any
+        supplement rule asks for a supplement; else accepted (``ground``, the complaint's ground in
+        words, goes into the default step)."""
         fired = [self._by_id[r] for r in self.fire(facts)]
         rejects = [r for r in fired if r.effect == "reject"]
+        supplements = [r for r in fired if r.effect == "supplement"]
         accepts = [r for r in fired if r.effect == "accept"]
         if rejects:
             return self._decision("acceptance", "reject", [self._step(r) for r in rejects])
-        trace = [self._step(r) for r in accepts] or [self._default("acceptance")]
+        if supplements:
+            return self._decision("acceptance", "supplement", [self._step(r) for r in supplements])
+        trace = [self._step(r) for r in accepts] or [self._default("acceptance", ground)]
         return self._decision("acceptance", "accept", trace)
 
     def decide_termination(self, facts: ComplaintFacts) -> ComplaintDecision:
@@ -215,7 +247,8 @@ class ComplaintEngine:
 
 
 class ComplaintChannel(StrEnum):
-    """投诉举报方式 (附件4 第三条、第五条)."""
+    """投诉举报方式 (附件4 第三条、第五条) for a ruleset whose ``complaint_rules.yaml`` lists no
+    channels; a ruleset that lists them (``intake.channels``) takes its own ids instead."""
 
     HOTLINE_12345 = "hotline_12345"  # 12345政务服务热线
     SERVICE_WINDOW = "service_window"  # “无证明城市”监督服务专窗
@@ -227,6 +260,8 @@ class ComplaintChannel(StrEnum):
 
 class ComplaintState(StrEnum):
     RECEIVED = "received"  # 已登记
+    SUPPLEMENT_REQUESTED = "supplement_requested"  # 待补正
+    REFERRED = "referred"  # 由最先收到的单位先行处理
     ACCEPTED = "accepted"  # 已受理
     REJECTED = "rejected"  # 不予受理
     TERMINATED = "terminated"  # 终止办理
@@ -243,10 +278,32 @@ class Complaint(Record):
 
     state: ComplaintState = ComplaintState.RECEIVED
     received_at: ShanghaiDatetime
-    channel: ComplaintChannel
+    channel: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    channel_label: str | None = Field(default=None, description="the ruleset's label of the channel")
+    channel_clause: str | None = Field(default=None, description="the clause (and item) listing the channel")
+    channel_receiver: str | None = Field(default=None, description="the receiving unit the ruleset names for it")
+    receiver: str | None = Field(default=None, max_length=200, description="投诉举报接收单位 / the unit that received it")
+    form: Literal["oral", "written"] | None = Field(default=None, description="口头/书面")
     summary: str = Field(min_length=1, max_length=4000, description="投诉举报内容 / what it is about")
     units: tuple[str, ...] = Field(min_length=1, description="涉及的行政机关和公共服务机构")
     complainant_ref: HashedRef | None = None
+    contents: dict[str, str] = Field(default_factory=dict, description="stated contents (not personal), by item id")
+    contents_refs: dict[str, HashedRef] = Field(
+        default_factory=dict, description="stated personal contents (name, phone) as keyed hashes, by item id"
+    )
+    contents_missing: tuple[str, ...] = Field(default=(), description="required contents not stated, by item id")
+    contents_clause: str | None = None
+    by_proxy: bool = False
+    proxy_ref: HashedRef | None = None
+    proxy_authorisation: str | None = Field(default=None, max_length=500, description="委托 / the entrustment shown")
+    ground: str | None = Field(default=None, max_length=64, description="投诉举报情形 id (intake.grounds)")
+    ground_clause: str | None = None
+    ground_label: str | None = None
+    ground_detail: str | None = Field(default=None, max_length=2000, description="“其他”情形的说明")
+    first_receiver_id: str | None = Field(default=None, description="referred: the complaint record of the first receiver")
+    first_receiver_unit: str | None = None
+    first_receiver_clause: str | None = None
+    co_receivers: tuple[str, ...] = Field(default=(), description="the first receiver: the other units that received it")
     intake_facts: ComplaintFacts | None = None
     acceptance: ComplaintDecision | None = None
     decided_at: ShanghaiDatetime | None = None
@@ -274,6 +331,14 @@ class Complaint(Record):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         st = self.state
+        if st is C.REFERRED:
+            if not self.first_receiver_id or not (self.first_receiver_unit or "").strip():
+                raise ValueError("移交须写明最先收到的单位 / referred needs the first receiver")
+            return self
+        if st is C.SUPPLEMENT_REQUESTED and (self.acceptance is None or self.acceptance.outcome != "supplement"):
+            raise ValueError("待补正须有补正决定 / supplement_requested needs a supplement decision")
+        if self.form == "oral" and not (self.receiver or "").strip():
+            raise ValueError("口头投诉举报须由接收单位登记 / an oral complaint names the receiving unit that recorded it")
         if st is not C.RECEIVED and (self.acceptance is None or self.decided_at is None):
             raise ValueError(f"{st} 状态须有受理决定 / state {st} needs the acceptance decision")
         if st is C.REJECTED and self.acceptance is not None and self.acceptance.outcome != "reject":
@@ -290,6 +355,76 @@ class Complaint(Record):
         return self
 
 
+@lru_cache(maxsize=16)
+def _intake_of(ruleset: Ruleset) -> IntakeRules | None:
+    return load_complaint_rules(ruleset).content.intake
+
+
+def intake_rules(ruleset: Ruleset | None) -> IntakeRules | None:
+    """The ``intake`` section of ``ruleset``'s complaint rules (None: none, or no ruleset)."""
+    if ruleset is None:
+        return None
+    return _intake_of(ruleset)
+
+
+def _problem(record_id: str | None, text: str) -> RecordProblem:
+    return RecordProblem(Complaint.record_label, record_id, text)
+
+
+def _cite(ruleset: Ruleset, clause_id: str, item: str | None = None) -> str:
+    """``clause（item）：text`` from the ruleset, for messages that refuse something."""
+    return f"{clause_id}{item or ''}：{ruleset.citation(clause_id).text}"
+
+
+def _stated_contents(
+    intake: IntakeRules, rid: str, given: Mapping[str, str | None], key: bytes | None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Split stated contents into plain text and keyed hashes (personal items)."""
+    catalogue = {c.id: c for c in intake.written_contents.items}
+    unknown = sorted(k for k in given if k not in catalogue)
+    if unknown:
+        raise _problem(rid, f"未知内容项 / unknown contents items; the ruleset's: {', '.join(catalogue)}")
+    plain: dict[str, str] = {}
+    hashed: dict[str, str] = {}
+    for item_id, value in given.items():
+        text = (value or "").strip()
+        if not text:
+            continue
+        if catalogue[item_id].personal:
+            if not key:
+                raise _problem(rid, f"{catalogue[item_id].label}是个人信息，须提供密钥（只存 keyed hash） / "
+                                    f"{item_id} is personal data: pass key= (only its keyed hash is kept)")
+            hashed[item_id] = keyed_hash(text, key)
+        else:
+            plain[item_id] = text
+    return plain, hashed
+
+
+def _missing(intake: IntakeRules, channel_id: str, plain: Mapping[str, str], hashed: Mapping[str, str]) -> tuple[str, ...]:
+    channel = next((c for c in intake.channels.items if c.id == channel_id), None)
+    if channel is None or not channel.contents_required:
+        return ()
+    return tuple(c.id for c in intake.written_contents.items if c.id not in plain and c.id not in hashed)
+
+
+def _ground_fields(ruleset: Ruleset, intake: IntakeRules, rid: str, ground: str, detail: str | None) -> dict[str, Any]:
+    items = {g.id: g for g in intake.grounds.items}
+    plan = items.get(ground)
+    if plan is None:
+        raise _problem(rid, f"未知投诉举报情形（{intake.grounds.clause}） / unknown ground; the ruleset's: "
+                            f"{', '.join(items)}")
+    text = (detail or "").strip() or None
+    if plan.other and text is None:
+        raise _problem(rid, f"{intake.grounds.clause}{plan.item or ''}“{plan.label}”须说明情形 / an 'other' "
+                            "ground needs ground_detail")
+    return {
+        "ground": plan.id,
+        "ground_clause": f"{intake.grounds.clause}{plan.item or ''}",
+        "ground_label": plan.label,
+        "ground_detail": text,
+    }
+
+
 def register_complaint(
     *,
     received_at: datetime,
@@ -299,21 +434,98 @@ def register_complaint(
     complainant_ref: str | None = None,
     record_id: str | None = None,
     ruleset: Ruleset | None = None,
+    receiver: str | None = None,
+    form: Literal["oral", "written"] | None = None,
+    contents: Mapping[str, str | None] | None = None,
+    key: bytes | None = None,
+    by_proxy: bool = False,
+    proxy_id: str | None = None,
+    proxy_authorisation: str | None = None,
+    ground: str | None = None,
+    ground_detail: str | None = None,
 ) -> Complaint:
     """登记造册 (附件4 第七条): time, content, the units concerned. The complainant only as keyed hash.
 
-    The event cites the ruleset's ``records.complaint_register_clause`` (pass the ruleset).
+    The event cites the ruleset's ``records.complaint_register_clause`` (pass the ruleset). A
+    ruleset with an ``intake`` section (Zibo: 附件4 第三条–第六条) also checks and keeps:
+
+    * ``channel``: one of its channels (the record keeps its label, clause and receiving unit);
+    * ``form``: ``oral`` or ``written``, one the channel takes (a channel with one form: that
+      one); an oral complaint needs ``receiver``, the unit that wrote it down;
+    * ``contents``: the stated contents by item id; personal items (a name, a phone number) are
+      kept only as :func:`nocert_rules.privacy.keyed_hash` under ``key``; on a channel that
+      requires them, the items not stated are ``contents_missing``;
+    * ``by_proxy`` (``proxy_id`` hashed under ``key``, ``proxy_authorisation``: the entrustment);
+    * ``ground``: one of its grounds (Zibo: 第四条), or given later to :func:`decide_intake`.
+
+    Without that section the channel is a :class:`ComplaintChannel` and contents are refused
+    (nothing says which of them are personal).
     """
+    rid = record_id or uuid4().hex
+    intake = intake_rules(ruleset)
     note = ruleset.manifest.records.complaint_register_clause if ruleset is not None else None
+    fields: dict[str, Any] = {"receiver": (receiver or "").strip() or None, "by_proxy": by_proxy}
+    if proxy_id is not None:
+        if not key:
+            raise _problem(rid, "代为提出者的身份须以 keyed hash 记录，须提供密钥 / pass key= to record the proxy")
+        fields["proxy_ref"] = keyed_hash(proxy_id, key)
+    if proxy_authorisation is not None:
+        fields["proxy_authorisation"] = proxy_authorisation.strip() or None
+    if (proxy_id is not None or fields.get("proxy_authorisation")) and not by_proxy:
+        raise _problem(rid, "非委托提出的投诉举报没有代为提出者 / proxy details given but by_proxy is false")
+    if intake is None:
+        try:
+            channel = ComplaintChannel(channel)
+        except ValueError:
+            raise _problem(rid, "未知投诉举报方式 / unknown channel; the channels: "
+                                f"{', '.join(c.value for c in ComplaintChannel)}") from None
+        if contents:
+            raise _problem(rid, "规则集未列出应当载明的内容，不能记录内容项 / the ruleset lists no contents items")
+        if ground is not None:
+            fields["ground"] = ground
+            fields["ground_detail"] = (ground_detail or "").strip() or None
+        fields["form"] = form
+    else:
+        assert ruleset is not None
+        by_id = {c.id: c for c in intake.channels.items}
+        plan = by_id.get(str(channel))
+        if plan is None:
+            raise _problem(rid, f"未知投诉举报方式（{intake.channels.clause}） / unknown channel; the ruleset's: "
+                                f"{', '.join(by_id)}")
+        if form is None and len(plan.forms) == 1:
+            form = plan.forms[0]
+        if form is None or form not in plan.forms:
+            raise _problem(rid, f"“{plan.label}”的形式须为 {'/'.join(plan.forms)}（{_cite(ruleset, intake.forms.clause)}） / "
+                                f"the form must be one of {plan.forms}")
+        if form == "oral" and fields["receiver"] is None:
+            raise _problem(rid, f"{intake.forms.oral}（{_cite(ruleset, intake.forms.clause)}） / an oral complaint "
+                                "needs receiver=, the unit that recorded it")
+        plain, hashed = _stated_contents(intake, rid, contents or {}, key)
+        fields.update(
+            channel=plan.id,
+            channel_label=plan.label,
+            channel_clause=f"{intake.channels.clause}{plan.item or ''}",
+            channel_receiver=plan.receiver,
+            form=form,
+            contents=plain,
+            contents_refs=hashed,
+            contents_missing=_missing(intake, plan.id, plain, hashed),
+            contents_clause=f"{intake.written_contents.clause}{intake.written_contents.item or ''}",
+        )
+        if ground is not None:
+            fields.update(_ground_fields(ruleset, intake, rid, ground, ground_detail))
+        if form == "oral":
+            note = f"{note}；{intake.forms.clause}" if note else intake.forms.clause
     event = {"at": received_at, "action": "register", "state": C.RECEIVED.value, "note": note}
     return Complaint.model_validate(
         {
-            "id": record_id or uuid4().hex,
+            "id": rid,
             "received_at": received_at,
-            "channel": channel,
+            "channel": str(channel),
             "summary": summary,
             "units": tuple(units),
             "complainant_ref": complainant_ref,
+            **fields,
             "events": (event,),
         }
     )
@@ -324,12 +536,56 @@ def _due(ruleset: Ruleset, accepted_at: datetime, extension_days: int) -> tuple[
     return deadline.due_at, deadline.rule
 
 
-def decide_intake(complaint: Complaint, engine: ComplaintEngine, facts: ComplaintFacts, at: datetime) -> Complaint:
-    """受理 (due in 5 working days, 第十条) or 不予受理 (第八条), as the complaint rules decide."""
-    if complaint.state is not C.RECEIVED:
-        raise complaint.refuse("decide_intake", complaint.state, [C.RECEIVED])
+def decide_intake(
+    complaint: Complaint,
+    engine: ComplaintEngine,
+    facts: ComplaintFacts,
+    at: datetime,
+    *,
+    ground: str | None = None,
+    ground_detail: str | None = None,
+) -> Complaint:
+    """受理 (due in 5 working days, 第十条), 不予受理 (第八条) or 请补正, as the complaint rules decide.
+
+    With an ``intake`` section the complaint must have its ground (registered, or ``ground`` here:
+    one of the ruleset's grounds); the facts ``contents_missing``, ``by_proxy``,
+    ``proxy_authorised`` and ``supplement_requested`` are taken from the record.
+    """
+    if complaint.state is C.REFERRED:
+        raise complaint.problem(
+            f"{complaint.first_receiver_unit} 最先收到，由其先行处理（{complaint.first_receiver_clause}） / "
+            "referred: the unit that received it first handles it"
+        )
+    if complaint.state not in (C.RECEIVED, C.SUPPLEMENT_REQUESTED):
+        raise complaint.refuse("decide_intake", complaint.state, [C.RECEIVED, C.SUPPLEMENT_REQUESTED])
     at = complaint.check_time(at, "decide_intake")
-    decision = engine.decide_acceptance(facts)
+    ruleset = engine.ruleset
+    intake = intake_rules(ruleset)
+    changes: dict[str, Any] = {}
+    ground_text: str | None = None
+    if intake is not None:
+        if ground is not None:
+            changes.update(_ground_fields(ruleset, intake, complaint.id, ground, ground_detail))
+        elif complaint.ground is not None and complaint.ground_clause is None:  # registered without the ruleset
+            changes.update(_ground_fields(ruleset, intake, complaint.id, complaint.ground, complaint.ground_detail))
+        elif complaint.ground is None:
+            raise complaint.problem(
+                f"须写明投诉举报情形（{_cite(ruleset, intake.grounds.clause)}） / the complaint's ground is "
+                f"required: one of {', '.join(g.id for g in intake.grounds.items)}"
+            )
+        label = changes.get("ground_label", complaint.ground_label)
+        clause = changes.get("ground_clause", complaint.ground_clause)
+        detail = changes.get("ground_detail", complaint.ground_detail)
+        ground_text = f"{clause}“{label}”" + (f"：{detail}" if detail else "")
+    facts = facts.model_copy(
+        update={
+            "contents_missing": bool(complaint.contents_missing),
+            "by_proxy": complaint.by_proxy,
+            "proxy_authorised": bool(complaint.proxy_authorisation),
+            "supplement_requested": any(e.action == "request_supplement" for e in complaint.events),
+        }
+    )
+    decision = engine.decide_acceptance(facts, ground_text)
     if decision.outcome == "reject":
         return complaint.evolve(
             action="reject",
@@ -339,8 +595,20 @@ def decide_intake(complaint: Complaint, engine: ComplaintEngine, facts: Complain
             intake_facts=facts,
             acceptance=decision,
             decided_at=at,
+            **changes,
         )
-    due_at, rule = _due(engine.ruleset, at, 0)
+    if decision.outcome == "supplement":
+        return complaint.evolve(
+            action="request_supplement",
+            at=at,
+            note="；".join(step.conclusion for step in decision.trace),
+            state=C.SUPPLEMENT_REQUESTED,
+            intake_facts=facts,
+            acceptance=decision,
+            decided_at=at,
+            **changes,
+        )
+    due_at, rule = _due(ruleset, at, 0)
     return complaint.evolve(
         action="accept",
         at=at,
@@ -350,7 +618,86 @@ def decide_intake(complaint: Complaint, engine: ComplaintEngine, facts: Complain
         decided_at=at,
         due_at=due_at,
         due_rule=rule,
+        **changes,
     )
+
+
+def supplement(
+    complaint: Complaint,
+    ruleset: Ruleset,
+    at: datetime,
+    *,
+    contents: Mapping[str, str | None] | None = None,
+    key: bytes | None = None,
+    proxy_authorisation: str | None = None,
+) -> Complaint:
+    """补正 after a supplement rule: the contents and/or the entrustment supplied; back to
+    ``received``, to be decided again (:func:`decide_intake`; a supplement is asked for once)."""
+    if complaint.state is not C.SUPPLEMENT_REQUESTED:
+        raise complaint.refuse("supplement", complaint.state, [C.SUPPLEMENT_REQUESTED])
+    at = complaint.check_time(at, "supplement")
+    changes: dict[str, Any] = {}
+    if contents:
+        intake = intake_rules(ruleset)
+        if intake is None:
+            raise complaint.problem("规则集未列出应当载明的内容 / the ruleset lists no contents items")
+        plain, hashed = _stated_contents(intake, complaint.id, contents, key)
+        plain, hashed = {**complaint.contents, **plain}, {**complaint.contents_refs, **hashed}
+        changes.update(contents=plain, contents_refs=hashed, contents_missing=_missing(intake, complaint.channel, plain, hashed))
+    if proxy_authorisation is not None and proxy_authorisation.strip():
+        if not complaint.by_proxy:
+            raise complaint.problem("非委托提出的投诉举报 / not a proxy complaint")
+        changes["proxy_authorisation"] = proxy_authorisation.strip()
+    if not changes:
+        raise complaint.problem("补正须提供所缺内容或委托 / a supplement gives the missing contents or the entrustment")
+    return complaint.evolve(action="supplement", at=at, state=C.RECEIVED, **changes)
+
+
+def refer_to_first_receiver(complaints: Sequence[Complaint], ruleset: Ruleset, at: datetime) -> list[Complaint]:
+    """多个受理单位收到同一投诉举报 (Zibo: 附件4 第九条): the one received first handles it first.
+
+    ``complaints`` are the records of one complaint at several receiving units (the host links
+    them; each names its ``receiver``). The earliest by ``received_at`` keeps its state and lists
+    the others as ``co_receivers``; each other one becomes ``referred`` (from received,
+    supplement_requested or accepted), naming the first. A tie for first is a RecordProblem (the
+    units coordinate jointly). The plan gives the first receiver no time limit of its own: its
+    handling runs under the complaint deadline from its acceptance. Returned in the given order.
+    """
+    intake = intake_rules(ruleset)
+    rule = intake.first_receiver if intake is not None else None
+    if rule is None:
+        raise _problem(None, "规则集未规定最先收到单位的处理 / the ruleset has no intake.first_receiver")
+    if len(complaints) < 2:
+        raise _problem(None, "须至少两个单位收到同一投诉举报 / at least two records of one complaint")
+    for c in complaints:
+        if not (c.receiver or "").strip():
+            raise c.problem(f"须写明接收单位（{rule.clause}） / each record names its receiver")
+    first_at = min(c.received_at for c in complaints)
+    firsts = [c for c in complaints if c.received_at == first_at]
+    if len(firsts) > 1:
+        raise _problem(
+            firsts[0].id,
+            f"{'、'.join(str(c.receiver) for c in firsts)} 同时收到，无法确定最先收到的单位；{rule.others}"
+            f"（{_cite(ruleset, rule.clause)}） / received at the same moment: no first receiver",
+        )
+    lead = firsts[0]
+    others = [c for c in complaints if c is not lead]
+    out: list[Complaint] = []
+    for c in complaints:
+        if c is lead:
+            out.append(c.evolve(
+                action="first_receiver", at=c.check_time(at, "first_receiver"), note=f"{rule.duty}（{rule.clause}）",
+                co_receivers=tuple(str(o.receiver) for o in others),
+            ))
+            continue
+        if c.state not in (C.RECEIVED, C.SUPPLEMENT_REQUESTED, C.ACCEPTED):
+            raise c.refuse("refer_to_first_receiver", c.state, [C.RECEIVED, C.SUPPLEMENT_REQUESTED, C.ACCEPTED])
+        out.append(c.evolve(
+            action="refer", at=c.check_time(at, "refer"), note=f"{rule.duty}；{rule.others}（{rule.clause}）",
+            state=C.REFERRED, first_receiver_id=lead.id, first_receiver_unit=lead.receiver,
+            first_receiver_clause=rule.clause,
+        ))
+    return out
 
 
 def extend(complaint: Complaint, at: datetime, days: int, reason: str, ruleset: Ruleset) -> Complaint:
