@@ -14,8 +14,9 @@ Modules:
 * :mod:`~nocert_rules.records.verification` 部门核验 (附件2 第七条–第十二条)
 * :mod:`~nocert_rules.records.provided` 申请人自行提供 (附件2 第九条)
 * :mod:`~nocert_rules.records.pledge` 告知承诺书 and post-check (三(三)2, 三(五)3)
-* :mod:`~nocert_rules.records.complaints` 投诉举报 (附件4 第七条–第十一条)
+* :mod:`~nocert_rules.records.complaints` 投诉举报 (附件4 第三条–第十一条)
 * :mod:`~nocert_rules.records.adjustments` 清单动态调整 (附件3 第六条–第九条)
+* :mod:`~nocert_rules.records.publication` 清单公布 (附件3 第五条)
 """
 
 from __future__ import annotations
