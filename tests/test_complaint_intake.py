@@ -214,3 +214,15 @@ def test_a_complaint_written_before_intake_still_loads_and_goes_on(zibo: Ruleset
     done = conclude(old, datetime(2021, 5, 10, 10, 0, tzinfo=SHANGHAI), "已纠正")
     assert done.state is ComplaintState.CONCLUDED and done.concluded_late is False
     assert Complaint.model_validate_json(done.model_dump_json()) == done
+
+
+def test_a_ruleset_without_intake_keeps_the_enum_channels_and_free_grounds(tiny: Ruleset) -> None:
+    # tiny has no complaint_rules.yaml at all: registering still works, as before
+    c = register_complaint(received_at=T9, channel="written", summary="仍要求证明", units=["某局"], ruleset=tiny,
+                           ground="any words")
+    assert c.channel == "written" and c.channel_label is None and c.ground == "any words"
+    with pytest.raises(RecordProblem, match="hotline_12345"):
+        register_complaint(received_at=T9, channel="letter", summary="x", units=["某局"], ruleset=tiny)
+    with pytest.raises(RecordProblem, match="contents"):
+        register_complaint(received_at=T9, channel="written", summary="x", units=["某局"], ruleset=tiny,
+                           contents={"name": NAME}, key=KEY)

@@ -30,10 +30,11 @@ of at most 5 working days, 第十条). A second extension is an error.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
-from functools import lru_cache
 from typing import Any, ClassVar, Literal, Self
 from uuid import uuid4
 
@@ -355,16 +356,24 @@ class Complaint(Record):
         return self
 
 
-@lru_cache(maxsize=16)
-def _intake_of(ruleset: Ruleset) -> IntakeRules | None:
-    return load_complaint_rules(ruleset).content.intake
+_INTAKE: weakref.WeakKeyDictionary[Ruleset, IntakeRules | None] = weakref.WeakKeyDictionary()
+_INTAKE_LOCK = threading.Lock()
 
 
 def intake_rules(ruleset: Ruleset | None) -> IntakeRules | None:
-    """The ``intake`` section of ``ruleset``'s complaint rules (None: none, or no ruleset)."""
+    """The ``intake`` section of ``ruleset``'s complaint rules (None: no ruleset, no complaint
+    rules file, or no such section). Read once per ruleset."""
     if ruleset is None:
         return None
-    return _intake_of(ruleset)
+    with _INTAKE_LOCK:
+        if ruleset in _INTAKE:
+            return _INTAKE[ruleset]
+    name = ruleset.manifest.files.complaint_rules or COMPLAINT_RULES_FILE
+    present = name in ruleset.files or (ruleset.directory / name).is_file()
+    intake = load_complaint_rules(ruleset).content.intake if present else None
+    with _INTAKE_LOCK:
+        _INTAKE[ruleset] = intake
+    return intake
 
 
 def _problem(record_id: str | None, text: str) -> RecordProblem:
