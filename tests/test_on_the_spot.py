@@ -186,3 +186,35 @@ def test_requests_must_be_of_one_on_the_spot_item(zibo_engine: Engine, zibo: Rul
     with pytest.raises(RecordProblem, match="one service item"):
         on_the_spot_clock("2021-05-06T10:00", [mine, request], zibo)
     assert verification_pauses([]) == []
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def test_decide_prints_the_clock_rule_and_lint_checks_the_item_agrees(tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from nocert_rules.cli.main import main
+
+    request = tmp_path / "req.json"
+    request.write_text(json.dumps({"service_item": ITEM, "certificate": CERT, "requested_at": "2021-05-06T10:00",
+                                   "sharing_online": False, "applicant": {"kind": "person", "id_number": PERSON_ID}}),
+                       encoding="utf-8")
+    result = CliRunner().invoke(main, ["decide", str(ZIBO), "--request", str(request)])
+    assert result.exit_code == 0, result.output
+    assert "即办件 / On-the-spot item" in result.stdout and "附件2 第七条" in result.stdout
+    folder = tmp_path / "rs"
+    shutil.copytree(ZIBO, folder)
+    certs = folder / "certificates.yaml"
+    text = certs.read_text(encoding="utf-8")
+    marker = "    note: 公有住房出售（房改房）等历史遗留项目，统一登记前的原房产档案不全\n"  # one row of 370300-QR-0002
+    assert text.count(marker) == 1
+    certs.write_text(text.replace(marker, marker + "    on_the_spot: true\n"), encoding="utf-8")
+    lint = CliRunner().invoke(main, ["lint", str(folder), "--json"])
+    data = json.loads(lint.stdout)
+    differs = [w for w in data["warnings"] if w["code"] == "on-the-spot-differs"]
+    assert len(differs) == 1 and "370300-QR-0002" in differs[0]["message"]
+    clean = json.loads(CliRunner().invoke(main, ["lint", str(ZIBO), "--json"]).stdout)
+    assert not [w for w in clean["warnings"] if w["code"] == "on-the-spot-differs"]

@@ -216,6 +216,10 @@ def render_decision(console: Any, decision: Any) -> None:
         due = d.deadline.due_at
         rows.append(("期限 / Deadline", f"{kinds[d.deadline.kind]} 至 due {due:%Y-%m-%d %H:%M}（{_weekday(due.date())}）"))
         rows.append(("期限规则 / Deadline rule", f"{deadline_label(d.deadline.rule)}（{d.deadline.clause}）"))
+    if d.approval_clock:  # 即办件: the ruleset's rule and clause (manifest on_the_spot)
+        ac = d.approval_clock
+        limit = f"，时限 {ac.working_minutes} 个工作分钟 limit {ac.working_minutes} working minutes" if ac.working_minutes else ""
+        rows.append(("即办件 / On-the-spot item", f"{ac.rule}（{ac.clause}）{limit}"))
     if d.post_check:
         pc = d.post_check
         due = f"，至 due {pc.due_at:%Y-%m-%d %H:%M}" if pc.due_at else ""

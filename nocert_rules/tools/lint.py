@@ -423,6 +423,18 @@ class _Linter:
                     self.add("warning", code, self.row_file(i), self.row_line(i, name_field),
                              f"{what} {key}: 名称 {name!r} 与第 {self.row_line(i0)} 行的 {name0!r} 不同 / "
                              f"named {name!r} here but {name0!r} at line {self.row_line(i0)}")
+        # 即办件 is a property of the service item: its rows should agree (manifest on_the_spot).
+        spot: dict[str, tuple[bool, int]] = {}
+        for i, row in enumerate(self.rs.rows):
+            if row.service_item_code not in spot:
+                spot[row.service_item_code] = (row.on_the_spot, i)
+            elif spot[row.service_item_code][0] != row.on_the_spot:
+                i0 = spot[row.service_item_code][1]
+                self.add("warning", "on-the-spot-differs", self.row_file(i), self.row_line(i),
+                         f"事项编码 {row.service_item_code}: 本行即办件为 {row.on_the_spot}，第 {self.row_line(i0)} 行为 "
+                         f"{not row.on_the_spot}；即办件是事项的属性，各行应一致 / on_the_spot is "
+                         f"{row.on_the_spot} here but {not row.on_the_spot} at line {self.row_line(i0)}: "
+                         "即办件 is a property of the service item")
 
     # ---------------------------------------------------------------- pledge
 
