@@ -215,3 +215,27 @@ def test_the_host_asks_for_the_officer_on_duty_a_or_b(zibo_engine: Engine) -> No
     assert other is not None and other.unit == "淄博市公安局" and other.ab == "A"
     with pytest.raises(OfficerError):  # not a PROXY decision
         zibo_engine.officer_on_duty(decide(zibo_engine, VERIFY))
+
+
+# ---------------------------------------------------------------- 附件2 第十条: duties, and accountability
+
+
+def test_the_issuers_officer_is_recorded_and_named_in_a_late_case(zibo_engine: Engine) -> None:
+    from nocert_rules.records.accountability import cases_from_records
+    from nocert_rules.records.verification import accept, answer
+
+    rs = zibo_engine.ruleset
+    record = open_verification(decide(zibo_engine, VERIFY), requesting_unit=UNIT, record_id="v-9", ruleset=rs)
+    issuer_officer = rs.officers.units[record.issuing_unit].officers[0].id
+    with pytest.raises(OfficerMissing):  # an officer of another unit
+        accept(record, sh("2021-05-06T10:05"), officer_id="zb-u01-l1", ruleset=rs)
+    accepted = accept(record, sh("2021-05-06T10:05"), officer_id=issuer_officer, ruleset=rs)
+    assert accepted.accepted_by == issuer_officer
+    late = answer(accepted, sh("2021-05-12T10:00"), matches=True)
+    assert late.answered_late
+    [case] = cases_from_records(rs, [("VerificationRequest", late.model_dump(mode="json"))])
+    assert case.kind == "late_verification" and case.unit == record.issuing_unit
+    assert case.officers == [issuer_officer]
+    assert case.duties is not None and case.duties.clause_id == "附件2 第十条"
+    on_time = answer(accepted, sh("2021-05-06T11:00"), matches=True)
+    assert cases_from_records(rs, [("VerificationRequest", on_time.model_dump(mode="json"))]) == []

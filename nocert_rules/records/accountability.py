@@ -33,7 +33,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from nocert_rules.enums import Method, ReplacementMethod, RowStatus
 from nocert_rules.errors import RecordError
@@ -87,6 +87,10 @@ class AccountabilityCase(BaseModel):
     candidate: bool = False
     citation: Citation
     exemption: Exemption | None = None
+    officers: list[str] = Field(
+        default_factory=list, description="the officers the record names (pseudonymised ids, officers file)"
+    )
+    duties: Citation | None = Field(default=None, description="the officers' duties clause (officers file)")
 
 
 def _policy(ruleset: Ruleset) -> Any:
@@ -157,9 +161,21 @@ def _verification(rs: Ruleset, d: Mapping[str, Any]) -> Iterator[AccountabilityC
     state = str(d.get("state", ""))
     late = d.get("answered_late") is True or state in ("overdue", "escalated")
     if late:
-        yield _case(rs, "late_verification", d.get("issuing_unit"), f"VerificationRequest {d.get('id')}",
-                    f"协查核验逾期（应于 {d.get('due_at')} 前反馈）/ verification reply late (due {d.get('due_at')})",
-                    _at(d.get("answered_at") or d.get("escalated_at")))
+        case = _case(rs, "late_verification", d.get("issuing_unit"), f"VerificationRequest {d.get('id')}",
+                     f"协查核验逾期（应于 {d.get('due_at')} 前反馈）/ verification reply late (due {d.get('due_at')})",
+                     _at(d.get("answered_at") or d.get("escalated_at") or d.get("unverifiable_at")))
+        yield _with_officers(rs, case, [d.get("accepted_by")])
+
+
+def _with_officers(rs: Ruleset, case: AccountabilityCase, ids: list[Any]) -> AccountabilityCase:
+    """The case naming the officers its record names, with the officers file's duties clause
+    (附件2 第十条 in Zibo: 未按照规定程序办理并造成不良后果的，按照附件5处理)."""
+    named = [i for i in ids if isinstance(i, str) and i.strip()]
+    officers = rs.officers
+    clause = officers.content.duties_clause if officers is not None else None
+    if not named and clause is None:
+        return case
+    return case.model_copy(update={"officers": named, "duties": rs.citation(clause) if clause else None})
 
 
 def _pledge(rs: Ruleset, d: Mapping[str, Any]) -> Iterator[AccountabilityCase]:

@@ -57,6 +57,7 @@ from nocert_rules.models import Decision, OfficerOnDuty, RulesetStamp, ShanghaiD
 from nocert_rules.policy.channels import ChannelRefused, choose_channel
 from nocert_rules.policy.officers import OfficerError, officer_on_duty
 from nocert_rules.policy.ruleset import Ruleset
+from nocert_rules.privacy import contains_id_number
 from nocert_rules.records import Record, RecordEvent, RecordProblem, require_method, require_text
 from nocert_rules.worktime.deadlines import (
     Escalation,
@@ -218,6 +219,7 @@ class VerificationRequest(Record):
     channel_clause: str | None = None
     channel_note: str | None = None
     involves_secret: bool = False
+    accepted_by: str | None = Field(default=None, description="the issuing unit's officer who registered it")
     warnings: tuple[str, ...] = ()
     unverifiable_at: ShanghaiDatetime | None = None
     unverifiable_reason: str | None = None
@@ -431,11 +433,37 @@ def open_verification(
 # ---------------------------------------------------------------- transitions
 
 
-def accept(request: VerificationRequest, at: datetime | str) -> VerificationRequest:
-    """即时登记受理 by the issuing unit (附件2 第七条)."""
+def accept(
+    request: VerificationRequest,
+    at: datetime | str,
+    *,
+    officer_id: str | None = None,
+    ruleset: Ruleset | None = None,
+) -> VerificationRequest:
+    """即时登记受理 by the issuing unit (附件2 第七条): ``officer_id``, the issuing unit's officer who
+    registers it (checked against the officers file when ``ruleset`` has one), is kept in
+    ``accepted_by`` and named in accountability cases on the request (附件2 第十条 in Zibo)."""
     request._require("accept")
+    if officer_id is not None:
+        _check_officer(request, ruleset, request.issuing_unit, officer_id)
     at = request.check_time(at, "accept")
-    return request.evolve(action="accept", at=at, state=S.ACCEPTED, accepted_at=at)
+    return request.evolve(
+        action="accept", at=at, note=officer_id, state=S.ACCEPTED, accepted_at=at, accepted_by=officer_id
+    )
+
+
+def _check_officer(request: VerificationRequest, ruleset: Ruleset | None, unit: str, officer_id: str) -> None:
+    """``officer_id`` is a pseudonymised id of ``unit`` in the ruleset's officers file (if any)."""
+    if contains_id_number(officer_id):
+        raise OfficerMissing(request.record_label, request.id, "工作人员编号不得为身份证号 / an officer id may not "
+                             "be an ID number")
+    officers = ruleset.officers if ruleset is not None else None
+    if officers is None:
+        return
+    record = officers.units.get(unit)
+    if record is None or all(o.id != officer_id for o in record.officers):
+        raise OfficerMissing(request.record_label, request.id, f"{officer_id!r} 不是 {unit} 的工作人员"
+                             f"（{officers.file}） / {officer_id!r} is not an officer of {unit}")
 
 
 def answer(
@@ -622,12 +650,8 @@ def start_on_site_check(
     methods = policy.on_site_check.methods
     if method not in methods:
         raise request.problem(f"未知的核查方式 {method!r}；可用 {sorted(methods)} / unknown method {method!r}")
-    if officer_id is not None and ruleset.officers is not None:
-        unit = ruleset.officers.units.get(request.requesting_unit)
-        if unit is None or all(o.id != officer_id for o in unit.officers):
-            raise OfficerMissing(request.record_label, request.id,
-                                 f"{officer_id!r} 不是 {request.requesting_unit} 的工作人员 / {officer_id!r} is not an "
-                                 f"officer of {request.requesting_unit}")
+    if officer_id is not None:
+        _check_officer(request, ruleset, request.requesting_unit, officer_id)
     at = request.check_time(at, "start_on_site_check")
     check = OnSiteCheck(
         method=method, method_label=methods[method], clause=policy.on_site_check.clause, started_at=at,
