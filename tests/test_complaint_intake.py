@@ -73,8 +73,9 @@ def test_intake_needs_a_ground_of_article_4_and_the_acceptance_names_it(zibo: Ru
 
 
 def test_unknown_and_other_grounds(zibo: Ruleset, engine: ComplaintEngine) -> None:
-    with pytest.raises(RecordProblem, match="still-requires-certificate"):
+    with pytest.raises(RecordProblem, match="still-requires-certificate") as unknown:
         letter(zibo, ground="rude-staff")
+    assert "附件4 第四条：公民、法人和其他组织" in str(unknown.value)
     with pytest.raises(RecordProblem, match="ground_detail"):
         letter(zibo, ground="other")
     other = decide_intake(letter(zibo, ground="other", ground_detail="窗口拒收申请人自愿提供的材料"), engine, PLAIN, T10)
@@ -197,6 +198,7 @@ def test_the_first_receiver_handles_it_and_the_others_are_referred(zibo: Ruleset
     with pytest.raises(RecordProblem) as info:
         decide_intake(window_first, engine, PLAIN, T11)
     assert "市政府市民投诉中心" in str(info.value) and "附件4 第九条" in str(info.value)
+    assert "由最先收到投诉举报的单位先行处理" in str(info.value)  # the clause's text, from the ruleset
     assert decide_intake(hotline_first, engine, PLAIN, T11).state is ComplaintState.ACCEPTED
     tie = window.model_copy(update={"received_at": T9})
     with pytest.raises(RecordProblem) as tied:

@@ -420,8 +420,8 @@ def _ground_fields(ruleset: Ruleset, intake: IntakeRules, rid: str, ground: str,
     items = {g.id: g for g in intake.grounds.items}
     plan = items.get(ground)
     if plan is None:
-        raise _problem(rid, f"未知投诉举报情形（{intake.grounds.clause}） / unknown ground; the ruleset's: "
-                            f"{', '.join(items)}")
+        raise _problem(rid, f"未知投诉举报情形（{_cite(ruleset, intake.grounds.clause)}） / unknown ground; "
+                            f"the ruleset's: {', '.join(items)}")
     text = (detail or "").strip() or None
     if plan.other and text is None:
         raise _problem(rid, f"{intake.grounds.clause}{plan.item or ''}“{plan.label}”须说明情形 / an 'other' "
@@ -499,8 +499,8 @@ def register_complaint(
         by_id = {c.id: c for c in intake.channels.items}
         plan = by_id.get(str(channel))
         if plan is None:
-            raise _problem(rid, f"未知投诉举报方式（{intake.channels.clause}） / unknown channel; the ruleset's: "
-                                f"{', '.join(by_id)}")
+            raise _problem(rid, f"未知投诉举报方式（{_cite(ruleset, intake.channels.clause)}） / unknown channel; "
+                                f"the ruleset's: {', '.join(by_id)}")
         if form is None and len(plan.forms) == 1:
             form = plan.forms[0]
         if form is None or form not in plan.forms:
@@ -561,8 +561,10 @@ def decide_intake(
     ``proxy_authorised`` and ``supplement_requested`` are taken from the record.
     """
     if complaint.state is C.REFERRED:
+        clause = complaint.first_receiver_clause
+        cited = _cite(engine.ruleset, clause) if clause and clause in engine.ruleset.clauses else clause
         raise complaint.problem(
-            f"{complaint.first_receiver_unit} 最先收到，由其先行处理（{complaint.first_receiver_clause}） / "
+            f"{complaint.first_receiver_unit} 最先收到，由其先行处理（{cited}） / "
             "referred: the unit that received it first handles it"
         )
     if complaint.state not in (C.RECEIVED, C.SUPPLEMENT_REQUESTED):
