@@ -157,3 +157,11 @@ def test_cli_records_a_publication_and_reports_the_schedule(tmp_path: Path) -> N
     assert ok.exit_code == 0 and "2021-12-31" in ok.stdout and "附件3 第五条" in ok.stdout
     assert isinstance(ListPublication.model_validate_json((rs_dir / "publications.jsonl").read_text().strip()),
                       ListPublication)
+
+
+def test_a_broken_log_is_an_error_naming_its_line(tmp_path: Path) -> None:
+    rs_dir = write_ruleset(tmp_path / "rs")
+    (rs_dir / "publications.jsonl").write_text('{"id": "x"\n', encoding="utf-8")
+    for args in (["publication", "status", str(rs_dir)], ["lint", str(rs_dir)]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2 and "publications.jsonl:1" in result.output, args
