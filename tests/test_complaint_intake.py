@@ -228,3 +228,17 @@ def test_a_ruleset_without_intake_keeps_the_enum_channels_and_free_grounds(tiny:
     with pytest.raises(RecordProblem, match="contents"):
         register_complaint(received_at=T9, channel="written", summary="x", units=["某局"], ruleset=tiny,
                            contents={"name": NAME}, key=KEY)
+
+
+def test_both_backends_decide_the_intake_facts_alike(zibo: Ruleset, engine: ComplaintEngine) -> None:
+    import itertools
+
+    with ComplaintEngine(zibo, backend="compiled") as compiled:
+        for values in itertools.product([True, False], repeat=6):
+            facts = ComplaintFacts(specific=values[0], verifiable=values[1], contents_missing=values[2],
+                                   by_proxy=values[3], proxy_authorised=values[4], supplement_requested=values[5])
+            assert engine.fire(facts) == compiled.fire(facts), facts
+            assert engine.decide_acceptance(facts).outcome == compiled.decide_acceptance(facts).outcome
+    asks = ComplaintFacts(specific=True, verifiable=True, contents_missing=True)
+    assert engine.decide_acceptance(asks).outcome == "supplement"
+    assert engine.decide_acceptance(asks.model_copy(update={"supplement_requested": True})).outcome == "accept"
