@@ -171,6 +171,7 @@ class Engine:
         self._citations: dict[str, Citation] = {}
         self._limits: dict[tuple[Any, ...], tuple[ListRow, StatutoryLimit | None]] = {}
         self._day_deadlines: dict[tuple[Any, ...], DeadlineInfo] = {}
+        self._validity: dict[date, tuple[bool, tuple[str, ...]]] = {}
         self._compiled: backends.RuleBackend = backends.build(ruleset.name, rules, choice)
         self._unknown = UnknownCodes(ruleset)
 
@@ -265,6 +266,44 @@ class Engine:
         time) in the requesting unit: the A角, else the B角 (``policy.officers.proxy_on_duty``).
         ``unavailable``: officer ids the host marks away. ``OfficerError`` if there is none."""
         return proxy_on_duty(self.ruleset, decision, at, unit=unit, unavailable=unavailable)
+
+    def day_signature(self, service_item: str, certificate: str, day: date) -> tuple[Any, ...]:
+        """What deciding reads of the list's day, deadlines and the applicant's own dates aside:
+        the row version in force, whether an adjustment of it is pending (``facts_for``), whether
+        the ruleset is in force and its validity warnings (``_decide_from``). Two requests alike
+        but for the day, on days of equal signature, get the same decision but for the fields
+        that copy the day (the stamp, the applicant's summary) — unless the decision has a
+        deadline (counted from the day) or the applicant has dates (compared with it). Keep this
+        in step with ``facts_for`` and ``_decide_from`` (``tests/test_outcomes.py`` checks it)."""
+        rs = self.ruleset
+        row = rs.find_row(service_item, certificate, day)
+        pending = bool(rs.adjustments and rs.adjustment_pending(
+            service_item, row.certificate_id if row is not None else certificate, day
+        ))
+        validity = self._validity.get(day)
+        if validity is None:
+            if len(self._validity) >= _DAY_DEADLINE_MEMO:
+                self._validity.clear()
+            validity = self._validity[day] = (rs.in_force(day), tuple(self._validity_warnings(day)))
+        return id(row), pending, validity
+
+    def depends_on_time_of_day(
+        self, req: DecisionRequest, decision: Decision, as_of: date | datetime | None = None
+    ) -> bool:
+        """Whether ``decision`` (``decide(req, as_of)``) could differ for another time of the same
+        day, all else equal. Facts, rows, credit and post-check deadlines go by days; only a
+        verification deadline counted in working minutes goes by the clock (the decision's
+        own or its ``if_declined``'s). Caches of whole outcomes key on the time only then."""
+        methods = {decision.method}
+        if decision.if_declined is not None:
+            methods.add(decision.if_declined.method)
+        if Method.VERIFICATION not in methods:
+            return False
+        row = self.find_row(req, as_of)
+        if row is None:
+            return False
+        limit = self._verification_limit(row, list_day(req, as_of))
+        return not (limit or self.ruleset.deadline_policy.verification[row.records]).working_days
 
     def fire(self, facts: dict[str, Any]) -> list[str]:
         """Run the compiled rules over ``facts``; the ids of the rules that fired, in order."""

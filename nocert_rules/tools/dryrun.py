@@ -49,12 +49,12 @@ from nocert_rules.tools.casefile import (
     redact,
     safe_case_id,
 )
+from nocert_rules.tools.outcomes import NOT_LISTED, Outcome, OutcomeCache, outcome_of
 
 SAMPLE_LIMIT = 100
 """How many malformed rows and mismatches are kept for listing (all are counted)."""
 
 CHUNK_SIZE = 500
-NOT_LISTED = "（不在清单 / not listed）"
 
 
 @dataclass
@@ -92,34 +92,40 @@ class Summary:
             )
 
     def add_decision(self, case: Case, decision: Decision, ruleset: Ruleset) -> None:
+        self.add_outcome(case, outcome_of(decision, ruleset), decision.requested_at, ruleset)
+
+    def add_outcome(self, case: Case, outcome: Outcome, requested_at: datetime, ruleset: Ruleset) -> None:
+        """Count one decided case, given what the summary takes of its decision (``outcomes``)."""
         self.rows += 1
         self.decided += 1
-        method = decision.method.value
+        method = outcome.method.value
         self.methods[method] += 1
-        self.listed += decision.listed
-        if not decision.listed:
-            if decision.service_item in ruleset.service_items:
-                self.unknown_certificates += 1
-            else:
-                self.unknown_service_items += 1
-        self.must_submit += decision.applicant_must_submit
-        self.issuer_methods[(decision.issuer or NOT_LISTED, method)] += 1
-        blocked = [s.rule_id for s in decision.trace if s.effect == "block" and s.method is Method.PLEDGE]
-        if blocked:
+        if outcome.listed:
+            self.listed += 1
+        elif outcome.unknown == "certificate":
+            self.unknown_certificates += 1
+        else:
+            self.unknown_service_items += 1
+        if outcome.must_submit:
+            self.must_submit += 1
+        self.issuer_methods[(outcome.issuer, method)] += 1
+        if outcome.pledge_blocked_by:
             self.pledge_blocked_cases += 1
-            self.pledge_blocked_by_rule.update(blocked)
-        d = decision.deadline
-        if d is not None:
-            key = (d.kind, d.rule, d.clause)
-            working = ruleset.calendar.working_time_between(decision.requested_at, d.due_at)
+            self.pledge_blocked_by_rule.update(outcome.pledge_blocked_by)
+        key = outcome.deadline
+        if key is not None:
+            due_at = outcome.due_at
+            assert due_at is not None
+            working = ruleset.calendar.working_time_between(requested_at, due_at)
             minutes = round(working / timedelta(minutes=1))
-            hours = math.ceil((d.due_at - decision.requested_at) / timedelta(hours=1))
+            hours = math.ceil((due_at - requested_at) / timedelta(hours=1))
             self.deadline_minutes.setdefault(key, Counter())[minutes] += 1
             self.deadline_hours.setdefault(key, Counter())[hours] += 1
-        self.warnings.update(decision.warnings)
+        if outcome.warnings:
+            self.warnings.update(outcome.warnings)
         if case.expected_method is not None:
             self.expected_checked += 1
-            if case.expected_method is not decision.method:
+            if case.expected_method is not outcome.method:
                 self.mismatched += 1
                 if len(self.mismatch_samples) < SAMPLE_LIMIT:
                     self.mismatch_samples.append(
@@ -243,6 +249,12 @@ class _WorkerState:
     engine: Any
     as_of: datetime | None
     want_out: bool
+    outcomes: OutcomeCache | None = None
+    """Without ``--out``: the exact cache of what the summary counts (``tools.outcomes``)."""
+
+    def __post_init__(self) -> None:
+        if self.outcomes is None and not self.want_out:
+            self.outcomes = OutcomeCache(self.engine, self.ruleset)
 
 
 _STATE: _WorkerState | None = None
@@ -339,6 +351,8 @@ def _decide_chunk(state: _WorkerState, chunk: list[RawCase]) -> tuple[Summary, l
     """Decide ``chunk`` with ``state``'s engine (a pool worker's, a Dask worker's or this process's)."""
     summary = Summary()
     lines: list[str] | None = [] if state.want_out else None
+    outcomes = state.outcomes if lines is None else None
+    ruleset = state.ruleset
     for raw in chunk:
         case = parse_raw(raw)
         if case.error is not None or case.request is None:
@@ -347,15 +361,21 @@ def _decide_chunk(state: _WorkerState, chunk: list[RawCase]) -> tuple[Summary, l
             if lines is not None:
                 lines.append(_out_line(case, None, reason))
             continue
+        request = apply_as_of(case.request, state.as_of)
         try:
-            decision = state.engine.decide(apply_as_of(case.request, state.as_of))
+            found = outcomes.outcome(request) if outcomes is not None else None
+            decision = state.engine.decide(request) if found is None else None
         except (NocertError, ValueError) as exc:
             # RequestError: a missing field or a wrong type; CalendarError: an impossible date
             summary.add_error(case, str(exc))
             if lines is not None:
                 lines.append(_out_line(case, None, str(exc)))
             continue
-        summary.add_decision(case, decision, state.ruleset)
+        if decision is None:
+            assert found is not None
+            summary.add_outcome(case, found[0], found[1], ruleset)
+            continue
+        summary.add_decision(case, decision, ruleset)
         if lines is not None:
             lines.append(_out_line(case, decision, None))
     return summary, lines

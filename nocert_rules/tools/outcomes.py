@@ -1,0 +1,289 @@
+"""What a dry-run summary counts of one decision (an ``Outcome``), and an exact cache of them.
+
+A dry-run without ``--out`` needs of each Decision only what ``Summary`` counts: the method,
+listed or not, the issuing unit, the pledge blocks, the deadline's rule and due time, the
+warnings. :func:`outcome_of` takes exactly that from a Decision; ``Summary.add_decision`` is
+``add_outcome(outcome_of(decision))``, so both paths count through the same code.
+
+:class:`OutcomeCache` keeps outcomes keyed on everything a decision depends on: the validated
+request without the fields that a decision only copies or masks (``request_id``,
+``requesting_unit``, ``applicant.id_number``, ``applicant.name``), and what the decision reads of
+the request's day (``Engine.day_signature``: the row version in force, a pending adjustment, the
+ruleset's validity; the credit facts of the day where the applicant has dates of its own). An
+outcome with a deadline (due on a date counted from the day) is kept per day; one whose deadline
+runs in working minutes per time (``Engine.depends_on_time_of_day``). An engine with a
+false-pledge store (which looks the ID number up) gets no cache.
+
+Validating a request costs more than looking its outcome up, so the cache also checks requests
+in two parts, each exactly as ``DecisionRequest`` does: the *template* (every field but the
+per-case ones, validated once by the model itself with placeholder per-case values; its fields
+do not depend on each other) and the per-case fields (lengths and types as the model declares
+them, ``privacy.contains_id_number`` for the fields it checks, ``requested_at`` by the model's own
+type). Whatever the cache cannot vouch for (another type, a nested value, a field the model
+would refuse) goes the general way: ``parse_request`` and ``Engine.decide``, errors and all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from nocert_rules.engine.credit import credit_facts
+from nocert_rules.enums import Method
+from nocert_rules.models import Applicant, Decision, DecisionRequest, RequestDatetime, parse_request
+from nocert_rules.privacy import contains_id_number
+
+if TYPE_CHECKING:
+    from nocert_rules.policy.ruleset import Ruleset
+
+NOT_LISTED = "（不在清单 / not listed）"
+"""The issuer column of decisions without a row."""
+
+MAX_ENTRIES = 65_536
+"""Each of the cache's tables is cleared when it holds this many entries (memory stays flat)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A decision as the dry-run summary counts it (``Summary.add_outcome``)."""
+
+    method: Method
+    listed: bool
+    unknown: str | None  # "service_item" or "certificate" when not listed, else None
+    must_submit: bool
+    issuer: str
+    pledge_blocked_by: tuple[str, ...]
+    deadline: tuple[str, str, str] | None  # (kind, rule, clause)
+    due_at: datetime | None
+    warnings: tuple[str, ...]
+
+
+def outcome_of(decision: Decision, ruleset: Ruleset) -> Outcome:
+    """What ``Summary`` counts of ``decision``."""
+    unknown = None
+    if not decision.listed:
+        unknown = "certificate" if decision.service_item in ruleset.service_items else "service_item"
+    d = decision.deadline
+    return Outcome(
+        method=decision.method,
+        listed=decision.listed,
+        unknown=unknown,
+        must_submit=decision.applicant_must_submit,
+        issuer=decision.issuer or NOT_LISTED,
+        pledge_blocked_by=tuple(
+            s.rule_id for s in decision.trace if s.effect == "block" and s.method is Method.PLEDGE
+        ),
+        deadline=(d.kind, d.rule, d.clause) if d is not None else None,
+        due_at=d.due_at if d is not None else None,
+        warnings=tuple(decision.warnings),
+    )
+
+
+# Fields a decision copies (masked) but never decides by; the rest of the request is the key.
+_PER_CASE = frozenset({"requested_at", "request_id", "requesting_unit"})
+_PER_PERSON = frozenset({"id_number", "name"})
+_KEY_FIELDS = tuple(name for name in DecisionRequest.model_fields if name not in _PER_CASE and name != "applicant")
+_APPLICANT_KEY_FIELDS = tuple(name for name in Applicant.model_fields if name not in _PER_PERSON)
+_SCALARS = (str, bool, type(None))
+_PLACEHOLDER_ID = "0"
+_PLACEHOLDER_AT = "2021-06-01T10:00"
+
+# The model's own limits for the per-case fields (read from the model, not repeated here).
+def _max_length(model: Any, name: str) -> int:
+    for meta in model.model_fields[name].metadata:
+        if hasattr(meta, "max_length") and meta.max_length is not None:
+            return int(meta.max_length)
+    raise LookupError(name)  # pragma: no cover - the models declare them
+
+
+_MAX_ID = _max_length(Applicant, "id_number")
+_MAX_NAME = _max_length(Applicant, "name")
+_MAX_REQUEST_ID = _max_length(DecisionRequest, "request_id")
+_MAX_UNIT = _max_length(DecisionRequest, "requesting_unit")
+_INVALID = object()
+_BY_DAY = object()
+_BY_TIME = object()
+_DATED = "<dated>"
+
+
+class OutcomeCache:
+    """Outcomes of requests (plain dicts, as case files give them), computed once per key.
+
+    ``decider``: the dry-run's engine (an ``Engine`` or a ``CachedEngine``), used for every miss.
+    ``hits`` and ``misses`` count the requests answered from the cache and decided.
+    """
+
+    def __init__(self, decider: Any, ruleset: Ruleset) -> None:
+        self.decider = decider
+        self.engine = getattr(decider, "engine", decider)
+        self.ruleset = ruleset
+        self.enabled = getattr(self.engine, "blacklist", None) is None
+        self.hits = 0
+        self.misses = 0
+        self._templates: dict[tuple[Any, ...], Any] = {}
+        self._parts: dict[tuple[Any, ...], int] = {}
+        self._times: dict[str, datetime | None] = {}
+        self._outcomes: dict[tuple[Any, ...], Any] = {}
+        self._at = TypeAdapter(RequestDatetime)
+
+    # ------------------------------------------------------------------ keys
+
+    def _template_key(self, request: dict[str, Any]) -> tuple[Any, ...] | None:
+        applicant = request.get("applicant")
+        if type(applicant) is not dict:
+            return None
+        scalars = _SCALARS
+        top = []
+        for item in request.items():
+            if item[0] in _PER_CASE or item[0] == "applicant":
+                continue
+            if type(item[1]) not in scalars:
+                return None
+            top.append(item)
+        person = []
+        for item in applicant.items():
+            if item[0] in _PER_PERSON:
+                continue
+            if type(item[1]) not in scalars:
+                return None
+            person.append(item)
+        return (tuple(top), tuple(person))
+
+    def _template(self, template: tuple[Any, ...]) -> Any:
+        """``(key part, service item, certificate, applicant)`` of a template, or ``_INVALID``:
+        validated by the model itself, with valid placeholders for the per-case fields (the
+        model validates fields independently). The key part is numbered. ``applicant`` is given
+        when the request carries dates of its own (a blacklisting, a credit repair) that the
+        credit facts compare with the request's day (``engine.credit.credit_facts``)."""
+        top, person = template
+        data = dict(top)
+        data["applicant"] = dict(person, id_number=_PLACEHOLDER_ID)
+        data["requested_at"] = _PLACEHOLDER_AT
+        try:
+            req = DecisionRequest.model_validate(data)
+        except ValidationError:
+            return _INVALID
+        a = req.applicant
+        person = tuple(getattr(a, n) for n in _APPLICANT_KEY_FIELDS)
+        dated = any(isinstance(v, date) for v in person)
+        if dated:  # the key holds the credit facts of the day instead
+            person = tuple(_DATED if isinstance(v, date) else v for v in person)
+        values = (tuple(getattr(req, n) for n in _KEY_FIELDS), person)
+        part = self._parts.setdefault(values, len(self._parts))  # a small int: cheap to hash
+        return part, req.service_item, req.certificate, a if dated else None
+
+    def _requested_at(self, value: Any) -> datetime | None:
+        if type(value) is str:
+            times = self._times
+            at = times.get(value, _INVALID)
+            if at is _INVALID:
+                if len(times) >= MAX_ENTRIES:
+                    times.clear()
+                try:
+                    at = times[value] = self._at.validate_python(value)
+                except ValidationError:
+                    at = times[value] = None
+            return at  # type: ignore[return-value]
+        if isinstance(value, datetime):  # --as-of
+            try:
+                return self._at.validate_python(value)
+            except ValidationError:
+                return None
+        return None
+
+    def key(self, request: dict[str, Any]) -> tuple[tuple[Any, ...], datetime] | None:
+        """``(key, requested_at)`` of a request the model accepts, or None when the cache cannot
+        vouch for it (the general path then validates it, and reports what is wrong). The key
+        holds the day's signature (``Engine.day_signature``), or the day itself for a request
+        with dates of its own."""
+        template = self._template_key(request)
+        if template is None:
+            return None
+        templates = self._templates
+        entry = templates.get(template)
+        if entry is None:
+            if len(templates) >= MAX_ENTRIES:
+                templates.clear()
+                self._parts.clear()
+                self._outcomes.clear()  # keyed on the parts' numbers
+            entry = templates[template] = self._template(template)
+        if entry is _INVALID:
+            return None
+        applicant = request["applicant"]
+        id_number = applicant.get("id_number")
+        if type(id_number) is not str or not 0 < len(id_number) <= _MAX_ID or id_number.isspace():
+            return None
+        name = applicant.get("name")
+        if name is not None and (type(name) is not str or len(name) > _MAX_NAME):
+            return None
+        for field, limit in (("request_id", _MAX_REQUEST_ID), ("requesting_unit", _MAX_UNIT)):
+            value = request.get(field)
+            if value is not None and (type(value) is not str or len(value) > limit or contains_id_number(value)):
+                return None
+        if "requested_at" not in request:
+            return None
+        at = self._requested_at(request["requested_at"])
+        if at is None:
+            return None
+        part, service_item, certificate, dated = entry
+        signature = self.engine.day_signature(service_item, certificate, at.date())
+        if dated is not None:  # the applicant's dates count through the credit facts alone
+            signature = (signature, tuple(credit_facts(self.ruleset, dated, at).values()))
+        return (part, signature), at
+
+    # ------------------------------------------------------------------ outcomes
+
+    def outcome(self, request: dict[str, Any]) -> tuple[Outcome, datetime] | None:
+        """The outcome of ``request`` and its ``requested_at`` (from the cache, or decided now);
+        None when the caller should decide it the general way. Deciding may raise what
+        ``Engine.decide`` raises (the request is then not cached).
+
+        Three levels: the key (template and day signature); for outcomes with a deadline (due
+        on a date) the key and the day; for deadlines in working minutes the key and the time."""
+        if not self.enabled:
+            return None
+        found = self.key(request)
+        if found is None:
+            return None
+        key, at = found
+        outcomes = self._outcomes
+        level = 0
+        hit = outcomes.get(key)
+        if hit is _BY_DAY:
+            level, key = 1, (key, at.date())
+            hit = outcomes.get(key)
+            if hit is _BY_TIME:
+                level, key = 2, (key, at)
+                hit = outcomes.get(key)
+        if hit is not None:
+            self.hits += 1
+            return hit, at
+        self.misses += 1
+        req = parse_request(request)
+        decision = self.decider.decide(req)
+        outcome = outcome_of(decision, self.ruleset)
+        if len(outcomes) >= MAX_ENTRIES:
+            outcomes.clear()
+            level = 0
+            key = found[0]
+        if level == 0 and _has_deadline(decision):
+            outcomes[key] = _BY_DAY
+            level, key = 1, (key, at.date())
+        if level == 1 and self.engine.depends_on_time_of_day(req, decision):
+            outcomes[key] = _BY_TIME
+            key = (key, at)
+        outcomes[key] = outcome
+        return outcome, decision.requested_at
+
+
+def _has_deadline(decision: Decision) -> bool:
+    """A deadline (the decision's, or the declined alternative's) is due on a date counted from
+    the request's day: its outcome, warnings included, goes by the day."""
+    alt = decision.if_declined
+    return decision.deadline is not None or (alt is not None and alt.deadline is not None)
+
+
+__all__ = ["NOT_LISTED", "Outcome", "OutcomeCache", "outcome_of"]
