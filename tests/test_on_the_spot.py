@@ -218,3 +218,14 @@ def test_decide_prints_the_clock_rule_and_lint_checks_the_item_agrees(tmp_path: 
     assert len(differs) == 1 and "370300-QR-0002" in differs[0]["message"]
     clean = json.loads(CliRunner().invoke(main, ["lint", str(ZIBO), "--json"]).stdout)
     assert not [w for w in clean["warnings"] if w["code"] == "on-the-spot-differs"]
+
+
+def test_without_requests_the_limit_runs_from_the_start(zibo: Ruleset) -> None:
+    clock = on_the_spot_clock("2021-05-06T11:30", [], zibo, service_item=ITEM, now="2021-05-06T13:10")
+    assert clock.pauses == [] and clock.paused_now is False
+    assert clock.due is not None and clock.due.due_at == sh(2021, 5, 6, 13, 30)  # 30 before lunch, 30 after
+    assert clock.clock is not None and clock.clock.elapsed_minutes == 40
+    with pytest.raises(RecordProblem, match="即办件"):
+        on_the_spot_clock("2021-05-06T11:30", [], zibo, service_item="370300-QR-0002")
+    with pytest.raises(RecordProblem, match="one service item"):
+        on_the_spot_clock("2021-05-06T11:30", [], zibo)

@@ -119,6 +119,11 @@ def on_the_spot_clock(
                 f"事项 {v.purpose.service_item} 证明 {v.certificate_id} 在 {day} 的清单行未标为即办件 / the list row "
                 f"of service item {v.purpose.service_item}, certificate {v.certificate_id} on {day} is not 即办件",
             )
+    if not verifications:  # no request yet: the item itself must be 即办件 on the start's day
+        day = start.date()
+        if not any(r.on_the_spot for r in ruleset.rows_at(day) if r.service_item_code == item):
+            raise RecordProblem(_LABEL, None, f"事项 {item} 在 {day} 的清单行未标为即办件 / service item {item} "
+                                f"has no row marked 即办件 on {day}")
     pauses = verification_pauses(verifications)
     paused_now = any(p.replied_at is None for p in pauses)
     due = None
