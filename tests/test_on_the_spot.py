@@ -229,3 +229,19 @@ def test_without_requests_the_limit_runs_from_the_start(zibo: Ruleset) -> None:
         on_the_spot_clock("2021-05-06T11:30", [], zibo, service_item="370300-QR-0002")
     with pytest.raises(RecordProblem, match="one service item"):
         on_the_spot_clock("2021-05-06T11:30", [], zibo)
+
+
+def test_the_declined_pledge_alternative_carries_the_clock_rule(tmp_path: Path) -> None:
+    folder = tmp_path / "rs"
+    shutil.copytree(ZIBO, folder)
+    certs = folder / "certificates.yaml"
+    text = certs.read_text(encoding="utf-8")
+    marker = "    note: 早年初中学籍档案多为纸质且不全；学历不实可事后撤销，风险可控\n"  # 370300-XK-0012: pledge, verification
+    assert text.count(marker) == 1
+    certs.write_text(text.replace(marker, marker + "    on_the_spot: true\n"), encoding="utf-8")
+    engine = Engine(load_ruleset(folder))
+    d = engine.decide({"service_item": "370300-XK-0012", "certificate": "ZM-JY-0004", "requested_at": "2021-05-06T10:00",
+                       "applicant": {"kind": "person", "id_number": PERSON_ID}})
+    assert d.method is Method.PLEDGE and d.awaiting_choice and d.approval_clock is None
+    assert d.if_declined is not None and d.if_declined.method is Method.VERIFICATION
+    assert d.if_declined.approval_clock is not None and d.if_declined.approval_clock.clause == "附件2 第七条"
