@@ -117,3 +117,96 @@ def test_runs_one_after_another_on_one_client(client: Client, tmp_path: Path) ->
     ruleset = load_ruleset(ZIBO)
     results = [comparable(run_dry_run_dask(ruleset, str(cases), client, chunk_size=10).to_dict()) for _ in range(4)]
     assert all(r == results[0] for r in results) and results[0]["rows"] == 200
+
+
+# ------------------------------------------------------------------ the workers read the file
+
+
+def jsonl_in_blocks(path: Path) -> list[int]:
+    """600 cases with malformed, blank and not-UTF-8 lines spread over the file (block size 4 KiB:
+    about 40 blocks); the lines expected as errors."""
+    lines = CASES.read_text(encoding="utf-8").splitlines()[:600]
+    bad = {}
+    for n in (3, 57, 58, 190, 333, 421, 599):
+        bad[n] = "{not json" if n % 2 else json.dumps({"case_id": f"X{n}", "service_item": "370300-XK-0001"})
+    data = []
+    for i, line in enumerate(lines, start=1):
+        data.append((bad.get(i, line)).encode())
+        if i % 97 == 0:
+            data.append(b"   ")  # blank lines keep the numbering
+    data[250] = b"\xff\xfe not UTF-8"
+    path.write_bytes(b"\n".join(data))  # no newline at the end
+    text = b"\n".join(data).split(b"\n")
+    return [i for i, raw in enumerate(text, start=1) if raw.strip() and (raw.startswith(b"\xff") or
+                                                                         raw.startswith(b"{not") or b'"X' in raw)]
+
+
+def test_workers_read_a_jsonl_file_in_blocks_same_summary_and_lines(client: Client, tmp_path: Path) -> None:
+    from distributed import get_task_stream
+
+    from nocert_rules.tools import distributed as dist
+
+    cases = tmp_path / "cases.jsonl"
+    errors = jsonl_in_blocks(cases)
+    ruleset = load_ruleset(ZIBO)
+    single = run_dry_run(ruleset, str(cases)).to_dict()
+    assert dist.reading_plan(client, str(cases)) == ("workers", str(cases.resolve()))
+    with get_task_stream(client) as stream:
+        got = dist.run_dry_run_dask(ruleset, str(cases), client, chunk_size=7, block_bytes=4096).to_dict()
+    names = [task["key"].split("-")[0] for task in stream.data]
+    blocks = -(-cases.stat().st_size // 4096)
+    assert names.count("_count_block") == blocks and names.count("_decide_block") == blocks > 20  # on the workers
+    assert comparable(got) == comparable(single) and got["lines"] == single["lines"]
+    assert [e["line"] for e in got["errors"]["rows"]] == errors and len(errors) == 8  # 7 bad, 1 not UTF-8
+    assert got["lines"]["blank"] == 6 and got["jobs"] == 2
+
+
+def test_cli_workers_read_gives_the_same_out(client: Client, tmp_path: Path) -> None:
+    cases = tmp_path / "cases.jsonl"
+    jsonl_in_blocks(cases)
+    runner = CliRunner()
+    local = runner.invoke(main, ["dry-run", str(ZIBO), str(cases), "--json", "--out", str(tmp_path / "a.jsonl")])
+    remote = runner.invoke(main, ["dry-run", str(ZIBO), str(cases), "--json", "--out", str(tmp_path / "b.jsonl"),
+                                  "--dask", client.scheduler.address, "--dask-read", "workers",
+                                  "--dask-block-bytes", "5000"])
+    assert local.exit_code == remote.exit_code == 1, remote.output
+    one, two = json.loads(local.stdout), json.loads(remote.stdout)
+    assert comparable(one) == comparable(two) and one["lines"] == two["lines"]
+    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+
+
+def test_csv_is_read_by_the_client_even_with_quotes_across_blocks(client: Client, tmp_path: Path) -> None:
+    """CSV stays client-side: a quoted cell may hold line breaks (and a stray quote swallows
+    lines), so no byte block can be cut without reading from the header."""
+    from nocert_rules.tools import distributed as dist
+
+    header = "case_id,service_item,certificate,applicant_kind,applicant_id_number,applicant_name,requested_at"
+    rows = [f"C{i},370300-XK-0001,ZM-SJ-0001,person,37039919900101001X,张三,2021-05-06T10:00" for i in range(300)]
+    rows[40] = rows[40].replace("张三", '"张\n三\n四"')  # a name with line breaks: one case, three lines
+    rows[120] = rows[120].replace("张三", '"张三')  # a stray quote ...
+    rows[160] = rows[160].replace("张三", '李四"')  # ... closed 40 lines later
+    path = tmp_path / "cases.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    ruleset = load_ruleset(ZIBO)
+    assert dist.reading_plan(client, str(path))[0] == "client"
+    with pytest.raises(dist.WorkersCannotRead, match="CSV"):
+        dist.reading_plan(client, str(path), reading="workers")
+    single = run_dry_run(ruleset, str(path)).to_dict()
+    got = dist.run_dry_run_dask(ruleset, str(path), client, chunk_size=9, block_bytes=512).to_dict()
+    assert comparable(got) == comparable(single) and got["lines"] == single["lines"]
+    assert single["lines"]["continued"] == 2 and single["lines"]["swallowed"] == 40
+
+
+def test_a_file_the_workers_do_not_see_is_read_by_the_client(client: Client, tmp_path: Path) -> None:
+    from nocert_rules.tools import distributed as dist
+
+    cases = tmp_path / "cases.jsonl"
+    jsonl_in_blocks(cases)
+    size, digest = dist.file_fingerprint(str(cases)) or (0, "")
+    assert dist.workers_see(client, str(cases), (size, digest))
+    assert not dist.workers_see(client, str(cases), (size, "0" * 64))  # another file under that path
+    assert not dist.workers_see(client, str(tmp_path / "absent.jsonl"), dist.file_fingerprint(str(tmp_path / "absent.jsonl")))
+    assert dist.reading_plan(client, "-")[0] == "client"
+    with pytest.raises(dist.WorkersCannotRead, match="standard input"):
+        dist.reading_plan(client, "-", reading="workers")
+    assert dist.reading_plan(client, str(cases), reading="client")[0] == "client"

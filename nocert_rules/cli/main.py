@@ -316,9 +316,15 @@ def decide(ruleset: str, request_file: str, as_of: str | None, as_json: bool, ba
 @click.option("--dask", "dask_address", metavar="ADDRESS",
               help="在 Dask 集群上决定 / decide on the Dask cluster at ADDRESS (tcp://host:8786; "
                    "needs pip install 'nocert-rules[dask]'); --jobs is then ignored")
+@click.option("--dask-read", type=click.Choice(["auto", "workers", "client"]), default="auto", show_default=True,
+              help="--dask 时谁读案例文件 / who reads CASES under --dask: auto = the workers when every one sees "
+                   "the same JSONL file at the same absolute path (shared file system), else this process; "
+                   "CSV is always read here")
+@click.option("--dask-block-bytes", type=click.IntRange(min=1), default=4 << 20, show_default=True, hidden=True)
 def dry_run(ruleset: str, cases: str, fmt: str, as_of: str | None, jobs: int, out_path: str | None,
             report_path: str | None, as_json: bool, top: int, progress: bool, chunk_size: int,
-            backend: str, keep_partial: bool, dask_address: str | None) -> None:
+            backend: str, keep_partial: bool, dask_address: str | None, dask_read: str,
+            dask_block_bytes: int) -> None:
     """试运行：对案例文件逐一决定并汇总 / Decide every case of CASES (JSONL or CSV, - for stdin)
     and summarise: methods, issuing unit x method, pledges blocked and why, deadline spread,
     warnings, malformed rows, expected-method mismatches. Streams: memory stays flat.
@@ -357,7 +363,8 @@ def dry_run(ruleset: str, cases: str, fmt: str, as_of: str | None, jobs: int, ou
 
             return run_dry_run_dask(rs, cases, dask_address, fmt=None if fmt == "auto" else fmt,  # type: ignore[arg-type]
                                     as_of=moment, out=out_file, chunk_size=chunk_size, progress=callback,
-                                    stop=stop, engine_options=options)
+                                    stop=stop, engine_options=options, reading=dask_read,  # type: ignore[arg-type]
+                                    block_bytes=dask_block_bytes)
         return run_dry_run(rs, cases, fmt=None if fmt == "auto" else fmt,  # type: ignore[arg-type]
                            as_of=moment, jobs=workers, out=out_file, chunk_size=chunk_size,
                            progress=callback, stop=stop, engine_options=options)

@@ -169,11 +169,18 @@ class CaseReader:
     :data:`MAX_RECORD_BYTES` comes back as a malformed record and is skipped in pieces.
     """
 
-    def __init__(self, path: str, fmt: Format | None = None) -> None:
+    def __init__(self, path: str, fmt: Format | None = None, *, byte_range: tuple[int, int] | None = None,
+                 first_line: int = 1) -> None:
+        """``byte_range=(start, end)`` (JSONL only): just the lines that *start* at a byte offset in
+        ``[start, end)``, numbered from ``first_line`` (the file's number of the first of them).
+        Ranges that tile the file give each line to exactly one reader (a Dask worker's block)."""
         self.path = path
+        self._first_line = first_line
         self.bytes_read = 0
         self.total_bytes: int | None = None
         if path == "-":
+            if byte_range is not None:
+                raise ValueError("byte_range: a file, not standard input")
             self._file: IO[bytes] = sys.stdin.buffer
             self._owns = False
         else:
@@ -188,6 +195,11 @@ class CaseReader:
                 raise CaseFileError(f"{path}: 无法读取 / cannot read: {exc.strerror}") from None
             self._owns = True
             self.total_bytes = p.stat().st_size
+            if byte_range is not None:
+                if fmt != "jsonl":
+                    self._file.close()
+                    raise ValueError("byte_range: JSONL only (a CSV record may span lines)")
+                self._file = _LineWindow(self._file, *byte_range)  # type: ignore[assignment]
         self._pending = b""  # read ahead to sniff the format; consumed first
         self.lines = 0  # physical lines read
         self.header_lines = 0
@@ -281,7 +293,7 @@ class CaseReader:
             buf += block
 
     def _jsonl(self) -> Iterator[RawCase]:
-        for number, raw in enumerate(self._lines_lf(), start=1):
+        for number, raw in enumerate(self._lines_lf(), start=self._first_line):
             self.lines = number
             if raw is None:
                 yield RawCase(number, "", _TOO_LONG)
@@ -392,6 +404,53 @@ class CaseReader:
             else:
                 cells.update((name, None) for name in names[len(row):])
             yield RawCase(start, cells)
+
+
+class _LineWindow:
+    """A binary file seen as just its lines that start in ``[start, end)`` (for ``readline``):
+    positioned at the first line start at or after ``start`` (the rest of a line begun before it
+    is skipped in pieces), and empty at the first line start at or after ``end``."""
+
+    def __init__(self, file: IO[bytes], start: int, end: int) -> None:
+        self._file = file
+        self._end = end
+        file.seek(max(start - 1, 0))
+        if start > 0:  # the byte before start ends a line, or we are inside one: skip to its end
+            while True:
+                piece = file.readline(1 << 16)
+                if not piece or piece.endswith(b"\n"):
+                    break
+        self._at_line_start = True
+
+    def readline(self, size: int = -1) -> bytes:
+        if self._at_line_start and self._file.tell() >= self._end:
+            return b""
+        data = self._file.readline(size)
+        self._at_line_start = data.endswith(b"\n")
+        return data
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def count_line_starts(path: str, start: int, end: int) -> int:
+    """How many lines of the file start at a byte offset in ``[start, end)``: what a
+    :class:`CaseReader` with that ``byte_range`` numbers (blank and too-long lines included)."""
+    with open(path, "rb") as file:
+        size = file.seek(0, 2)
+        end = min(end, size)
+        if start >= end:
+            return 0
+        count = 1 if start == 0 else 0  # a line starts at 0, and after every \n but the last byte
+        file.seek(max(start - 1, 0))
+        left = end - 1 - max(start - 1, 0)
+        while left > 0:
+            block = file.read(min(left, 1 << 20))
+            if not block:
+                break
+            count += block.count(b"\n")
+            left -= len(block)
+        return count
 
 
 _STRAY_QUOTE = "引号未闭合 / a stray quote: a quoted cell is not closed on its line"
@@ -698,6 +757,7 @@ __all__ = [
     "RawCase",
     "apply_as_of",
     "chunked",
+    "count_line_starts",
     "detect_format",
     "iter_cases",
     "iter_raw",
