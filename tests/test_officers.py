@@ -239,3 +239,27 @@ def test_the_issuers_officer_is_recorded_and_named_in_a_late_case(zibo_engine: E
     assert case.duties is not None and case.duties.clause_id == "附件2 第十条"
     on_time = answer(accepted, sh("2021-05-06T11:00"), matches=True)
     assert cases_from_records(rs, [("VerificationRequest", on_time.model_dump(mode="json"))]) == []
+
+
+def test_the_skeleton_ships_an_officers_file_that_works(tmp_path: Path) -> None:
+    from nocert_rules.tools.init import init_ruleset
+
+    folder = tmp_path / "new"
+    init_ruleset(folder)
+    rs = load_ruleset(folder)
+    assert rs.officers is not None and "officers.yaml" in rs.files
+    with Engine(rs, backend="compiled") as engine:
+        d = engine.decide({"service_item": "EX-0001", "certificate": "EX-ZM-01", "requested_at": "2025-03-03T10:00",
+                           "applicant": {"kind": "person", "id_number": PERSON_ID}, "wants_pledge": False})
+    assert d.method is Method.VERIFICATION
+    record = open_verification(d, requesting_unit="示例区行政审批服务局", ruleset=rs)
+    assert record.started_by is not None and record.started_by.officer_id == "sl-01-l1"
+    assert record.started_by.citation is not None and record.started_by.citation.clause_id == "第十七条"
+    with pytest.raises(OfficerMissing):
+        open_verification(d, requesting_unit="示例区行政审批服务局", ruleset=rs,
+                          unavailable=["sl-01-l1", "sl-01-p1", "sl-01-p2"])
+    text = (folder / "officers.yaml").read_text(encoding="utf-8")
+    (folder / "officers.yaml").write_text(text.replace("      - {id: sl-02-p2, role: proxy, ab: B}\n", ""),
+                                          encoding="utf-8")
+    gaps = [f for f in lint_ruleset(folder).errors if f.code == "officers-below-minimum"]
+    assert len(gaps) == 1 and "示例区住房和城乡建设局" in gaps[0].message and "第十七条" in gaps[0].message

@@ -29,6 +29,7 @@ SKELETON_FILES = (
     "clauses.yaml",
     "templates/pledge.md",
     "complaint_rules.yaml",
+    "officers.yaml",
     "calendar_overrides.yaml",
     "tests/example.yaml",
 )
