@@ -360,3 +360,40 @@ def test_random_requests_get_their_own_outcome(batch: list[dict[str, Any]]) -> N
         if isinstance(request.get("applicant"), dict):
             variant["applicant"] = dict(request["applicant"], id_number="370399198001011234", name="李四")
         assert fast(variant) == general(variant)
+
+
+# ------------------------------------------------------------------ reading JSON lines
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.integers(min_value=2**62, max_value=2**70).map(lambda n: -n)
+    | st.integers(min_value=2**63, max_value=2**80) | st.floats(allow_nan=False) | st.text(max_size=6)
+    | st.sampled_from(["é", "\u2028", "\x00"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(json_values, st.sampled_from(["wrapped", "flat", "surrogate", "nan", "cut"]))
+def test_case_lines_read_as_json_reads_them(value: Any, shape: str) -> None:
+    """Whatever decoder reads a line (orjson where installed), the case is the one json gives."""
+    from nocert_rules.tools import casefile
+
+    if shape == "wrapped":
+        text = json.dumps({"case_id": 12345678901234567890123, "request": {"x": value}})
+    else:
+        text = json.dumps({"v": value, "case_id": 7, "expected_method": "PLEDGE"})
+    if shape == "surrogate":
+        text = text[:-1] + ', "s": "\\ud800"}'
+    elif shape == "nan":
+        text = text[:-1] + ', "n": NaN}'
+    elif shape == "cut":
+        text = text[:-1]
+    got = casefile.parse_raw(casefile.RawCase(1, text))
+    fast, casefile._fast_loads = casefile._fast_loads, None
+    try:
+        expected = casefile.parse_raw(casefile.RawCase(1, text))
+    finally:
+        casefile._fast_loads = fast
+    assert repr(got) == repr(expected)
+    assert type(got.case_id) is type(expected.case_id)

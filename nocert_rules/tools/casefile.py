@@ -562,11 +562,40 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+try:  # the optional extra ``fast``: a faster decoder, used where it gives what json gives
+    from orjson import loads as _fast_loads
+except ImportError:  # pragma: no cover - without the extra
+    _fast_loads = None
+
+
+
+def _floats_in(obj: dict[Any, Any] | list[Any]) -> bool:
+    """Whether a decoded object or array holds a float anywhere: orjson reads integers past 64
+    bits as floats, so such a text is read again by json (which keeps them integers)."""
+    values = obj.values() if type(obj) is dict else obj
+    types = set(map(type, values))
+    if float in types:
+        return True
+    if dict in types or list in types:
+        return any(_floats_in(v) for v in values if type(v) is dict or type(v) is list)
+    return False
+
+
 def _load_json(text: str) -> tuple[Any, str | None, int]:
     """``json.loads`` that never raises: (object, None, 1) or (None, reason, line of the problem).
 
     Beyond bad syntax: nesting too deep (RecursionError), a number with too many digits
     (ValueError), a lone surrogate escape (``"\\ud800"``, which no UTF-8 output can hold)."""
+    if _fast_loads is not None:
+        # Where orjson reads a text it reads it as json does, floats aside (see _floats_in);
+        # what it refuses (NaN, lone surrogates, deep nesting, bad syntax) json reads below,
+        # and says what is wrong.
+        try:
+            fast = _fast_loads(text)
+        except Exception:  # noqa: BLE001 - json below
+            fast = None
+        if type(fast) is dict and not _floats_in(fast):
+            return fast, None, 1
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
