@@ -104,9 +104,17 @@ _MAX_NAME = _max_length(Applicant, "name")
 _MAX_REQUEST_ID = _max_length(DecisionRequest, "request_id")
 _MAX_UNIT = _max_length(DecisionRequest, "requesting_unit")
 _INVALID = object()
+_MISSING = object()
 _BY_DAY = object()
 _BY_TIME = object()
 _DATED = "<dated>"
+_PLACEHOLDER_DAY = "2000-01-01"
+_DATE_FIELDS = frozenset(n for n, f in Applicant.model_fields.items() if f.annotation in (date, date | None))
+"""The applicant's own dates: validated per case (they differ from case to case)."""
+_ADAPTERS: dict[str, TypeAdapter[Any]] = {
+    "requested_at": TypeAdapter(RequestDatetime),
+    **{n: TypeAdapter(Applicant.model_fields[n].annotation) for n in _DATE_FIELDS},
+}
 
 
 class OutcomeCache:
@@ -116,22 +124,24 @@ class OutcomeCache:
     ``hits`` and ``misses`` count the requests answered from the cache and decided.
     """
 
-    def __init__(self, decider: Any, ruleset: Ruleset) -> None:
+    def __init__(self, decider: Any, ruleset: Ruleset, maxsize: int = MAX_ENTRIES) -> None:
         self.decider = decider
         self.engine = getattr(decider, "engine", decider)
         self.ruleset = ruleset
         self.enabled = getattr(self.engine, "blacklist", None) is None
+        self.maxsize = maxsize
         self.hits = 0
         self.misses = 0
         self._templates: dict[tuple[Any, ...], Any] = {}
         self._parts: dict[tuple[Any, ...], int] = {}
-        self._times: dict[str, datetime | None] = {}
+        self._values: dict[tuple[str, Any], Any] = {}  # (field, raw) -> validated, or _INVALID
         self._outcomes: dict[tuple[Any, ...], Any] = {}
-        self._at = TypeAdapter(RequestDatetime)
 
     # ------------------------------------------------------------------ keys
 
     def _template_key(self, request: dict[str, Any]) -> tuple[Any, ...] | None:
+        """The request without its per-case fields (and with the applicant's dates as present
+        or not), or None when a value is not a plain JSON scalar."""
         applicant = request.get("applicant")
         if type(applicant) is not dict:
             return None
@@ -145,67 +155,69 @@ class OutcomeCache:
             top.append(item)
         person = []
         for item in applicant.items():
-            if item[0] in _PER_PERSON:
+            name = item[0]
+            if name in _PER_PERSON:
                 continue
             if type(item[1]) not in scalars:
                 return None
-            person.append(item)
+            if name in _DATE_FIELDS and item[1] is not None:
+                person.append((name, _DATED))
+            else:
+                person.append(item)
         return (tuple(top), tuple(person))
 
     def _template(self, template: tuple[Any, ...]) -> Any:
         """``(key part, service item, certificate, applicant)`` of a template, or ``_INVALID``:
         validated by the model itself, with valid placeholders for the per-case fields (the
         model validates fields independently). The key part is numbered. ``applicant`` is given
-        when the request carries dates of its own (a blacklisting, a credit repair) that the
-        credit facts compare with the request's day (``engine.credit.credit_facts``)."""
+        when the request carries dates of its own (a blacklisting, a credit repair): the key
+        then holds the credit facts of the day (``engine.credit.credit_facts``), not the dates."""
         top, person = template
         data = dict(top)
-        data["applicant"] = dict(person, id_number=_PLACEHOLDER_ID)
+        data["applicant"] = {k: (_PLACEHOLDER_DAY if v is _DATED else v) for k, v in person}
+        data["applicant"]["id_number"] = _PLACEHOLDER_ID
         data["requested_at"] = _PLACEHOLDER_AT
         try:
             req = DecisionRequest.model_validate(data)
         except ValidationError:
             return _INVALID
         a = req.applicant
-        person = tuple(getattr(a, n) for n in _APPLICANT_KEY_FIELDS)
-        dated = any(isinstance(v, date) for v in person)
-        if dated:  # the key holds the credit facts of the day instead
-            person = tuple(_DATED if isinstance(v, date) else v for v in person)
-        values = (tuple(getattr(req, n) for n in _KEY_FIELDS), person)
-        part = self._parts.setdefault(values, len(self._parts))  # a small int: cheap to hash
+        dated = any(v is _DATED for _, v in person)
+        values = (tuple(getattr(req, n) for n in _KEY_FIELDS),
+                  tuple(_DATED if n in _DATE_FIELDS and getattr(a, n) is not None else getattr(a, n)
+                        for n in _APPLICANT_KEY_FIELDS))
+        parts = self._parts
+        part = parts.get(values)
+        if part is None:
+            part = parts[values] = len(parts)  # a small int: cheap to hash
         return part, req.service_item, req.certificate, a if dated else None
 
-    def _requested_at(self, value: Any) -> datetime | None:
-        if type(value) is str:
-            times = self._times
-            at = times.get(value, _INVALID)
-            if at is _INVALID:
-                if len(times) >= MAX_ENTRIES:
-                    times.clear()
-                try:
-                    at = times[value] = self._at.validate_python(value)
-                except ValidationError:
-                    at = times[value] = None
-            return at  # type: ignore[return-value]
-        if isinstance(value, datetime):  # --as-of
+    def _value(self, field: str, raw: Any) -> Any:
+        """A per-case field's raw value validated by the model's own type for it (memoised)."""
+        values = self._values
+        key = (field, raw)
+        value = values.get(key, _MISSING)
+        if value is _MISSING:
+            if len(values) >= self.maxsize:
+                values.clear()
             try:
-                return self._at.validate_python(value)
+                value = _ADAPTERS[field].validate_python(raw)
             except ValidationError:
-                return None
-        return None
+                value = _INVALID
+            values[key] = value
+        return value
 
     def key(self, request: dict[str, Any]) -> tuple[tuple[Any, ...], datetime] | None:
         """``(key, requested_at)`` of a request the model accepts, or None when the cache cannot
         vouch for it (the general path then validates it, and reports what is wrong). The key
-        holds the day's signature (``Engine.day_signature``), or the day itself for a request
-        with dates of its own."""
+        holds the day's signature (``Engine.day_signature``)."""
         template = self._template_key(request)
         if template is None:
             return None
         templates = self._templates
         entry = templates.get(template)
         if entry is None:
-            if len(templates) >= MAX_ENTRIES:
+            if len(templates) >= self.maxsize:
                 templates.clear()
                 self._parts.clear()
                 self._outcomes.clear()  # keyed on the parts' numbers
@@ -223,15 +235,31 @@ class OutcomeCache:
             value = request.get(field)
             if value is not None and (type(value) is not str or len(value) > limit or contains_id_number(value)):
                 return None
-        if "requested_at" not in request:
+        raw_at = request.get("requested_at", _MISSING)
+        if type(raw_at) is not str and not isinstance(raw_at, datetime):  # absent, or not for the cache
             return None
-        at = self._requested_at(request["requested_at"])
-        if at is None:
-            return None
+        if type(raw_at) is str:
+            at = self._value("requested_at", raw_at)
+            if at is _INVALID:
+                return None
+        else:  # --as-of: one datetime for every case
+            try:
+                at = _ADAPTERS["requested_at"].validate_python(raw_at)
+            except ValidationError:
+                return None
         part, service_item, certificate, dated = entry
-        signature = self.engine.day_signature(service_item, certificate, at.date())
+        signature: Any = self.engine.day_signature(service_item, certificate, at.date())
         if dated is not None:  # the applicant's dates count through the credit facts alone
-            signature = (signature, tuple(credit_facts(self.ruleset, dated, at).values()))
+            update = {}
+            for field in _DATE_FIELDS:
+                raw = applicant.get(field)
+                if raw is not None:
+                    value = self._value(field, raw)
+                    if value is _INVALID:
+                        return None
+                    update[field] = value
+            person = dated.model_copy(update=update)
+            signature = (signature, tuple(credit_facts(self.ruleset, person, at).values()))
         return (part, signature), at
 
     # ------------------------------------------------------------------ outcomes
@@ -265,7 +293,7 @@ class OutcomeCache:
         req = parse_request(request)
         decision = self.decider.decide(req)
         outcome = outcome_of(decision, self.ruleset)
-        if len(outcomes) >= MAX_ENTRIES:
+        if len(outcomes) >= self.maxsize:
             outcomes.clear()
             level = 0
             key = found[0]
