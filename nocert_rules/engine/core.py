@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from nocert_rules.engine import backend as backends
 from nocert_rules.engine.credit import FalsePledgeLookup, credit_facts
 from nocert_rules.engine.unknown import UnknownCodes
-from nocert_rules.enums import Method, ReplacementMethod
+from nocert_rules.enums import CreditLevel, Method, ReplacementMethod
 from nocert_rules.models import (
     ApplicantSummary,
     ApprovalClockRule,
@@ -270,11 +270,13 @@ class Engine:
     def day_signature(self, service_item: str, certificate: str, day: date) -> tuple[Any, ...]:
         """What deciding reads of the list's day, deadlines and the applicant's own dates aside:
         the row version in force, whether an adjustment of it is pending (``facts_for``), whether
-        the ruleset is in force and its validity warnings (``_decide_from``). Two requests alike
+        the ruleset is in force and its validity warnings (``_decide_from``), the row's statutory
+        limit in force (``deadline_for``). Two requests alike
         but for the day, on days of equal signature, get the same decision but for the fields
         that copy the day (the stamp, the applicant's summary) — unless the decision has a
         deadline (counted from the day) or the applicant has dates (compared with it). Keep this
-        in step with ``facts_for`` and ``_decide_from`` (``tests/test_outcomes.py`` checks it)."""
+        in step with ``facts_for`` and ``_decide_from`` (``tests/test_outcomes.py`` checks it);
+        the deadline, by the clock, is ``deadline_for``'s."""
         rs = self.ruleset
         row = rs.find_row(service_item, certificate, day)
         pending = bool(rs.adjustments and rs.adjustment_pending(
@@ -285,25 +287,8 @@ class Engine:
             if len(self._validity) >= _DAY_DEADLINE_MEMO:
                 self._validity.clear()
             validity = self._validity[day] = (rs.in_force(day), tuple(self._validity_warnings(day)))
-        return id(row), pending, validity
-
-    def depends_on_time_of_day(
-        self, req: DecisionRequest, decision: Decision, as_of: date | datetime | None = None
-    ) -> bool:
-        """Whether ``decision`` (``decide(req, as_of)``) could differ for another time of the same
-        day, all else equal. Facts, rows, credit and post-check deadlines go by days; only a
-        verification deadline counted in working minutes goes by the clock (the decision's
-        own or its ``if_declined``'s). Caches of whole outcomes key on the time only then."""
-        methods = {decision.method}
-        if decision.if_declined is not None:
-            methods.add(decision.if_declined.method)
-        if Method.VERIFICATION not in methods:
-            return False
-        row = self.find_row(req, as_of)
-        if row is None:
-            return False
-        limit = self._verification_limit(row, list_day(req, as_of))
-        return not (limit or self.ruleset.deadline_policy.verification[row.records]).working_days
+        limit = row.limit_at(day) if row is not None and row.limits else None
+        return id(row), id(limit), pending, validity
 
     def fire(self, facts: dict[str, Any]) -> list[str]:
         """Run the compiled rules over ``facts``; the ids of the rules that fired, in order."""
@@ -401,10 +386,9 @@ class Engine:
             warnings.extend(self._unknown.check(req))
         post_check = None
         deadline = None
+        deadline = self.deadline_for(chosen, req.applicant.credit, req.requested_at, row, day)
         if chosen is Method.PLEDGE:
-            post_check, deadline = self._post_check(req)
-        elif chosen is Method.VERIFICATION and row is not None:
-            deadline = self._verification_deadline(req.requested_at, row, day)
+            post_check = self._post_check_plan(req.applicant.credit, deadline)
         if deadline is not None:
             warnings.extend(w for w in deadline.warnings if w not in warnings)
         approval_clock = None
@@ -528,30 +512,55 @@ class Engine:
             ]
         return []
 
-    def _post_check(self, req: DecisionRequest) -> tuple[PostCheckPlan, DeadlineInfo | None]:
-        """The post-check plan of a pledge and, unless waived, its deadline (computed once)."""
-        plan = self.ruleset.manifest.pledge_policy.post_check[req.applicant.credit]
-        deadline = None
-        if not plan.waived and plan.within_working_days is not None:
-            from nocert_rules.worktime.deadlines import post_check_due
+    def deadline_for(
+        self, method: Method, credit: CreditLevel, at: datetime, row: ListRow | None, day: date
+    ) -> DeadlineInfo | None:
+        """The deadline a decision by ``method`` carries for a request at ``at`` by an applicant
+        of ``credit``, with ``row`` on the list's ``day``: a pledge's post-check (三(三)2), a
+        verification's reply (附件2 第七条 in Zibo), else none. ``_decide_from`` takes its
+        deadline from here; so may a cache of outcomes (``tools.outcomes``)."""
+        if method is Method.PLEDGE:
+            return self._post_check_deadline(credit, at)
+        if method is Method.VERIFICATION and row is not None:
+            return self._verification_deadline(at, row, day)
+        return None
 
-            days = plan.within_working_days
-            key = ("post_check", days, req.requested_at.date())
-            deadline = self._day_deadlines.get(key)
-            if deadline is None:
-                d = post_check_due(req.requested_at, days, self.ruleset.calendar, clause=plan.clause)
-                deadline = self._remember(key, DeadlineInfo(
-                    kind="post_check", due_at=d.due_at, rule=d.rule, clause=plan.clause, warnings=list(d.warnings)
-                ))
-        post_check = PostCheckPlan(
-            credit=req.applicant.credit,
+    def deadline_goes_by_day(self, method: Method, credit: CreditLevel, row: ListRow | None, day: date) -> bool:
+        """Whether ``deadline_for`` is the same at every time of ``day`` (all but a verification
+        reply counted in working minutes, which goes by the clock)."""
+        if method is not Method.VERIFICATION or row is None:
+            return True
+        limit = self._verification_limit(row, day)
+        return bool((limit or self.ruleset.deadline_policy.verification[row.records]).working_days)
+
+    def _post_check_deadline(self, credit: CreditLevel, at: datetime) -> DeadlineInfo | None:
+        """A pledge's post-check deadline unless waived (computed once per day and period)."""
+        plan = self.ruleset.manifest.pledge_policy.post_check[credit]
+        if plan.waived or plan.within_working_days is None:
+            return None
+        from nocert_rules.worktime.deadlines import post_check_due
+
+        days = plan.within_working_days
+        key = ("post_check", days, at.date())
+        deadline = self._day_deadlines.get(key)
+        if deadline is None:
+            d = post_check_due(at, days, self.ruleset.calendar, clause=plan.clause)
+            deadline = self._remember(key, DeadlineInfo(
+                kind="post_check", due_at=d.due_at, rule=d.rule, clause=plan.clause, warnings=list(d.warnings)
+            ))
+        return deadline
+
+    def _post_check_plan(self, credit: CreditLevel, deadline: DeadlineInfo | None) -> PostCheckPlan:
+        """The post-check plan of a pledge by the applicant's credit, due with ``deadline``."""
+        plan = self.ruleset.manifest.pledge_policy.post_check[credit]
+        return PostCheckPlan(
+            credit=credit,
             waived=plan.waived,
             within_working_days=plan.within_working_days,
             description=plan.description,
             due_at=deadline.due_at if deadline is not None else None,
             citation=self._citation(plan.clause),
         )
-        return post_check, deadline
 
     def _verification_limit(self, row: ListRow, day: date) -> StatutoryLimit | None:
         """The row's own statutory limit in force on ``day``, if any (the plan's figure is the

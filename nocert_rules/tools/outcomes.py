@@ -10,9 +10,10 @@ request without the fields that a decision only copies or masks (``request_id``,
 ``requesting_unit``, ``applicant.id_number``, ``applicant.name``), and what the decision reads of
 the request's day (``Engine.day_signature``: the row version in force, a pending adjustment, the
 ruleset's validity; the credit facts of the day where the applicant has dates of its own). An
-outcome with a deadline (due on a date counted from the day) is kept per day; one whose deadline
-runs in working minutes per time (``Engine.depends_on_time_of_day``). An engine with a
-false-pledge store (which looks the ID number up) gets no cache.
+outcome with a deadline is kept without its due time, which is the engine's for each request
+(``Engine.deadline_for``, where decisions take their deadline from); a deadline with a calendar
+warning of its own sends the request the general way. An engine with a false-pledge store
+(which looks the ID number up) gets no cache.
 
 Validating a request costs more than looking its outcome up, so the cache also checks requests
 in two parts, each exactly as ``DecisionRequest`` does: the *template* (every field but the
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import TypeAdapter, ValidationError
 
 from nocert_rules.engine.credit import credit_facts
-from nocert_rules.enums import Method
+from nocert_rules.enums import CreditLevel, Method
 from nocert_rules.models import Applicant, Decision, DecisionRequest, RequestDatetime, parse_request
 from nocert_rules.privacy import contains_id_number
 
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 NOT_LISTED = "（不在清单 / not listed）"
 """The issuer column of decisions without a row."""
 
-MAX_ENTRIES = 65_536
+MAX_ENTRIES = 131_072
 """Each of the cache's tables is cleared when it holds this many entries (memory stays flat)."""
 
 
@@ -105,8 +106,7 @@ _MAX_REQUEST_ID = _max_length(DecisionRequest, "request_id")
 _MAX_UNIT = _max_length(DecisionRequest, "requesting_unit")
 _INVALID = object()
 _MISSING = object()
-_BY_DAY = object()
-_BY_TIME = object()
+_GENERAL = object()
 _DATED = "<dated>"
 _PLACEHOLDER_DAY = "2000-01-01"
 _DATE_FIELDS = frozenset(n for n, f in Applicant.model_fields.items() if f.annotation in (date, date | None))
@@ -136,6 +136,7 @@ class OutcomeCache:
         self._parts: dict[tuple[Any, ...], int] = {}
         self._values: dict[tuple[str, Any], Any] = {}  # (field, raw) -> validated, or _INVALID
         self._outcomes: dict[tuple[Any, ...], Any] = {}
+        self._dated: dict[tuple[Any, ...], Outcome] = {}  # (key, day or time) -> outcome with its deadline
 
     # ------------------------------------------------------------------ keys
 
@@ -221,6 +222,7 @@ class OutcomeCache:
                 templates.clear()
                 self._parts.clear()
                 self._outcomes.clear()  # keyed on the parts' numbers
+                self._dated.clear()
             entry = templates[template] = self._template(template)
         if entry is _INVALID:
             return None
@@ -269,49 +271,84 @@ class OutcomeCache:
         None when the caller should decide it the general way. Deciding may raise what
         ``Engine.decide`` raises (the request is then not cached).
 
-        Three levels: the key (template and day signature); for outcomes with a deadline (due
-        on a date) the key and the day; for deadlines in working minutes the key and the time."""
+        An outcome with a deadline is kept without it; the deadline is the engine's for this
+        request's time (``Engine.deadline_for``, the function decisions take it from)."""
         if not self.enabled:
             return None
         found = self.key(request)
         if found is None:
             return None
         key, at = found
-        outcomes = self._outcomes
-        level = 0
-        hit = outcomes.get(key)
-        if hit is _BY_DAY:
-            level, key = 1, (key, at.date())
-            hit = outcomes.get(key)
-            if hit is _BY_TIME:
-                level, key = 2, (key, at)
-                hit = outcomes.get(key)
+        hit = self._outcomes.get(key)
         if hit is not None:
+            if type(hit) is Outcome:
+                self.hits += 1
+                return hit, at
+            if hit is _GENERAL:
+                return None
+            dated_key = (key, at.date() if hit.by_day else at)
+            outcome = self._dated.get(dated_key)
+            if outcome is None:
+                outcome = self._with_deadline(hit, at)
+                if outcome is None:
+                    return None
+                if len(self._dated) >= self.maxsize:
+                    self._dated.clear()
+                self._dated[dated_key] = outcome
             self.hits += 1
-            return hit, at
+            return outcome, at
         self.misses += 1
         req = parse_request(request)
         decision = self.decider.decide(req)
         outcome = outcome_of(decision, self.ruleset)
+        outcomes = self._outcomes
         if len(outcomes) >= self.maxsize:
             outcomes.clear()
-            level = 0
-            key = found[0]
-        if level == 0 and _has_deadline(decision):
-            outcomes[key] = _BY_DAY
-            level, key = 1, (key, at.date())
-        if level == 1 and self.engine.depends_on_time_of_day(req, decision):
-            outcomes[key] = _BY_TIME
-            key = (key, at)
-        outcomes[key] = outcome
+            self._dated.clear()
+        alt = decision.if_declined
+        deadlines = [d for d in (decision.deadline, alt.deadline if alt is not None else None) if d is not None]
+        if not deadlines:
+            outcomes[key] = outcome
+        elif any(d.warnings for d in deadlines):
+            outcomes[key] = _GENERAL  # a calendar warning of the deadline's own: rare, decided each time
+        else:
+            engine, credit, row, day = self.engine, req.applicant.credit, self.engine.find_row(req), at.date()
+            methods = [decision.method] + ([alt.method] if alt is not None else [])
+            by_day = all(engine.deadline_goes_by_day(m, credit, row, day) for m in methods)
+            outcomes[key] = _Dated(outcome, decision.method, alt.method if alt is not None else None,
+                                   credit, row, by_day)
         return outcome, decision.requested_at
 
+    def _with_deadline(self, entry: _Dated, at: datetime) -> Outcome | None:
+        """``entry``'s outcome with the deadline the engine gives at ``at`` (None: a deadline
+        with a calendar warning of its own, for the general path)."""
+        engine = self.engine
+        day = at.date()
+        deadline = engine.deadline_for(entry.method, entry.credit, at, entry.row, day)
+        if deadline is not None and deadline.warnings:
+            return None
+        if entry.alt_method is not None:
+            declined = engine.deadline_for(entry.alt_method, entry.credit, at, entry.row, day)
+            if declined is not None and declined.warnings:
+                return None
+        o = entry.outcome
+        if deadline is None:
+            return Outcome(o.method, o.listed, o.unknown, o.must_submit, o.issuer, o.pledge_blocked_by, None, None,
+                           o.warnings)
+        return Outcome(o.method, o.listed, o.unknown, o.must_submit, o.issuer, o.pledge_blocked_by,
+                       (deadline.kind, deadline.rule, deadline.clause), deadline.due_at, o.warnings)
 
-def _has_deadline(decision: Decision) -> bool:
-    """A deadline (the decision's, or the declined alternative's) is due on a date counted from
-    the request's day: its outcome, warnings included, goes by the day."""
-    alt = decision.if_declined
-    return decision.deadline is not None or (alt is not None and alt.deadline is not None)
+
+@dataclass(frozen=True, slots=True)
+class _Dated:
+    """An outcome whose deadline (or the declined alternative's) is computed per request."""
+
+    outcome: Outcome
+    method: Method
+    alt_method: Method | None
+    credit: CreditLevel
+    row: Any
+    by_day: bool  # the deadlines go by the day (else by the clock): their outcomes are kept so
 
 
 __all__ = ["NOT_LISTED", "Outcome", "OutcomeCache", "outcome_of"]
