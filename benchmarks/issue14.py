@@ -184,6 +184,25 @@ def print_machine(m: dict[str, Any]) -> None:
           flush=True)
 
 
+def markdown(result: dict[str, Any]) -> str:
+    """The run as BENCHMARKS.md records it (the test checks that BENCHMARKS.md holds it verbatim)."""
+    m = result["machine"]
+    lines = [
+        f"Run: `{result['command']}`, {result['started_at']} to {result['finished_at']} ({result['seconds']:.0f} s), "
+        f"tree `{m['tree']}`{' (uncommitted changes)' if m['uncommitted_changes'] else ''}.",
+        f"Machine: {m['cpu_model']}, {m['logical_cpus']} logical CPUs, {m['ram_gib']} GiB RAM, {m['python']}; "
+        f"load average (1, 5, 15 min) {' '.join(map(str, m['load_average_start']))} at the start, "
+        f"{' '.join(map(str, m['load_average_end']))} at the end.",
+        "",
+        "| issue 14 | figure | target | verdict |",
+        "| --- | --- | --- | --- |",
+    ]
+    for r in result["rows"]:
+        lines.append(f"| {r['measure']} | {r['shown']} | {r['target']} | **{r['verdict']}**"
+                     f"{'' if r['full_size'] else ' (small)'} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
@@ -241,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     args.json_out.parent.mkdir(parents=True, exist_ok=True)
     args.json_out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"JSON: {args.json_out}")
+    print("\nfor BENCHMARKS.md:\n" + markdown(result))
     return 0 if all(s["exit_code"] == 0 for s in (load, release, dask)) else 1
 
 

@@ -80,3 +80,14 @@ def test_one_quick_run_prints_and_writes_every_row(tmp_path: Path) -> None:
     for row in data["rows"]:
         assert row["measure"] in table and row["verdict"] in table
     assert "logical CPUs" in table and "at the end" in table
+
+
+def test_benchmarks_md_records_the_committed_run() -> None:
+    """BENCHMARKS.md's issue-14 table is the committed run's (benchmarks/results/issue14.json), verbatim."""
+    path = ROOT / "benchmarks" / "results" / "issue14.json"
+    if not path.exists():
+        pytest.skip("no issue-14 run committed yet (python benchmarks/run_all.py --issue14)")
+    result = json.loads(path.read_text(encoding="utf-8"))
+    assert [r["key"] for r in result["rows"]] == KEYS
+    text = (ROOT / "BENCHMARKS.md").read_text(encoding="utf-8")
+    assert issue14().markdown(result) in text
