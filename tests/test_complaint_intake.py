@@ -242,3 +242,21 @@ def test_both_backends_decide_the_intake_facts_alike(zibo: Ruleset, engine: Comp
     asks = ComplaintFacts(specific=True, verifiable=True, contents_missing=True)
     assert engine.decide_acceptance(asks).outcome == "supplement"
     assert engine.decide_acceptance(asks.model_copy(update={"supplement_requested": True})).outcome == "accept"
+
+
+def test_the_init_skeleton_takes_complaints_with_ground_channel_and_contents(tmp_path: Path) -> None:
+    from nocert_rules import load_ruleset
+    from nocert_rules.tools.init import init_ruleset
+
+    init_ruleset(tmp_path / "mine")
+    rs = load_ruleset(tmp_path / "mine")
+    with ComplaintEngine(rs) as eng:
+        c = register_complaint(received_at=datetime(2025, 6, 16, 9, tzinfo=SHANGHAI), channel="letter", summary="仍要求证明",
+                               units=["某局"], ruleset=rs, key=KEY, contents={"name": NAME, "agency": "某局"})
+        assert c.channel_label == "信函" and c.contents_missing == ("phone", "request", "facts")
+        with pytest.raises(RecordProblem, match="第十八条"):
+            decide_intake(c, eng, PLAIN, datetime(2025, 6, 16, 10, tzinfo=SHANGHAI))
+        asked = decide_intake(c, eng, PLAIN, datetime(2025, 6, 16, 10, tzinfo=SHANGHAI), ground="late-check")
+        assert asked.state is ComplaintState.SUPPLEMENT_REQUESTED
+        assert asked.acceptance.trace[0].citation.clause_id == "第十八条"  # type: ignore[union-attr]
+        assert NAME not in asked.model_dump_json()
