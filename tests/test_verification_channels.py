@@ -179,3 +179,29 @@ def test_a_stored_record_edited_into_nonsense_fails(zibo_engine: Engine) -> None
     data["state"] = "on_site_checked"
     with pytest.raises(RecordProblem):
         VerificationRequest.model_validate(data)
+
+
+def test_an_overdue_request_checked_on_site_stays_a_late_case(zibo_engine: Engine) -> None:
+    from nocert_rules.records.accountability import cases_from_records
+    from nocert_rules.records.verification import mark_overdue
+
+    rs = zibo_engine.ruleset
+    record = opened(zibo_engine)
+    overdue = mark_overdue(record, at("2021-05-10T09:00"), rs)
+    checked = conclude_on_site_check(
+        start_on_site_check(overdue, at("2021-05-10T10:00"), method="home_visit", ruleset=rs),
+        at("2021-05-10T15:00"), confirmed=True,
+    )
+    [case] = cases_from_records(rs, [("VerificationRequest", checked.model_dump(mode="json"))])
+    assert case.kind == "late_verification" and case.unit == record.issuing_unit
+    # a request returned in time and then checked on site is no case
+    returned = return_not_our_duty(record, at("2021-05-06T10:10"), "不属于本单位职责")
+    fine = start_on_site_check(returned, at("2021-05-06T11:00"), method="home_visit", ruleset=rs)
+    assert cases_from_records(rs, [("VerificationRequest", fine.model_dump(mode="json"))]) == []
+
+
+def test_a_district_inherits_its_citys_officers() -> None:
+    district = load_ruleset(ZIBO.parent / "zibo-zhangdian")
+    assert district.officers is not None and UNIT in district.officers.units
+    engine = Engine(district, backend="compiled")
+    assert opened(engine).started_by is not None

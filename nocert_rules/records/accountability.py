@@ -160,6 +160,8 @@ def cases_from_records(ruleset: Ruleset, records: Iterable[tuple[str, Mapping[st
 def _verification(rs: Ruleset, d: Mapping[str, Any]) -> Iterator[AccountabilityCase]:
     state = str(d.get("state", ""))
     late = d.get("answered_late") is True or state in ("overdue", "escalated")
+    # an overdue request the requesting unit then checked on site itself was still late
+    late = late or (state in ("on_site_check", "on_site_checked") and d.get("escalation") is not None)
     if late:
         case = _case(rs, "late_verification", d.get("issuing_unit"), f"VerificationRequest {d.get('id')}",
                      f"协查核验逾期（应于 {d.get('due_at')} 前反馈）/ verification reply late (due {d.get('due_at')})",
