@@ -172,6 +172,7 @@ class Engine:
         self._limits: dict[tuple[Any, ...], tuple[ListRow, StatutoryLimit | None]] = {}
         self._day_deadlines: dict[tuple[Any, ...], DeadlineInfo] = {}
         self._validity: dict[date, tuple[bool, tuple[str, ...]]] = {}
+        self._read_facts: frozenset[str] | None = None
         self._compiled: backends.RuleBackend = backends.build(ruleset.name, rules, choice)
         self._unknown = UnknownCodes(ruleset)
 
@@ -524,6 +525,36 @@ class Engine:
         if method is Method.VERIFICATION and row is not None:
             return self._verification_deadline(at, row, day)
         return None
+
+    def outcome_key(
+        self, req: DecisionRequest, row: ListRow | None, facts: dict[str, Any], day: date
+    ) -> tuple[Any, ...]:
+        """Everything a decision's method, trace and warnings are made of, deadlines aside
+        (``deadline_for``): the facts the rules read (the declined alternative's are the same
+        with ``request.wants_pledge`` false), whether the applicant has chosen (unset: the
+        alternative is decided too), the row version and its limit in force, the codes of an
+        unlisted certificate (their warnings), the ruleset's validity on the day, the credit
+        level (the post-check plan). Requests with equal keys are decided alike but for the
+        fields copied from the request (``tools.outcomes``). Keep it in step with
+        ``decide_with_fired`` and ``_decide_from`` (``tests/test_outcomes.py`` checks it)."""
+        read = self._read_facts
+        if read is None:
+            from nocert_rules.policy import conditions
+
+            names: set[str] = set()
+            for rule in self.ruleset.rules:
+                names |= conditions.facts_named(rule.when)
+            read = self._read_facts = frozenset(names)
+        limit = row.limit_at(day) if row is not None and row.limits else None
+        return (
+            frozenset((k, v) for k, v in facts.items() if k in read),
+            req.wants_pledge is None,
+            id(row),
+            id(limit),
+            (req.service_item, req.certificate) if row is None else None,
+            self.day_signature(req.service_item, req.certificate, day)[3],
+            req.applicant.credit,
+        )
 
     def deadline_goes_by_day(self, method: Method, credit: CreditLevel, row: ListRow | None, day: date) -> bool:
         """Whether ``deadline_for`` is the same at every time of ``day`` (all but a verification

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from nocert_rules.engine.core import facts_for
 from nocert_rules.engine.credit import credit_facts
 from nocert_rules.enums import CreditLevel, Method
 from nocert_rules.models import Applicant, Decision, DecisionRequest, RequestDatetime, parse_request
@@ -137,6 +138,7 @@ class OutcomeCache:
         self._values: dict[tuple[str, Any], Any] = {}  # (field, raw) -> validated, or _INVALID
         self._outcomes: dict[tuple[Any, ...], Any] = {}
         self._dated: dict[tuple[Any, ...], Outcome] = {}  # (key, day or time) -> outcome with its deadline
+        self._coarse: dict[tuple[Any, ...], Any] = {}  # Engine.outcome_key -> entry
 
     # ------------------------------------------------------------------ keys
 
@@ -191,7 +193,7 @@ class OutcomeCache:
         part = parts.get(values)
         if part is None:
             part = parts[values] = len(parts)  # a small int: cheap to hash
-        return part, req.service_item, req.certificate, a if dated else None
+        return part, req.service_item, req.certificate, a if dated else None, req
 
     def _value(self, field: str, raw: Any) -> Any:
         """A per-case field's raw value validated by the model's own type for it (memoised)."""
@@ -208,10 +210,12 @@ class OutcomeCache:
             values[key] = value
         return value
 
-    def key(self, request: dict[str, Any]) -> tuple[tuple[Any, ...], datetime] | None:
-        """``(key, requested_at)`` of a request the model accepts, or None when the cache cannot
-        vouch for it (the general path then validates it, and reports what is wrong). The key
-        holds the day's signature (``Engine.day_signature``)."""
+    def key(self, request: dict[str, Any]) -> tuple[tuple[Any, ...], datetime, DecisionRequest | None] | None:
+        """``(key, requested_at, template)`` of a request the model accepts, or None when the
+        cache cannot vouch for it (the general path then validates it, and reports what is
+        wrong). The key holds the day's signature (``Engine.day_signature``). ``template``: the
+        validated request with placeholders for the per-case fields, whose facts are the
+        case's on its day (None when the applicant has dates of its own)."""
         template = self._template_key(request)
         if template is None:
             return None
@@ -249,7 +253,7 @@ class OutcomeCache:
                 at = _ADAPTERS["requested_at"].validate_python(raw_at)
             except ValidationError:
                 return None
-        part, service_item, certificate, dated = entry
+        part, service_item, certificate, dated, template_request = entry
         signature: Any = self.engine.day_signature(service_item, certificate, at.date())
         if dated is not None:  # the applicant's dates count through the credit facts alone
             update = {}
@@ -262,7 +266,8 @@ class OutcomeCache:
                     update[field] = value
             person = dated.model_copy(update=update)
             signature = (signature, tuple(credit_facts(self.ruleset, person, at).values()))
-        return (part, signature), at
+            template_request = None  # its credit facts are not the case's
+        return (part, signature), at, template_request
 
     # ------------------------------------------------------------------ outcomes
 
@@ -278,8 +283,19 @@ class OutcomeCache:
         found = self.key(request)
         if found is None:
             return None
-        key, at = found
+        key, at, template = found
         hit = self._outcomes.get(key)
+        if hit is None and template is not None:
+            # Not seen: another request may have been decided alike (Engine.outcome_key).
+            day = at.date()
+            row = self.engine.find_row(template, day)
+            facts = facts_for(self.ruleset, template, row, day)
+            coarse = self.engine.outcome_key(template, row, facts, day)
+            hit = self._coarse.get(coarse)
+            if hit is not None:
+                self._remember(key, hit)
+        else:
+            coarse = None
         if hit is not None:
             if type(hit) is Outcome:
                 self.hits += 1
@@ -301,23 +317,31 @@ class OutcomeCache:
         req = parse_request(request)
         decision = self.decider.decide(req)
         outcome = outcome_of(decision, self.ruleset)
-        outcomes = self._outcomes
-        if len(outcomes) >= self.maxsize:
-            outcomes.clear()
-            self._dated.clear()
         alt = decision.if_declined
         deadlines = [d for d in (decision.deadline, alt.deadline if alt is not None else None) if d is not None]
+        entry: Any
         if not deadlines:
-            outcomes[key] = outcome
+            entry = outcome
         elif any(d.warnings for d in deadlines):
-            outcomes[key] = _GENERAL  # a calendar warning of the deadline's own: rare, decided each time
+            entry = _GENERAL  # a calendar warning of the deadline's own: rare, decided each time
         else:
             engine, credit, row, day = self.engine, req.applicant.credit, self.engine.find_row(req), at.date()
             methods = [decision.method] + ([alt.method] if alt is not None else [])
             by_day = all(engine.deadline_goes_by_day(m, credit, row, day) for m in methods)
-            outcomes[key] = _Dated(outcome, decision.method, alt.method if alt is not None else None,
-                                   credit, row, by_day)
+            entry = _Dated(outcome, decision.method, alt.method if alt is not None else None, credit, row, by_day)
+        self._remember(key, entry)
+        if coarse is not None:
+            if len(self._coarse) >= self.maxsize:
+                self._coarse.clear()
+            self._coarse[coarse] = entry
         return outcome, decision.requested_at
+
+    def _remember(self, key: tuple[Any, ...], entry: Any) -> None:
+        outcomes = self._outcomes
+        if len(outcomes) >= self.maxsize:
+            outcomes.clear()
+            self._dated.clear()
+        outcomes[key] = entry
 
     def _with_deadline(self, entry: _Dated, at: datetime) -> Outcome | None:
         """``entry``'s outcome with the deadline the engine gives at ``at`` (None: a deadline
