@@ -517,8 +517,21 @@ def _raw_chars(raw: RawCase) -> int:
 # ------------------------------------------------------------------ parsing
 
 
+_METHODS: dict[str, Method] = {}
+"""Texts already read as a method (a few per file; bounded, so odd texts cannot grow it)."""
+
+
 def parse_method(value: Any) -> Method:
     """``PLEDGE``, ``pledge`` or ``告知承诺`` -> ``Method.PLEDGE``; ValueError otherwise."""
+    if type(value) is str and (known := _METHODS.get(value)) is not None:
+        return known
+    method = _parse_method(value)
+    if len(_METHODS) < 256:
+        _METHODS[value] = method
+    return method
+
+
+def _parse_method(value: Any) -> Method:
     if isinstance(value, str):
         text = value.strip()
         if text.upper() in Method.__members__:
@@ -577,7 +590,9 @@ def _floats_in(obj: dict[Any, Any] | list[Any]) -> bool:
     if float in types:
         return True
     if dict in types or list in types:
-        return any(_floats_in(v) for v in values if type(v) is dict or type(v) is list)
+        for v in values:
+            if (type(v) is dict or type(v) is list) and _floats_in(v):
+                return True
     return False
 
 

@@ -96,22 +96,35 @@ class Summary:
 
     def add_outcome(self, case: Case, outcome: Outcome, requested_at: datetime, ruleset: Ruleset) -> None:
         """Count one decided case, given what the summary takes of its decision (``outcomes``)."""
-        self.rows += 1
-        self.decided += 1
+        self.count_outcome(outcome, 1)
+        self.add_case_of(case, outcome, requested_at, ruleset)
+
+    def count_outcome(self, outcome: Outcome, n: int) -> None:
+        """Count ``n`` decided cases of one outcome: everything but what goes by the case
+        (``add_case_of``: the time to the deadline, the expected method)."""
+        self.rows += n
+        self.decided += n
         method = outcome.method.value
-        self.methods[method] += 1
+        self.methods[method] += n
         if outcome.listed:
-            self.listed += 1
+            self.listed += n
         elif outcome.unknown == "certificate":
-            self.unknown_certificates += 1
+            self.unknown_certificates += n
         else:
-            self.unknown_service_items += 1
+            self.unknown_service_items += n
         if outcome.must_submit:
-            self.must_submit += 1
-        self.issuer_methods[(outcome.issuer, method)] += 1
+            self.must_submit += n
+        self.issuer_methods[(outcome.issuer, method)] += n
         if outcome.pledge_blocked_by:
-            self.pledge_blocked_cases += 1
-            self.pledge_blocked_by_rule.update(outcome.pledge_blocked_by)
+            self.pledge_blocked_cases += n
+            for rule in outcome.pledge_blocked_by:
+                self.pledge_blocked_by_rule[rule] += n
+        for text in outcome.warnings:
+            self.warnings[text] += n
+
+    def add_case_of(self, case: Case, outcome: Outcome, requested_at: datetime, ruleset: Ruleset) -> None:
+        """What one case adds beyond its outcome's counts (in case order: the deadlines' spread,
+        the expected method and the mismatch samples)."""
         key = outcome.deadline
         if key is not None:
             due_at = outcome.due_at
@@ -121,8 +134,6 @@ class Summary:
             hours = math.ceil((due_at - requested_at) / timedelta(hours=1))
             self.deadline_minutes.setdefault(key, Counter())[minutes] += 1
             self.deadline_hours.setdefault(key, Counter())[hours] += 1
-        if outcome.warnings:
-            self.warnings.update(outcome.warnings)
         if case.expected_method is not None:
             self.expected_checked += 1
             if case.expected_method is not outcome.method:
@@ -133,7 +144,7 @@ class Summary:
                             "line": case.line,
                             "case_id": safe_case_id(case.case_id),
                             "expected": case.expected_method.value,
-                            "got": method,
+                            "got": outcome.method.value,
                         }
                     )
 
@@ -352,6 +363,7 @@ def _decide_chunk(state: _WorkerState, chunk: list[RawCase]) -> tuple[Summary, l
     summary = Summary()
     lines: list[str] | None = [] if state.want_out else None
     outcomes = state.outcomes if lines is None else None
+    tallies: dict[int, list[Any]] = {}  # id(outcome) -> [outcome, cases]
     ruleset = state.ruleset
     for raw in chunk:
         case = parse_raw(raw)
@@ -373,11 +385,19 @@ def _decide_chunk(state: _WorkerState, chunk: list[RawCase]) -> tuple[Summary, l
             continue
         if decision is None:
             assert found is not None
-            summary.add_outcome(case, found[0], found[1], ruleset)
+            outcome = found[0]
+            tally = tallies.get(id(outcome))
+            if tally is None:
+                tallies[id(outcome)] = [outcome, 1]
+            else:
+                tally[1] += 1
+            summary.add_case_of(case, outcome, found[1], ruleset)
             continue
         summary.add_decision(case, decision, ruleset)
         if lines is not None:
             lines.append(_out_line(case, decision, None))
+    for outcome, n in tallies.values():  # the cache hands out one object per outcome
+        summary.count_outcome(outcome, n)
     return summary, lines
 
 

@@ -139,6 +139,7 @@ class OutcomeCache:
         self._outcomes: dict[tuple[Any, ...], Any] = {}
         self._dated: dict[tuple[Any, ...], Outcome] = {}  # (key, day or time) -> outcome with its deadline
         self._coarse: dict[tuple[Any, ...], Any] = {}  # Engine.outcome_key -> entry
+        self._signatures: dict[tuple[str, str, date], tuple[Any, ...]] = {}  # Engine.day_signature's
 
     # ------------------------------------------------------------------ keys
 
@@ -254,7 +255,14 @@ class OutcomeCache:
             except ValidationError:
                 return None
         part, service_item, certificate, dated, template_request = entry
-        signature: Any = self.engine.day_signature(service_item, certificate, at.date())
+        day = at.date()
+        signatures = self._signatures
+        signature: Any = signatures.get((service_item, certificate, day))
+        if signature is None:
+            if len(signatures) >= self.maxsize:
+                signatures.clear()
+            signature = signatures[(service_item, certificate, day)] = self.engine.day_signature(
+                service_item, certificate, day)
         if dated is not None:  # the applicant's dates count through the credit facts alone
             update = {}
             for field in _DATE_FIELDS:
