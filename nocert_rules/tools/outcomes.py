@@ -26,6 +26,7 @@ would refuse) goes the general way: ``parse_request`` and ``Engine.decide``, err
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -110,6 +111,7 @@ _MISSING = object()
 _GENERAL = object()
 _DATED = "<dated>"
 _PLACEHOLDER_DAY = "2000-01-01"
+_DAYS_PER_TEMPLATE = 4096
 _DATE_FIELDS = frozenset(n for n, f in Applicant.model_fields.items() if f.annotation in (date, date | None))
 """The applicant's own dates: validated per case (they differ from case to case)."""
 _ADAPTERS: dict[str, TypeAdapter[Any]] = {
@@ -139,7 +141,9 @@ class OutcomeCache:
         self._outcomes: dict[tuple[Any, ...], Any] = {}
         self._dated: dict[tuple[Any, ...], Outcome] = {}  # (key, day or time) -> outcome with its deadline
         self._coarse: dict[tuple[Any, ...], Any] = {}  # Engine.outcome_key -> entry
-        self._signatures: dict[tuple[str, str, date], tuple[Any, ...]] = {}  # Engine.day_signature's
+        self._keys: dict[tuple[Any, ...], int] = {}  # (part, day signature) -> number
+        self._numbers = itertools.count()
+        self._times: dict[str, Any] = {}  # requested_at text -> validated, or _INVALID
 
     # ------------------------------------------------------------------ keys
 
@@ -193,8 +197,10 @@ class OutcomeCache:
         parts = self._parts
         part = parts.get(values)
         if part is None:
-            part = parts[values] = len(parts)  # a small int: cheap to hash
-        return part, req.service_item, req.certificate, a if dated else None, req
+            if len(parts) >= self.maxsize:
+                parts.clear()
+            part = parts[values] = next(self._numbers)  # a small int: cheap to hash
+        return _Template(part, req.service_item, req.certificate, a if dated else None, req, {})
 
     def _value(self, field: str, raw: Any) -> Any:
         """A per-case field's raw value validated by the model's own type for it (memoised)."""
@@ -211,7 +217,7 @@ class OutcomeCache:
             values[key] = value
         return value
 
-    def key(self, request: dict[str, Any]) -> tuple[tuple[Any, ...], datetime, DecisionRequest | None] | None:
+    def key(self, request: dict[str, Any]) -> tuple[int, datetime, DecisionRequest | None] | None:
         """``(key, requested_at, template)`` of a request the model accepts, or None when the
         cache cannot vouch for it (the general path then validates it, and reports what is
         wrong). The key holds the day's signature (``Engine.day_signature``). ``template``: the
@@ -225,9 +231,6 @@ class OutcomeCache:
         if entry is None:
             if len(templates) >= self.maxsize:
                 templates.clear()
-                self._parts.clear()
-                self._outcomes.clear()  # keyed on the parts' numbers
-                self._dated.clear()
             entry = templates[template] = self._template(template)
         if entry is _INVALID:
             return None
@@ -238,31 +241,43 @@ class OutcomeCache:
         name = applicant.get("name")
         if name is not None and (type(name) is not str or len(name) > _MAX_NAME):
             return None
-        for field, limit in (("request_id", _MAX_REQUEST_ID), ("requesting_unit", _MAX_UNIT)):
-            value = request.get(field)
-            if value is not None and (type(value) is not str or len(value) > limit or contains_id_number(value)):
-                return None
-        raw_at = request.get("requested_at", _MISSING)
-        if type(raw_at) is not str and not isinstance(raw_at, datetime):  # absent, or not for the cache
+        value = request.get("request_id")
+        if value is not None and (type(value) is not str or len(value) > _MAX_REQUEST_ID or contains_id_number(value)):
             return None
+        value = request.get("requesting_unit")
+        if value is not None and (type(value) is not str or len(value) > _MAX_UNIT or contains_id_number(value)):
+            return None
+        raw_at = request.get("requested_at", _MISSING)
         if type(raw_at) is str:
-            at = self._value("requested_at", raw_at)
+            times = self._times
+            at = times.get(raw_at)
+            if at is None:
+                if len(times) >= self.maxsize:
+                    times.clear()
+                try:
+                    at = times[raw_at] = _ADAPTERS["requested_at"].validate_python(raw_at)
+                except ValidationError:
+                    at = times[raw_at] = _INVALID
             if at is _INVALID:
                 return None
+        elif not isinstance(raw_at, datetime):  # absent, or not for the cache
+            return None
         else:  # --as-of: one datetime for every case
             try:
                 at = _ADAPTERS["requested_at"].validate_python(raw_at)
             except ValidationError:
                 return None
-        part, service_item, certificate, dated, template_request = entry
         day = at.date()
-        signatures = self._signatures
-        signature: Any = signatures.get((service_item, certificate, day))
-        if signature is None:
-            if len(signatures) >= self.maxsize:
-                signatures.clear()
-            signature = signatures[(service_item, certificate, day)] = self.engine.day_signature(
-                service_item, certificate, day)
+        dated = entry.dated
+        if dated is None:
+            number = entry.days.get(day)
+            if number is None:
+                if len(entry.days) >= _DAYS_PER_TEMPLATE:
+                    entry.days.clear()
+                number = entry.days[day] = self._number(
+                    (entry.part, self.engine.day_signature(entry.service_item, entry.certificate, day)))
+            return number, at, entry.request
+        signature: Any = self.engine.day_signature(entry.service_item, entry.certificate, day)
         if dated is not None:  # the applicant's dates count through the credit facts alone
             update = {}
             for field in _DATE_FIELDS:
@@ -274,8 +289,18 @@ class OutcomeCache:
                     update[field] = value
             person = dated.model_copy(update=update)
             signature = (signature, tuple(credit_facts(self.ruleset, person, at).values()))
-            template_request = None  # its credit facts are not the case's
-        return (part, signature), at, template_request
+        return self._number((entry.part, signature)), at, None  # the template's credit facts are not the case's
+
+    def _number(self, key: tuple[Any, ...]) -> int:
+        """Keys are numbered (cheap to hash, small to keep). Numbers are never reused, so any
+        table may be cleared on its own when full."""
+        keys = self._keys
+        number = keys.get(key)
+        if number is None:
+            if len(keys) >= self.maxsize:
+                keys.clear()
+            number = keys[key] = next(self._numbers)
+        return number
 
     # ------------------------------------------------------------------ outcomes
 
@@ -344,7 +369,7 @@ class OutcomeCache:
             self._coarse[coarse] = entry
         return outcome, decision.requested_at
 
-    def _remember(self, key: tuple[Any, ...], entry: Any) -> None:
+    def _remember(self, key: int, entry: Any) -> None:
         outcomes = self._outcomes
         if len(outcomes) >= self.maxsize:
             outcomes.clear()
@@ -369,6 +394,19 @@ class OutcomeCache:
                            o.warnings)
         return Outcome(o.method, o.listed, o.unknown, o.must_submit, o.issuer, o.pledge_blocked_by,
                        (deadline.kind, deadline.rule, deadline.clause), deadline.due_at, o.warnings)
+
+
+@dataclass(slots=True)
+class _Template:
+    """A request template, validated: its key part's number, its codes, the applicant (when it
+    has dates of its own), the validated request, and its keys by day."""
+
+    part: int
+    service_item: str
+    certificate: str
+    dated: Applicant | None
+    request: DecisionRequest
+    days: dict[date, int]
 
 
 @dataclass(frozen=True, slots=True)
