@@ -141,12 +141,15 @@ class Engine:
         *,
         key: bytes | None = None,
         blacklist: FalsePledgeLookup | None = None,
+        unknown_memo: int | None = None,
     ) -> None:
         """``backend``: ``"auto"`` (default), ``"durable"`` or ``"compiled"`` (see
         ``nocert_rules.engine.backend``); ``self.backend`` / ``self.backend_reason`` say which
         one it got and why. ``"durable"`` over its budget is a ``RulesetError`` at the rule.
         ``key``: the host's pseudonymisation key; decisions then carry ``applicant.ref``
-        (``privacy.keyed_hash``), by which records (``open_pledge``) check the person."""
+        (``privacy.keyed_hash``), by which records (``open_pledge``) check the person.
+        ``unknown_memo``: how many nearest-code answers for unknown codes to keep (default
+        ``engine.unknown``'s small figure; a dry-run over a case file keeps more)."""
         self.ruleset = ruleset
         self._key = bytes(key) if key else None
         self.blacklist = blacklist
@@ -174,7 +177,7 @@ class Engine:
         self._validity: dict[date, tuple[bool, tuple[str, ...]]] = {}
         self._read_facts: frozenset[str] | None = None
         self._compiled: backends.RuleBackend = backends.build(ruleset.name, rules, choice)
-        self._unknown = UnknownCodes(ruleset)
+        self._unknown = UnknownCodes(ruleset) if unknown_memo is None else UnknownCodes(ruleset, unknown_memo)
 
     # ------------------------------------------------------------------ public
 

@@ -37,7 +37,8 @@ def _show(code: str) -> str:
 class UnknownCodes:
     """The nearest known codes for an unknown one, memoised per ruleset."""
 
-    def __init__(self, ruleset: Ruleset) -> None:
+    def __init__(self, ruleset: Ruleset, memo: int = _MEMO) -> None:
+        """``memo``: how many nearest-code answers to keep (a dry-run over a case file keeps more)."""
         self.ruleset = ruleset
         items: dict[str, set[str]] = {}
         for row in ruleset.rows:
@@ -45,8 +46,8 @@ class UnknownCodes:
         self._items = sorted(items)
         self._folded = {code.casefold(): code for code in self._items}
         self._certificates = {item: sorted(certs) for item, certs in items.items()}
-        self.nearest_items = lru_cache(maxsize=_MEMO)(self._nearest_items)
-        self.nearest_certificates = lru_cache(maxsize=_MEMO)(self._nearest_certificates)
+        self.nearest_items = lru_cache(maxsize=memo)(self._nearest_items)
+        self.nearest_certificates = lru_cache(maxsize=memo)(self._nearest_certificates)
 
     def _nearest_items(self, code: str) -> tuple[str, ...]:
         same_case = self._folded.get(code.casefold())

@@ -55,6 +55,9 @@ SAMPLE_LIMIT = 100
 """How many malformed rows and mismatches are kept for listing (all are counted)."""
 
 CHUNK_SIZE = 500
+UNKNOWN_MEMO = 8192
+"""Nearest-code answers the dry-run's engine keeps for unknown codes (a case file repeats its
+mistyped codes; the engine's default is small, for hosts deciding one request at a time)."""
 
 
 @dataclass
@@ -299,7 +302,7 @@ def _engine(ruleset: Ruleset, options: dict[str, Any] | None = None) -> Any:
     ``options`` go to ``Engine`` as they are (e.g. ``backend=`` where the engine has it)."""
     from nocert_rules.engine.core import Engine
 
-    engine = Engine(ruleset, **(options or {}))
+    engine = Engine(ruleset, **{"unknown_memo": UNKNOWN_MEMO, **(options or {})})
     try:
         from nocert_rules.engine.cache import CachedEngine
     except ImportError:  # pragma: no cover - the cache module is optional

@@ -217,12 +217,11 @@ class OutcomeCache:
             values[key] = value
         return value
 
-    def key(self, request: dict[str, Any]) -> tuple[int, datetime, DecisionRequest | None] | None:
-        """``(key, requested_at, template)`` of a request the model accepts, or None when the
-        cache cannot vouch for it (the general path then validates it, and reports what is
-        wrong). The key holds the day's signature (``Engine.day_signature``). ``template``: the
-        validated request with placeholders for the per-case fields, whose facts are the
-        case's on its day (None when the applicant has dates of its own)."""
+    def key(self, request: dict[str, Any]) -> tuple[int, datetime, _Template, Applicant | None] | None:
+        """``(key, requested_at, template, applicant)`` of a request the model accepts, or None
+        when the cache cannot vouch for it (the general path then validates it, and reports
+        what is wrong). The key (a number) stands for the template and the day's signature
+        (``Engine.day_signature``). ``applicant``: with the case's own dates, when it has any."""
         template = self._template_key(request)
         if template is None:
             return None
@@ -276,7 +275,7 @@ class OutcomeCache:
                     entry.days.clear()
                 number = entry.days[day] = self._number(
                     (entry.part, self.engine.day_signature(entry.service_item, entry.certificate, day)))
-            return number, at, entry.request
+            return number, at, entry, None
         signature: Any = self.engine.day_signature(entry.service_item, entry.certificate, day)
         if dated is not None:  # the applicant's dates count through the credit facts alone
             update = {}
@@ -289,7 +288,7 @@ class OutcomeCache:
                     update[field] = value
             person = dated.model_copy(update=update)
             signature = (signature, tuple(credit_facts(self.ruleset, person, at).values()))
-        return self._number((entry.part, signature)), at, None  # the template's credit facts are not the case's
+        return self._number((entry.part, signature)), at, entry, person
 
     def _number(self, key: tuple[Any, ...]) -> int:
         """Keys are numbered (cheap to hash, small to keep). Numbers are never reused, so any
@@ -316,10 +315,14 @@ class OutcomeCache:
         found = self.key(request)
         if found is None:
             return None
-        key, at, template = found
+        key, at, entry, person = found
         hit = self._outcomes.get(key)
-        if hit is None and template is not None:
-            # Not seen: another request may have been decided alike (Engine.outcome_key).
+        if hit is None:
+            # Not seen: another request may have been decided alike (Engine.outcome_key). The
+            # template's facts are the case's on its day, but for an applicant with dates.
+            template = entry.request
+            if person is not None:
+                template = template.model_copy(update={"applicant": person, "requested_at": at})
             day = at.date()
             row = self.engine.find_row(template, day)
             facts = facts_for(self.ruleset, template, row, day)
@@ -327,8 +330,6 @@ class OutcomeCache:
             hit = self._coarse.get(coarse)
             if hit is not None:
                 self._remember(key, hit)
-        else:
-            coarse = None
         if hit is not None:
             if type(hit) is Outcome:
                 self.hits += 1
@@ -352,21 +353,20 @@ class OutcomeCache:
         outcome = outcome_of(decision, self.ruleset)
         alt = decision.if_declined
         deadlines = [d for d in (decision.deadline, alt.deadline if alt is not None else None) if d is not None]
-        entry: Any
+        kept: Any
         if not deadlines:
-            entry = outcome
+            kept = outcome
         elif any(d.warnings for d in deadlines):
-            entry = _GENERAL  # a calendar warning of the deadline's own: rare, decided each time
+            kept = _GENERAL  # a calendar warning of the deadline's own: rare, decided each time
         else:
-            engine, credit, row, day = self.engine, req.applicant.credit, self.engine.find_row(req), at.date()
+            engine, credit, row = self.engine, req.applicant.credit, self.engine.find_row(req)
             methods = [decision.method] + ([alt.method] if alt is not None else [])
             by_day = all(engine.deadline_goes_by_day(m, credit, row, day) for m in methods)
-            entry = _Dated(outcome, decision.method, alt.method if alt is not None else None, credit, row, by_day)
-        self._remember(key, entry)
-        if coarse is not None:
-            if len(self._coarse) >= self.maxsize:
-                self._coarse.clear()
-            self._coarse[coarse] = entry
+            kept = _Dated(outcome, decision.method, alt.method if alt is not None else None, credit, row, by_day)
+        self._remember(key, kept)
+        if len(self._coarse) >= self.maxsize:
+            self._coarse.clear()
+        self._coarse[coarse] = kept
         return outcome, decision.requested_at
 
     def _remember(self, key: int, entry: Any) -> None:
