@@ -210,3 +210,14 @@ def test_a_file_the_workers_do_not_see_is_read_by_the_client(client: Client, tmp
     with pytest.raises(dist.WorkersCannotRead, match="standard input"):
         dist.reading_plan(client, "-", reading="workers")
     assert dist.reading_plan(client, str(cases), reading="client")[0] == "client"
+
+
+def test_cli_dask_read_workers_refuses_csv_with_exit_2(client: Client, tmp_path: Path) -> None:
+    path = tmp_path / "cases.csv"
+    path.write_text("service_item,certificate,applicant_kind,applicant_id_number,requested_at\n"
+                    "370300-XK-0001,ZM-SJ-0001,person,37039919900101001X,2021-05-06T10:00\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["dry-run", str(ZIBO), str(path), "--dask", client.scheduler.address,
+                                       "--dask-read", "workers"])
+    assert result.exit_code == 2 and "cannot read the case file: CSV" in result.output
+    auto = CliRunner().invoke(main, ["dry-run", str(ZIBO), str(path), "--json", "--dask", client.scheduler.address])
+    assert auto.exit_code == 0 and json.loads(auto.stdout)["decided"] == 1
