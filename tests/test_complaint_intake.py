@@ -260,3 +260,18 @@ def test_the_init_skeleton_takes_complaints_with_ground_channel_and_contents(tmp
         assert asked.state is ComplaintState.SUPPLEMENT_REQUESTED
         assert asked.acceptance.trace[0].citation.clause_id == "第十八条"  # type: ignore[union-attr]
         assert NAME not in asked.model_dump_json()
+
+
+def test_the_audit_log_of_an_intake_holds_no_name_phone_or_id(zibo: Ruleset, engine: ComplaintEngine,
+                                                               tmp_path: Path) -> None:
+    from nocert_rules.records.audit import AuditLog, audit_state
+
+    proxy = letter(zibo, by_proxy=True, proxy_id=PERSON_ID, proxy_authorisation="委托书", summary=f"代 {PERSON_ID} 投诉")
+    accepted = decide_intake(proxy, engine, PLAIN, T10)
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path, KEY)
+    for state in (proxy, accepted):
+        log.append(audit_state(state, at=T11))
+    text = path.read_text(encoding="utf-8")
+    assert NAME not in text and PHONE not in text and PERSON_ID not in text
+    assert accepted.proxy_ref is not None and accepted.proxy_ref in text and accepted.contents_refs["phone"] in text

@@ -210,6 +210,7 @@ FIELD_CLASSES: dict[str, FieldClass] = {
     "received_by": "pseudonymised",
     "applicant_ref": "pseudonymised",
     "complainant_ref": "pseudonymised",
+    "proxy_ref": "pseudonymised",
     # public: codes, states, times, clause ids, hashes and the ruleset stamp
     "kind": "public",
     "at": "public",
