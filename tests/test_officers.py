@@ -263,3 +263,20 @@ def test_the_skeleton_ships_an_officers_file_that_works(tmp_path: Path) -> None:
                                           encoding="utf-8")
     gaps = [f for f in lint_ruleset(folder).errors if f.code == "officers-below-minimum"]
     assert len(gaps) == 1 and "示例区住房和城乡建设局" in gaps[0].message and "第十七条" in gaps[0].message
+
+
+def test_the_cli_summary_names_the_proxy_role(tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from nocert_rules.cli.main import main
+
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps({"service_item": PROXY[0], "certificate": PROXY[1], "requested_at": "2021-05-06T10:00",
+                                "applicant": {"kind": "person", "id_number": PERSON_ID},
+                                "requesting_unit": UNIT}), encoding="utf-8")
+    result = CliRunner().invoke(main, ["decide", str(ZIBO), "--request", str(path)])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("代办人员 / Proxy officer"))
+    assert UNIT in line and "代办员 / proxy officer" in line and "三(三)3" in line

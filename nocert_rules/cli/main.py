@@ -220,6 +220,11 @@ def render_decision(console: Any, decision: Any) -> None:
         ac = d.approval_clock
         limit = f"，时限 {ac.working_minutes} 个工作分钟 limit {ac.working_minutes} working minutes" if ac.working_minutes else ""
         rows.append(("即办件 / On-the-spot item", f"{ac.rule}（{ac.clause}）{limit}"))
+    if d.proxy_officer:  # PROXY: the role from the ruleset's officers file (and the officer, if asked)
+        po = d.proxy_officer
+        who = f"，{po.officer_id}（{po.ab}角）" if po.officer_id else ""
+        cited = f"（{po.citation.clause_id}）" if po.citation else ""
+        rows.append(("代办人员 / Proxy officer", f"{po.unit + ' ' if po.unit else ''}{po.role_label}{who}{cited}"))
     if d.post_check:
         pc = d.post_check
         due = f"，至 due {pc.due_at:%Y-%m-%d %H:%M}" if pc.due_at else ""
