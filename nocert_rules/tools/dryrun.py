@@ -394,7 +394,8 @@ def _decide_chunk(state: _WorkerState, chunk: list[RawCase]) -> tuple[Summary, l
                 tallies[id(outcome)] = [outcome, 1]
             else:
                 tally[1] += 1
-            summary.add_case_of(case, outcome, found[1], ruleset)
+            if outcome.deadline is not None or case.expected_method is not None:
+                summary.add_case_of(case, outcome, found[1], ruleset)
             continue
         summary.add_decision(case, decision, ruleset)
         if lines is not None:
