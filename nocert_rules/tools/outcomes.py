@@ -36,7 +36,14 @@ from pydantic import TypeAdapter, ValidationError
 from nocert_rules.engine.core import facts_for
 from nocert_rules.engine.credit import credit_facts
 from nocert_rules.enums import CreditLevel, Method
-from nocert_rules.models import Applicant, Decision, DecisionRequest, RequestDatetime, parse_request
+from nocert_rules.models import (
+    Applicant,
+    DeadlineInfo,
+    Decision,
+    DecisionRequest,
+    RequestDatetime,
+    parse_request,
+)
 from nocert_rules.privacy import contains_id_number
 
 if TYPE_CHECKING:
@@ -143,6 +150,7 @@ class OutcomeCache:
         self._coarse: dict[tuple[Any, ...], Any] = {}  # Engine.outcome_key -> entry
         self._keys: dict[tuple[Any, ...], int] = {}  # (part, day signature) -> number
         self._numbers = itertools.count()
+        self._deadlines: dict[tuple[Any, ...], DeadlineInfo | None] = {}  # by-day deadlines of rows
         self._times: dict[str, Any] = {}  # requested_at text -> validated, or _INVALID
 
     # ------------------------------------------------------------------ keys
@@ -379,13 +387,12 @@ class OutcomeCache:
     def _with_deadline(self, entry: _Dated, at: datetime) -> Outcome | None:
         """``entry``'s outcome with the deadline the engine gives at ``at`` (None: a deadline
         with a calendar warning of its own, for the general path)."""
-        engine = self.engine
         day = at.date()
-        deadline = engine.deadline_for(entry.method, entry.credit, at, entry.row, day)
+        deadline = self._deadline(entry.method, entry, at, day)
         if deadline is not None and deadline.warnings:
             return None
         if entry.alt_method is not None:
-            declined = engine.deadline_for(entry.alt_method, entry.credit, at, entry.row, day)
+            declined = self._deadline(entry.alt_method, entry, at, day)
             if declined is not None and declined.warnings:
                 return None
         o = entry.outcome
@@ -394,6 +401,21 @@ class OutcomeCache:
                            o.warnings)
         return Outcome(o.method, o.listed, o.unknown, o.must_submit, o.issuer, o.pledge_blocked_by,
                        (deadline.kind, deadline.rule, deadline.clause), deadline.due_at, o.warnings)
+
+
+    def _deadline(self, method: Method, entry: _Dated, at: datetime, day: date) -> DeadlineInfo | None:
+        """``Engine.deadline_for``; kept per method, credit, row and day when it goes by the day
+        (many templates share a row's deadline of a day)."""
+        if not entry.by_day:
+            return self.engine.deadline_for(method, entry.credit, at, entry.row, day)
+        key = (method, entry.credit, id(entry.row), day)
+        deadlines = self._deadlines
+        found = deadlines.get(key, _MISSING)
+        if found is _MISSING:
+            if len(deadlines) >= self.maxsize:
+                deadlines.clear()
+            found = deadlines[key] = self.engine.deadline_for(method, entry.credit, at, entry.row, day)
+        return found  # type: ignore[return-value]
 
 
 @dataclass(slots=True)
