@@ -42,7 +42,6 @@ from nocert_rules.models import (
     Decision,
     DecisionRequest,
     RequestDatetime,
-    parse_request,
 )
 from nocert_rules.privacy import contains_id_number
 
@@ -356,7 +355,9 @@ class OutcomeCache:
             self.hits += 1
             return outcome, at
         self.misses += 1
-        req = parse_request(request)
+        # Decided as its template at its time: what the template leaves out (request id, unit,
+        # ID number, name) is never read for what an outcome holds, as the key has it.
+        req = template if person is not None else template.model_copy(update={"requested_at": at})
         decision = self.decider.decide(req)
         outcome = outcome_of(decision, self.ruleset)
         alt = decision.if_declined
