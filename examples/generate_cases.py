@@ -17,8 +17,9 @@ plan's validity (2021-02-10 .. 2022-01-31), with a few after it expired (2022-02
 without the engine (which would be circular):
 
 * certificate not on the list for the item -> ABOLISH (三(一)1);
-* row without legal basis (or, where the manifest ranks bases, none of a sufficient rank), or
-  marked abolished -> ABOLISH (二(一); 三(一)1);
+* row without legal basis in force on the request's day (none, or every one repealed by then:
+  ``repealed_on``; or, where the manifest ranks bases, none of a sufficient rank), or marked
+  abolished -> ABOLISH (二(一); 三(一)1);
 * applicant provides the document on a retained row with a basis -> APPLICANT_PROVIDED
   (附件2 第九条; it comes before every replacement method in 附件3 第三条's order);
 * retained row with a basis whose first listed method is data sharing, channel online,
@@ -27,6 +28,9 @@ without the engine (which would be circular):
 ID numbers are synthetic: 18-character resident ID numbers with a valid check digit but the
 area code 370399, which is not assigned to any county, so none is a real person's number;
 organisations get an 18-character unified social credit code with area 370399 likewise.
+
+After the generated cases come the few of ``HAND_WRITTEN`` (ids ``H…``), for what the random mix
+never reaches (a row whose only basis was repealed, after the repeal).
 """
 
 from __future__ import annotations
@@ -108,22 +112,36 @@ def load_rows(ruleset: Path) -> list[dict[str, Any]]:
         key = (r["service_item_code"], r["certificate_id"])
         if key not in seen:
             seen.add(key)
-            out.append({**r, "_basis_ok": _basis_ok(r.get("legal_basis"), policy)})
+            out.append({**r, "_policy": policy})
     return out
 
 
-def _basis_ok(value: Any, policy: dict[str, Any] | None) -> bool:
-    """A basis the manifest's ``legal_basis_policy`` accepts (any basis without a policy)."""
+def _basis_ok(value: Any, policy: dict[str, Any] | None, day: str) -> bool:
+    """A basis in force on ``day`` (not repealed by then) that the manifest's
+    ``legal_basis_policy`` accepts (any basis without a policy)."""
     items = value if isinstance(value, list) else [value]
     items = [b for b in items if isinstance(b, dict) or (isinstance(b, str) and b.strip())]
+    items = [b for b in items if not (isinstance(b, dict) and b.get("repealed_on") and str(b["repealed_on"]) <= day)]
     if not items or not policy:
         return bool(items)
     ranks, unranked_ok = set(policy["sufficient_ranks"]), policy.get("unranked_sufficient", True)
     return any((b["rank"] in ranks) if isinstance(b, dict) and b.get("rank") else unranked_ok for b in items)
 
 
+HAND_WRITTEN: list[dict[str, Any]] = [
+    # The only basis of 个体工商户登记 / 经营场所使用证明, 《个体工商户条例》, is repealed from
+    # 2022-11-01 (repealed_on): from then the row has no basis in force, and only the rule
+    # abolish.no-legal-basis abolishes it (the row stays retained on the list).
+    {"case_id": "H0000001", "service_item": "370300-XK-0013", "certificate": "ZM-CW-0008",
+     "applicant": {"kind": "person", "id_number": "370399198804160017", "credit": "normal"},
+     "requested_at": "2022-11-15T10:00"},
+]
+"""Cases written by hand, after the generated ones, for what the random mix never reaches."""
+
+
 def generate(ruleset: Path = DEFAULT_RULESET, count: int = 2000, seed: int = 20210210) -> Iterator[dict[str, Any]]:
-    """Yield ``count`` cases, deterministic for a given ``seed``."""
+    """Yield ``count`` cases, deterministic for a given ``seed``, then the ``HAND_WRITTEN`` ones
+    (with their ``expected_method`` where it is obvious)."""
     rng = random.Random(seed)
     rows = load_rows(ruleset)
     weights = [BUSY_ITEMS.get(r["service_item_code"], 1) for r in rows]
@@ -179,13 +197,20 @@ def generate(ruleset: Path = DEFAULT_RULESET, count: int = 2000, seed: int = 202
         if expected is not None and rng.random() < 0.7:
             case["expected_method"] = expected
         yield case
+    by_key = {(r["service_item_code"], r["certificate_id"]): r for r in rows}
+    for hand in HAND_WRITTEN:
+        case = json.loads(json.dumps(hand))
+        expected = _obvious(by_key.get((case["service_item"], case["certificate"])), case)
+        if expected is not None:
+            case["expected_method"] = expected
+        yield case
 
 
 def _obvious(row: dict[str, Any] | None, case: dict[str, Any]) -> str | None:
     """The method where the data and the plan alone decide it (see the module doc)."""
     if row is None:
         return "ABOLISH"
-    if not row["_basis_ok"] or row["status"] == "abolished":
+    if not _basis_ok(row.get("legal_basis"), row["_policy"], case["requested_at"][:10]) or row["status"] == "abolished":
         return "ABOLISH"
     if case.get("provides_certificate"):
         return "APPLICANT_PROVIDED"

@@ -49,7 +49,7 @@ def write_jsonl(path: Path, lines: list[Any]) -> str:
 def test_sample_cases_summary_is_consistent_and_ok() -> None:
     data = summary(ZIBO, str(CASES))
     assert data["_exit"] == 0
-    assert data["rows"] == data["decided"] == 2000 and data["malformed"] == 0
+    assert data["rows"] == data["decided"] == 2001 and data["malformed"] == 0
     assert sum(data["methods"].values()) == data["decided"]
     assert sum(e["total"] for e in data["issuers"]) == data["decided"]
     assert set(data["methods"]) == {"ABOLISH", "APPLICANT_PROVIDED", "DATA_SHARING", "PLEDGE", "VERIFICATION", "PROXY"}
@@ -188,7 +188,7 @@ def test_ruleset_with_yaml_error_names_file_and_line(tmp_path: Path) -> None:
 def test_as_of_date_overrides_every_requested_at() -> None:
     data = summary(ZIBO, str(CASES), "--as-of", "2022-03-01")
     expired = [w for w in data["warnings"] if "已过有效期" in w["text"]]
-    assert expired and expired[0]["count"] == data["decided"] == 2000
+    assert expired and expired[0]["count"] == data["decided"] == 2001
     assert data["as_of"] == "2022-03-01T10:00:00+08:00"
     result = run("dry-run", ZIBO, str(CASES), "--as-of", "yesterday-ish")
     assert result.exit_code == 2 and "--as-of" in result.output

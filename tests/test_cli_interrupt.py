@@ -94,4 +94,4 @@ def test_a_finished_run_renames_its_output_into_place(tmp_path: Path) -> None:
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl", "r.html"]
-    assert len((tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()) == 2000
+    assert len((tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()) == 2001

@@ -39,12 +39,17 @@ def line_text(path: Path, finding: dict[str, Any]) -> str:
 def test_zibo_has_no_errors_four_listed_pledges_on_barring_risks_and_seven_rows_below_rank() -> None:
     code, data = lint(ZIBO)
     assert code == 0 and data["errors"] == []
-    assert sorted(codes(data["warnings"])) == ["basis-below-rank"] * 7 + ["pledge-listed-on-barring-risk"] * 4
+    assert sorted(codes(data["warnings"])) == (
+        ["basis-below-rank"] * 7 + ["basis-repealed"] * 2 + ["pledge-listed-on-barring-risk"] * 4
+    )
     certificates = Path(ZIBO) / "certificates.yaml"
     for w in data["warnings"]:
         assert w["file"] == str(certificates)
         if w["code"] == "pledge-listed-on-barring-risk":
             assert "methods:" in line_text(certificates, w) and "pledge" in line_text(certificates, w)
+        elif w["code"] == "basis-repealed":  # 《个体工商户条例》, repealed 2022-11-01: abolished by rule from then
+            assert "legal_basis:" in line_text(certificates, w) and "370300-XK-0013" in w["message"]
+            assert "2022-11-01" in w["message"] and "abolish.no-legal-basis" in w["message"]
         else:  # only departmental rules (部门规章): abolished by rule, with its clause
             assert "legal_basis:" in line_text(certificates, w)
             assert "abolish.basis-below-rank" in w["message"] and "二(一)" in w["message"]
@@ -168,4 +173,4 @@ def test_missing_ruleset_exits_2_and_subprocess(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "ruleset not found" in result.stderr
     proc = subprocess.run([sys.executable, "-m", "nocert_rules", "lint", ZIBO], capture_output=True, text=True,
                           timeout=60)
-    assert proc.returncode == 0 and "0 个错误 errors, 11 个警告 warnings" in proc.stdout
+    assert proc.returncode == 0 and "0 个错误 errors, 13 个警告 warnings" in proc.stdout

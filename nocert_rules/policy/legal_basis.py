@@ -11,7 +11,14 @@ The manifest's ``legal_basis_policy`` names the ranks that suffice to keep a cer
 Zibo 法律、行政法规、地方性法规: "凡是无法律法规依据的证明事项一律取消"). A row none of whose
 bases has such a rank is *below rank*; the ruleset's rules decide what follows (the fact
 ``row.legal_basis_sufficient``), and lint lists it. An instrument cited by a row in force
-before the instrument's ``effective_from`` is a lint error.
+before the instrument's ``effective_from`` is a lint error (unless another basis of the row is
+in force until then: the later instrument succeeds it).
+
+Law over time: a basis may carry ``repealed_on``, the day from which the instrument is no longer in
+force (废止、失效之日, e.g. 《个体工商户条例》 repealed on 2022-11-01 by 《促进个体工商户发展条例》).
+:func:`bases_on` gives the bases in force on a day, and the ruleset decides each day with those
+(``Ruleset.find_row``): a row whose only basis was repealed has no basis from that day, and the
+rules on ``row.has_legal_basis`` abolish it (法无规定一律取消). Lint warns (``basis-repealed``).
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from collections.abc import Sequence
 from datetime import date
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -44,7 +51,18 @@ class LegalBasis(BaseModel):
     article: str | None = Field(default=None, description="条款，如 第十六条")
     rank: LegalRank | None = Field(default=None, description="效力层级; unset = unranked")
     effective_from: date | None = Field(default=None, description="施行日期")
+    repealed_on: date | None = Field(
+        default=None, description="废止（失效）之日: not in force from this day on"
+    )
     note: str | None = None
+
+    @field_validator("repealed_on")
+    @classmethod
+    def _after_start(cls, value: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("effective_from")
+        if value is not None and start is not None and value <= start:
+            raise ValueError(f"repealed_on {value} is not after effective_from {start} / 废止日期不晚于施行日期")
+        return value
 
     @field_validator("instrument", "article", "note")
     @classmethod
@@ -90,6 +108,27 @@ def bases_text(bases: Sequence[LegalBasis]) -> str:
     return "；".join(b.text for b in bases)
 
 
+def counts_on(basis: LegalBasis, day: date, row_start: date) -> bool:
+    """Whether ``basis`` counts for a row on ``day``: not repealed by then, and in force by then
+    unless it took effect on or before the row's own start ``row_start`` (lint checks that case:
+    ``basis-not-in-force``)."""
+    if basis.repealed_on is not None and day >= basis.repealed_on:
+        return False
+    return basis.effective_from is None or basis.effective_from <= row_start or basis.effective_from <= day
+
+
+def dated(bases: Sequence[LegalBasis], row_start: date) -> bool:
+    """Whether the bases that count for a row may differ from day to day (:func:`counts_on`)."""
+    return any(
+        b.repealed_on is not None or (b.effective_from is not None and b.effective_from > row_start) for b in bases
+    )
+
+
+def bases_on(bases: Sequence[LegalBasis], day: date, row_start: date) -> tuple[LegalBasis, ...]:
+    """The bases that count on ``day`` (:func:`counts_on`)."""
+    return tuple(b for b in bases if counts_on(b, day, row_start))
+
+
 def sufficient(bases: Sequence[LegalBasis], policy: LegalBasisPolicy | None) -> bool:
     """Whether some basis has a sufficient rank (no policy: any basis suffices)."""
     if not bases:
@@ -106,6 +145,9 @@ __all__ = [
     "LegalBasisPolicy",
     "LegalRank",
     "as_bases",
+    "bases_on",
     "bases_text",
+    "counts_on",
+    "dated",
     "sufficient",
 ]

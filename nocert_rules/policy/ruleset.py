@@ -36,6 +36,8 @@ from nocert_rules.policy.legal_basis import (
     LegalBasisPolicy,
     as_bases,
     bases_text,
+    counts_on,
+    dated,
 )
 from nocert_rules.policy.yaml_source import (
     LocatedYaml,
@@ -604,6 +606,13 @@ class Ruleset:
         self._index = versions.RowIndex(rows)
         self.row_sources: dict[int, str] = {}
         """``id(row)`` -> the ruleset a row was inherited from (overlays, ``policy.overlay``)."""
+        self._rows_on: dict[tuple[int, tuple[bool, ...]], ListRow] = {}
+        """(``id(row)``, which bases count) -> the row with those bases (``find_row``); rows are kept
+        alive by ``rows``, so their ids are not reused."""
+        self._dated_bases = frozenset(
+            id(row) for row in rows if dated(row.bases, row.valid_from or manifest.effective_from)
+        )
+        """The rows some of whose bases count on some days only (repealed, or in force later)."""
 
     @property
     def name(self) -> str:
@@ -615,8 +624,34 @@ class Ruleset:
 
     def find_row(self, service_item: str, certificate: str, at: date | None = None) -> ListRow | None:
         """The row for a certificate id or its exact name under a service item, if listed:
-        the version in force on ``at`` (without ``at``: the latest version)."""
-        return self._index.find(service_item, certificate, at)
+        the version in force on ``at`` (without ``at``: the latest version).
+
+        On a day some basis of the row does not count (repealed, or not yet in force:
+        ``legal_basis.counts_on``), the row comes with the bases that count on that day only
+        (none: ``has_legal_basis`` is false and the rules abolish it); same window, same source."""
+        row = self._index.find(service_item, certificate, at)
+        if row is None or at is None:
+            return row
+        return self._row_on(row, at)
+
+    def _row_on(self, row: ListRow, day: date) -> ListRow:
+        """``row`` with the legal bases that count on ``day`` (``row`` itself when all do)."""
+        if id(row) not in self._dated_bases:
+            return row
+        bases = row.bases
+        start = row.valid_from or self.manifest.effective_from
+        mask = tuple(counts_on(b, day, start) for b in bases)
+        if all(mask):
+            return row
+        key = (id(row), mask)
+        derived = self._rows_on.get(key)
+        if derived is None:
+            kept = [b for b, keep in zip(bases, mask, strict=True) if keep]
+            candidate = row.model_copy(update={"legal_basis": kept or None})
+            derived = self._rows_on.setdefault(key, candidate)
+            if id(row) in self.row_sources:
+                self.row_sources[id(derived)] = self.row_sources[id(row)]
+        return derived
 
     def row_versions(self, service_item: str, certificate: str) -> list[ListRow]:
         """Every dated version of a row, in file order."""

@@ -5,13 +5,20 @@ Errors:
 * ``basis-not-in-force``: a row in force before an instrument it cites takes effect (the row's
   ``valid_from``, or the manifest's ``effective_from`` for an undated row, is earlier than the
   basis's ``effective_from``): date the row, or cite what was in force;
+  A later instrument is not an error when another basis of the row counts until it takes effect
+  (it succeeds a repealed one);
 * ``retained-below-rank-kept``: a retained row whose bases are all below the ranks the manifest
-  accepts (``legal_basis_policy``), and no ABOLISH rule abolishes it.
+  accepts (``legal_basis_policy``), and no ABOLISH rule abolishes it;
+* ``retained-basis-repealed-kept``: a retained row left with no basis in force on some day (every
+  basis repealed, ``repealed_on``), and no ABOLISH rule abolishes it then.
 
 Warnings:
 
 * ``basis-below-rank``: such a row, abolished by the named rule: the published list should
   mark it abolished (or cite a basis of sufficient rank);
+* ``basis-repealed``: a retained row in force on a day from which none of its bases is (each
+  repealed): from that day the named rule abolishes it; the list should be adjusted (cite the
+  instrument now in force, or mark the row abolished);
 * ``basis-unranked``: the manifest ranks bases but this one has no rank (a plain string);
 * ``limit-not-in-force``: a row's statutory limit is dated outside every day the row is in force.
 """
@@ -24,7 +31,7 @@ from typing import Any
 
 from nocert_rules.enums import Method, RowStatus
 from nocert_rules.policy import conditions, versions
-from nocert_rules.policy.legal_basis import sufficient
+from nocert_rules.policy.legal_basis import LegalBasis, bases_on, counts_on, sufficient
 from nocert_rules.policy.ruleset import ListRow, Ruleset
 
 Add = Callable[[str, str, str, int | None, str], None]
@@ -51,7 +58,9 @@ def check_law(
         label = _label(row)
         start: date = row.valid_from or rs.manifest.effective_from
         for j, basis in enumerate(row.bases):
-            if basis.effective_from is not None and start < basis.effective_from:
+            if basis.effective_from is not None and start < basis.effective_from and not _succeeds(
+                row.bases, j, start
+            ):
                 add("error", "basis-not-in-force", row_file(i), line(i, _basis_path(row, j)),
                     f"{label}: 引用的{basis.instrument}自 {basis.effective_from} 起施行，但该行自 {start} "
                     f"起适用 / cites {basis.instrument}, in force from {basis.effective_from}, in a row in "
@@ -68,6 +77,8 @@ def check_law(
                 add("warning", "limit-not-in-force", row_file(i), line(i, path),
                     f"{label}: 法定时限有效期 {versions.window_text(limit)} 与该行有效期 {row.version} 无交集 / "
                     f"the limit's window {versions.window_text(limit)} lies outside the row's {row.version}")
+        if row.status is RowStatus.RETAINED and row.bases:
+            _check_repealed(rs, row, i, start, row_facts[i], abolish_rules, row_file, line, add)
         if row.status is not RowStatus.RETAINED or not row.bases or sufficient(row.bases, policy):
             continue
         ranks = "、".join(sorted({b.rank.value for b in row.bases if b.rank is not None}))
@@ -93,6 +104,43 @@ def check_law(
                 f"{label}: 设定依据仅为{ranks or '未定级文件'}，不是{accepted}（{policy.clause}），但没有规则取消它 / "
                 f"rests only on {ranks or 'unranked'} instruments, below {accepted}, yet no rule abolishes it "
                 "(add a rule on row.legal_basis_sufficient)")
+
+
+def _succeeds(bases: tuple[LegalBasis, ...], j: int, start: date) -> bool:
+    """Whether, from the row's ``start`` until ``bases[j]`` takes effect, another basis counts
+    every day (it is in force from ``start`` and not repealed before ``bases[j]`` begins)."""
+    later = bases[j].effective_from
+    assert later is not None
+    return any(
+        k != j and counts_on(b, start, start) and (b.repealed_on is None or b.repealed_on >= later)
+        for k, b in enumerate(bases)
+    )
+
+
+def _check_repealed(
+    rs: Ruleset, row: ListRow, i: int, start: date, facts: dict[str, Any], abolish_rules: list[Any],
+    row_file: Callable[[int], str], line: Line, add: Add,
+) -> None:
+    """``basis-repealed`` / ``retained-basis-repealed-kept`` for row ``i`` (see the module doc)."""
+    repeals = sorted({b.repealed_on for b in row.bases if b.repealed_on is not None})
+    gone = next((d for d in repeals if not bases_on(row.bases, d, start)), None)
+    if gone is None or (row.valid_until is not None and gone > row.valid_until):
+        return
+    label = _label(row)
+    names = "、".join(b.text for b in row.bases)
+    day_facts = {**facts, "row.has_legal_basis": False, "row.legal_basis_sufficient": False}
+    by = [r.id for r in abolish_rules if conditions.evaluate(r.when, {**day_facts, "request.listed": True})]
+    where = line(i, ("legal_basis",))
+    if by:
+        add("warning", "basis-repealed", row_file(i), where,
+            f"{label}: 设定依据 {names} 自 {gone} 起均已废止，此后该行无有效依据，由规则 {', '.join(by)} 取消；"
+            f"清单应予调整（引用现行依据或标注取消） / every basis ({names}) is repealed from {gone}: from then "
+            f"the row has no basis in force and rule {', '.join(by)} abolishes it; adjust the list (cite the "
+            "instrument in force, or mark it abolished)")
+    else:
+        add("error", "retained-basis-repealed-kept", row_file(i), where,
+            f"{label}: 设定依据 {names} 自 {gone} 起均已废止，但没有规则取消它 / every basis is repealed from "
+            f"{gone}, yet no rule abolishes the row (add a rule on row.has_legal_basis)")
 
 
 __all__ = ["check_law"]
