@@ -26,7 +26,16 @@ EPILOG = (
 @click.option("--insecure", is_flag=True,
               help="允许无令牌监听非本机地址 / allow binding beyond localhost without a token")
 @click.option("--decision-log", type=click.Path(dir_okay=False), metavar="FILE",
-              help="决定日志（每个决定一行 JSON，个人信息已遮蔽）/ decision log: one JSON line per decision")
+              help="决定日志（每个决定一行 JSON，个人信息已遮蔽；无 --key-file 时不认证）/ decision log: one JSON line per "
+                   "decision (not authenticated without --key-file)")
+@click.option("--key-file", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+              help="主机密钥文件：决定日志成为审计日志（逐条 HMAC-SHA256，audit verify 可校验）/ the host key file: the "
+                   "decision log becomes an audit log (HMAC-SHA256 per entry, checked by `audit verify`)")
+@click.option("--previous-key-file", "previous_key_files", multiple=True,
+              type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+              help="轮换前的主机密钥（可多次）/ a host key before a rotation (repeatable)")
+@click.option("--head-file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="审计日志的链头检查点 / the audit log's head checkpoint (AuditLog head_file)")
 @click.option("--max-batch", default=DEFAULT_MAX_BATCH, show_default=True, type=click.IntRange(1, 100_000),
               help="批量接口每批最多请求数 / most requests in one batch (more: 413)")
 @click.option("--max-body-bytes", default=DEFAULT_MAX_BODY_BYTES, show_default=True,
@@ -34,7 +43,8 @@ EPILOG = (
 @click.option("--backend", type=click.Choice(["auto", "durable", "compiled"]), default="auto", show_default=True,
               help="规则匹配后端 / the engine's rule backend (GET /v1/ruleset names the one in use)")
 def serve(ruleset: str, host: str, port: int, workers: int, token_file: str | None, insecure: bool,
-          decision_log: str | None, max_batch: int, max_body_bytes: int, backend: str) -> None:
+          decision_log: str | None, key_file: str | None, previous_key_files: tuple[str, ...],
+          head_file: str | None, max_batch: int, max_body_bytes: int, backend: str) -> None:
     """以 HTTP 提供决定服务 / Serve decisions over HTTP: POST /v1/decide, /v1/decide/batch,
     GET /v1/ruleset, /v1/explain/{id}, /healthz, /readyz, /metrics, /openapi.json.
 
@@ -44,6 +54,7 @@ def serve(ruleset: str, host: str, port: int, workers: int, token_file: str | No
     from pathlib import Path
 
     from nocert_rules.cli.main import CliFailure
+    from nocert_rules.errors import NocertError
     from nocert_rules.service.config import ServeConfig
     from nocert_rules.service.server import ServeRefused
     from nocert_rules.service.server import serve as run
@@ -52,10 +63,16 @@ def serve(ruleset: str, host: str, port: int, workers: int, token_file: str | No
     if not Path(ruleset).exists():
         raise CliFailure(f"{ruleset}: 规则集不存在 / ruleset not found")
     config = ServeConfig(ruleset=ruleset, host=host, port=port, workers=workers, token_file=token_file,
-                         insecure=insecure, decision_log=decision_log, max_batch=max_batch,
-                         max_body_bytes=max_body_bytes, backend=backend)
+                         insecure=insecure, decision_log=decision_log, key_file=key_file,
+                         previous_key_files=tuple(previous_key_files), head_file=head_file,
+                         max_batch=max_batch, max_body_bytes=max_body_bytes, backend=backend)
+    if (key_file or previous_key_files or head_file) and not decision_log:
+        raise CliFailure("--key-file/--previous-key-file/--head-file 需要 --decision-log / need --decision-log")
     try:
         config.read_token()
+        log = config.open_decision_log()  # a bad key or a tampered tail is refused before serving
+        if log is not None:
+            log.close()
         run(config)
     except ServeRefused as exc:
         raise CliFailure(str(exc)) from None
@@ -63,5 +80,5 @@ def serve(ruleset: str, host: str, port: int, workers: int, token_file: str | No
         raise CliFailure("规则集不能提供服务 / the ruleset cannot be served: " + "; ".join(exc.problems)) from None
     except ImportError as exc:
         raise CliFailure(str(exc)) from None
-    except ValueError as exc:
+    except (ValueError, OSError, NocertError) as exc:
         raise CliFailure(str(exc)) from None

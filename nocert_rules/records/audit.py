@@ -224,6 +224,7 @@ FIELD_CLASSES: dict[str, FieldClass] = {
     "clause": "public",
     "clause_id": "public",
     "rule_id": "public",
+    "decision_id": "public",
     "source_id": "public",
     "sha256": "public",
     "text_sha256": "public",

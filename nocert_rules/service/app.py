@@ -57,7 +57,7 @@ from pydantic.json_schema import models_json_schema
 from nocert_rules.errors import CalendarError, RequestError
 from nocert_rules.models import Decision, DecisionRequest, RulesetStamp, parse_request
 from nocert_rules.service.config import ServeConfig
-from nocert_rules.service.decision_log import DecisionLog, new_decision_id
+from nocert_rules.service.decision_log import AuditedDecisionLog, DecisionLog, new_decision_id
 from nocert_rules.service.problems import (
     PROBLEM_MEDIA_TYPE,
     FieldProblem,
@@ -131,6 +131,18 @@ class DecisionLogEntry(BaseModel):
     result: Decision
 
 
+class AuditedDecisionLogEntry(BaseModel):
+    """One entry of the decision log kept as an audit log (``serve --key-file``)."""
+
+    decision_id: str
+    seq: int = Field(description="the entry's sequence number in the audit log")
+    hash: str = Field(description="sha256 of the entry's body (records.audit)")
+    kid: str = Field(description="the id of the MAC key the entry was written under")
+    record: dict[str, Any] = Field(
+        description="the decision's audit record: applicant as keyed hashes, outcome with decision_id, trace"
+    )
+
+
 class Health(BaseModel):
     status: str
     ruleset: RulesetStamp | None = None
@@ -202,7 +214,7 @@ class DecisionService:
         self.config = config
         self.holder = holder if holder is not None else RulesetHolder(config.ruleset, backend=config.backend)
         self.token = config.read_token()
-        self.log = DecisionLog(config.decision_log) if config.decision_log else None
+        self.log: DecisionLog | AuditedDecisionLog | None = config.open_decision_log()
         self.metrics = Metrics()
         self.metrics.serving(self.holder.current)
 
@@ -424,7 +436,7 @@ def create_app(config: ServeConfig, holder: RulesetHolder | None = None, *, hand
     @app.get(
         "/v1/explain/{decision_id}",
         summary="决定日志中的一条 / a decision log entry",
-        response_model=DecisionLogEntry,
+        response_model=DecisionLogEntry | AuditedDecisionLogEntry,
         responses=problem_responses(401, 404),
     )
     async def explain(decision_id: str, request: Request) -> Response:

@@ -7,6 +7,7 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 CONFIG_ENV = "NOCERT_SERVE_CONFIG"
 """Worker processes (``--workers N``) read their configuration from this environment variable."""
@@ -26,6 +27,10 @@ class ServeConfig:
     token_file: str | None = None
     insecure: bool = False
     decision_log: str | None = None
+    key_file: str | None = None
+    """The host key file: the decision log is then an audit log (HMAC-SHA256, records.audit)."""
+    previous_key_files: tuple[str, ...] = ()
+    head_file: str | None = None
     max_batch: int = DEFAULT_MAX_BATCH
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     backend: str = "auto"
@@ -35,7 +40,9 @@ class ServeConfig:
 
     @classmethod
     def from_json(cls, text: str) -> ServeConfig:
-        return cls(**json.loads(text))
+        data = json.loads(text)
+        data["previous_key_files"] = tuple(data.get("previous_key_files") or ())
+        return cls(**data)
 
     @classmethod
     def from_environment(cls) -> ServeConfig:
@@ -54,6 +61,25 @@ class ServeConfig:
                 f"{self.token_file}: 令牌过短 / the token must have at least 16 characters"
             )
         return token
+
+
+    def open_decision_log(self) -> Any:
+        """The decision log this configuration asks for: an audit log when a key file is given
+        (``AuditedDecisionLog``), else the masked JSONL log; None when the log is off."""
+        if self.decision_log is None:
+            return None
+        from nocert_rules.service.decision_log import AuditedDecisionLog, DecisionLog
+
+        if self.key_file is None:
+            return DecisionLog(self.decision_log)
+        from nocert_rules.records.audit import load_key_file
+
+        return AuditedDecisionLog(
+            self.decision_log,
+            load_key_file(self.key_file),
+            head_file=self.head_file,
+            previous_keys=tuple(load_key_file(p) for p in self.previous_key_files),
+        )
 
 
 def is_loopback(host: str) -> bool:

@@ -1,5 +1,11 @@
 """The decision log (as Open Policy Agent keeps one): one JSON line per decision.
 
+With the host key (``serve --key-file``), the log is an audit log (:class:`AuditedDecisionLog`,
+``records.audit.AuditLog``): each line a hash-chained entry MAC'd with HMAC-SHA256 under the key
+(``kid``), its record the library's decision audit record (``audit_decision``: the applicant as
+keyed hashes) with the service's ``decision_id``; ``nocert-rules audit verify --key-file`` checks
+it. Without a key the lines below are written, masked but not authenticated:
+
 Each line: ``decision_id``, ``time`` (UTC), ``ruleset`` (name, version, sha256), ``input`` (the
 request as validated) and ``result`` (the Decision). Personal data in ``input`` is replaced by the
 masked values the decision itself carries (``applicant.id_masked``, ``name_masked``), so the log
@@ -22,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from nocert_rules.models import Decision, DecisionRequest
+from nocert_rules.records.audit import AuditLog, audit_decision, canonical_json
 
 RECENT = 10_000
 """How many entries each process keeps in memory for ``explain``."""
@@ -89,3 +96,68 @@ class DecisionLog:
 
     def close(self) -> None:
         os.close(self._fd)
+
+
+class AuditedDecisionLog:
+    """The decision log as an audit log (``records.audit.AuditLog``): the same interface as
+    :class:`DecisionLog` (``record``, ``find``, ``close``).
+
+    Each decision is ``audit_decision(request, decision, key)`` with ``decision_id`` added to its
+    outcome, appended (classified, chained, MAC'd, fsynced) under the log's lock and ``flock``, so
+    several worker processes may share one log and one ``head_file``. ``find`` returns the entry
+    as ``{"decision_id", "seq", "hash", "kid", "record"}``.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        key: bytes,
+        *,
+        head_file: str | Path | None = None,
+        previous_keys: tuple[bytes, ...] = (),
+    ) -> None:
+        self.path = Path(path)
+        self._key = key
+        self._log = AuditLog(self.path, key, head_file=head_file, previous_keys=previous_keys)
+        self._recent: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def key_id(self) -> str:
+        return self._log.key_id
+
+    def record(self, decision_id: str, request: DecisionRequest, decision: Decision) -> None:
+        """Append the decision's audit record, carrying ``decision_id`` in its outcome."""
+        record = audit_decision(request, decision, self._key)
+        record = record.model_copy(update={"outcome": {**record.outcome, "decision_id": decision_id}})
+        entry = self._log.append(record)
+        view = {"decision_id": decision_id, "seq": entry.seq, "hash": entry.hash, "kid": entry.kid,
+                "record": entry.record}
+        with self._lock:
+            self._recent[decision_id] = view
+            if len(self._recent) > RECENT:
+                self._recent.popitem(last=False)
+
+    def find(self, decision_id: str) -> dict[str, Any] | None:
+        """The entry of ``decision_id``, or None (recent ones from memory, else from the file)."""
+        with self._lock:
+            view = self._recent.get(decision_id)
+        if view is not None:
+            return view
+        needle = canonical_json({"decision_id": decision_id})[1:-1].decode("utf-8")
+        with self.path.open(encoding="utf-8", errors="replace") as f:
+            for text in f:
+                if needle not in text:
+                    continue
+                try:
+                    entry = json.loads(text)
+                    record = entry["record"]
+                    if record["outcome"]["decision_id"] == decision_id:
+                        return {"decision_id": decision_id, "seq": entry["seq"], "hash": entry["hash"],
+                                "kid": entry["kid"], "record": record}
+                except (ValueError, KeyError, TypeError):
+                    continue
+        return None
+
+    def close(self) -> None:
+        """Nothing to release: every append opens, locks and closes the file."""
