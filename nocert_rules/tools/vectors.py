@@ -49,8 +49,9 @@ class VectorError(NocertError):
 
 
 def expected_of(engine: Engine, request: DecisionRequest) -> dict[str, Any]:
-    """The answer a conforming implementation must give for ``request``."""
-    row = engine.ruleset.find_row(request.service_item, request.certificate)
+    """The answer a conforming implementation must give for ``request`` (with the row as in force
+    on the request's day, as ``Engine.decide`` finds it: dated versions, repealed bases)."""
+    row = engine.find_row(request)
     fired = engine.fire(facts_for(engine.ruleset, request, row))
     decision = engine.decide_with_fired(request, row, fired)
     return answer(decision, fired)
