@@ -179,3 +179,26 @@ def test_a_repeal_not_after_the_start_is_refused_at_its_line(tmp_path: Path) -> 
         load_ruleset(write_ruleset(tmp_path / "rs", rows=rows))
     assert info.value.file == "certificates.yaml" and info.value.line is not None
     assert any("repealed_on 2025-06-01 is not after effective_from" in p.problem for p in info.value.problems)
+
+
+def test_a_repeal_that_leaves_only_a_lower_rank_is_abolished_by_rank_and_linted(tmp_path: Path) -> None:
+    from ruleset_factory import MANIFEST, RULES
+
+    manifest = {**MANIFEST, "legal_basis_policy": {"sufficient_ranks": ["法律", "行政法规"], "clause": "C-abolish"}}
+    below = {"id": "a.below-rank", "method": "ABOLISH", "effect": "offer", "clause": "C-abolish", "reason": "仅有规章依据",
+             "when": {"request.listed": True, "row.has_legal_basis": True, "row.legal_basis_sufficient": False}}
+    rows = [row("S1", "mixed", methods=["verification"], legal_basis=[
+        {"instrument": "《旧条例》", "rank": "行政法规", "repealed_on": "2025-06-01"},
+        {"instrument": "《部门办法》", "rank": "部门规章"}])]
+    path = write_ruleset(tmp_path / "rs", rows=rows, rules=[*RULES, below], manifest=manifest)
+    data = lint(path)
+    found = [f for f in data["warnings"] if f["code"] == "basis-repealed"]
+    assert len(found) == 1 and "2025-06-01" in found[0]["message"] and "a.below-rank" in found[0]["message"]
+    assert not data["errors"]
+    with Engine(load_ruleset(path)) as engine:
+        req = {"service_item": "S1", "certificate": "mixed", "applicant": PERSON}
+        assert engine.decide({**req, "requested_at": "2025-05-30T10:00"}).method is Method.VERIFICATION
+        after = engine.decide({**req, "requested_at": "2025-06-03T10:00"})
+    assert after.method is Method.ABOLISH and [s.rule_id for s in after.trace if s.effect == "offer"] == ["a.below-rank"]
+    data = lint(write_ruleset(tmp_path / "rs2", rows=rows, manifest=manifest))  # no rule on the rank
+    assert "retained-basis-repealed-kept" in [f["code"] for f in data["errors"]]

@@ -111,3 +111,24 @@ def test_key_options_need_the_decision_log(tmp_path: Path) -> None:
     done = subprocess.run([NOCERT, "serve", str(ZIBO), "--decision-log", str(tmp_path / "l.jsonl"), "--key-file", str(short)],
                           capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert done.returncode == 2 and "16" in done.stderr
+
+
+def test_a_restarted_service_continues_the_chain_and_explains_from_the_file(tmp_path: Path) -> None:
+    """A second run appends to the same chain (seq goes on, one verified log), and explains a
+    decision of the first run from the file (not from memory)."""
+    key_file, head_file, log = tmp_path / "host.key", tmp_path / "d.head", tmp_path / "decisions.jsonl"
+    key_file.write_bytes(KEY)
+    args = ("--decision-log", str(log), "--key-file", str(key_file), "--head-file", str(head_file))
+    with live_server(ZIBO, tmp_path, *args) as srv, srv.client() as client:
+        first = client.post("/v1/decide", json=request()).headers["x-decision-id"]
+    with live_server(ZIBO, tmp_path, *args) as srv, srv.client() as client:
+        second = client.post("/v1/decide", json=request(certificate="ZM-GA-0002")).headers["x-decision-id"]
+        old = client.get(f"/v1/explain/{first}")
+        missing = client.get("/v1/explain/00000000-0000-4000-8000-000000000000")
+    assert old.status_code == 200 and old.json()["seq"] == 1 and old.json()["record"]["outcome"]["decision_id"] == first
+    assert missing.status_code == 404
+    entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [e["seq"] for e in entries] == [1, 2] and entries[1]["prev"] == entries[0]["hash"]
+    assert entries[1]["record"]["outcome"]["decision_id"] == second
+    code, result = verify(log, "--key-file", str(key_file), "--head-file", str(head_file))
+    assert code == 0 and result["records"] == 2, result

@@ -17,7 +17,8 @@ Warnings:
 * ``basis-below-rank``: such a row, abolished by the named rule: the published list should
   mark it abolished (or cite a basis of sufficient rank);
 * ``basis-repealed``: a retained row in force on a day from which none of its bases is (each
-  repealed): from that day the named rule abolishes it; the list should be adjusted (cite the
+  repealed), or, where the manifest ranks bases, only bases below rank remain: from that day the
+  named rule abolishes it; the list should be adjusted (cite the
   instrument now in force, or mark the row abolished);
 * ``basis-unranked``: the manifest ranks bases but this one has no rank (a plain string);
 * ``limit-not-in-force``: a row's statutory limit is dated outside every day the row is in force.
@@ -123,8 +124,11 @@ def _check_repealed(
 ) -> None:
     """``basis-repealed`` / ``retained-basis-repealed-kept`` for row ``i`` (see the module doc)."""
     repeals = sorted({b.repealed_on for b in row.bases if b.repealed_on is not None})
+    if row.valid_until is not None:
+        repeals = [d for d in repeals if d <= row.valid_until]
     gone = next((d for d in repeals if not bases_on(row.bases, d, start)), None)
-    if gone is None or (row.valid_until is not None and gone > row.valid_until):
+    if gone is None:
+        _check_repealed_rank(rs, row, i, start, facts, abolish_rules, repeals, row_file, line, add)
         return
     label = _label(row)
     names = "、".join(b.text for b in row.bases)
@@ -141,6 +145,32 @@ def _check_repealed(
         add("error", "retained-basis-repealed-kept", row_file(i), where,
             f"{label}: 设定依据 {names} 自 {gone} 起均已废止，但没有规则取消它 / every basis is repealed from "
             f"{gone}, yet no rule abolishes the row (add a rule on row.has_legal_basis)")
+
+
+def _check_repealed_rank(
+    rs: Ruleset, row: ListRow, i: int, start: date, facts: dict[str, Any], abolish_rules: list[Any],
+    repeals: list[date], row_file: Callable[[int], str], line: Line, add: Add,
+) -> None:
+    """A repeal that leaves only bases below the manifest's ranks (``legal_basis_policy``)."""
+    policy = rs.manifest.legal_basis_policy
+    if policy is None or not sufficient(row.bases, policy):
+        return  # below rank on every day: basis-below-rank / retained-below-rank-kept say so
+    low = next((d for d in repeals if not sufficient(bases_on(row.bases, d, start), policy)), None)
+    if low is None:
+        return
+    label, left = _label(row), "、".join(b.text for b in bases_on(row.bases, low, start))
+    day_facts = {**facts, "row.has_legal_basis": True, "row.legal_basis_sufficient": False, "request.listed": True}
+    by = [r.id for r in abolish_rules if conditions.evaluate(r.when, day_facts)]
+    where = line(i, ("legal_basis",))
+    if by:
+        add("warning", "basis-repealed", row_file(i), where,
+            f"{label}: 自 {low} 起仅余 {left}，不是{'、'.join(r.value for r in policy.sufficient_ranks)}，由规则 "
+            f"{', '.join(by)} 取消（{policy.clause}）；清单应予调整 / from {low} (a repeal) only {left} remains, "
+            f"below the ranks that keep a certificate: rule {', '.join(by)} abolishes it; adjust the list")
+    else:
+        add("error", "retained-basis-repealed-kept", row_file(i), where,
+            f"{label}: 自 {low} 起仅余低于所需层级的依据 {left}，但没有规则取消它 / from {low} only {left} "
+            "remains, below rank, yet no rule abolishes the row (add a rule on row.legal_basis_sufficient)")
 
 
 __all__ = ["check_law"]
