@@ -248,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"(issue 14 run: {seconds:.0f} s, {started_at:%Y-%m-%d %H:%M} - {datetime.now(UTC):%H:%M} UTC)")
     result = {
         "issue": 14,
-        "command": "python benchmarks/run_all.py --issue14 " + shlex.join(sys.argv[1:] if argv is None else argv),
+        "command": ("python benchmarks/run_all.py --issue14 " + shlex.join(sys.argv[1:] if argv is None else argv)).rstrip(),
         "started_at": started_at.isoformat(timespec="seconds"),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": seconds,
