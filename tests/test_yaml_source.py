@@ -133,3 +133,21 @@ def test_empty_and_scalar_documents() -> None:
     assert load_located_text("# only a comment\n", "f.yaml").data is None
     doc = load_located_text("\n\nplain\n", "f.yaml")
     assert doc.data == "plain" and doc.line_of(()) == 3
+
+
+def test_a_conventional_file_comes_from_the_hashed_bytes_first_then_the_folder(tmp_path: Path) -> None:
+    """load_ruleset_file: the bytes the ruleset hashed win over the folder; every problem is a
+    RulesetError naming the file (officers.yaml, complaint_rules.yaml use it)."""
+    from nocert_rules.policy.yaml_source import load_ruleset_file
+
+    (tmp_path / "extra.yaml").write_text("a: 1\n", encoding="utf-8")
+    assert load_ruleset_file({"extra.yaml": b"a: 2\n"}, tmp_path, "extra.yaml").data == {"a": 2}
+    doc = load_ruleset_file({}, tmp_path, "extra.yaml")
+    assert doc.data == {"a": 1} and doc.raw == b"a: 1\n"
+    (tmp_path / "bad.yaml").write_bytes(b"a: \xff\n")
+    (tmp_path / "folder.yaml").mkdir()
+    for name, says in (("missing.yaml", "file not found"), ("bad.yaml", "not UTF-8"),
+                       ("folder.yaml", "is a directory")):
+        with pytest.raises(RulesetError) as info:
+            load_ruleset_file({}, tmp_path, name)
+        assert info.value.problems[0].file == name and says in str(info.value), info.value

@@ -16,10 +16,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from nocert_rules.errors import RulesetError
 from nocert_rules.policy import conditions
 from nocert_rules.policy.conditions import Fact
-from nocert_rules.policy.yaml_source import load_located_text, validate_located
+from nocert_rules.policy.yaml_source import load_ruleset_file, validate_located
 
 if TYPE_CHECKING:
     from nocert_rules.policy.ruleset import Ruleset
@@ -202,17 +201,7 @@ def load_complaint_rules(ruleset: Ruleset) -> LoadedComplaintRules:
     """
     # ``manifest.files.complaint_rules`` once the manifest has that field (see docs/records.md)
     name = getattr(ruleset.manifest.files, "complaint_rules", None) or COMPLAINT_RULES_FILE
-    data = ruleset.files.get(name)
-    if data is None:
-        try:
-            data = (ruleset.directory / name).read_bytes()
-        except FileNotFoundError:
-            raise RulesetError(name, None, None, "file not found / 文件不存在") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise RulesetError(name, None, None, f"not UTF-8 text: {exc}") from None
-    doc = load_located_text(text, name)
+    doc = load_ruleset_file(ruleset.files, ruleset.directory, name)
     content: ComplaintRuleFile = validate_located(ComplaintRuleFile, doc)
 
     def cited(path: tuple[str | int, ...], clause_id: str) -> None:
@@ -250,6 +239,6 @@ def load_complaint_rules(ruleset: Ruleset) -> LoadedComplaintRules:
             conditions.validate(rule.when, facts=COMPLAINT_FACTS)
         except conditions.ConditionError as exc:
             raise doc.error(("rules", i, "when", *exc.path), exc.problem) from None
-    return LoadedComplaintRules(file=name, sha256=hashlib.sha256(data).hexdigest(), content=content)
+    return LoadedComplaintRules(file=name, sha256=hashlib.sha256(doc.raw).hexdigest(), content=content)
 
 

@@ -40,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from nocert_rules.enums import Method
 from nocert_rules.errors import NocertError, RulesetError
 from nocert_rules.models import Citation, OfficerOnDuty, as_shanghai
-from nocert_rules.policy.yaml_source import load_located_text, validate_located
+from nocert_rules.policy.yaml_source import load_ruleset_file, validate_located
 from nocert_rules.privacy import contains_id_number
 
 if TYPE_CHECKING:
@@ -252,17 +252,7 @@ def load_officers(ruleset: Ruleset) -> LoadedOfficers:
     clause cited present in the clauses file.
     """
     name = ruleset.manifest.files.officers or OFFICERS_NAME
-    data = ruleset.files.get(name)
-    if data is None:
-        try:
-            data = (ruleset.directory / name).read_bytes()
-        except OSError:
-            raise RulesetError(name, None, None, "file not found / 文件不存在") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise RulesetError(name, None, None, f"not UTF-8 text: {exc}") from None
-    doc = load_located_text(text, name)
+    doc = load_ruleset_file(ruleset.files, ruleset.directory, name)
     content: OfficerFile = validate_located(OfficerFile, doc)
 
     problems: list[RulesetError] = []
@@ -295,7 +285,7 @@ def load_officers(ruleset: Ruleset) -> LoadedOfficers:
             seen_ids.setdefault(key, i)
     if problems:
         raise RulesetError.of([p for err in problems for p in err.problems])
-    return LoadedOfficers(name, hashlib.sha256(data).hexdigest(), content, lines)
+    return LoadedOfficers(name, hashlib.sha256(doc.raw).hexdigest(), content, lines)
 
 
 # ---------------------------------------------------------------- checks and choices

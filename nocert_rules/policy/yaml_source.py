@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import warnings
 from array import array
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +138,17 @@ def load_located_yaml(path: Path, display_name: str | None = None) -> LocatedYam
         raise RulesetError(name, None, None, "file not found / 文件不存在") from exc
     except IsADirectoryError as exc:
         raise RulesetError(name, None, None, "is a directory, not a file / 是目录而非文件") from exc
+    except OSError as exc:
+        raise RulesetError(name, None, None, f"cannot read / 无法读取: {exc.strerror}") from exc
+    return load_located_bytes(raw, name)
+
+
+def load_ruleset_file(files: Mapping[str, bytes], directory: Path, name: str) -> LocatedYaml:
+    """A conventional ruleset file (officers, complaint rules, ...): the bytes the ruleset hashed
+    (``files``) when it has them, else ``directory / name``; problems as :func:`load_located_yaml`."""
+    raw = files.get(name)
+    if raw is None:
+        return load_located_yaml(directory / name, name)
     return load_located_bytes(raw, name)
 
 
