@@ -1,12 +1,38 @@
-"""Files written whole or not at all: nothing half-written is ever left under the real name."""
+"""Files written whole or not at all (nothing half-written is ever left under the real name), and
+JSON-lines files read with the line of each value."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-__all__ = ["replace_atomically"]
+__all__ = ["JsonLineError", "json_lines", "replace_atomically"]
+
+
+class JsonLineError(ValueError):
+    """A line of a JSON-lines file that is not JSON; ``str()`` is ``file:line: problem``."""
+
+    def __init__(self, path: Path, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: 不是 JSON / not JSON ({message})")
+        self.path = path
+        self.line = line
+
+
+def json_lines(path: Path) -> Iterator[tuple[int, Any]]:
+    """``(line number, value)`` of each non-blank line of ``path`` (UTF-8 JSON lines); a line that
+    is not JSON raises :class:`JsonLineError` naming it."""
+    with path.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                yield n, json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise JsonLineError(path, n, exc.msg) from None
 
 
 def replace_atomically(path: Path, data: bytes) -> None:

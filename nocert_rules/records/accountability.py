@@ -27,7 +27,6 @@ Clause ids, item numbers and wording come from the ruleset (``manifest.accountab
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from nocert_rules.enums import Method, ReplacementMethod, RowStatus
 from nocert_rules.errors import RecordError
+from nocert_rules.fileio import JsonLineError, json_lines
 from nocert_rules.models import Citation, ShanghaiDatetime
 from nocert_rules.policy.ruleset import Ruleset
 
@@ -295,15 +295,8 @@ def read_records(path: str | Path) -> Iterator[tuple[str, dict[str, Any]]]:
     ``record_type`` (or ``kind``) naming its class. A line that is not JSON is an error naming
     ``file:line``; lines of other shapes are skipped.
     """
-    p = Path(path)
-    with p.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                doc = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise AccountabilityError(f"{p}:{n}: 不是 JSON / not JSON ({exc.msg})") from None
+    try:
+        for _, doc in json_lines(Path(path)):
             if not isinstance(doc, dict):
                 continue
             rec = doc.get("record") if isinstance(doc.get("record"), dict) else doc
@@ -311,3 +304,5 @@ def read_records(path: str | Path) -> Iterator[tuple[str, dict[str, Any]]]:
             fields = rec.get("outcome") if isinstance(rec.get("outcome"), dict) else rec
             if isinstance(kind, str) and isinstance(fields, dict):
                 yield kind, fields
+    except JsonLineError as exc:
+        raise AccountabilityError(str(exc)) from None

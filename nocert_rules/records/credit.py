@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 from pydantic import Field
 
 from nocert_rules.enums import ApplicantKind
-from nocert_rules.fileio import replace_atomically
+from nocert_rules.fileio import JsonLineError, json_lines, replace_atomically
 from nocert_rules.models import RulesetStamp, ShanghaiDatetime
 from nocert_rules.policy.ruleset import RecordClauses, Ruleset
 from nocert_rules.records import HashedRef, Record, RecordEvent, RecordProblem
@@ -170,14 +170,8 @@ def read_pledge_records(path: str | Path) -> list[PledgeRecord]:
 
     p = Path(path)
     latest: dict[str, PledgeRecord] = {}
-    with p.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                doc = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise RecordProblem(_LABEL, None, f"{p}:{n}: 不是 JSON / not JSON ({exc.msg})") from None
+    try:
+        for n, doc in json_lines(p):
             if not isinstance(doc, dict) or (doc.get("record_type") or doc.get("kind")) != "PledgeRecord":
                 continue
             fields = {k: v for k, v in doc.items() if k not in ("record_type", "kind")}
@@ -188,6 +182,8 @@ def read_pledge_records(path: str | Path) -> list[PledgeRecord]:
             known = latest.get(pledge.id)
             if known is None or len(pledge.events) >= len(known.events):
                 latest[pledge.id] = pledge
+    except JsonLineError as exc:
+        raise RecordProblem(_LABEL, None, str(exc)) from None
     return sorted(latest.values(), key=lambda r: (r.signed_at, r.id))
 
 

@@ -18,7 +18,6 @@ publication).
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -26,7 +25,7 @@ from uuid import uuid4
 
 from pydantic import Field
 
-from nocert_rules.fileio import replace_atomically
+from nocert_rules.fileio import JsonLineError, json_lines, replace_atomically
 from nocert_rules.models import as_shanghai
 from nocert_rules.policy.publication import PublishedList, check_schedule, next_publication_due
 from nocert_rules.policy.ruleset import Ruleset
@@ -120,20 +119,18 @@ class PublicationLog:
             return []
         out: list[ListPublication] = []
         seen: set[str] = set()
-        with self.path.open(encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
+        try:
+            for n, doc in json_lines(self.path):
                 try:
-                    record = ListPublication.model_validate(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise RecordProblem(_LOG_LABEL, None, f"{self.path}:{n}: 不是 JSON / not JSON ({exc.msg})") from None
+                    record = ListPublication.model_validate(doc)
                 except RecordProblem as exc:
                     raise RecordProblem(_LOG_LABEL, None, f"{self.path}:{n}: {exc.problem}") from None
                 if record.id in seen:
                     raise RecordProblem(_LOG_LABEL, None, f"{self.path}:{n}: 重复的记录 id / duplicate id {record.id}")
                 seen.add(record.id)
                 out.append(record)
+        except JsonLineError as exc:
+            raise RecordProblem(_LOG_LABEL, None, str(exc)) from None
         return out
 
     def append(self, publication: ListPublication) -> None:
