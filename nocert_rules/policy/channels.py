@@ -31,25 +31,21 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from nocert_rules.policy.labels import BilingualLabel
+
 __all__ = ["Channel", "ChannelChoice", "ChannelRefused", "OnSiteCheckPolicy", "VerificationPolicy", "choose_channel"]
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
 
-class Channel(BaseModel):
+class Channel(BilingualLabel):
     """One way of exchanging a verification request and its answer."""
 
     model_config = _STRICT
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
-    label: str = Field(min_length=1)
-    label_en: str = Field(min_length=1)
     interim: bool = Field(
         default=False, description="used only until the system runs fully, and never for items involving secrets"
     )
-
-    @property
-    def text(self) -> str:
-        return f"{self.label} / {self.label_en}"
 
 
 class OnSiteCheckPolicy(BaseModel):

@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from nocert_rules.enums import Method
 from nocert_rules.errors import NocertError, RulesetError
 from nocert_rules.models import Citation, OfficerOnDuty, as_shanghai
+from nocert_rules.policy.labels import BilingualLabel
 from nocert_rules.policy.yaml_source import load_ruleset_file, validate_located
 from nocert_rules.privacy import contains_id_number
 
@@ -158,17 +159,11 @@ class Unit(BaseModel):
         return [o for o in self.officers if o.role == role]
 
 
-class RoleLabel(BaseModel):
+class RoleLabel(BilingualLabel):
     """A role's name as outputs show it, and the clause that gives the role its task."""
 
     model_config = _STRICT
-    label: str = Field(min_length=1, description="中文名称, e.g. 联络员")
-    label_en: str = Field(min_length=1, description="English name, e.g. liaison officer")
     clause: str | None = None
-
-    @property
-    def text(self) -> str:
-        return f"{self.label} / {self.label_en}"
 
 
 class Requirements(BaseModel):
