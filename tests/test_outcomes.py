@@ -362,6 +362,92 @@ def test_random_requests_get_their_own_outcome(batch: list[dict[str, Any]]) -> N
         assert fast(variant) == general(variant)
 
 
+def as_line(request: dict[str, Any], case_id: Any, expected: Any) -> dict[str, Any]:
+    """A case line's object as orjson reads it (the fast lane's input)."""
+    line = dict(request)
+    if case_id is not ABSENT:
+        line["case_id"] = case_id
+    if expected is not ABSENT:
+        line["expected_method"] = expected
+    return line
+
+
+def line_fast(line: dict[str, Any]) -> tuple[Any, ...] | None:
+    """``OutcomeCache.line_outcome`` of a case line; None when it sends the line the general way."""
+    try:
+        found = _CACHE.line_outcome(line)
+    except (NocertError, ValueError) as exc:
+        return ("error", type(exc).__name__, str(exc))
+    return None if found is None else ("ok", found[0], found[1].isoformat())
+
+
+case_ids = st.one_of(st.just(ABSENT), st.none(), st.text(max_size=8), st.integers(-5, 10**6), st.booleans(),
+                     st.just("C" * 201), st.floats(allow_nan=False))
+expected_methods = st.one_of(st.just(ABSENT), st.none(), st.just(""), st.sampled_from([m.value for m in Method]),
+                             st.sampled_from(["告知承诺", "pledge", "WHATEVER"]), st.integers(0, 2))
+
+
+@settings(max_examples=400, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(requests(), case_ids, expected_methods), min_size=1, max_size=4))
+def test_case_lines_get_the_outcome_of_their_request(batch: list[tuple[dict[str, Any], Any, Any]]) -> None:
+    """The fast lane reads the line's object with its case fields in it: its answer, when it
+    gives one, is the request's decided outcome (never an error: errors go the general way)."""
+    for request, case_id, expected in batch:
+        got = line_fast(as_line(request, case_id, expected))
+        if got is not None:
+            assert got == general(request)
+            assert got == line_fast(as_line(request, case_id, expected))  # warm
+
+
+def test_plain_case_lines_take_the_fast_lane(zibo: Ruleset) -> None:
+    """Lines as case files hold them (with and without the applicant's own dates) are answered
+    by the lane itself, so the property test above compares something."""
+    cache = OutcomeCache(CachedEngine(Engine(zibo)), zibo)
+    engine = Engine(zibo)
+    row = next(r for r in zibo.rows if r.valid_from is None)
+    for applicant in ({"kind": "person", "id_number": PERSON_ID, "name": "张三"},
+                      {"kind": "person", "id_number": PERSON_ID, "blacklisted_since": "2021-05-01"},
+                      {"kind": "person", "id_number": PERSON_ID, "credit_repaired_on": None}):
+        request = {"service_item": row.service_item_code, "certificate": row.certificate_id,
+                   "applicant": applicant, "requested_at": "2021-06-08T10:00"}
+        found = cache.line_outcome(as_line(request, "C1", "DATA_SHARING"))
+        assert found is not None
+        assert found[0] == outcome_of(engine.decide(request), zibo)
+    assert cache.line_outcome(as_line(request, "C1", "DATA_SHARING") | {"colour": "blue"}) is None
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(case_ids, expected_methods, st.booleans())
+def test_case_head_reads_what_parse_raw_reads(case_id: Any, expected: Any, wrapped: bool) -> None:
+    """``casefile.case_head`` (the lane's case fields) gives what ``parse_raw`` gives, or None."""
+    from nocert_rules.tools import casefile
+
+    obj = as_line({"service_item": "S"}, case_id, expected)
+    if wrapped:
+        obj = {"request": obj.pop("service_item") and {"service_item": "S"}, **obj}
+    head = casefile.case_head(obj)
+    case = casefile.parse_raw(casefile.RawCase(1, json.dumps(obj)))
+    if head is not None:
+        assert case.error is None
+        assert head == (case.case_id, case.expected_method)
+    elif not wrapped:
+        assert case.error is not None
+
+
+@settings(max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                                  HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(requests(), case_ids, expected_methods), min_size=1, max_size=30))
+def test_files_of_random_lines_count_the_same(tmp_path_factory: pytest.TempPathFactory,
+                                              batch: list[tuple[dict[str, Any], Any, Any]]) -> None:
+    """Whole files of random lines (with case ids and expected methods of every shape): the dry
+    run's summary, fast lane and all, equals deciding every case with a plain engine."""
+    path = tmp_path_factory.mktemp("lines") / "r.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for request, case_id, expected in batch:
+            out.write(json.dumps(as_line(request, case_id, expected), ensure_ascii=False) + "\n")
+    assert fast_summary(_ZIBO, path) == plain_summary(_ZIBO, path)
+
+
 # ------------------------------------------------------------------ reading JSON lines
 
 json_values = st.recursive(

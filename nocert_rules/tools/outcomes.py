@@ -120,6 +120,23 @@ _PLACEHOLDER_DAY = "2000-01-01"
 _DAYS_PER_TEMPLATE = 4096
 _DATE_FIELDS = frozenset(n for n, f in Applicant.model_fields.items() if f.annotation in (date, date | None))
 """The applicant's own dates: validated per case (they differ from case to case)."""
+_CASE_KEYS = frozenset({"case_id", "expected_method"})
+"""What a case line holds besides its request (``tools.casefile``)."""
+_LINE_KEYS = frozenset(DecisionRequest.model_fields) | _CASE_KEYS
+_APPLICANT_KEYS = frozenset(Applicant.model_fields)
+
+
+class _Absent:
+    """A field the case line leaves out (not the same as ``null``)."""
+
+    __slots__ = ()
+
+
+_ABSENT = _Absent()
+_ABSENT_TOP = (_ABSENT,) * len(_KEY_FIELDS)
+_ABSENT_PERSON = (_ABSENT,) * len(_APPLICANT_KEY_FIELDS)
+_LINE_TYPES = frozenset({str, bool, type(None), _Absent})
+_DATE_POSITIONS = tuple(i for i, n in enumerate(_APPLICANT_KEY_FIELDS) if n in _DATE_FIELDS)
 _ADAPTERS: dict[str, TypeAdapter[Any]] = {
     "requested_at": TypeAdapter(RequestDatetime),
     **{n: TypeAdapter(Applicant.model_fields[n].annotation) for n in _DATE_FIELDS},
@@ -151,6 +168,7 @@ class OutcomeCache:
         self._numbers = itertools.count()
         self._deadlines: dict[tuple[Any, ...], DeadlineInfo | None] = {}  # by-day deadlines of rows
         self._times: dict[str, Any] = {}  # requested_at text -> validated, or _INVALID
+        self._lines: dict[tuple[Any, ...], Any] = {}  # field values in model order -> template, or None
 
     # ------------------------------------------------------------------ keys
 
@@ -229,6 +247,13 @@ class OutcomeCache:
         when the cache cannot vouch for it (the general path then validates it, and reports
         what is wrong). The key (a number) stands for the template and the day's signature
         (``Engine.day_signature``). ``applicant``: with the case's own dates, when it has any."""
+        entry = self._entry(request)
+        if entry is None:
+            return None
+        return self._per_case(entry, request, request["applicant"])
+
+    def _entry(self, request: dict[str, Any]) -> _Template | None:
+        """The validated template of ``request`` (None: not one the cache can vouch for)."""
         template = self._template_key(request)
         if template is None:
             return None
@@ -238,9 +263,52 @@ class OutcomeCache:
             if len(templates) >= self.maxsize:
                 templates.clear()
             entry = templates[template] = self._template(template)
-        if entry is _INVALID:
+        return None if entry is _INVALID else entry  # type: ignore[return-value]
+
+    def _line_entry(self, case: dict[str, Any]) -> _Template | None:
+        """The validated template of a case line's object as read (its ``case_id`` and
+        ``expected_method`` still in it), found by the values of the model's fields in a fixed
+        order: no copy of the object, no walk over its items. Only plain JSON scalars (str,
+        bool, null) are looked up so: ``True == 1`` must not find a template made of ``1``. The
+        applicant's own dates count as present or not, as in ``_template_key``."""
+        applicant = case.get("applicant")
+        if type(applicant) is not dict or not case.keys() <= _LINE_KEYS or not applicant.keys() <= _APPLICANT_KEYS:
             return None
-        applicant = request["applicant"]
+        top = tuple(map(case.get, _KEY_FIELDS, _ABSENT_TOP))
+        person = tuple(map(applicant.get, _APPLICANT_KEY_FIELDS, _ABSENT_PERSON))
+        if not _LINE_TYPES.issuperset(map(type, top)) or not _LINE_TYPES.issuperset(map(type, person)):
+            return None
+        for i in _DATE_POSITIONS:  # dates of its own: the template has them as present (``_DATED``)
+            if person[i] is not _ABSENT and person[i] is not None:
+                person = tuple(_DATED if j in _DATE_POSITIONS and v is not _ABSENT and v is not None else v
+                               for j, v in enumerate(person))
+                break
+        key = (top, person)
+        lines = self._lines
+        entry = lines.get(key, _MISSING)
+        if entry is _MISSING:
+            if len(lines) >= self.maxsize:
+                lines.clear()
+            entry = lines[key] = self._entry({k: v for k, v in case.items() if k not in _CASE_KEYS})
+        return entry  # type: ignore[return-value]
+
+    def line_outcome(self, case: dict[str, Any]) -> tuple[Outcome, datetime] | None:
+        """``outcome`` of the request a case line holds, given the line's object as read (with
+        ``case_id`` and ``expected_method``, which the request does not hold): the same answer,
+        without copying the object first. None: decide it the general way (``outcome`` of the
+        request, then ``parse_request`` and ``Engine.decide``)."""
+        if not self.enabled:
+            return None
+        entry = self._line_entry(case)
+        if entry is None:
+            return None
+        found = self._per_case(entry, case, case["applicant"])
+        return None if found is None else self._outcome_of_key(*found)
+
+    def _per_case(
+        self, entry: _Template, request: dict[str, Any], applicant: dict[str, Any]
+    ) -> tuple[int, datetime, _Template, Applicant | None] | None:
+        """``key`` once the template is known: the per-case fields checked as the model does."""
         id_number = applicant.get("id_number")
         if type(id_number) is not str or not 0 < len(id_number) <= _MAX_ID or id_number.isspace():
             return None
@@ -322,7 +390,11 @@ class OutcomeCache:
         found = self.key(request)
         if found is None:
             return None
-        key, at, entry, person = found
+        return self._outcome_of_key(*found)
+
+    def _outcome_of_key(
+        self, key: int, at: datetime, entry: _Template, person: Applicant | None
+    ) -> tuple[Outcome, datetime] | None:
         hit = self._outcomes.get(key)
         if hit is None:
             # Not seen: another request may have been decided alike (Engine.outcome_key). The
