@@ -12,7 +12,9 @@ Periods in minutes run only during office hours (附件2 第七条: "30分钟内
 Naive datetimes mean Asia/Shanghai; every datetime returned is aware, in Asia/Shanghai.
 
 Nothing here loops day by day: each year is computed once into a sorted array of working-day
-ordinals plus a running total of office time, and lookups bisect into it.
+ordinals plus a running total of office time, and per-day tables (office time before each day,
+each working day's midnight and close of business), so that a lookup is a list index plus one
+short bisect within the day's office periods, in integer microseconds.
 """
 
 from __future__ import annotations
@@ -235,8 +237,11 @@ def holidays_known_years() -> frozenset[int]:
 def as_shanghai(value: date | datetime) -> datetime:
     """An aware datetime in Asia/Shanghai. Naive means Shanghai; a date means its 00:00."""
     if isinstance(value, datetime):
-        if value.tzinfo is None:
+        tz = value.tzinfo
+        if tz is None:
             return value.replace(tzinfo=SHANGHAI)
+        if tz is SHANGHAI:  # what astimezone returns then: the value itself, unchanged
+            return value
         return value.astimezone(SHANGHAI)
     if isinstance(value, date):
         return datetime.combine(value, time(), tzinfo=SHANGHAI)
@@ -275,6 +280,12 @@ def as_moment(value: object, field: str = "time") -> date | datetime:
 
 def _local(value: date | datetime) -> datetime:
     """Naive Shanghai wall-clock datetime."""
+    if type(value) is datetime:  # the common cases, without building an aware copy
+        tz = value.tzinfo
+        if tz is None:
+            return value
+        if tz is SHANGHAI:
+            return value.replace(tzinfo=None)
     return as_shanghai(value).replace(tzinfo=None)
 
 
@@ -289,12 +300,56 @@ def _us(td: timedelta) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class _DayShape:
+    """One day's office periods as integer microseconds since midnight, for bisecting."""
+
+    bounds: tuple[int, ...]  # start0, end0, start1, end1, ... ascending
+    done: tuple[int, ...]  # done[k]: office time up to bounds[k - 1] (0 for k = 0)
+    cum: tuple[int, ...]  # cum[p]: office time in periods 0..p, inclusive
+    offset: tuple[int, ...]  # offset[p]: start of period p minus the office time before it
+    total_us: int
+
+    @classmethod
+    def of(cls, periods: tuple[tuple[timedelta, timedelta], ...]) -> _DayShape:
+        bounds: list[int] = []
+        done = [0]
+        cum: list[int] = []
+        offset: list[int] = []
+        total = 0
+        for s, e in periods:
+            start, end = _us(s), _us(e)
+            bounds += (start, end)
+            offset.append(start - total)
+            done.append(total)  # up to this period's start
+            total += end - start
+            done.append(total)
+            cum.append(total)
+        return cls(tuple(bounds), tuple(done), tuple(cum), tuple(offset), total)
+
+    def before(self, t: int) -> int:
+        """Office microseconds of this day before ``t`` microseconds after midnight."""
+        k = bisect_right(self.bounds, t)
+        if k & 1:  # inside period k // 2
+            return self.done[k] + t - self.bounds[k - 1]
+        return self.done[k]
+
+
+@dataclass(frozen=True, slots=True)
 class _Year:
+    first: int  # ordinal of 1 January
     days: list[int]  # ordinals of the year's working days, ascending
     cum_us: list[int]  # cum_us[i]: office microseconds on days[0..i], inclusive
     total_us: int
     dates: list[date]  # the same working days as date objects
     after: dict[date, int]  # every date of the year -> index in days of the first working day after it
+    # Per working day i (aligned with days):
+    shapes: list[_DayShape]  # its office periods
+    midnights: list[datetime]  # its 00:00, aware
+    closes: list[datetime]  # its close of business, aware
+    # Per day of the year (index: ordinal - first):
+    slot: list[int]  # index in days, or -1 for a day off
+    before_us: list[int]  # office microseconds on the year's working days before that day
+    shape_on: list[_DayShape | None]  # the day's office periods, None for a day off
 
 
 class WorkCalendar:
@@ -326,6 +381,14 @@ class WorkCalendar:
                 (_since_midnight(p.start), _since_midnight(p.end))
                 for p in self.office_hours.periods_on(day)
             )
+        # The same shape object for every day with the same periods.
+        shapes: dict[tuple[tuple[timedelta, timedelta], ...], _DayShape] = {}
+        self._shapes: dict[tuple[int, int], _DayShape] = {}
+        for month_day, periods in self._schedule.items():
+            shape = shapes.get(periods)
+            if shape is None:
+                shape = shapes[periods] = _DayShape.of(periods)
+            self._shapes[month_day] = shape
 
     @classmethod
     def from_config(
@@ -371,22 +434,45 @@ class WorkCalendar:
         days: list[int] = []
         cum: list[int] = []
         total = 0
+        shapes: list[_DayShape] = []
+        midnights: list[datetime] = []
+        closes: list[datetime] = []
+        after: dict[date, int] = {}
+        slot: list[int] = []
+        before_us: list[int] = []
+        shape_on: list[_DayShape | None] = []
         first = date(year, 1, 1).toordinal()
         for o in range(first, date(year, 12, 31).toordinal() + 1):
             d = date.fromordinal(o)
+            before_us.append(total)
             if d in self._on or (d not in self._off and cn.is_working_day(d)):
+                shape = self._shapes[(d.month, d.day)]
+                slot.append(len(days))
+                shape_on.append(shape)
                 days.append(o)
-                total += sum(_us(e - s) for s, e in self._schedule[(d.month, d.day)])
+                total += shape.total_us
                 cum.append(total)
-        after: dict[date, int] = {}
-        for o in range(first, date(year, 12, 31).toordinal() + 1):
-            after[date.fromordinal(o)] = bisect_right(days, o)
+                shapes.append(shape)
+                midnight = datetime.combine(d, time())
+                midnights.append(midnight.replace(tzinfo=SHANGHAI))
+                closes.append((midnight + self._schedule[(d.month, d.day)][-1][1]).replace(tzinfo=SHANGHAI))
+            else:
+                slot.append(-1)
+                shape_on.append(None)
+            after[d] = len(days)  # the first working day after d: d itself is never counted
         return _Year(
+            first=first,
             days=days,
             cum_us=cum,
             total_us=total,
             dates=[date.fromordinal(o) for o in days],
             after=after,
+            shapes=shapes,
+            midnights=midnights,
+            closes=closes,
+            slot=slot,
+            before_us=before_us,
+            shape_on=shape_on,
         )
 
     def unknown_years_between(self, a: date | datetime, b: date | datetime) -> list[int]:
@@ -404,10 +490,8 @@ class WorkCalendar:
     def is_working_day(self, d: date | datetime) -> bool:
         """Whether ``d`` (its Shanghai date, for a datetime) is a working day."""
         day = _local_date(d)
-        days = self._year(day.year).days
-        o = day.toordinal()
-        i = bisect_left(days, o)
-        return i < len(days) and days[i] == o
+        data = self._years.get(day.year) or self._year(day.year)
+        return data.slot[day.toordinal() - data.first] >= 0
 
     def add_working_days(self, start: date | datetime, n: int) -> date:
         """The ``n``-th working day after ``start``'s date (民法典 第二百零一条).
@@ -416,13 +500,13 @@ class WorkCalendar:
         day after it. ``n == 0`` returns ``start``'s own date unchanged (no period at all).
         ``n < 0`` raises :class:`CalendarError`.
         """
-        if type(start) is date and n > 0:  # fast path: one dict lookup, one list index
-            data = self._years.get(start.year)
+        d = start if type(start) is date else _local_date(start)
+        if n > 0:  # fast path: one dict lookup, one list index
+            data = self._years.get(d.year)
             if data is not None:
-                i = data.after[start] + n - 1
+                i = data.after[d] + n - 1
                 if i < len(data.dates):
                     return data.dates[i]
-        d = start if type(start) is date else _local_date(start)
         if n < 1:
             if n == 0:
                 return d
@@ -472,27 +556,23 @@ class WorkCalendar:
         Raises :class:`CalendarError` if ``d`` is not a working day (there is no business then).
         """
         day = _local_date(d)
-        if not self.is_working_day(day):
+        data = self._years.get(day.year) or self._year(day.year)
+        i = data.slot[day.toordinal() - data.first]
+        if i < 0:
             raise CalendarError(
                 f"{day.isoformat()} is not a working day; it has no close of business"
             )
-        end = self._schedule[(day.month, day.day)][-1][1]
-        return (datetime.combine(day, time()) + end).replace(tzinfo=SHANGHAI)
+        return data.closes[i]
 
     def _office_us_before(self, local: datetime) -> int:
         """Office microseconds in ``local``'s year before the naive Shanghai moment ``local``."""
-        day = local.date()
-        data = self._year(day.year)
-        o = day.toordinal()
-        i = bisect_left(data.days, o)
-        before = data.cum_us[i - 1] if i else 0
-        if i < len(data.days) and data.days[i] == o:
-            t = local - datetime.combine(day, time())
-            for s, e in self._schedule[(day.month, day.day)]:
-                if t <= s:
-                    break
-                before += _us(min(t, e) - s)
-        return before
+        data = self._years.get(local.year) or self._year(local.year)
+        i = local.toordinal() - data.first
+        shape = data.shape_on[i]
+        if shape is None:
+            return data.before_us[i]
+        t = (local.hour * 3600 + local.minute * 60 + local.second) * 1_000_000 + local.microsecond
+        return data.before_us[i] + shape.before(t)
 
     def working_time_between(self, a: date | datetime, b: date | datetime) -> timedelta:
         """Office time from ``a`` to ``b`` (working days, office periods only).
@@ -501,11 +581,14 @@ class WorkCalendar:
         """
         la, lb = _local(a), _local(b)
         if la > lb:
-            return -self.working_time_between(lb, la)
-        us = -self._office_us_before(la) + self._office_us_before(lb)
+            la, lb = lb, la
+            sign = -1
+        else:
+            sign = 1
+        us = self._office_us_before(lb) - self._office_us_before(la)
         for year in range(la.year, lb.year):
             us += self._year(year).total_us
-        return timedelta(microseconds=us)
+        return timedelta(microseconds=sign * us)
 
     def add_working_minutes(self, start: date | datetime, minutes: int | float) -> datetime:
         """The moment when ``minutes`` of office time have run from ``start`` (附件2 第七条).
@@ -530,15 +613,11 @@ class WorkCalendar:
             target -= data.total_us
             year += 1
         j = bisect_left(data.cum_us, target)
-        remaining = target - (data.cum_us[j - 1] if j else 0)
-        day = date.fromordinal(data.days[j])
-        midnight = datetime.combine(day, time())
-        for s, e in self._schedule[(day.month, day.day)]:
-            length = _us(e - s)
-            if remaining <= length:
-                return (midnight + s + timedelta(microseconds=remaining)).replace(tzinfo=SHANGHAI)
-            remaining -= length
-        raise AssertionError("unreachable: office time ran past the end of its day")
+        remaining = target - (data.cum_us[j - 1] if j else 0)  # 0 < remaining <= the day's office time
+        shape = data.shapes[j]
+        # The period in which it runs out; exactly at a period's end is that period, not the next.
+        p = bisect_left(shape.cum, remaining)
+        return data.midnights[j] + timedelta(microseconds=shape.offset[p] + remaining)
 
 
 def _since_midnight(t: time) -> timedelta:
