@@ -278,21 +278,23 @@ def as_moment(value: object, field: str = "time") -> date | datetime:
     )
 
 
-def _local(value: date | datetime) -> datetime:
-    """Naive Shanghai wall-clock datetime."""
-    if type(value) is datetime:  # the common cases, without building an aware copy
+def _wall(value: date | datetime) -> datetime:
+    """A datetime whose fields are the Asia/Shanghai wall clock: naive, or aware in Asia/Shanghai.
+
+    Only its fields are read (year, ordinal, time of day), so the common cases, naive or already
+    in Asia/Shanghai, are taken as they are; anything else goes through :func:`as_shanghai`.
+    """
+    if type(value) is datetime:
         tz = value.tzinfo
-        if tz is None:
+        if tz is None or tz is SHANGHAI:
             return value
-        if tz is SHANGHAI:
-            return value.replace(tzinfo=None)
-    return as_shanghai(value).replace(tzinfo=None)
+    return as_shanghai(value)
 
 
 def _local_date(value: date | datetime) -> date:
     if type(value) is date:
         return value
-    return _local(value).date()
+    return _wall(value).date()
 
 
 def _us(td: timedelta) -> int:
@@ -564,14 +566,15 @@ class WorkCalendar:
             )
         return data.closes[i]
 
-    def _office_us_before(self, local: datetime) -> int:
-        """Office microseconds in ``local``'s year before the naive Shanghai moment ``local``."""
-        data = self._years.get(local.year) or self._year(local.year)
-        i = local.toordinal() - data.first
+    def _office_us_before(self, wall: datetime) -> int:
+        """Office microseconds in the year before the Shanghai wall-clock moment ``wall``
+        (see :func:`_wall`)."""
+        data = self._years.get(wall.year) or self._year(wall.year)
+        i = wall.toordinal() - data.first
         shape = data.shape_on[i]
         if shape is None:
             return data.before_us[i]
-        t = (local.hour * 3600 + local.minute * 60 + local.second) * 1_000_000 + local.microsecond
+        t = (wall.hour * 3600 + wall.minute * 60 + wall.second) * 1_000_000 + wall.microsecond
         return data.before_us[i] + shape.before(t)
 
     def working_time_between(self, a: date | datetime, b: date | datetime) -> timedelta:
@@ -579,16 +582,14 @@ class WorkCalendar:
 
         Negative if ``b`` is before ``a``. Dates mean 00:00; naive means Asia/Shanghai.
         """
-        la, lb = _local(a), _local(b)
-        if la > lb:
-            la, lb = lb, la
-            sign = -1
-        else:
-            sign = 1
-        us = self._office_us_before(lb) - self._office_us_before(la)
-        for year in range(la.year, lb.year):
-            us += self._year(year).total_us
-        return timedelta(microseconds=sign * us)
+        wa, wb = _wall(a), _wall(b)
+        # Office time before b minus office time before a, both counted from a's year.
+        us = self._office_us_before(wb) - self._office_us_before(wa)
+        ya, yb = wa.year, wb.year
+        if ya != yb:
+            years = sum(self._year(year).total_us for year in range(min(ya, yb), max(ya, yb)))
+            us += years if ya < yb else -years
+        return timedelta(microseconds=us)
 
     def add_working_minutes(self, start: date | datetime, minutes: int | float) -> datetime:
         """The moment when ``minutes`` of office time have run from ``start`` (附件2 第七条).
@@ -600,12 +601,12 @@ class WorkCalendar:
         """
         if minutes < 0:
             raise CalendarError(f"a period cannot be a negative number of minutes: {minutes}")
-        local = _local(start)
+        wall = _wall(start)
         add_us = round(minutes * _US_PER_MINUTE)
         if add_us == 0:
-            return local.replace(tzinfo=SHANGHAI)
-        year = local.year
-        target = self._office_us_before(local) + add_us
+            return wall.replace(tzinfo=SHANGHAI)
+        year = wall.year
+        target = self._office_us_before(wall) + add_us
         while True:
             data = self._year(year)
             if target <= data.total_us:
