@@ -31,9 +31,12 @@ import csv
 import json
 import re
 import sys
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from itertools import accumulate, chain, repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, Literal, NamedTuple
 
@@ -51,6 +54,11 @@ bytes is a malformed row; it is skipped in pieces, never held in memory whole. A
 
 CHUNK_BYTES = 8 << 20
 """:func:`chunked` closes a chunk at this many bytes of records, whatever its length."""
+
+_BLOCK_BYTES = 1 << 18
+"""A JSONL file is read in blocks of this many bytes (:meth:`CaseReader.chunks`)."""
+
+_BOM = b"\xef\xbb\xbf"
 
 MAX_CASE_ID = 200
 """A longer ``case_id`` is a malformed row (it is repeated in every listing and output line)."""
@@ -133,6 +141,10 @@ class RawCase(NamedTuple):
     line: int
     data: str | dict[str | None, Any]
     error: str | None = None
+
+
+_DATA = itemgetter(1)  # RawCase.data
+_new_raw = tuple.__new__  # RawCase from a (line, data, error) tuple without a Python call
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +234,7 @@ class CaseReader:
             self._file.close()
 
     def __iter__(self) -> Iterator[RawCase]:
-        return self._jsonl() if self.format == "jsonl" else self._csv()
+        return chain.from_iterable(self._jsonl_blocks()) if self.format == "jsonl" else self._csv()
 
     def line_counts(self, cases: int) -> dict[str, int]:
         """Where every line of the file went, once read: ``total`` = ``header`` + ``cases`` +
@@ -235,28 +247,6 @@ class CaseReader:
         data = self._file.read(size)
         self.bytes_read += len(data)
         return data
-
-    def _lines_lf(self) -> Iterator[bytes | None]:
-        """Lines ending in ``\n`` (kept); ``None`` for a line longer than the limit (skipped)."""
-        limit = MAX_RECORD_BYTES
-        buf, self._pending = self._pending, b""
-        while True:
-            if not buf.endswith(b"\n") and len(buf) <= limit:
-                more = self._file.readline(limit + 1 - len(buf))
-                self.bytes_read += len(more)
-                buf += more
-            if not buf:
-                return
-            if len(buf) > limit and not buf.endswith(b"\n"):
-                while True:  # skip the rest of the line in pieces
-                    piece = self._file.readline(1 << 16)
-                    self.bytes_read += len(piece)
-                    if not piece or piece.endswith(b"\n"):
-                        break
-                yield None
-            else:
-                yield buf
-            buf = b""
 
     def _lines_universal(self) -> Iterator[bytes | None]:
         """Lines ending in ``\n``, ``\r\n`` or ``\r`` (kept); ``None`` for a line longer than the
@@ -292,23 +282,124 @@ class CaseReader:
                 eof = True
             buf += block
 
-    def _jsonl(self) -> Iterator[RawCase]:
-        for number, raw in enumerate(self._lines_lf(), start=self._first_line):
-            self.lines = number
-            if raw is None:
-                yield RawCase(number, "", _TOO_LONG)
-                continue
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            if not raw.strip():
-                self.blank_lines += 1
-                continue
+    def chunks(self, size: int, max_chars: int = CHUNK_BYTES) -> Iterator[list[RawCase]]:
+        """The records in lists, exactly as ``chunked(iter(self), size, max_chars)`` cuts them; a
+        JSONL file is read in blocks and its records handed out a block at a time (no generator
+        step per line)."""
+        if self.format != "jsonl":
+            return chunked(self._csv(), size, max_chars)
+        return self._jsonl_chunks(size, max_chars)
+
+    def _jsonl_chunks(self, size: int, max_chars: int) -> Iterator[list[RawCase]]:
+        """:func:`chunked` over :meth:`_jsonl_blocks`: the cuts found with ``bisect`` on each
+        block's running character count instead of one step per record."""
+        chunk: list[RawCase] = []
+        chars = 0  # of the records in chunk
+        for records in self._jsonl_blocks():
+            sums = list(accumulate(map(len, map(_DATA, records))))
+            start, base = 0, 0  # the first record not yet in a chunk; the characters before it
+            while start < len(records):
+                stop = min(start + max(size - len(chunk), 1),  # the record that fills the count
+                           bisect_left(sums, max_chars - chars + base, start) + 1)  # ... the characters
+                if stop > len(records):
+                    chunk.extend(records[start:])
+                    chars += sums[-1] - base
+                    break
+                chunk.extend(records[start:stop])
+                yield chunk
+                chunk, chars = [], 0
+                start, base = stop, sums[stop - 1]
+        if chunk:
+            yield chunk
+
+    def _jsonl_blocks(self) -> Iterator[list[RawCase]]:
+        """The records of a JSONL file, a block of lines at a time: blocks of
+        :data:`_BLOCK_BYTES` are read and cut after their last ``\n`` (the rest of the line
+        waits for the next block); a line longer than :data:`MAX_RECORD_BYTES` is reported as
+        soon as that many bytes are seen without its end, and the rest of it read and dropped."""
+        limit = MAX_RECORD_BYTES
+        read = self._file.read1
+        number = self._first_line - 1  # of the last line read
+        tail, self._pending = self._pending, b""  # the start of a line whose end is not read yet
+        skipping = False  # inside a line longer than the limit, until its end
+        while True:
+            block = read(_BLOCK_BYTES)
+            self.bytes_read += len(block)
+            if not block:  # the end of the file: its last line has no end of line
+                if tail:
+                    number += 1
+                    self.lines = number
+                    record = self._jsonl_record(number, tail, limit)
+                    if record is not None:
+                        yield [record]
+                return
+            if skipping:
+                end = block.find(b"\n") + 1
+                if not end:
+                    continue
+                skipping, block = False, block[end:]
+            data = tail + block
+            cut = data.rfind(b"\n") + 1
+            tail = data[cut:]
+            if cut:
+                records, count = self._jsonl_lines(number + 1, data[:cut], limit)
+                number += count
+                self.lines = number
+                if records:
+                    yield records
+            if len(tail) > limit:
+                number += 1
+                self.lines = number
+                yield [RawCase(number, "", _TOO_LONG)]
+                tail, skipping = b"", True
+
+    def _jsonl_lines(self, first: int, data: bytes, limit: int) -> tuple[list[RawCase], int]:
+        """The records of whole lines (``data`` ends with ``\n``), numbered from ``first``, and
+        how many lines they were. Lines that are all plain records (no BOM on line 1, no blank,
+        too long, not UTF-8 line, no ``\r`` but in ``\r\n``) are split, decoded and made
+        records by C loops; any other block goes line by line (:meth:`_jsonl_record`)."""
+        lines = data.splitlines(keepends=True)  # at \n, \r\n and \r: right unless a \r is alone
+        if (
+            (b"\r" not in data or data.count(b"\r") == data.count(b"\r\n"))
+            and (first != 1 or not data.startswith(_BOM))
+            and (len(data) <= limit + 1 or max(map(len, lines)) <= limit + 1)
+            and min(lines)[0] > 0x20  # no line starts with white space, as a blank line does
+        ):
             try:
-                text = raw.decode("utf-8")
+                texts = list(map(bytes.decode, lines))
             except UnicodeDecodeError:
-                yield RawCase(number, "", "不是 UTF-8 文本 / not UTF-8 text")
-                continue
-            yield RawCase(number, text)
+                pass
+            else:
+                count = len(texts)
+                numbered = zip(range(first, first + count), texts, repeat(None))
+                return list(map(_new_raw, repeat(RawCase), numbered)), count
+        records: list[RawCase] = []
+        start = 0
+        number = first - 1
+        while start < len(data):
+            end = data.index(b"\n", start) + 1
+            number += 1
+            record = self._jsonl_record(number, data[start:end], limit)
+            if record is not None:
+                records.append(record)
+            start = end
+        return records, number - first + 1
+
+    def _jsonl_record(self, number: int, raw: bytes, limit: int) -> RawCase | None:
+        """One JSONL line (with its ``\n``, but for a last line without one) as a record;
+        ``None`` for a blank line (counted in ``blank_lines``)."""
+        if len(raw) - raw.endswith(b"\n") > limit:
+            return RawCase(number, "", _TOO_LONG)
+        if number == 1 and raw.startswith(_BOM):
+            raw = raw[3:]
+        if not raw.strip():
+            self.blank_lines += 1
+            return None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return RawCase(number, "", "不是 UTF-8 文本 / not UTF-8 text")
+        return RawCase(number, text)
 
     def _csv(self) -> Iterator[RawCase]:
         number = 0  # lines read
@@ -407,9 +498,9 @@ class CaseReader:
 
 
 class _LineWindow:
-    """A binary file seen as just its lines that start in ``[start, end)`` (for ``readline``):
+    """A binary file seen as just its lines that start in ``[start, end)`` (for ``read1``):
     positioned at the first line start at or after ``start`` (the rest of a line begun before it
-    is skipped in pieces), and empty at the first line start at or after ``end``."""
+    is skipped in pieces), and empty after the end of the last line that starts before ``end``."""
 
     def __init__(self, file: IO[bytes], start: int, end: int) -> None:
         self._file = file
@@ -420,13 +511,20 @@ class _LineWindow:
                 piece = file.readline(1 << 16)
                 if not piece or piece.endswith(b"\n"):
                     break
-        self._at_line_start = True
+        self._pos = file.tell()  # of the next byte to read
+        self._done = self._pos >= end
 
-    def readline(self, size: int = -1) -> bytes:
-        if self._at_line_start and self._file.tell() >= self._end:
+    def read1(self, size: int = -1) -> bytes:
+        if self._done:
             return b""
-        data = self._file.readline(size)
-        self._at_line_start = data.endswith(b"\n")
+        data = self._file.read1(size)  # type: ignore[attr-defined]
+        last = self._end - 1 - self._pos  # where the byte before end is in data
+        self._pos += len(data)
+        if len(data) > last:  # the line holding that byte is the last one: up to its \n
+            cut = data.find(b"\n", max(last, 0)) + 1
+            if cut:
+                self._done = True
+                return data[:cut]
         return data
 
     def close(self) -> None:
