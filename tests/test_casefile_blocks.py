@@ -155,7 +155,7 @@ SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[Heal
 
 @SETTINGS
 @given(data=jsonl_files(), limit=st.integers(8, 400), block=st.integers(1, 700),
-       size=st.none() | st.integers(1, 12), max_chars=st.integers(0, 600),
+       size=st.none() | st.integers(1, 40), max_chars=st.integers(0, 3000),
        cuts=st.lists(st.integers(0, 1 << 30), max_size=6), sniff=st.booleans())
 def test_blocks_read_as_the_line_by_line_reader(tmp_path: Path, data: bytes, limit: int, block: int,
                                                 size: int | None, max_chars: int, cuts: list[int],
@@ -209,6 +209,8 @@ def test_a_plain_file_read_in_blocks_keeps_every_line_and_number(tmp_path: Path)
         with CaseReader(str(path)) as reader:
             chunks = list(reader.chunks(1000))
             counts = reader.line_counts(sum(map(len, chunks)))
+        with CaseReader(str(path)) as reader:  # closed for their characters, over many blocks
+            short = list(reader.chunks(1000, max_chars=10_000))
     records = [r for c in chunks for r in c]
     assert [len(c) for c in chunks] == [1000, 1000, 1000, 1000, 999]
     assert [r.line for r in records] == [n for n in range(1, 5001) if n != 1235]
@@ -217,3 +219,4 @@ def test_a_plain_file_read_in_blocks_keeps_every_line_and_number(tmp_path: Path)
     assert all(r.data == rows[r.line - 1].decode() for r in records[1:] if r.error is None)
     assert counts == {"total": 5000, "header": 0, "cases": 4999, "blank": 1, "continued": 0, "swallowed": 0}
     assert list(chunked(records, 1000)) == chunks
+    assert list(chunked(records, 1000, max_chars=10_000)) == short and 20 < len(short) < 100

@@ -144,6 +144,7 @@ class RawCase(NamedTuple):
 
 
 _DATA = itemgetter(1)  # RawCase.data
+_RECORDS = itemgetter(0)
 _new_raw = tuple.__new__  # RawCase from a (line, data, error) tuple without a Python call
 
 
@@ -234,7 +235,9 @@ class CaseReader:
             self._file.close()
 
     def __iter__(self) -> Iterator[RawCase]:
-        return chain.from_iterable(self._jsonl_blocks()) if self.format == "jsonl" else self._csv()
+        if self.format == "jsonl":
+            return chain.from_iterable(map(_RECORDS, self._jsonl_blocks()))
+        return self._csv()
 
     def line_counts(self, cases: int) -> dict[str, int]:
         """Where every line of the file went, once read: ``total`` = ``header`` + ``cases`` +
@@ -291,29 +294,35 @@ class CaseReader:
         return self._jsonl_chunks(size, max_chars)
 
     def _jsonl_chunks(self, size: int, max_chars: int) -> Iterator[list[RawCase]]:
-        """:func:`chunked` over :meth:`_jsonl_blocks`: the cuts found with ``bisect`` on each
-        block's running character count instead of one step per record."""
+        """:func:`chunked` over :meth:`_jsonl_blocks`, a block at a time: the records that fill
+        a chunk's count are sliced off; its characters are counted (and the cut found with
+        ``bisect`` on their running sum) only in a block that could reach ``max_chars``."""
         chunk: list[RawCase] = []
-        chars = 0  # of the records in chunk
-        for records in self._jsonl_blocks():
-            sums = list(accumulate(map(len, map(_DATA, records))))
-            start, base = 0, 0  # the first record not yet in a chunk; the characters before it
+        chars = 0  # the characters of the records in chunk, or more (the bytes of their lines)
+        for records, most in self._jsonl_blocks():
+            sums: list[int] | None = None
+            if chars + most >= max_chars:  # a chunk may close for its characters: count them
+                chars = sum(map(len, map(_DATA, chunk)))
+                sums = list(accumulate(map(len, map(_DATA, records))))
+            start = base = 0  # the first record not yet in a chunk; the characters before it
             while start < len(records):
-                stop = min(start + max(size - len(chunk), 1),  # the record that fills the count
-                           bisect_left(sums, max_chars - chars + base, start) + 1)  # ... the characters
+                stop = start + max(size - len(chunk), 1)  # after the record that fills the count
+                if sums is not None:  # ... or the one that reaches max_chars
+                    stop = min(stop, bisect_left(sums, max_chars - chars + base, start) + 1)
                 if stop > len(records):
                     chunk.extend(records[start:])
-                    chars += sums[-1] - base
+                    chars += most if sums is None else sums[-1] - base
                     break
                 chunk.extend(records[start:stop])
                 yield chunk
                 chunk, chars = [], 0
-                start, base = stop, sums[stop - 1]
+                start, base = stop, 0 if sums is None else sums[stop - 1]
         if chunk:
             yield chunk
 
-    def _jsonl_blocks(self) -> Iterator[list[RawCase]]:
-        """The records of a JSONL file, a block of lines at a time: blocks of
+    def _jsonl_blocks(self) -> Iterator[tuple[list[RawCase], int]]:
+        """The records of a JSONL file, a block of lines at a time, each with the bytes of its
+        lines (at least the records' characters): blocks of
         :data:`_BLOCK_BYTES` are read and cut after their last ``\n`` (the rest of the line
         waits for the next block); a line longer than :data:`MAX_RECORD_BYTES` is reported as
         soon as that many bytes are seen without its end, and the rest of it read and dropped."""
@@ -331,7 +340,7 @@ class CaseReader:
                     self.lines = number
                     record = self._jsonl_record(number, tail, limit)
                     if record is not None:
-                        yield [record]
+                        yield [record], len(tail)
                 return
             if skipping:
                 end = block.find(b"\n") + 1
@@ -346,11 +355,11 @@ class CaseReader:
                 number += count
                 self.lines = number
                 if records:
-                    yield records
+                    yield records, cut
             if len(tail) > limit:
                 number += 1
                 self.lines = number
-                yield [RawCase(number, "", _TOO_LONG)]
+                yield [RawCase(number, "", _TOO_LONG)], 0
                 tail, skipping = b"", True
 
     def _jsonl_lines(self, first: int, data: bytes, limit: int) -> tuple[list[RawCase], int]:
