@@ -1,7 +1,9 @@
 """Streaming readers of case files (JSONL or CSV) for ``dry-run`` and ``diff --cases``.
 
 A case is one decision request plus, optionally, a ``case_id`` and the ``expected_method``.
-Files are read one record at a time, never whole: a case file may hold millions of rows.
+Files are streamed, never read whole: a case file may hold millions of rows. JSONL is read in
+blocks (:data:`_BLOCK_BYTES`) whose lines are split, decoded and made records by C loops;
+:meth:`CaseReader.chunks` hands them out in the lists ``dry-run`` decides.
 
 Reading is split in two steps so that ``dry-run --jobs`` can parse in worker processes:
 
