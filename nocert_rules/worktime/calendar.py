@@ -328,13 +328,6 @@ class _DayShape:
             cum.append(total)
         return cls(tuple(bounds), tuple(done), tuple(cum), tuple(offset), total)
 
-    def before(self, t: int) -> int:
-        """Office microseconds of this day before ``t`` microseconds after midnight."""
-        k = bisect_right(self.bounds, t)
-        if k & 1:  # inside period k // 2
-            return self.done[k] + t - self.bounds[k - 1]
-        return self.done[k]
-
 
 @dataclass(frozen=True, slots=True)
 class _Year:
@@ -480,12 +473,15 @@ class WorkCalendar:
     def unknown_years_between(self, a: date | datetime, b: date | datetime) -> list[int]:
         """Years from ``a``'s to ``b``'s (either order, inclusive) whose 调休 schedule is unknown."""
         ya, yb = _local_date(a).year, _local_date(b).year
+        if ya == yb:  # the common case
+            return [] if ya in self._known else [ya]
         lo, hi = min(ya, yb), max(ya, yb)
         return [y for y in range(lo, hi + 1) if y not in self._known]
 
     def warnings_for(self, a: date | datetime, b: date | datetime) -> list[str]:
         """One warning (Chinese, then English) per unknown year between ``a`` and ``b``."""
-        return [_unknown_year_warning(y) for y in self.unknown_years_between(a, b)]
+        unknown = self.unknown_years_between(a, b)
+        return [_unknown_year_warning(y) for y in unknown] if unknown else []
 
     # -- days --------------------------------------------------------------------------------
 
@@ -574,8 +570,12 @@ class WorkCalendar:
         shape = data.shape_on[i]
         if shape is None:
             return data.before_us[i]
+        # Office time of the day before t microseconds after midnight:
         t = (wall.hour * 3600 + wall.minute * 60 + wall.second) * 1_000_000 + wall.microsecond
-        return data.before_us[i] + shape.before(t)
+        k = bisect_right(shape.bounds, t)
+        if k & 1:  # inside period k // 2
+            return data.before_us[i] + shape.done[k] + t - shape.bounds[k - 1]
+        return data.before_us[i] + shape.done[k]
 
     def working_time_between(self, a: date | datetime, b: date | datetime) -> timedelta:
         """Office time from ``a`` to ``b`` (working days, office periods only).
@@ -589,7 +589,7 @@ class WorkCalendar:
         if ya != yb:
             years = sum(self._year(year).total_us for year in range(min(ya, yb), max(ya, yb)))
             us += years if ya < yb else -years
-        return timedelta(microseconds=us)
+        return timedelta(0, 0, us)  # positional: (days, seconds, microseconds), twice as fast
 
     def add_working_minutes(self, start: date | datetime, minutes: int | float) -> datetime:
         """The moment when ``minutes`` of office time have run from ``start`` (附件2 第七条).
@@ -608,7 +608,7 @@ class WorkCalendar:
         year = wall.year
         target = self._office_us_before(wall) + add_us
         while True:
-            data = self._year(year)
+            data = self._years.get(year) or self._year(year)
             if target <= data.total_us:
                 break
             target -= data.total_us
@@ -618,7 +618,7 @@ class WorkCalendar:
         shape = data.shapes[j]
         # The period in which it runs out; exactly at a period's end is that period, not the next.
         p = bisect_left(shape.cum, remaining)
-        return data.midnights[j] + timedelta(microseconds=shape.offset[p] + remaining)
+        return data.midnights[j] + timedelta(0, 0, shape.offset[p] + remaining)
 
 
 def _since_midnight(t: time) -> timedelta:

@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -193,6 +194,8 @@ _RECORD_LABELS: dict[RecordKind, str] = {
 }
 
 def _record_kind(records: RecordKind | str) -> RecordKind:
+    if type(records) is RecordKind:  # what RecordKind(records) returns then
+        return records
     try:
         return RecordKind(records)
     except ValueError:
@@ -233,43 +236,52 @@ def verification_due(
     start = as_moment(requested_at, "requested_at")
     if limit is not None:
         clause = policy.statutory_limit_clause
+        rule = _statutory_rule(limit.working_days, limit.working_minutes, limit.basis)
         if limit.working_days is not None:
-            return _days_deadline(
-                start,
-                limit.working_days,
-                calendar,
-                f"按法定程序办理，在规定时间内：{limit.working_days} 个工作日，至最后一日下班时止"
-                f"（依据：{limit.basis}） / statutory procedure: {limit.working_days} working "
-                f"days, ending at close of business on the last day (basis: {limit.basis})",
-                clause,
-            )
-        minutes = limit.working_minutes or 0  # set: the model requires exactly one
-        due = calendar.add_working_minutes(start, minutes)
-        return Deadline(
-            due_at=due,
-            rule=f"按法定程序办理，在规定时间内：{minutes} 个工作分钟（依据："
-            f"{limit.basis}） / statutory procedure: {minutes} working minutes "
-            f"(basis: {limit.basis})",
-            clause=clause,
-            warnings=calendar.warnings_for(start, due),
-        )
+            return _days_deadline(start, limit.working_days, calendar, rule, clause)
+        due = calendar.add_working_minutes(start, limit.working_minutes or 0)  # set: exactly one is
+        return Deadline(due_at=due, rule=rule, clause=clause, warnings=calendar.warnings_for(start, due))
     plan = policy.verification[kind]
-    label = _RECORD_LABELS[kind]
+    rule = _plan_rule(kind, plan.working_days, plan.working_minutes)
     if plan.working_days is not None:
-        days = plan.working_days
-        rule = (
+        return _days_deadline(start, plan.working_days, calendar, rule, policy.verification_clause)
+    due = calendar.add_working_minutes(start, plan.working_minutes or 0)
+    return Deadline(
+        due_at=due, rule=rule, clause=policy.verification_clause, warnings=calendar.warnings_for(start, due)
+    )
+
+
+# The rules' wording depends on a few figures only: built once per figure, not once per deadline.
+
+
+@lru_cache(maxsize=1024)
+def _statutory_rule(days: int | None, minutes: int | None, basis: str) -> str:
+    """A row's statutory limit in words (三(三)3), Chinese first."""
+    if days is not None:
+        return (
+            f"按法定程序办理，在规定时间内：{days} 个工作日，至最后一日下班时止"
+            f"（依据：{basis}） / statutory procedure: {days} working "
+            f"days, ending at close of business on the last day (basis: {basis})"
+        )
+    minutes = minutes or 0
+    return (
+        f"按法定程序办理，在规定时间内：{minutes} 个工作分钟（依据："
+        f"{basis}） / statutory procedure: {minutes} working minutes "
+        f"(basis: {basis})"
+    )
+
+
+@lru_cache(maxsize=1024)
+def _plan_rule(kind: RecordKind, days: int | None, minutes: int | None) -> str:
+    """The ruleset's verification limit for a record kind in words, Chinese first."""
+    label = _RECORD_LABELS[kind]
+    if days is not None:
+        return (
             f"{label}：{days} 个工作日，至最后一日下班时止 / {kind.value} records: "
             f"{days} working day{'' if days == 1 else 's'}, ending at close of business"
         )
-        return _days_deadline(start, days, calendar, rule, policy.verification_clause)
-    minutes = plan.working_minutes or 0
-    due = calendar.add_working_minutes(start, minutes)
-    return Deadline(
-        due_at=due,
-        rule=f"{label}：{minutes} 个工作分钟 / {kind.value} records: {minutes} working minutes",
-        clause=policy.verification_clause,
-        warnings=calendar.warnings_for(start, due),
-    )
+    minutes = minutes or 0
+    return f"{label}：{minutes} 个工作分钟 / {kind.value} records: {minutes} working minutes"
 
 
 def verification_status(
