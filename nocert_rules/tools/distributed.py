@@ -48,7 +48,6 @@ from nocert_rules.tools.casefile import (
     CaseReader,
     Format,
     RawCase,
-    chunked,
     count_line_starts,
 )
 from nocert_rules.tools.dryrun import (
@@ -169,7 +168,7 @@ def _decide_block(snapshot: RulesetSnapshot, path: str, start: int, end: int, fi
     lines: list[str] | None = [] if want_out else None
     try:
         with CaseReader(path, "jsonl", byte_range=(start, end), first_line=first_line) as reader:
-            for chunk in chunked(reader, chunk_size):
+            for chunk in reader.chunks(chunk_size):
                 part, out = _decide_chunk(state, chunk)
                 summary.merge(part)
                 if lines is not None and out:
@@ -240,9 +239,9 @@ def run_dry_run_dask(
                                 line_counts)
         in_flight: deque[Any] = deque()
         with CaseReader(cases_path, fmt) as reader:
-            records = iter(reader)
-            first = list(islice(records, 1))  # header problems surface here, in this process
-            chunks = chunked(chain(first, records), chunk_size)
+            chunks = reader.chunks(chunk_size)
+            first = list(islice(chunks, 1))  # header problems surface here, in this process
+            chunks = chain(first, chunks)
 
             def fold(future: Any) -> None:
                 part, lines = future.result()
