@@ -4,6 +4,7 @@ alternating, several rounds; µs per line and the ratio.
 
     python benchmarks/bench_read_cases.py /tmp/perf/c1m.jsonl
     python benchmarks/bench_read_cases.py cases.jsonl --against REV --rounds 5
+    python benchmarks/bench_read_cases.py --cases 200000     # a generated file (bench_dask.generate)
 
 Both sides read the whole file into chunks of 1,000 records (what ``dry-run`` decides), nothing
 else; the old side as ``dry-run`` did then, ``chunked(iter(reader), 1000)``. Before timing, both
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import tempfile
 import time
 import types
 from itertools import islice
@@ -23,7 +25,9 @@ from typing import Any
 
 from nocert_rules.tools import casefile
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
 
 
 def module_at(revision: str) -> types.ModuleType:
@@ -51,11 +55,24 @@ def read_new(path: str) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("path")
+    parser.add_argument("path", nargs="?", help="a JSONL case file; without it, --cases generated ones")
+    parser.add_argument("--cases", type=int, default=200_000)
     parser.add_argument("--against", default="cdcdf62")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--check", type=int, default=200_000, help="chunks compared over this many lines")
     args = parser.parse_args()
+    if args.path is None:
+        from bench_dask import generate
+
+        with tempfile.TemporaryDirectory() as tmp:
+            args.path = str(Path(tmp) / "cases.jsonl")
+            generate(args.cases, Path(args.path))
+            compare(args)
+    else:
+        compare(args)
+
+
+def compare(args: argparse.Namespace) -> None:
     old = module_at(args.against)
     with old.CaseReader(args.path, "jsonl") as a, casefile.CaseReader(args.path, "jsonl") as b:
         chunks = args.check // 1000

@@ -18,6 +18,9 @@ Runs, in this order:
 2. ``bench_calendar.py`` (a child process): ``add_working_days`` against ``holidays`` and numpy.
 3. ``bench_dryrun_memory.py`` (a child process, if present): dry-run throughput and peak
    memory at 10,000 cases; with ``--big`` (passed on to it) at 10,000 and 1,000,000.
+   Then ``bench_read_cases.py`` (a child process): reading the JSONL case file alone,
+   ``CaseReader.chunks`` against the line-by-line reader of ``cdcdf62`` (200,000 generated
+   cases; 1,000,000 with ``--big``).
 4. ``bench_load.py`` (child processes): ``load_ruleset`` on generated lists of 10,000 and
    100,000 rows against ``yaml.load(..., CSafeLoader)``, time and peak RSS.
 5. ``bench_service.py`` (a child process): the HTTP decision service against in-process
@@ -153,6 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         section("dry-run throughput and peak memory")
         print("benchmarks/bench_dryrun_memory.py is not present: skipped")
+
+    reads = "1000000" if args.big else "200000"
+    section(f"reading a JSONL case file of {int(reads):,} cases into chunks, vs cdcdf62 (bench_read_cases.py)")
+    code, out = child("bench_read_cases.py", "--cases", reads)
+    print(out if code == 0 else f"bench_read_cases.py failed (exit {code}):\n{out}")
 
     section("loading generated lists of 10,000 and 100,000 rows (bench_load.py)")
     code, load_out = child("bench_load.py")
