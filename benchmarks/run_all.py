@@ -15,7 +15,9 @@ Runs, in this order:
    the plain-Python if-chain, the cached engine and the compiled backend (compiled decide()
    vs the if-chain, target <= 10x; durable decide() vs the bare post, target <= 1.3x; the
    non-matching parts alone); then a 10,000-case dry-run, Engine vs CachedEngine.
-2. ``bench_calendar.py`` (a child process): ``add_working_days`` against ``holidays`` and numpy.
+2. ``bench_calendar.py`` (a child process): ``add_working_days`` against ``holidays`` and numpy;
+   then ``bench_worktime.py`` (a child process): the calendar and deadline calls per call, this
+   tree against ``cdcdf62`` (before the per-day tables), alternating in one process.
 3. ``bench_dryrun_memory.py`` (a child process, if present): dry-run throughput and peak
    memory at 10,000 cases; with ``--big`` (passed on to it) at 10,000 and 1,000,000.
    Then ``bench_read_cases.py`` (a child process): reading the JSONL case file alone,
@@ -145,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     section("add_working_days vs holidays and numpy (bench_calendar.py)")
     code, calendar_out = child("bench_calendar.py")
     print(calendar_out if code == 0 else f"bench_calendar.py failed (exit {code}):\n{calendar_out}")
+    section("calendar and deadlines, this tree vs cdcdf62 (bench_worktime.py)")
+    code, worktime_out = child("bench_worktime.py")
+    print(worktime_out if code == 0 else f"bench_worktime.py failed (exit {code}):\n{worktime_out}")
 
     memory_runs: list[tuple[str, int, str]] = []
     if (HERE / "bench_dryrun_memory.py").exists():
