@@ -61,6 +61,7 @@ _BLOCK_BYTES = 1 << 18
 """A JSONL file is read in blocks of this many bytes (:meth:`CaseReader.chunks`)."""
 
 _BOM = b"\xef\xbb\xbf"
+_LONE_CR = re.compile(rb"\r(?!\n)")  # splits a line for bytes.splitlines, not for JSONL
 
 MAX_CASE_ID = 200
 """A longer ``case_id`` is a malformed row (it is repeated in every listing and output line)."""
@@ -371,7 +372,7 @@ class CaseReader:
         records by C loops; any other block goes line by line (:meth:`_jsonl_record`)."""
         lines = data.splitlines(keepends=True)  # at \n, \r\n and \r: right unless a \r is alone
         if (
-            (b"\r" not in data or data.count(b"\r") == data.count(b"\r\n"))
+            (b"\r" not in data or not _LONE_CR.search(data))
             and (first != 1 or not data.startswith(_BOM))
             and (len(data) <= limit + 1 or max(map(len, lines)) <= limit + 1)
             and min(lines)[0] > 0x20  # no line starts with white space, as a blank line does
