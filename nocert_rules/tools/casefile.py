@@ -177,7 +177,8 @@ def detect_format(path: str, first_bytes: bytes = b"") -> Format:
 
 
 class CaseReader:
-    """Iterates the raw records of a case file; ``bytes_read`` feeds a progress bar.
+    """Iterates the raw records of a case file, or hands them out in lists (:meth:`chunks`, what
+    ``dry-run`` decides); ``bytes_read`` feeds a progress bar.
 
     ``path`` ``"-"`` reads standard input. Use as a context manager or call ``close()``.
     The file is read in binary: JSONL lines end at ``\n``; CSV lines at ``\n``, ``\r\n`` or ``\r``
