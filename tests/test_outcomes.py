@@ -246,6 +246,28 @@ def test_applicant_dates_count_by_the_day(zibo: Ruleset) -> None:
     assert len(methods) >= 2 and cache.hits
 
 
+def test_unlisted_codes_share_one_decision_and_keep_their_own_warnings(zibo: Ruleset) -> None:
+    """Unlisted certificates (and service items) decided alike but for their codes: one is
+    decided, the others take its outcome with warnings naming their own codes."""
+    engine = Engine(zibo)
+    cache = OutcomeCache(CachedEngine(Engine(zibo)), zibo)
+    item = sorted(zibo.service_items)[0]
+    requests = [{"service_item": item, "certificate": f"ZM-NO-{n:04d}",
+                 "applicant": {"kind": "person", "id_number": PERSON_ID, "credit": credit},
+                 "requested_at": f"2021-06-0{day}T10:00"}
+                for n in range(12) for credit in ("normal", "trustworthy") for day in (7, 8)]
+    requests += [dict(r, service_item=f"370300-XX-{n:04d}") for n, r in enumerate(requests[:8])]
+    warned = set()
+    for request in requests:
+        found = cache.outcome(request)
+        assert found is not None
+        expected = outcome_of(engine.decide(request), zibo)
+        assert found[0] == expected
+        warned.update(w for w in expected.warnings if request["certificate"] in w or request["service_item"] in w)
+    assert len(warned) == 12 + 8  # each code's own warning
+    assert cache.misses <= 8  # by credit, day and kind of code, not by code
+
+
 def test_no_cache_with_a_false_pledge_store(zibo: Ruleset) -> None:
     from nocert_rules.records.blacklist import MemoryBlacklist
 

@@ -559,6 +559,12 @@ class Engine:
             req.applicant.credit,
         )
 
+    def unknown_code_warnings(self, req: DecisionRequest) -> list[str]:
+        """The warnings an unlisted request's codes give (``engine.unknown``), as ``_decide_from``
+        adds them after the ruleset's validity warnings: the only part of an unlisted decision
+        that depends on the codes beyond ``outcome_key``'s (``tools.outcomes``)."""
+        return self._unknown.check(req)
+
     def deadline_goes_by_day(self, method: Method, credit: CreditLevel, row: ListRow | None, day: date) -> bool:
         """Whether ``deadline_for`` is the same at every time of ``day`` (all but a verification
         reply counted in working minutes, which goes by the clock)."""

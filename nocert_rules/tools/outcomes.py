@@ -164,6 +164,7 @@ class OutcomeCache:
         self._outcomes: dict[tuple[Any, ...], Any] = {}
         self._dated: dict[tuple[Any, ...], Outcome] = {}  # (key, day or time) -> outcome with its deadline
         self._coarse: dict[tuple[Any, ...], Any] = {}  # Engine.outcome_key -> entry
+        self._unlisted: dict[tuple[Any, ...], Any] = {}  # outcome_key without codes -> (entry, validity warnings)
         self._keys: dict[tuple[Any, ...], int] = {}  # (part, day signature) -> number
         self._numbers = itertools.count()
         self._deadlines: dict[tuple[Any, ...], DeadlineInfo | None] = {}  # by-day deadlines of rows
@@ -407,6 +408,8 @@ class OutcomeCache:
             facts = facts_for(self.ruleset, template, row, day)
             coarse = self.engine.outcome_key(template, row, facts, day)
             hit = self._coarse.get(coarse)
+            if hit is None and row is None:
+                hit = self._other_codes(coarse, template, day)
             if hit is not None:
                 self._remember(key, hit)
         if hit is not None:
@@ -448,7 +451,48 @@ class OutcomeCache:
         if len(self._coarse) >= self.maxsize:
             self._coarse.clear()
         self._coarse[coarse] = kept
+        if row is None and kept is not _GENERAL:
+            validity = self._validity_warnings(req, day)
+            if outcome.warnings == validity + tuple(self.engine.unknown_code_warnings(req)):
+                unlisted = self._unlisted
+                if len(unlisted) >= self.maxsize:
+                    unlisted.clear()
+                unlisted[self._without_codes(coarse, req)] = (kept, len(validity))
         return outcome, decision.requested_at
+
+    # ------------------------------------------------------------------ unlisted codes
+
+    def _validity_warnings(self, req: DecisionRequest, day: date) -> tuple[str, ...]:
+        """The ruleset's validity warnings of ``day`` (``Engine.day_signature``), which come first."""
+        return tuple(self.engine.day_signature(req.service_item, req.certificate, day)[3][1])
+
+    def _without_codes(self, coarse: tuple[Any, ...], req: DecisionRequest) -> tuple[Any, ...]:
+        """An unlisted request's ``Engine.outcome_key`` with its codes replaced by what the
+        summary counts of them: an unknown service item, or an unknown certificate."""
+        unknown = "certificate" if req.service_item in self.ruleset.service_items else "service_item"
+        return (*coarse[:4], unknown, *coarse[5:])
+
+    def _other_codes(self, coarse: tuple[Any, ...], req: DecisionRequest, day: date) -> Any:
+        """An unlisted request decided alike but for its codes (same facts, choice, validity,
+        credit, kind of unknown code): its outcome with this request's code warnings. Exact
+        because an unlisted decision reads its codes only for those warnings, which follow the
+        validity warnings, and the entry was kept only where its warnings were exactly those
+        (no deadline warning among them: a deadline's own warnings send a request the general
+        way, ``_with_deadline``). None: decide it."""
+        found = self._unlisted.get(self._without_codes(coarse, req))
+        if found is None:
+            return None
+        kept, validity = found
+        base = kept.outcome if type(kept) is _Dated else kept
+        warnings = (*base.warnings[:validity], *self.engine.unknown_code_warnings(req))
+        outcome = Outcome(base.method, base.listed, base.unknown, base.must_submit, base.issuer,
+                          base.pledge_blocked_by, base.deadline, base.due_at, warnings)
+        hit = _Dated(outcome, kept.method, kept.alt_method, kept.credit, kept.row, kept.by_day) \
+            if type(kept) is _Dated else outcome
+        if len(self._coarse) >= self.maxsize:
+            self._coarse.clear()
+        self._coarse[coarse] = hit
+        return hit
 
     def _remember(self, key: int, entry: Any) -> None:
         outcomes = self._outcomes
