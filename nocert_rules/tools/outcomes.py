@@ -164,6 +164,7 @@ class OutcomeCache:
         self._outcomes: dict[tuple[Any, ...], Any] = {}
         self._dated: dict[tuple[Any, ...], Outcome] = {}  # (key, day or time) -> outcome with its deadline
         self._coarse: dict[tuple[Any, ...], Any] = {}  # Engine.outcome_key -> entry
+        self._by_fired: dict[tuple[Any, ...], Any] = {}  # _fired_key -> entry
         self._unlisted: dict[tuple[Any, ...], Any] = {}  # outcome_key without codes -> (entry, validity warnings)
         self._keys: dict[tuple[Any, ...], int] = {}  # (part, day signature) -> number
         self._numbers = itertools.count()
@@ -408,8 +409,13 @@ class OutcomeCache:
             facts = facts_for(self.ruleset, template, row, day)
             coarse = self.engine.outcome_key(template, row, facts, day)
             hit = self._coarse.get(coarse)
-            if hit is None and row is None:
-                hit = self._other_codes(coarse, template, day)
+            if hit is None:
+                fired = self._fired_key(coarse, facts, template)
+                hit = self._by_fired.get(fired)
+                if hit is None and row is None:
+                    hit = self._other_codes(coarse, template, day)
+                if hit is not None:
+                    self._keep(self._coarse, coarse, hit)
             if hit is not None:
                 self._remember(key, hit)
         if hit is not None:
@@ -448,9 +454,8 @@ class OutcomeCache:
             by_day = all(engine.deadline_goes_by_day(m, credit, row, day) for m in methods)
             kept = _Dated(outcome, decision.method, alt.method if alt is not None else None, credit, row, by_day)
         self._remember(key, kept)
-        if len(self._coarse) >= self.maxsize:
-            self._coarse.clear()
-        self._coarse[coarse] = kept
+        self._keep(self._coarse, coarse, kept)
+        self._keep(self._by_fired, fired, kept)
         if row is None and kept is not _GENERAL:
             validity = self._validity_warnings(req, day)
             if outcome.warnings == validity + tuple(self.engine.unknown_code_warnings(req)):
@@ -487,12 +492,28 @@ class OutcomeCache:
         warnings = (*base.warnings[:validity], *self.engine.unknown_code_warnings(req))
         outcome = Outcome(base.method, base.listed, base.unknown, base.must_submit, base.issuer,
                           base.pledge_blocked_by, base.deadline, base.due_at, warnings)
-        hit = _Dated(outcome, kept.method, kept.alt_method, kept.credit, kept.row, kept.by_day) \
+        return _Dated(outcome, kept.method, kept.alt_method, kept.credit, kept.row, kept.by_day) \
             if type(kept) is _Dated else outcome
-        if len(self._coarse) >= self.maxsize:
-            self._coarse.clear()
-        self._coarse[coarse] = hit
-        return hit
+
+    # ------------------------------------------------------------------ shared entries
+
+    def _fired_key(self, coarse: tuple[Any, ...], facts: dict[str, Any], req: DecisionRequest) -> tuple[Any, ...]:
+        """``Engine.outcome_key`` with the facts replaced by what the rules make of them: the ids
+        of the rules that fire, in order, and (the applicant not having chosen) those that fire
+        when the pledge is declined, as ``Engine.decide_with_fired`` fires them. Requests of
+        other facts that fire the same rules (another credit fact no rule of the row reads
+        differently, say) are decided alike: a decision reads its facts only through the rules
+        (and for the applicant's summary, which no outcome holds)."""
+        fire = self.decider.fire
+        declined = None
+        if req.wants_pledge is None:
+            declined = tuple(fire(dict(facts, **{"request.wants_pledge": False})))
+        return (tuple(fire(facts)), declined, *coarse[1:])
+
+    def _keep(self, table: dict[tuple[Any, ...], Any], key: tuple[Any, ...], entry: Any) -> None:
+        if len(table) >= self.maxsize:
+            table.clear()
+        table[key] = entry
 
     def _remember(self, key: int, entry: Any) -> None:
         outcomes = self._outcomes
