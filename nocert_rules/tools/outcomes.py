@@ -116,6 +116,7 @@ _INVALID = object()
 _MISSING = object()
 _GENERAL = object()
 _DATED = "<dated>"
+_SIGNATURE = "<day signature>"
 _PLACEHOLDER_DAY = "2000-01-01"
 _DAYS_PER_TEMPLATE = 4096
 _DATE_FIELDS = frozenset(n for n, f in Applicant.model_fields.items() if f.annotation in (date, date | None))
@@ -164,6 +165,7 @@ class OutcomeCache:
         self._outcomes: dict[tuple[Any, ...], Any] = {}
         self._dated: dict[tuple[Any, ...], Outcome] = {}  # (key, day or time) -> outcome with its deadline
         self._coarse: dict[tuple[Any, ...], Any] = {}  # Engine.outcome_key -> entry
+        self._signatures: dict[tuple[str, str, date], int] = {}  # codes and day -> day_signature's number
         self._by_fired: dict[tuple[Any, ...], Any] = {}  # _fired_key -> entry
         self._unlisted: dict[tuple[Any, ...], Any] = {}  # outcome_key without codes -> (entry, validity warnings)
         self._keys: dict[tuple[Any, ...], int] = {}  # (part, day signature) -> number
@@ -350,10 +352,9 @@ class OutcomeCache:
             if number is None:
                 if len(entry.days) >= _DAYS_PER_TEMPLATE:
                     entry.days.clear()
-                number = entry.days[day] = self._number(
-                    (entry.part, self.engine.day_signature(entry.service_item, entry.certificate, day)))
+                number = entry.days[day] = self._number((entry.part, self._signature(entry, day)))
             return number, at, entry, None
-        signature: Any = self.engine.day_signature(entry.service_item, entry.certificate, day)
+        signature: Any = self._signature(entry, day)
         if dated is not None:  # the applicant's dates count through the credit facts alone
             update = {}
             for field in _DATE_FIELDS:
@@ -366,6 +367,20 @@ class OutcomeCache:
             person = dated.model_copy(update=update)
             signature = (signature, tuple(credit_facts(self.ruleset, person, at).values()))
         return self._number((entry.part, signature)), at, entry, person
+
+    def _signature(self, entry: _Template, day: date) -> int:
+        """``Engine.day_signature`` of the template's codes on ``day``, numbered (``_number``) and
+        kept per codes and day: every template of a row shares it, and keys holding it are
+        cheap to hash."""
+        key = (entry.service_item, entry.certificate, day)
+        signatures = self._signatures
+        signature = signatures.get(key)
+        if signature is None:
+            if len(signatures) >= self.maxsize:
+                signatures.clear()
+            signature = signatures[key] = self._number(
+                (_SIGNATURE, self.engine.day_signature(entry.service_item, entry.certificate, day)))
+        return signature
 
     def _number(self, key: tuple[Any, ...]) -> int:
         """Keys are numbered (cheap to hash, small to keep). Numbers are never reused, so any
@@ -410,10 +425,11 @@ class OutcomeCache:
             coarse = self.engine.outcome_key(template, row, facts, day)
             hit = self._coarse.get(coarse)
             if hit is None:
-                fired = self._fired_key(coarse, facts, template)
-                hit = self._by_fired.get(fired)
-                if hit is None and row is None:
+                if row is None:
                     hit = self._other_codes(coarse, template, day)
+                fired = self._fired_key(coarse, facts, template) if hit is None else None
+                if fired is not None:
+                    hit = self._by_fired.get(fired)
                 if hit is not None:
                     self._keep(self._coarse, coarse, hit)
             if hit is not None:
@@ -455,7 +471,8 @@ class OutcomeCache:
             kept = _Dated(outcome, decision.method, alt.method if alt is not None else None, credit, row, by_day)
         self._remember(key, kept)
         self._keep(self._coarse, coarse, kept)
-        self._keep(self._by_fired, fired, kept)
+        if fired is not None:
+            self._keep(self._by_fired, fired, kept)
         if row is None and kept is not _GENERAL:
             validity = self._validity_warnings(req, day)
             if outcome.warnings == validity + tuple(self.engine.unknown_code_warnings(req)):
