@@ -59,6 +59,10 @@ SAMPLE_LIMIT = 100
 """How many malformed rows and mismatches are kept for listing (all are counted)."""
 
 CHUNK_SIZE = 500
+SPREAD_MEMO = 65_536
+"""Deadline spreads (working minutes, calendar hours) a dry-run keeps by request and due time."""
+_MINUTE = timedelta(minutes=1)
+_HOUR = timedelta(hours=1)
 UNKNOWN_MEMO = 8192
 """Nearest-code answers the dry-run's engine keeps for unknown codes (a case file repeats its
 mistyped codes; the engine's default is small, for hosts deciding one request at a time)."""
@@ -137,16 +141,25 @@ class Summary:
         if case.expected_method is not None:
             self.add_expected(case.line, case.case_id, case.expected_method, outcome.method)
 
-    def add_deadline(self, outcome: Outcome, requested_at: datetime, ruleset: Ruleset) -> None:
-        """The spread of one case's deadline: working minutes and calendar hours until due."""
+    def add_deadline(self, outcome: Outcome, requested_at: datetime, ruleset: Ruleset,
+                     spreads: dict[tuple[datetime, datetime], tuple[int, int]] | None = None) -> None:
+        """The spread of one case's deadline: working minutes and calendar hours until due.
+        ``spreads``: a memo of them by (request time, due time), kept by the caller across
+        chunks (both depend on the two instants alone)."""
         key = outcome.deadline
         due_at = outcome.due_at
         assert key is not None and due_at is not None
-        working = ruleset.calendar.working_time_between(requested_at, due_at)
-        minutes = round(working / timedelta(minutes=1))
-        hours = math.ceil((due_at - requested_at) / timedelta(hours=1))
-        self.deadline_minutes.setdefault(key, Counter())[minutes] += 1
-        self.deadline_hours.setdefault(key, Counter())[hours] += 1
+        pair = (requested_at, due_at)
+        spread = spreads.get(pair) if spreads is not None else None
+        if spread is None:
+            working = ruleset.calendar.working_time_between(requested_at, due_at)
+            spread = (round(working / _MINUTE), math.ceil((due_at - requested_at) / _HOUR))
+            if spreads is not None:
+                if len(spreads) >= SPREAD_MEMO:
+                    spreads.clear()
+                spreads[pair] = spread
+        self.deadline_minutes.setdefault(key, Counter())[spread[0]] += 1
+        self.deadline_hours.setdefault(key, Counter())[spread[1]] += 1
 
     def add_expected(self, line: int, case_id: str | None, expected: Method, got: Method) -> None:
         """One case's expected method against the method decided (a mismatch is kept as a sample)."""
@@ -272,6 +285,8 @@ class _WorkerState:
     want_out: bool
     outcomes: OutcomeCache | None = None
     """Without ``--out``: the exact cache of what the summary counts (``tools.outcomes``)."""
+    spreads: dict[tuple[datetime, datetime], tuple[int, int]] = field(default_factory=dict)
+    """``Summary.add_deadline``'s memo, kept across chunks."""
 
     def __post_init__(self) -> None:
         if self.outcomes is None and not self.want_out:
@@ -406,6 +421,7 @@ def _decide_chunk(state: _WorkerState, chunk: list[RawCase]) -> tuple[Summary, l
     tallies: dict[int, list[Any]] = {}  # id(outcome) -> [outcome, cases]
     ruleset = state.ruleset
     loads = fast_loads if outcomes is not None and state.as_of is None else None
+    spreads = state.spreads
     for raw in chunk:
         if loads is not None and raw.error is None and type(raw.data) is str:
             try:
@@ -422,7 +438,7 @@ def _decide_chunk(state: _WorkerState, chunk: list[RawCase]) -> tuple[Summary, l
                 else:
                     tally[1] += 1
                 if outcome.deadline is not None:
-                    summary.add_deadline(outcome, found[1], ruleset)
+                    summary.add_deadline(outcome, found[1], ruleset, spreads)
                 if head[1] is not None:  # type: ignore[index]
                     summary.add_expected(raw.line, head[0], head[1], outcome.method)  # type: ignore[index]
                 continue
