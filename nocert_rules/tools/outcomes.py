@@ -166,12 +166,11 @@ class OutcomeCache:
         self._dated: dict[tuple[Any, ...], Outcome] = {}  # (key, day or time) -> outcome with its deadline
         self._coarse: dict[tuple[Any, ...], Any] = {}  # Engine.outcome_key -> entry
         self._signatures: dict[tuple[str, str, date], int] = {}  # codes and day -> day_signature's number
-        self._by_fired: dict[tuple[Any, ...], Any] = {}  # _fired_key -> entry
         self._unlisted: dict[tuple[Any, ...], Any] = {}  # outcome_key without codes -> (entry, validity warnings)
         self._keys: dict[tuple[Any, ...], int] = {}  # (part, day signature) -> number
         self._numbers = itertools.count()
         self._deadlines: dict[tuple[Any, ...], DeadlineInfo | None] = {}  # by-day deadlines of rows
-        self._times: dict[str, Any] = {}  # requested_at text -> validated, or _INVALID
+        self._times: dict[str, Any] = {}  # requested_at text -> (validated, its day), or _INVALID
         self._lines: dict[tuple[Any, ...], Any] = {}  # field values in model order -> template, or None
 
     # ------------------------------------------------------------------ keys
@@ -328,16 +327,18 @@ class OutcomeCache:
         raw_at = request.get("requested_at", _MISSING)
         if type(raw_at) is str:
             times = self._times
-            at = times.get(raw_at)
-            if at is None:
+            moment = times.get(raw_at)
+            if moment is None:
                 if len(times) >= self.maxsize:
                     times.clear()
                 try:
-                    at = times[raw_at] = _ADAPTERS["requested_at"].validate_python(raw_at)
+                    valid = _ADAPTERS["requested_at"].validate_python(raw_at)
+                    moment = times[raw_at] = (valid, valid.date())  # one day object: cheap to look up
                 except ValidationError:
-                    at = times[raw_at] = _INVALID
-            if at is _INVALID:
+                    moment = times[raw_at] = _INVALID
+            if moment is _INVALID:
                 return None
+            at, day = moment
         elif not isinstance(raw_at, datetime):  # absent, or not for the cache
             return None
         else:  # --as-of: one datetime for every case
@@ -345,7 +346,7 @@ class OutcomeCache:
                 at = _ADAPTERS["requested_at"].validate_python(raw_at)
             except ValidationError:
                 return None
-        day = at.date()
+            day = at.date()
         dated = entry.dated
         if dated is None:
             number = entry.days.get(day)
@@ -424,12 +425,8 @@ class OutcomeCache:
             facts = facts_for(self.ruleset, template, row, day)
             coarse = self.engine.outcome_key(template, row, facts, day)
             hit = self._coarse.get(coarse)
-            if hit is None:
-                if row is None:
-                    hit = self._other_codes(coarse, template, day)
-                fired = self._fired_key(coarse, facts, template) if hit is None else None
-                if fired is not None:
-                    hit = self._by_fired.get(fired)
+            if hit is None and row is None:
+                hit = self._other_codes(coarse, template, day)
                 if hit is not None:
                     self._keep(self._coarse, coarse, hit)
             if hit is not None:
@@ -471,8 +468,6 @@ class OutcomeCache:
             kept = _Dated(outcome, decision.method, alt.method if alt is not None else None, credit, row, by_day)
         self._remember(key, kept)
         self._keep(self._coarse, coarse, kept)
-        if fired is not None:
-            self._keep(self._by_fired, fired, kept)
         if row is None and kept is not _GENERAL:
             validity = self._validity_warnings(req, day)
             if outcome.warnings == validity + tuple(self.engine.unknown_code_warnings(req)):
@@ -513,19 +508,6 @@ class OutcomeCache:
             if type(kept) is _Dated else outcome
 
     # ------------------------------------------------------------------ shared entries
-
-    def _fired_key(self, coarse: tuple[Any, ...], facts: dict[str, Any], req: DecisionRequest) -> tuple[Any, ...]:
-        """``Engine.outcome_key`` with the facts replaced by what the rules make of them: the ids
-        of the rules that fire, in order, and (the applicant not having chosen) those that fire
-        when the pledge is declined, as ``Engine.decide_with_fired`` fires them. Requests of
-        other facts that fire the same rules (another credit fact no rule of the row reads
-        differently, say) are decided alike: a decision reads its facts only through the rules
-        (and for the applicant's summary, which no outcome holds)."""
-        fire = self.decider.fire
-        declined = None
-        if req.wants_pledge is None:
-            declined = tuple(fire(dict(facts, **{"request.wants_pledge": False})))
-        return (tuple(fire(facts)), declined, *coarse[1:])
 
     def _keep(self, table: dict[tuple[Any, ...], Any], key: tuple[Any, ...], entry: Any) -> None:
         if len(table) >= self.maxsize:
