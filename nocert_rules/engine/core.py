@@ -142,6 +142,7 @@ class Engine:
         key: bytes | None = None,
         blacklist: FalsePledgeLookup | None = None,
         unknown_memo: int | None = None,
+        day_memo: int | None = None,
     ) -> None:
         """``backend``: ``"auto"`` (default), ``"durable"`` or ``"compiled"`` (see
         ``nocert_rules.engine.backend``); ``self.backend`` / ``self.backend_reason`` say which
@@ -149,7 +150,10 @@ class Engine:
         ``key``: the host's pseudonymisation key; decisions then carry ``applicant.ref``
         (``privacy.keyed_hash``), by which records (``open_pledge``) check the person.
         ``unknown_memo``: how many nearest-code answers for unknown codes to keep (default
-        ``engine.unknown``'s small figure; a dry-run over a case file keeps more)."""
+        ``engine.unknown``'s small figure; a dry-run over a case file keeps more).
+        ``day_memo``: how many date-only deadlines and days' validity to keep (default
+        :data:`_DAY_DEADLINE_MEMO`, small; a dry-run over years of cases keeps more)."""
+        self._day_memo = _DAY_DEADLINE_MEMO if day_memo is None else max(1, day_memo)
         self.ruleset = ruleset
         self._key = bytes(key) if key else None
         self.blacklist = blacklist
@@ -288,7 +292,7 @@ class Engine:
         ))
         validity = self._validity.get(day)
         if validity is None:
-            if len(self._validity) >= _DAY_DEADLINE_MEMO:
+            if len(self._validity) >= self._day_memo:
                 self._validity.clear()
             validity = self._validity[day] = (rs.in_force(day), tuple(self._validity_warnings(day)))
         limit = row.limit_at(day) if row is not None and row.limits else None
@@ -640,7 +644,7 @@ class Engine:
 
     def _remember(self, key: tuple[Any, ...], info: DeadlineInfo) -> DeadlineInfo:
         """Keep a date-only deadline (frozen) for reuse; the memo is bounded."""
-        if len(self._day_deadlines) >= _DAY_DEADLINE_MEMO:
+        if len(self._day_deadlines) >= self._day_memo:
             self._day_deadlines.clear()
         self._day_deadlines[key] = info
         return info

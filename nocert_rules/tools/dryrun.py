@@ -59,6 +59,9 @@ SAMPLE_LIMIT = 100
 """How many malformed rows and mismatches are kept for listing (all are counted)."""
 
 CHUNK_SIZE = 500
+DAY_MEMO = 8192
+"""Date-only deadlines and days' validity the dry-run's engine keeps (cases span years; the
+engine's default is small, for hosts deciding today's requests)."""
 SPREAD_MEMO = 65_536
 """Deadline spreads (working minutes, calendar hours) a dry-run keeps by request and due time."""
 _MINUTE = timedelta(minutes=1)
@@ -324,7 +327,7 @@ def _engine(ruleset: Ruleset, options: dict[str, Any] | None = None) -> Any:
     ``options`` go to ``Engine`` as they are (e.g. ``backend=`` where the engine has it)."""
     from nocert_rules.engine.core import Engine
 
-    engine = Engine(ruleset, **{"unknown_memo": UNKNOWN_MEMO, **(options or {})})
+    engine = Engine(ruleset, **{"unknown_memo": UNKNOWN_MEMO, "day_memo": DAY_MEMO, **(options or {})})
     try:
         from nocert_rules.engine.cache import CachedEngine
     except ImportError:  # pragma: no cover - the cache module is optional

@@ -163,7 +163,7 @@ class OutcomeCache:
         self._parts: dict[tuple[Any, ...], int] = {}
         self._values: dict[tuple[str, Any], Any] = {}  # (field, raw) -> validated, or _INVALID
         self._outcomes: dict[tuple[Any, ...], Any] = {}
-        self._dated: dict[tuple[Any, ...], Outcome] = {}  # (key, day or time) -> outcome with its deadline
+        self._dated: dict[tuple[Any, ...], tuple[_Dated, Outcome]] = {}  # (id(entry), day or time) -> its outcome then
         self._coarse: dict[tuple[Any, ...], Any] = {}  # Engine.outcome_key -> entry
         self._signatures: dict[tuple[str, str, date], int] = {}  # codes and day -> day_signature's number
         self._unlisted: dict[tuple[Any, ...], Any] = {}  # outcome_key without codes -> (entry, validity warnings)
@@ -437,15 +437,18 @@ class OutcomeCache:
                 return hit, at
             if hit is _GENERAL:
                 return None
-            dated_key = (key, at.date() if hit.by_day else at)
-            outcome = self._dated.get(dated_key)
-            if outcome is None:
+            # Kept per entry (shared by every key decided alike) and day, or time by the clock.
+            dated_key = (id(hit), at.date() if hit.by_day else at)
+            found = self._dated.get(dated_key)
+            if found is not None and found[0] is hit:
+                outcome = found[1]
+            else:
                 outcome = self._with_deadline(hit, at)
                 if outcome is None:
                     return None
                 if len(self._dated) >= self.maxsize:
                     self._dated.clear()
-                self._dated[dated_key] = outcome
+                self._dated[dated_key] = (hit, outcome)  # the entry itself: its id stays its own
             self.hits += 1
             return outcome, at
         self.misses += 1
