@@ -505,3 +505,29 @@ def test_case_lines_read_as_json_reads_them(value: Any, shape: str) -> None:
         casefile._fast_loads = fast
     assert repr(got) == repr(expected)
     assert type(got.case_id) is type(expected.case_id)
+
+
+def test_day_memo_bounds_the_engine_and_the_dry_run_keeps_more(zibo: Ruleset) -> None:
+    """``Engine(day_memo=)``: date-only deadlines and validity kept for at most that many; the
+    dry-run's engine keeps ``dryrun.DAY_MEMO`` of them, a host's engine the small default."""
+    from datetime import date
+
+    from nocert_rules.engine import core
+    from nocert_rules.enums import CreditLevel
+    from nocert_rules.tools import dryrun
+
+    row = next(r for r in zibo.rows if r.valid_from is None and r.records.value == "paper")
+    small = Engine(zibo, day_memo=3)
+    plain = Engine(zibo)
+    for n in range(1, 29):
+        day = date(2021, 6, n)
+        at = datetime.fromisoformat(f"2021-06-{n:02d}T10:00+08:00")
+        for engine in (small, plain):
+            engine.day_signature(row.service_item_code, row.certificate_id, day)
+        got = small.deadline_for(Method.VERIFICATION, CreditLevel.NORMAL, at, row, day)
+        assert got == plain.deadline_for(Method.VERIFICATION, CreditLevel.NORMAL, at, row, day)
+        assert got is not None
+        assert len(small._day_deadlines) <= 3 and len(small._validity) <= 3
+    assert len(plain._validity) == 28 and len(plain._day_deadlines) == 28
+    big = dryrun._engine(zibo, None)
+    assert getattr(big, "engine", big)._day_memo == dryrun.DAY_MEMO > core._DAY_DEADLINE_MEMO == plain._day_memo
