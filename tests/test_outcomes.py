@@ -531,3 +531,27 @@ def test_day_memo_bounds_the_engine_and_the_dry_run_keeps_more(zibo: Ruleset) ->
     assert len(plain._validity) == 28 and len(plain._day_deadlines) == 28
     big = dryrun._engine(zibo, None)
     assert getattr(big, "engine", big)._day_memo == dryrun.DAY_MEMO > core._DAY_DEADLINE_MEMO == plain._day_memo
+
+
+def test_codes_never_listed_share_a_day_signature(zhangdian: Ruleset) -> None:
+    """Codes no list version holds and no adjustment names share one day signature per day
+    (it is the day's validity alone); listed or adjusted codes keep their own."""
+    from datetime import date
+
+    cache = OutcomeCache(CachedEngine(Engine(zhangdian)), zhangdian)
+    adjusted = zhangdian.adjustments[0].key
+
+    def template(item: str, cert: str) -> Any:
+        entry = cache._entry({"service_item": item, "certificate": cert,
+                              "applicant": {"kind": "person", "id_number": PERSON_ID}})
+        assert entry is not None
+        return entry
+
+    unknown = [template(adjusted[0], f"ZM-NO-{n}") for n in range(3)]
+    listed = template(adjusted[0], adjusted[1])
+    assert all(t.never_listed for t in unknown) and not listed.never_listed
+    for day in (date(2021, 6, 8), date(2021, 12, 20), date(2022, 3, 1)):
+        numbers = {cache._signature(t, day) for t in unknown}
+        assert len(numbers) == 1
+        assert len({cache.engine.day_signature(t.service_item, t.certificate, day) for t in unknown}) == 1
+    assert cache._signature(listed, date(2021, 12, 20)) != cache._signature(unknown[0], date(2021, 12, 20))

@@ -117,6 +117,7 @@ _MISSING = object()
 _GENERAL = object()
 _DATED = "<dated>"
 _SIGNATURE = "<day signature>"
+_NEVER_LISTED = "<codes never listed>"
 _PLACEHOLDER_DAY = "2000-01-01"
 _DAYS_PER_TEMPLATE = 4096
 _DATE_FIELDS = frozenset(n for n, f in Applicant.model_fields.items() if f.annotation in (date, date | None))
@@ -228,7 +229,10 @@ class OutcomeCache:
             if len(parts) >= self.maxsize:
                 parts.clear()
             part = parts[values] = next(self._numbers)  # a small int: cheap to hash
-        return _Template(part, req.service_item, req.certificate, a if dated else None, req, {})
+        rs = self.ruleset
+        never_listed = not rs.row_versions(req.service_item, req.certificate) and not any(
+            adjustment.key == (req.service_item, req.certificate) for adjustment in rs.adjustments)
+        return _Template(part, req.service_item, req.certificate, a if dated else None, req, {}, never_listed)
 
     def _value(self, field: str, raw: Any) -> Any:
         """A per-case field's raw value validated by the model's own type for it (memoised)."""
@@ -372,8 +376,10 @@ class OutcomeCache:
     def _signature(self, entry: _Template, day: date) -> int:
         """``Engine.day_signature`` of the template's codes on ``day``, numbered (``_number``) and
         kept per codes and day: every template of a row shares it, and keys holding it are
-        cheap to hash."""
-        key = (entry.service_item, entry.certificate, day)
+        cheap to hash. Codes no version of the list holds and no adjustment names have the same
+        signature on a day whatever they are (no row, no limit, nothing pending: the day's
+        validity alone), so they share one per day."""
+        key = (entry.service_item, entry.certificate, day) if not entry.never_listed else (_NEVER_LISTED, day)
         signatures = self._signatures
         signature = signatures.get(key)
         if signature is None:
@@ -569,6 +575,7 @@ class _Template:
     dated: Applicant | None
     request: DecisionRequest
     days: dict[date, int]
+    never_listed: bool = False  # no version of the list holds the codes, no adjustment names them
 
 
 @dataclass(frozen=True, slots=True)
