@@ -47,7 +47,6 @@ from nocert_rules.tools.casefile import (
     RawCase,
     apply_as_of,
     case_head,
-    chunked,
     fast_loads,
     parse_raw,
     redact,
@@ -548,9 +547,9 @@ def run_dry_run(
     summary = Summary()
     snapshot = RulesetSnapshot.of(ruleset)
     with CaseReader(cases_path, fmt) as reader:
-        records = iter(reader)
-        first = list(islice(records, 1))  # header problems surface here, in this process
-        chunks = chunked(chain(first, records), chunk_size)
+        blocks = reader.chunks(chunk_size)
+        first = list(islice(blocks, 1))  # header problems surface here, in this process
+        chunks = chain(first, blocks)
 
         def fold(part: Summary, lines: list[str] | None) -> None:
             summary.merge(part)
