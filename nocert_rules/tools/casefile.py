@@ -723,11 +723,11 @@ except ImportError:  # pragma: no cover - without the extra
 
 fast_loads = _fast_loads
 """orjson's ``loads`` with the extra ``fast``, else None. What it reads, json reads alike but for
-floats (``_floats_in``); what it refuses (lone surrogates, NaN, deep nesting) ``parse_raw`` reads."""
+floats (``floats_in``); what it refuses (lone surrogates, NaN, deep nesting) ``parse_raw`` reads."""
 
 
 
-def _floats_in(obj: dict[Any, Any] | list[Any]) -> bool:
+def floats_in(obj: dict[Any, Any] | list[Any]) -> bool:
     """Whether a decoded object or array holds a float anywhere: orjson reads integers past 64
     bits as floats, so such a text is read again by json (which keeps them integers)."""
     values = obj.values() if type(obj) is dict else obj
@@ -736,7 +736,7 @@ def _floats_in(obj: dict[Any, Any] | list[Any]) -> bool:
         return True
     if dict in types or list in types:
         for v in values:
-            if (type(v) is dict or type(v) is list) and _floats_in(v):
+            if (type(v) is dict or type(v) is list) and floats_in(v):
                 return True
     return False
 
@@ -747,14 +747,14 @@ def _load_json(text: str) -> tuple[Any, str | None, int]:
     Beyond bad syntax: nesting too deep (RecursionError), a number with too many digits
     (ValueError), a lone surrogate escape (``"\\ud800"``, which no UTF-8 output can hold)."""
     if _fast_loads is not None:
-        # Where orjson reads a text it reads it as json does, floats aside (see _floats_in);
+        # Where orjson reads a text it reads it as json does, floats aside (see floats_in);
         # what it refuses (NaN, lone surrogates, deep nesting, bad syntax) json reads below,
         # and says what is wrong.
         try:
             fast = _fast_loads(text)
         except Exception:  # noqa: BLE001 - json below
             fast = None
-        if type(fast) is dict and not _floats_in(fast):
+        if type(fast) is dict and not floats_in(fast):
             return fast, None, 1
     try:
         obj = json.loads(text)
