@@ -298,7 +298,8 @@ class OutcomeCache:
                 lines.clear()
             # A float anywhere (orjson reads integers past 64 bits as floats, json does not):
             # the general way, for every line of this text.
-            entry = lines[key] = None if floats_in(case) else self._entry(case)
+            # Kept as a copy of its own size: orjson's bytes keep their write buffer (~3 KiB).
+            entry = lines[bytes(memoryview(key))] = None if floats_in(case) else self._entry(case)
         if entry is None:
             return None
         found = self._per_case(entry, applicant, id_number, name, request_id, unit, raw_at)
