@@ -7,7 +7,7 @@ round-robin over one private pipe each and collected in the same order, with bac
 most ``4 x jobs`` chunks in flight); each worker loads the exact ruleset (``RulesetSnapshot``) and
 builds its own :class:`~nocert_rules.engine.core.Engine` once (wrapped in the exact firing cache
 of ``nocert_rules.engine.cache``, bounded). The summary and ``--out`` are the same whatever
-``jobs`` is.
+``jobs`` is. While a run decides, the cycle collector is tuned for it (``bulk_gc``).
 
 The summary counts methods (三(三)1-3), issuing unit x method (出具单位), pledges blocked and
 by which rule (国办发〔2020〕42号; 三(五)3), the spread of deadlines (附件2 第七条; 三(三)2),

@@ -22,6 +22,16 @@ do not depend on each other) and the per-case fields (lengths and types as the m
 them, ``privacy.contains_id_number`` for the fields it checks, ``requested_at`` by the model's own
 type). Whatever the cache cannot vouch for (another type, a nested value, a field the model
 would refuse) goes the general way: ``parse_request`` and ``Engine.decide``, errors and all.
+
+Sharing, each exact for its own reason (the docstrings say why): day signatures are numbered
+per codes and day, and codes no list version holds share one per day (``_signature``); a
+deadline's due time is kept per shared entry and day, or time by the clock; unlisted requests
+decided alike but for their codes share one decision and take their own code warnings
+(``_other_codes``).
+
+The dry-run's fast lane (``line_outcome``, with the extra ``fast``): a case line's object as
+orjson read it is taken apart (per-case fields out) and its template looked up by orjson's text
+of what is left, with no copy of the line and no walk over its fields.
 """
 
 from __future__ import annotations
