@@ -425,6 +425,7 @@ def _decide_chunk(state: _WorkerState, chunk: list[RawCase]) -> tuple[Summary, l
     loads = fast_loads if outcomes is not None and state.as_of is None else None
     spreads = state.spreads
     for raw in chunk:
+        found = None
         if loads is not None and raw.error is None and type(raw.data) is str:
             try:
                 obj = loads(raw.data)
@@ -432,49 +433,40 @@ def _decide_chunk(state: _WorkerState, chunk: list[RawCase]) -> tuple[Summary, l
                 found = outcomes.line_outcome(obj) if head is not None else None  # type: ignore[union-attr]
             except (NocertError, ValueError):  # the general way reports it
                 found = None
-            if found is not None:
-                outcome = found[0]
-                tally = tallies.get(id(outcome))
-                if tally is None:
-                    tallies[id(outcome)] = [outcome, 1]
-                else:
-                    tally[1] += 1
-                if outcome.deadline is not None:
-                    summary.add_deadline(outcome, found[1], ruleset, spreads)
-                if head[1] is not None:  # type: ignore[index]
-                    summary.add_expected(raw.line, head[0], head[1], outcome.method)  # type: ignore[index]
+        if found is None:  # the general way
+            case = parse_raw(raw)
+            if case.error is not None or case.request is None:
+                reason = case.error or "empty row"
+                summary.add_error(case, reason)
+                if lines is not None:
+                    lines.append(_out_line(case, None, reason))
                 continue
-        case = parse_raw(raw)
-        if case.error is not None or case.request is None:
-            reason = case.error or "empty row"
-            summary.add_error(case, reason)
-            if lines is not None:
-                lines.append(_out_line(case, None, reason))
-            continue
-        request = apply_as_of(case.request, state.as_of)
-        try:
-            found = outcomes.outcome(request) if outcomes is not None else None
-            decision = state.engine.decide(request) if found is None else None
-        except (NocertError, ValueError) as exc:
-            # RequestError: a missing field or a wrong type; CalendarError: an impossible date
-            summary.add_error(case, str(exc))
-            if lines is not None:
-                lines.append(_out_line(case, None, str(exc)))
-            continue
-        if decision is None:
-            assert found is not None
-            outcome = found[0]
-            tally = tallies.get(id(outcome))
-            if tally is None:
-                tallies[id(outcome)] = [outcome, 1]
-            else:
-                tally[1] += 1
-            if outcome.deadline is not None or case.expected_method is not None:
-                summary.add_case_of(case, outcome, found[1], ruleset)
-            continue
-        summary.add_decision(case, decision, ruleset)
-        if lines is not None:
-            lines.append(_out_line(case, decision, None))
+            request = apply_as_of(case.request, state.as_of)
+            try:
+                found = outcomes.outcome(request) if outcomes is not None else None
+                decision = state.engine.decide(request) if found is None else None
+            except (NocertError, ValueError) as exc:
+                # RequestError: a missing field or a wrong type; CalendarError: an impossible date
+                summary.add_error(case, str(exc))
+                if lines is not None:
+                    lines.append(_out_line(case, None, str(exc)))
+                continue
+            if decision is not None:
+                summary.add_decision(case, decision, ruleset)
+                if lines is not None:
+                    lines.append(_out_line(case, decision, None))
+                continue
+            head = (case.case_id, case.expected_method)
+        outcome = found[0]  # from the cache: counted per outcome, the rest per case
+        tally = tallies.get(id(outcome))
+        if tally is None:
+            tallies[id(outcome)] = [outcome, 1]
+        else:
+            tally[1] += 1
+        if outcome.deadline is not None:
+            summary.add_deadline(outcome, found[1], ruleset, spreads)
+        if head[1] is not None:  # type: ignore[index]
+            summary.add_expected(raw.line, head[0], head[1], outcome.method)  # type: ignore[index]
     for outcome, n in tallies.values():  # the cache hands out one object per outcome
         summary.count_outcome(outcome, n)
     return summary, lines
