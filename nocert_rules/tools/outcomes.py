@@ -284,7 +284,7 @@ class OutcomeCache:
         up by its JSON text (``orjson.dumps``), which tells ``true`` from ``1`` and keeps every
         field, known or not. None: decide it the general way (``outcome`` of the request read
         again, then ``parse_request`` and ``Engine.decide``)."""
-        if not self.enabled:
+        if not self.enabled or _dumps is None:
             return None
         applicant = case.get("applicant")
         if type(applicant) is not dict:
@@ -298,7 +298,7 @@ class OutcomeCache:
         id_number = applicant.pop("id_number", None)
         name = applicant.pop("name", None)
         try:
-            key = _dumps(case)  # type: ignore[misc]
+            key = _dumps(case)
         except TypeError:  # not what orjson writes back (e.g. an integer past 64 bits)
             return None
         lines = self._lines
@@ -481,10 +481,7 @@ class OutcomeCache:
         if row is None and kept is not _GENERAL:
             validity = self._validity_warnings(req, day)
             if outcome.warnings == validity + tuple(self.engine.unknown_code_warnings(req)):
-                unlisted = self._unlisted
-                if len(unlisted) >= self.maxsize:
-                    unlisted.clear()
-                unlisted[self._without_codes(coarse, req)] = (kept, len(validity))
+                self._keep(self._unlisted, self._without_codes(coarse, req), (kept, len(validity)))
         return outcome, decision.requested_at
 
     # ------------------------------------------------------------------ unlisted codes
