@@ -18,7 +18,6 @@ machine it and the scheduler share the cores with the workers.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import sys
@@ -28,17 +27,16 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import casegen  # noqa: E402
+
 RULESET = ROOT / "rulesets" / "zibo"
 RUN_FIELDS = ("elapsed_seconds", "cases_per_second", "jobs", "cases_file")
 
 
 def generate(n: int, path: Path, seed: int = 20210210) -> None:
-    spec = importlib.util.spec_from_file_location("generate_cases", ROOT / "examples" / "generate_cases.py")
-    assert spec is not None and spec.loader is not None
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
-    with path.open("w", encoding="utf-8") as out:
-        gen.write(out, gen.generate(RULESET, n, seed))
+    casegen.write(n, path, RULESET, seed)
 
 
 def on_cluster(workers: int, cases: Path, reading: str = "auto",

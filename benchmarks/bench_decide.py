@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.util
 import itertools
 import json
 import platform
@@ -282,14 +281,11 @@ class Prepared:
 
 def generated_requests(n: int, seed: int = SEED) -> list[dict[str, Any]] | None:
     """``n`` cases of ``examples/generate_cases.py`` as request dicts, or None if it is absent."""
-    path = HERE.parent / "examples" / "generate_cases.py"
-    if not path.exists():
+    import casegen
+
+    if not casegen.SCRIPT.exists():
         return None
-    spec = importlib.util.spec_from_file_location("nocert_generate_cases", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    cases = module.generate(RULESET, n, seed)
+    cases = casegen.load().generate(RULESET, n, seed)
     return [{k: v for k, v in case.items() if k not in ("case_id", "expected_method")} for case in cases]
 
 

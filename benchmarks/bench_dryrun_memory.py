@@ -17,7 +17,6 @@ The last line prints the ratio of peak RSS between the largest and the smallest 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import subprocess
@@ -28,6 +27,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import casegen  # noqa: E402
+
 RULESET = ROOT / "rulesets" / "zibo"
 
 _WRAPPER = """
@@ -39,20 +42,10 @@ print(code, elapsed, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 """
 
 
-def _generator() -> Any:
-    spec = importlib.util.spec_from_file_location("generate_cases", ROOT / "examples" / "generate_cases.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def generate(n: int, path: Path, seed: int) -> float:
     """Write ``n`` cases to ``path``; the seconds it took."""
-    gen = _generator()
     started = time.perf_counter()
-    with path.open("w", encoding="utf-8") as out:
-        gen.write(out, gen.generate(RULESET, n, seed))
+    casegen.write(n, path, RULESET, seed)
     return time.perf_counter() - started
 
 

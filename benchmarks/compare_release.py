@@ -23,7 +23,6 @@ Targets (issue 14): dry-run throughput >= 2x the release's; load >= 2.5x faster 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import statistics
@@ -39,6 +38,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import bench_load  # noqa: E402
+import casegen  # noqa: E402
 import listgen  # noqa: E402
 
 DEFAULT_REV = "64ce47b"
@@ -73,12 +73,7 @@ def version_of(python: list[str], cwd: Path) -> str:
 
 
 def generate_cases(n: int, path: Path, ruleset: Path, seed: int = 20210210) -> None:
-    spec = importlib.util.spec_from_file_location("generate_cases", ROOT / "examples" / "generate_cases.py")
-    assert spec is not None and spec.loader is not None
-    gen = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(gen)
-    with path.open("w", encoding="utf-8") as out:
-        gen.write(out, gen.generate(ruleset, n, seed))
+    casegen.write(n, path, ruleset, seed)
 
 
 def dry_run(python: list[str], ruleset: Path, cases: Path, jobs: int, cwd: Path) -> dict[str, float]:

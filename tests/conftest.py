@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -12,6 +14,16 @@ from ruleset_factory import write_ruleset  # noqa: E402
 from nocert_rules import Engine, Ruleset, load_ruleset  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+CASE_GENERATOR = ROOT / "examples" / "generate_cases.py"
+
+
+def case_generator() -> ModuleType:
+    """``examples/generate_cases.py`` (a script) loaded as a module."""
+    spec = importlib.util.spec_from_file_location("generate_cases", CASE_GENERATOR)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 ZIBO = ROOT / "rulesets" / "zibo"
 
 # Fake ID numbers used across the tests; none may ever appear in clear in an output.

@@ -9,7 +9,6 @@ any one of the facts the rules read gives a wrong answer on it.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import random
 import threading
@@ -18,7 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import PERSON_ID, ROOT
+from conftest import CASE_GENERATOR, PERSON_ID, case_generator
 
 from nocert_rules import Engine, Method, RequestError, Ruleset
 from nocert_rules.engine.cache import CachedEngine, Key
@@ -83,13 +82,9 @@ def systematic_cases(ruleset: Ruleset, seed: int = SEED) -> list[dict[str, Any]]
 
 def project_cases() -> list[dict[str, Any]]:
     """The cases of ``examples/generate_cases.py`` (default count and seed), if it exists."""
-    path = ROOT / "examples" / "generate_cases.py"
-    if not path.exists():
+    if not CASE_GENERATOR.exists():
         return []
-    spec = importlib.util.spec_from_file_location("nocert_generate_cases_for_tests", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = case_generator()
     return [{k: v for k, v in c.items() if k not in ("case_id", "expected_method")} for c in module.generate()]
 
 

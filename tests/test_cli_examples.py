@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import json
 from pathlib import Path
-from types import ModuleType
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
+from conftest import case_generator as generator
+
 CASES = ROOT / "examples" / "cases.jsonl"
-
-
-def generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("generate_cases", ROOT / "examples" / "generate_cases.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_committed_cases_are_what_the_generator_writes() -> None:

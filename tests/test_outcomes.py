@@ -10,7 +10,6 @@ decision's outcome or the same error.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 from collections import Counter
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ORG_ID, PERSON_ID, ROOT, VALID_PERSON_ID
+from conftest import ORG_ID, PERSON_ID, ROOT, VALID_PERSON_ID, case_generator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -29,19 +28,11 @@ from nocert_rules.enums import Method
 from nocert_rules.errors import NocertError
 from nocert_rules.models import Decision
 from nocert_rules.policy.ruleset import Ruleset
-from nocert_rules.tools.casefile import Case, apply_as_of, iter_cases, parse_as_of
+from nocert_rules.tools.casefile import Case, apply_as_of, fast_loads, iter_cases, parse_as_of
 from nocert_rules.tools.dryrun import NOT_LISTED, Summary, run_dry_run
 from nocert_rules.tools.outcomes import OutcomeCache, outcome_of
 
 ZHANGDIAN = ROOT / "rulesets" / "zibo-zhangdian"
-
-
-def _generator() -> Any:
-    spec = importlib.util.spec_from_file_location("generate_cases", ROOT / "examples" / "generate_cases.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def reference_add(summary: Summary, case: Case, decision: Decision, ruleset: Ruleset) -> None:
@@ -108,7 +99,7 @@ def fast_summary(ruleset: Ruleset, path: Path, as_of: datetime | None = None) ->
 
 
 def generated(path: Path, ruleset: Path, count: int, seed: int) -> Path:
-    gen = _generator()
+    gen = case_generator()
     with path.open("w", encoding="utf-8") as out:
         gen.write(out, gen.generate(ruleset, count, seed))
     return path
@@ -386,10 +377,9 @@ def test_random_requests_get_their_own_outcome(batch: list[dict[str, Any]]) -> N
 
 
 def as_line(request: dict[str, Any], case_id: Any, expected: Any) -> dict[str, Any]:
-    """A case line's object as orjson reads it (the fast lane's input, which it takes apart)."""
-    import orjson
-
-    line = orjson.loads(json.dumps(request))
+    """A case line's object as the dry-run reads it (orjson with the extra ``fast``: the fast
+    lane's input, which it takes apart; json without it, when the lane is off)."""
+    line = (fast_loads or json.loads)(json.dumps(request))
     if case_id is not ABSENT:
         line["case_id"] = case_id
     if expected is not ABSENT:
@@ -427,6 +417,7 @@ def test_case_lines_get_the_outcome_of_their_request(batch: list[tuple[dict[str,
 def test_plain_case_lines_take_the_fast_lane(zibo: Ruleset) -> None:
     """Lines as case files hold them (with and without the applicant's own dates) are answered
     by the lane itself, so the property test above compares something."""
+    pytest.importorskip("orjson")  # the lane is off without the extra ``fast``
     cache = OutcomeCache(CachedEngine(Engine(zibo)), zibo)
     engine = Engine(zibo)
     row = next(r for r in zibo.rows if r.valid_from is None)
