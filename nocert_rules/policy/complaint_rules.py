@@ -21,7 +21,7 @@ from nocert_rules.policy.conditions import Fact
 from nocert_rules.policy.yaml_source import load_ruleset_file, validate_located
 
 if TYPE_CHECKING:
-    from nocert_rules.policy.ruleset import Ruleset
+    from nocert_rules.policy.loaded import Ruleset
 
 MAX_COMPLAINT_RULES = 400
 """As many as a ruleset's policy rules may have."""

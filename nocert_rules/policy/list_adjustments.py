@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from nocert_rules.enums import RowStatus
 from nocert_rules.policy import versions
-from nocert_rules.policy.ruleset import ListRow
+from nocert_rules.policy.certificate_list import ListRow
 from nocert_rules.policy.yaml_source import LocatedYaml
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)

@@ -46,7 +46,7 @@ from nocert_rules.privacy import contains_id_number
 
 if TYPE_CHECKING:
     from nocert_rules.models import Decision
-    from nocert_rules.policy.ruleset import Ruleset
+    from nocert_rules.policy.loaded import Ruleset
 
 __all__ = [
     "OFFICERS_NAME",

@@ -28,11 +28,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from nocert_rules.errors import RulesetError
 from nocert_rules.policy import conditions, versions
-from nocert_rules.policy.ruleset import Clause, ListRow, PolicyRule
+from nocert_rules.policy.certificate_list import ListRow
+from nocert_rules.policy.rules import Clause, PolicyRule
 from nocert_rules.policy.yaml_source import LocatedYaml, load_located_yaml, validate_located
 
 if TYPE_CHECKING:
-    from nocert_rules.policy.ruleset import Ruleset
+    from nocert_rules.policy.loaded import Ruleset
 
 MAX_DEPTH = 4
 """City -> district -> ...: more levels than this is a loop or a mistake."""
@@ -97,7 +98,9 @@ def load_overlay(
     directory: Path, manifest_path: Path, manifest_doc: LocatedYaml, raw: bytes, chain: tuple[Path, ...] = ()
 ) -> Ruleset:
     """Load the district at ``directory`` over the ruleset it extends (see the module doc)."""
-    from nocert_rules.policy.ruleset import Manifest, Ruleset, _hash
+    from nocert_rules.policy.loaded import Ruleset
+    from nocert_rules.policy.loader import _hash
+    from nocert_rules.policy.manifest import Manifest
 
     extends = extends_of(manifest_doc)
     assert extends is not None
@@ -278,7 +281,7 @@ _CHAIN: contextvars.ContextVar[tuple[Path, ...]] = contextvars.ContextVar("nocer
 
 
 def _load_parent(parent_dir: Path, chain: tuple[Path, ...]) -> Ruleset:
-    from nocert_rules.policy.ruleset import load_ruleset
+    from nocert_rules.policy.loader import load_ruleset
 
     token = _CHAIN.set(chain)
     try:

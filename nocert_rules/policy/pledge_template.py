@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from nocert_rules.errors import RulesetError
 
 if TYPE_CHECKING:
-    from nocert_rules.policy.ruleset import Ruleset
+    from nocert_rules.policy.loaded import Ruleset
 
 DEFAULT_TEMPLATE = "templates/pledge.md"
 

@@ -18,7 +18,9 @@ SCHEMA_DIR = Path(__file__).parent.parent / "schemas"
 
 def _models() -> dict[str, type[BaseModel]]:
     from nocert_rules.models import Decision, DecisionRequest
-    from nocert_rules.policy.ruleset import CertificateList, ClauseFile, Manifest, RuleFile
+    from nocert_rules.policy.certificate_list import CertificateList
+    from nocert_rules.policy.manifest import Manifest
+    from nocert_rules.policy.rules import ClauseFile, RuleFile
     from nocert_rules.worktime.calendar import CalendarOverrides
 
     return {

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from nocert_rules.errors import NocertError
 
 if TYPE_CHECKING:
-    from nocert_rules.policy.ruleset import Ruleset
+    from nocert_rules.policy.loaded import Ruleset
 
 
 class RulesetMismatch(NocertError):
@@ -61,7 +61,7 @@ class RulesetSnapshot:
     def load(self) -> Ruleset:
         """Load the ruleset and check it is the same one; raises :class:`RulesetMismatch`
         (or the ``RulesetError`` of a file that no longer loads)."""
-        from nocert_rules.policy.ruleset import load_ruleset
+        from nocert_rules.policy.loader import load_ruleset
 
         if self.version != _version():
             raise RulesetMismatch(
