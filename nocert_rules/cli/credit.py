@@ -28,11 +28,11 @@ def credit_record_command(ruleset: str, records: tuple[str, ...], out: str | Non
     例 / Example:
       nocert-rules credit-record rulesets/zibo pledges.jsonl --out credit.csv
     """
-    from nocert_rules.cli.main import CliFailure, _load_ruleset, _print_json
+    from nocert_rules.cli.common import CliFailure, open_ruleset, print_json
     from nocert_rules.records import RecordProblem
     from nocert_rules.records.credit import credit_entries, read_pledge_records, write_credit_record
 
-    rs = _load_ruleset(ruleset)
+    rs = open_ruleset(ruleset)
     chosen = fmt or ("csv" if out and Path(out).suffix.lower() == ".csv" else "jsonl")
     if out is not None and not Path(out).parent.is_dir():
         raise CliFailure(f"{Path(out).parent}: 目录不存在 / no such directory")
@@ -42,12 +42,12 @@ def credit_record_command(ruleset: str, records: tuple[str, ...], out: str | Non
     except (RecordProblem, OSError) as exc:
         raise CliFailure(str(exc)) from None
     if as_json and out is None:
-        _print_json({"entries": [e.model_dump(mode="json") for e in entries], "count": len(entries),
+        print_json({"entries": [e.model_dump(mode="json") for e in entries], "count": len(entries),
                      "pledges": len(pledges)})
         return
     result = write_credit_record(entries, out, chosen)  # type: ignore[arg-type]
     if as_json:
-        _print_json({"written": out, "format": chosen, "count": len(entries), "pledges": len(pledges)})
+        print_json({"written": out, "format": chosen, "count": len(entries), "pledges": len(pledges)})
     elif out is None:
         click.echo(str(result), nl=False)
     else:

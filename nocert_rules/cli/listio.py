@@ -28,7 +28,7 @@ def import_list_command(file: str, out: str, mapping: str | None, partial: bool,
     例 / Example:
       nocert-rules import-list 清单.xlsx --out rulesets/mycity/certificates.yaml
     """
-    from nocert_rules.cli.main import CliFailure
+    from nocert_rules.cli.common import CliFailure
     from nocert_rules.errors import RulesetError
     from nocert_rules.tools.list_import import (
         ListImportError,
@@ -79,13 +79,13 @@ def export_list_command(ruleset: str, out: str, as_json: bool) -> None:
     certificate, methods in Chinese; in .xlsx a second sheet 规则 with the rules and their clauses.
     import-list of the export gives back the same rows.
     """
-    from nocert_rules.cli.main import CliFailure, _load_ruleset
+    from nocert_rules.cli.common import CliFailure, open_ruleset
     from nocert_rules.tools.list_export import export_list
 
     out_path = Path(out)
     if not out_path.parent.is_dir():
         raise CliFailure(f"{out_path.parent}: 目录不存在 / no such directory")
-    rs = _load_ruleset(ruleset)
+    rs = open_ruleset(ruleset)
     try:
         n = export_list(rs, out_path)
     except (ImportError, ValueError) as exc:

@@ -39,7 +39,7 @@ def log_path(ruleset: str, log: str | None) -> Path:
 
 def read_log(ruleset: str, log: str | None) -> list[ListPublication] | None:
     """The publications of the log (``None`` when no log is named and the default one is absent)."""
-    from nocert_rules.cli.main import CliFailure
+    from nocert_rules.cli.common import CliFailure
 
     path = log_path(ruleset, log)
     if log is None and not path.is_file():
@@ -72,9 +72,9 @@ def publication() -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 / print the record as JSON")
 def record(ruleset: str, on: datetime, by: str | None, log: str | None, as_json: bool) -> None:
     """记录一次清单公布 / Record that the ruleset's list, as it is now, was published on a day."""
-    from nocert_rules.cli.main import CliFailure, _load_ruleset
+    from nocert_rules.cli.common import CliFailure, open_ruleset
 
-    rs = _load_ruleset(ruleset)
+    rs = open_ruleset(ruleset)
     path = log_path(ruleset, log)
     try:
         entry = record_publication(rs, on.date(), published_by=by)
@@ -101,10 +101,10 @@ def record(ruleset: str, on: datetime, by: str | None, log: str | None, as_json:
 def status(ruleset: str, as_of: datetime | None, log: str | None, as_json: bool) -> None:
     """公布周期 / When the list was last published and when the next publication is due.
     Exit 1 when it is overdue."""
-    from nocert_rules.cli.main import _load_ruleset
+    from nocert_rules.cli.common import open_ruleset
     from nocert_rules.models import SHANGHAI
 
-    rs = _load_ruleset(ruleset)
+    rs = open_ruleset(ruleset)
     published = read_log(ruleset, log) or []
     day = as_of.date() if as_of else datetime.now(SHANGHAI).date()
     check = check_schedule(rs, [p.published for p in published], day)

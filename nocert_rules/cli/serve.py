@@ -53,7 +53,7 @@ def serve(ruleset: str, host: str, port: int, workers: int, token_file: str | No
     """
     from pathlib import Path
 
-    from nocert_rules.cli.main import CliFailure
+    from nocert_rules.cli.common import CliFailure
     from nocert_rules.errors import NocertError
     from nocert_rules.service.config import ServeConfig
     from nocert_rules.service.server import ServeRefused

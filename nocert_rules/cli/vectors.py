@@ -27,13 +27,13 @@ def export_vectors_command(ruleset: str, out: str | None, check: str | None, as_
       nocert-rules export-vectors rulesets/zibo --out vectors.json
       nocert-rules export-vectors rulesets/zibo --check vectors.json
     """
-    from nocert_rules.cli.main import CliFailure, _load_ruleset
+    from nocert_rules.cli.common import CliFailure, open_ruleset
     from nocert_rules.engine.core import Engine
     from nocert_rules.tools.vectors import VectorError, check_vectors, export_vectors, write_vectors
 
     if (out is None) == (check is None):
         raise CliFailure("请给出 --out 或 --check 之一 / give exactly one of --out, --check")
-    rs = _load_ruleset(ruleset)
+    rs = open_ruleset(ruleset)
     with Engine(rs) as engine:
         if check is not None:
             try:
