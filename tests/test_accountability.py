@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -99,3 +99,101 @@ def test_cli_report_over_a_records_export(tmp_path: Path, zibo_engine: Engine) -
     bad.write_text("{\n", encoding="utf-8")
     broken = CliRunner().invoke(main, ["accountability", str(ZIBO), str(bad)])
     assert broken.exit_code == 2 and "bad.jsonl:1" in broken.output
+
+
+# ---------------------------------------------------------------- issue 24, item 1: as of a day
+
+
+def unanswered_verification(engine: Engine) -> object:
+    d = engine.decide({"service_item": "370300-QR-0002", "certificate": "ZM-ZJ-0003", "requested_at": "2021-05-06T10:00:00",
+                       "applicant": {"kind": "person", "id_number": PERSON_ID}})
+    v = open_verification(d, requesting_unit="淄博市行政审批服务局", record_id="v-open", ruleset=engine.ruleset)
+    return accept(v, at("2021-05-06T10:05:00"))
+
+
+def unchecked_pledge(zibo: Ruleset) -> object:
+    with Engine(zibo, key=KEY) as keyed:
+        d = keyed.decide({"service_item": "370300-XK-0013", "certificate": "ZM-CW-0008", "requested_at": "2021-05-06T10:00:00",
+                          "applicant": {"kind": "person", "id_number": PERSON_ID}, "wants_pledge": True})
+    return open_pledge(d, Applicant(kind="person", id_number=PERSON_ID), KEY, record_id="p-open")
+
+
+def open_complaint(zibo: Ruleset) -> object:
+    from nocert_rules.records.complaints import (
+        ComplaintEngine,
+        ComplaintFacts,
+        decide_intake,
+        register_complaint,
+    )
+
+    c = register_complaint(received_at=at("2021-05-06T09:00:00"), channel="hotline_12345", summary="仍要求提供证明",
+                           units=["某区民政局"], record_id="c-open", ruleset=zibo, ground="still-requires-certificate",
+                           receiver="市政府市民投诉中心")
+    with ComplaintEngine(zibo) as eng:
+        return decide_intake(c, eng, ComplaintFacts(specific=True, verifiable=True), at("2021-05-06T10:00:00"))
+
+
+def unapplied_cause(zibo: Ruleset) -> object:
+    from nocert_rules.records.adjustments import note_cause
+
+    return note_cause(zibo, unit="淄博市民政局", service_item="370300-JF-0006", certificate="ZM-FY-0002", type="change",
+                      cause="change.method", cause_on=datetime(2021, 5, 6).date(), record_id="cause-1")
+
+
+def open_records(zibo: Ruleset, engine: Engine) -> list[tuple[str, dict[str, object]]]:
+    recs = [unanswered_verification(engine), unchecked_pledge(zibo), open_complaint(zibo), unapplied_cause(zibo)]
+    return [(type(r).__name__, r.model_dump(mode="json")) for r in recs]  # type: ignore[attr-defined]
+
+
+def test_as_of_a_day_every_deadline_passed_without_its_act_is_a_case(zibo: Ruleset, zibo_engine: Engine) -> None:
+    pairs = open_records(zibo, zibo_engine)
+    kinds = dict(pairs)
+    assert cases_from_records(zibo, pairs) == []  # nothing is flagged late: without a day, no case (as before)
+    cases = {c.source.split(" ")[0]: c for c in cases_from_records(zibo, pairs, as_of=datetime(2021, 12, 1).date())}
+    assert set(cases) == {"VerificationRequest", "PledgeRecord", "Complaint", "AdjustmentCause"}
+    v = cases["VerificationRequest"]
+    assert (v.kind, v.item, v.unit) == ("late_verification", "（三）", kinds["VerificationRequest"]["issuing_unit"])
+    assert v.act_missing and v.candidate and v.due_at == datetime.fromisoformat(kinds["VerificationRequest"]["due_at"])
+    assert v.deadline is not None and v.deadline.clause_id == "附件2 第七条" and "30分钟" in v.deadline.text
+    assert v.citation.clause_id == "附件5 第四条" and "未在规定时间内完成部门核验" in v.citation.text
+    p = cases["PledgeRecord"]
+    assert (p.kind, p.item) == ("pledge_not_checked", "（五）") and p.act_missing
+    assert p.due_at == datetime.fromisoformat(kinds["PledgeRecord"]["post_check"]["due_at"])
+    c = cases["Complaint"]
+    assert (c.kind, c.item, c.unit) == ("other_serious", "（六）", "某区民政局")
+    assert c.deadline is not None and c.deadline.clause_id == "附件4 第十条"
+    a = cases["AdjustmentCause"]
+    assert (a.kind, a.unit) == ("other_serious", "淄博市民政局") and a.deadline.clause_id == "附件3 第九条"  # type: ignore[union-attr]
+
+
+def test_as_of_before_a_deadline_there_is_no_case_and_after_it_there_is(zibo: Ruleset, zibo_engine: Engine) -> None:
+    pairs = open_records(zibo, zibo_engine)
+    due = {k: datetime.fromisoformat(d["due_at"] if k != "PledgeRecord" else d["post_check"]["due_at"])  # type: ignore[index]
+           for k, d in pairs}
+    for kind, moment in due.items():
+        one = [(k, d) for k, d in pairs if k == kind]
+        assert cases_from_records(zibo, one, as_of=moment) == [], kind  # exactly at the due time: on time
+        assert len(cases_from_records(zibo, one, as_of=moment + timedelta(minutes=1))) == 1, kind
+    # the act done (on time) ends the case: the latest state of a record counts
+    v = answer(unanswered_verification(zibo_engine), at("2021-05-06T10:20:00"), matches=True)  # type: ignore[arg-type]
+    both = [pairs[0], ("VerificationRequest", v.model_dump(mode="json"))]
+    assert cases_from_records(zibo, both, as_of=datetime(2021, 12, 1).date()) == []
+
+
+def test_flagged_late_records_count_once_their_deadline_passed(zibo: Ruleset, zibo_engine: Engine) -> None:
+    v = late_verification(zibo_engine)
+    pair = [("VerificationRequest", v.model_dump(mode="json"))]
+    (case,) = cases_from_records(zibo, pair, as_of=datetime(2021, 12, 1).date())
+    assert case.act_missing is False and case.candidate is False and case.due_at == v.due_at  # type: ignore[attr-defined]
+    assert cases_from_records(zibo, pair, as_of=v.due_at - timedelta(minutes=1)) == []  # type: ignore[attr-defined]
+
+
+def test_a_list_not_published_by_its_schedule_is_a_case(zibo: Ruleset) -> None:
+    from nocert_rules.records.publication import record_publication
+
+    first = record_publication(zibo, datetime(2021, 2, 10).date(), record_id="pub-1")
+    pairs = [("ListPublication", first.model_dump(mode="json"))]
+    (case,) = cases_from_records(zibo, pairs, as_of=datetime(2021, 7, 1).date())
+    assert case.kind == "other_serious" and case.act_missing and case.unit == "市联席会议办公室"
+    assert case.deadline is not None and case.deadline.clause_id == "附件3 第五条"
+    assert cases_from_records(zibo, pairs, as_of=datetime(2021, 6, 30).date()) == []

@@ -78,6 +78,12 @@ def test_every_rule_function_and_test_exists(zibo: Ruleset) -> None:
     assert problems == []
 
 
+def test_every_rule_of_the_sample_is_named_in_a_row(zibo: Ruleset) -> None:
+    """A rule no row names is a rule whose deletion no test the matrix names would catch (issue 24)."""
+    named = {r for row in rows() for r in re.findall(r"rule:([a-z0-9_.-]+)", row["impl"])}
+    assert sorted({r.id for r in zibo.rules} - named) == []
+
+
 def test_a_wrong_name_would_be_caught(zibo: Ruleset) -> None:
     assert "rule:no.such-rule" not in MATRIX.read_text(encoding="utf-8")
     assert "abolish.not-listed" in {r.id for r in zibo.rules}

@@ -190,3 +190,24 @@ def test_helper_sets_the_flag_and_the_unit_verifies(zibo: Ruleset, zibo_engine: 
     decision = zibo_engine.decide(_request(ITEM, CERT, adjustment_pending=flag))
     assert decision.method is Method.VERIFICATION and decision.applicant_must_submit is False
     assert any(s.rule_id == "adjustment.pending-unit-verifies" for s in decision.trace)
+
+
+def test_a_noted_cause_owes_its_application_and_is_pending_until_applied(zibo: Ruleset) -> None:
+    from nocert_rules.records.adjustments import CauseState, mark_applied, note_cause
+
+    notice = note_cause(zibo, unit="淄博市民政局", service_item=ITEM, certificate=CERT, type="change",
+                        cause="change.method", cause_on=CAUSE_ON, record_id="cause-1")
+    expected = adjustment_due(CAUSE_ON, zibo.calendar, policy=zibo.deadline_policy)
+    assert notice.state is CauseState.NOTED and notice.due_at == expected.due_at and notice.due_clause == "附件3 第九条"
+    assert notice.cause_clause == "附件3 第七条（四）"
+    assert pending_adjustment_for([notice], ITEM, CERT, CAUSE_ON)
+    assert not pending_adjustment_for([notice], ITEM, CERT, date(2021, 5, 5))
+    with pytest.raises(RecordProblem, match="not for this cause"):
+        mark_applied(notice, submit(zibo, unit="淄博市卫生健康委员会"))
+    applied = mark_applied(notice, submit(zibo))
+    assert applied.state is CauseState.APPLIED and applied.application_id == "adj-1" and applied.late is False
+    assert not pending_adjustment_for([applied], ITEM, CERT, date(2021, 5, 10))
+    with pytest.raises(TransitionError):
+        mark_applied(applied, submit(zibo))
+    with pytest.raises(RecordProblem, match="unknown cause"):
+        note_cause(zibo, unit="u", service_item=ITEM, certificate=CERT, type="change", cause="no.such", cause_on=CAUSE_ON)

@@ -28,7 +28,7 @@ Clause ids, item numbers and wording come from the ruleset (``manifest.accountab
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,8 +37,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from nocert_rules.enums import Method, ReplacementMethod, RowStatus
 from nocert_rules.errors import RecordError
 from nocert_rules.fileio import JsonLineError, json_lines
-from nocert_rules.models import Citation, ShanghaiDatetime
+from nocert_rules.models import Citation, ShanghaiDatetime, as_shanghai
+from nocert_rules.policy.publication import check_schedule
 from nocert_rules.policy.ruleset import Ruleset
+from nocert_rules.records import RecordProblem
+from nocert_rules.records.publication import ListPublication
 
 __all__ = [
     "AccountabilityCase",
@@ -86,6 +89,11 @@ class AccountabilityCase(BaseModel):
     at: ShanghaiDatetime | None = None
     candidate: bool = False
     citation: Citation
+    due_at: ShanghaiDatetime | None = Field(default=None, description="the deadline the record shows (its act's due time)")
+    deadline: Citation | None = Field(default=None, description="the clause that sets that deadline (from the ruleset)")
+    act_missing: bool = Field(
+        default=False, description="the act is not recorded at all by as_of (not merely late): a candidate to check"
+    )
     exemption: Exemption | None = None
     officers: list[str] = Field(
         default_factory=list, description="the officers the record names (pseudonymised ids, officers file)"
@@ -103,7 +111,8 @@ def _policy(ruleset: Ruleset) -> Any:
 
 
 def _case(ruleset: Ruleset, kind: CaseKind, unit: str | None, source: str, detail: str,
-          at: datetime | None = None) -> AccountabilityCase:
+          at: datetime | None = None, *, due: Any = None, deadline_clause: str | None = None,
+          act_missing: bool = False) -> AccountabilityCase:
     policy = _policy(ruleset)
     return AccountabilityCase(
         kind=kind,
@@ -112,9 +121,17 @@ def _case(ruleset: Ruleset, kind: CaseKind, unit: str | None, source: str, detai
         source=source,
         detail=detail,
         at=at,
-        candidate=kind == "other_serious",
+        candidate=kind == "other_serious" or act_missing,
         citation=ruleset.citation(policy.clause),
+        due_at=_at(due),
+        deadline=_cite(ruleset, deadline_clause),
+        act_missing=act_missing,
     )
+
+
+def _cite(ruleset: Ruleset, clause: str | None) -> Citation | None:
+    """The clause's citation when the ruleset has it (a record may carry a clause id of its own)."""
+    return ruleset.citation(clause) if clause and clause in ruleset.clauses else None
 
 
 def exempt(ruleset: Ruleset, case: AccountabilityCase, ground: str, note: str, at: datetime) -> AccountabilityCase:
@@ -134,38 +151,81 @@ def exempt(ruleset: Ruleset, case: AccountabilityCase, ground: str, note: str, a
 # ---------------------------------------------------------------- from records
 
 
-def cases_from_records(ruleset: Ruleset, records: Iterable[tuple[str, Mapping[str, Any]]]) -> list[AccountabilityCase]:
+def cases_from_records(
+    ruleset: Ruleset, records: Iterable[tuple[str, Mapping[str, Any]]], *, as_of: date | datetime | None = None
+) -> list[AccountabilityCase]:
     """Cases from ``(record kind, record fields)`` pairs, as :func:`read_records` yields them.
 
     Kinds read: ``VerificationRequest``, ``PledgeRecord``, ``Complaint``, ``AdjustmentApplication``,
+    ``AdjustmentCause`` (a cause noted, the application still owed), ``ListPublication``,
     ``GuideFinding`` (a check-guide finding with a ``unit``) and ``AppliedMethod`` (service_item,
     certificate, method, unit). Other kinds are skipped. The latest state of a record counts.
+
+    Without ``as_of`` only what the records flag late is a case. With ``as_of`` (a day means its
+    end; a datetime that moment) a record whose deadline passed before it without its act is a
+    case too (``act_missing``, a candidate: the record may be behind the facts): a verification
+    neither answered nor returned, a post-check not done, an accepted complaint not concluded or
+    terminated, a noted adjustment cause without its application, a list not published by its
+    schedule (``ListPublication`` records: :func:`~nocert_rules.policy.publication.check_schedule`).
+    And a flagged-late case counts only when its deadline was before ``as_of``.
     """
+    moment = _moment(as_of)
     latest: dict[tuple[str, str], tuple[str, Mapping[str, Any]]] = {}
     extra: list[tuple[str, Mapping[str, Any]]] = []
+    publications: list[Mapping[str, Any]] = []
     for kind, data in records:
         rid = data.get("id")
-        if isinstance(rid, str) and kind in _BY_KIND:
+        if kind == "ListPublication":
+            publications.append(data)
+        elif isinstance(rid, str) and kind in _BY_KIND:
             latest[(kind, rid)] = (kind, data)
         else:
             extra.append((kind, data))
     out: list[AccountabilityCase] = []
-    for kind, data in [*latest.values(), *extra]:
-        handler = _BY_KIND.get(kind) or _BY_LINE.get(kind)
+    for kind, data in latest.values():
+        out.extend(c for c in _BY_KIND[kind](ruleset, data, moment) if moment is None or _due_before(c, moment))
+    for kind, data in extra:
+        handler = _BY_LINE.get(kind)
         if handler is not None:
             out.extend(handler(ruleset, data))
+    if moment is not None and publications:
+        out.extend(_publication(ruleset, publications, moment))
     return out
 
 
-def _verification(rs: Ruleset, d: Mapping[str, Any]) -> Iterator[AccountabilityCase]:
+def _moment(as_of: date | datetime | None) -> datetime | None:
+    """``as_of`` as a moment in Asia/Shanghai: a day means its end (the first moment of the next)."""
+    if as_of is None or isinstance(as_of, datetime):
+        return as_shanghai(as_of) if as_of is not None else None
+    return as_shanghai(datetime.combine(as_of + timedelta(days=1), time()))
+
+
+def _due_before(case: AccountabilityCase, moment: datetime) -> bool:
+    return case.due_at is None or case.due_at < moment
+
+
+def _overdue_open(d: Mapping[str, Any], states: tuple[str, ...], due: Any, moment: datetime | None) -> bool:
+    """The record is still in one of ``states`` and its deadline ``due`` passed before ``moment``."""
+    when = _at(due)
+    return moment is not None and str(d.get("state", "")) in states and when is not None and when < moment
+
+
+def _verification(rs: Ruleset, d: Mapping[str, Any], moment: datetime | None) -> Iterator[AccountabilityCase]:
     state = str(d.get("state", ""))
     late = d.get("answered_late") is True or state in ("overdue", "escalated")
     # an overdue request the requesting unit then checked on site itself was still late
     late = late or (state in ("on_site_check", "on_site_checked") and d.get("escalation") is not None)
+    due, clause = d.get("due_at"), d.get("deadline_clause")
     if late:
         case = _case(rs, "late_verification", d.get("issuing_unit"), f"VerificationRequest {d.get('id')}",
-                     f"协查核验逾期（应于 {d.get('due_at')} 前反馈）/ verification reply late (due {d.get('due_at')})",
-                     _at(d.get("answered_at") or d.get("escalated_at") or d.get("unverifiable_at")))
+                     f"协查核验逾期（应于 {due} 前反馈）/ verification reply late (due {due})",
+                     _at(d.get("answered_at") or d.get("escalated_at") or d.get("unverifiable_at")),
+                     due=due, deadline_clause=clause)
+        yield _with_officers(rs, case, [d.get("accepted_by")])
+    elif _overdue_open(d, ("requested", "accepted"), due, moment):
+        case = _case(rs, "late_verification", d.get("issuing_unit"), f"VerificationRequest {d.get('id')}",
+                     f"协查核验逾期未反馈（应于 {due} 前反馈，状态 {state}）/ no verification reply although due "
+                     f"{due} (state {state})", due=due, deadline_clause=clause, act_missing=True)
         yield _with_officers(rs, case, [d.get("accepted_by")])
 
 
@@ -180,27 +240,65 @@ def _with_officers(rs: Ruleset, case: AccountabilityCase, ids: list[Any]) -> Acc
     return case.model_copy(update={"officers": named, "duties": rs.citation(clause) if clause else None})
 
 
-def _pledge(rs: Ruleset, d: Mapping[str, Any]) -> Iterator[AccountabilityCase]:
+def _pledge(rs: Ruleset, d: Mapping[str, Any], moment: datetime | None) -> Iterator[AccountabilityCase]:
+    plan = d.get("post_check") or {}
+    due, clause = plan.get("due_at"), (plan.get("citation") or {}).get("clause_id")
+    unit = d.get("checked_by") or d.get("requesting_unit")
     if d.get("checked_late") is True:
-        due = (d.get("post_check") or {}).get("due_at")
-        yield _case(rs, "pledge_not_checked", d.get("checked_by") or d.get("requesting_unit"),
-                    f"PledgeRecord {d.get('id')}",
-                    f"承诺核查逾期（应于 {due} 前核查）/ post-check of a pledge late (due {due})", _at(d.get("outcome_at")))
+        yield _case(rs, "pledge_not_checked", unit, f"PledgeRecord {d.get('id')}",
+                    f"承诺核查逾期（应于 {due} 前核查）/ post-check of a pledge late (due {due})", _at(d.get("outcome_at")),
+                    due=due, deadline_clause=clause)
+    elif not plan.get("waived") and _overdue_open(d, ("awaiting_check",), due, moment):
+        yield _case(rs, "pledge_not_checked", unit, f"PledgeRecord {d.get('id')}",
+                    f"承诺逾期未核查（应于 {due} 前核查）/ pledge not post-checked although due {due}",
+                    due=due, deadline_clause=clause, act_missing=True)
 
 
-def _complaint(rs: Ruleset, d: Mapping[str, Any]) -> Iterator[AccountabilityCase]:
+def _complaint(rs: Ruleset, d: Mapping[str, Any], moment: datetime | None) -> Iterator[AccountabilityCase]:
+    due, clause = d.get("due_at"), rs.deadline_policy.complaint_clause
     if d.get("concluded_late") is True:
-        for unit in d.get("units") or [None]:
-            yield _case(rs, "other_serious", unit, f"Complaint {d.get('id')}",
-                        f"投诉举报逾期办结（应于 {d.get('due_at')} 前）/ complaint concluded late (due {d.get('due_at')})",
-                        _at(d.get("concluded_at")))
+        detail, at, missing = (f"投诉举报逾期办结（应于 {due} 前）/ complaint concluded late (due {due})",
+                               _at(d.get("concluded_at")), False)
+    elif _overdue_open(d, ("accepted",), due, moment):
+        detail, at, missing = f"投诉举报逾期未办结（应于 {due} 前）/ complaint not concluded although due {due}", None, True
+    else:
+        return
+    for unit in d.get("units") or [None]:
+        yield _case(rs, "other_serious", unit, f"Complaint {d.get('id')}", detail, at,
+                    due=due, deadline_clause=clause, act_missing=missing)
 
 
-def _adjustment(rs: Ruleset, d: Mapping[str, Any]) -> Iterator[AccountabilityCase]:
+def _adjustment(rs: Ruleset, d: Mapping[str, Any], moment: datetime | None) -> Iterator[AccountabilityCase]:
     if d.get("late") is True:
         yield _case(rs, "other_serious", d.get("unit"), f"AdjustmentApplication {d.get('id')}",
                     f"清单调整逾期申请（应于 {d.get('due_at')} 前）/ list adjustment applied late (due {d.get('due_at')})",
-                    _at(d.get("applied_on")))
+                    _at(d.get("applied_on")), due=d.get("due_at"), deadline_clause=d.get("due_clause"))
+
+
+def _adjustment_cause(rs: Ruleset, d: Mapping[str, Any], moment: datetime | None) -> Iterator[AccountabilityCase]:
+    due = d.get("due_at")
+    if _overdue_open(d, ("noted",), due, moment):
+        yield _case(rs, "other_serious", d.get("unit"), f"AdjustmentCause {d.get('id')}",
+                    f"调整事由发生于 {d.get('cause_on')}，逾期未提出调整申请（应于 {due} 前）/ no adjustment application "
+                    f"although due {due}", due=due, deadline_clause=d.get("due_clause"), act_missing=True)
+
+
+def _publication(rs: Ruleset, published: list[Mapping[str, Any]], moment: datetime) -> Iterator[AccountabilityCase]:
+    """The list not published by its schedule (``check_schedule`` over the publications given)."""
+    try:
+        known = [ListPublication.model_validate(p) for p in published]
+    except RecordProblem as exc:
+        raise AccountabilityError(str(exc)) from None
+    check = check_schedule(rs, [p.published for p in known], (moment - timedelta(microseconds=1)).date())
+    if not check.overdue:
+        return
+    last = max((p for p in known if p.published_on <= check.as_of), key=lambda p: p.published_on, default=None)
+    office = rs.manifest.deadlines.adjustment_office
+    unit = (last.published_by if last is not None else None) or (office.name if office is not None else None)
+    due = as_shanghai(datetime.combine(check.due_on + timedelta(days=1), time()))
+    yield _case(rs, "other_serious", unit, f"ListPublication {last.id if last else '(none)'}",
+                f"清单逾期未公布（上次 {check.counted_from}，应于 {check.due_on} 前公布）/ the list not published although "
+                f"due by {check.due_on}", due=due, deadline_clause=check.citation.clause_id, act_missing=True)
 
 
 def _guide(rs: Ruleset, d: Mapping[str, Any]) -> Iterator[AccountabilityCase]:
@@ -227,6 +325,7 @@ _BY_KIND = {
     "PledgeRecord": _pledge,
     "Complaint": _complaint,
     "AdjustmentApplication": _adjustment,
+    "AdjustmentCause": _adjustment_cause,
 }
 _BY_LINE = {"GuideFinding": _guide, "AppliedMethod": _applied}
 

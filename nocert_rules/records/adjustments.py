@@ -38,10 +38,14 @@ from nocert_rules.worktime.deadlines import adjustment_due
 
 __all__ = [
     "AdjustmentApplication",
+    "AdjustmentCause",
     "AdjustmentState",
     "AdjustmentType",
+    "CauseState",
     "ExemptionMethod",
     "as_list_adjustment",
+    "mark_applied",
+    "note_cause",
     "pending_adjustment_for",
     "publish",
     "reject",
@@ -151,6 +155,105 @@ class AdjustmentApplication(Record):
         ]
 
 
+class CauseState(StrEnum):
+    NOTED = "noted"  # 调整事由已发生，待提出申请
+    APPLIED = "applied"  # 已提出书面申请
+
+
+class AdjustmentCause(Record):
+    """调整事由 noted (附件3 第九条): from ``cause_on`` the unit owes a written application within the
+    ruleset's limit; ``noted`` until :func:`mark_applied` links the application. As of a day past
+    ``due_at`` a cause still ``noted`` is an accountability candidate (``records.accountability``)."""
+
+    record_label: ClassVar[str] = "清单调整事由 / list-adjustment cause"
+
+    state: CauseState = CauseState.NOTED
+    unit: str = Field(min_length=1, max_length=200, description="应当申请的单位")
+    service_item: str = Field(min_length=1)
+    certificate: str = Field(min_length=1)
+    type: AdjustmentType
+    cause: str = Field(min_length=1, max_length=64)
+    cause_type: AdjustmentType
+    cause_clause: str | None = None
+    cause_label: str | None = None
+    cause_other: bool = False
+    cause_detail: str | None = None
+    cause_on: date
+    due_at: ShanghaiDatetime
+    due_rule: str
+    due_clause: str | None = None
+    application_id: str | None = None
+    applied_on: date | None = None
+    late: bool | None = None
+
+    @model_validator(mode="after")
+    def _valid(self) -> Self:
+        if self.cause_type is not self.type:
+            raise ValueError(f"事由 {self.cause} 属于{self.cause_type.label_zh}，不是{self.type.label_zh} / cause "
+                             f"{self.cause} is a cause to {self.cause_type.value}, not to {self.type.value}")
+        if self.cause_other and not (self.cause_detail or "").strip():
+            raise ValueError(f"{self.cause_clause or self.cause} 其他情形须说明事由 / an 'other' cause needs cause_detail")
+        if self.state is CauseState.APPLIED and (self.application_id is None or self.applied_on is None):
+            raise ValueError("applied 状态须有申请 / state applied needs the application and its date")
+        return self
+
+
+def note_cause(
+    ruleset: Ruleset,
+    *,
+    unit: str,
+    service_item: str,
+    certificate: str,
+    type: AdjustmentType | str,
+    cause: str,
+    cause_on: date,
+    cause_detail: str | None = None,
+    record_id: str | None = None,
+) -> AdjustmentCause:
+    """The cause of an adjustment as it happens: what must be applied for, by whom, by when (第九条)."""
+    rid = record_id or uuid4().hex
+    deadline = adjustment_due(cause_on, ruleset.calendar, policy=ruleset.deadline_policy)
+    return AdjustmentCause.model_validate({
+        "id": rid, "unit": unit, "service_item": service_item, "certificate": certificate, "type": type,
+        "cause": cause, **_cause_fields(ruleset, cause, type, AdjustmentCause.record_label, rid),
+        "cause_detail": (cause_detail or "").strip() or None, "cause_on": cause_on,
+        "due_at": deadline.due_at, "due_rule": deadline.rule, "due_clause": deadline.clause,
+        "events": ({"at": _day_start(cause_on), "action": "note", "state": CauseState.NOTED.value,
+                    "note": deadline.clause},),
+    })
+
+
+def mark_applied(notice: AdjustmentCause, application: AdjustmentApplication) -> AdjustmentCause:
+    """The cause's application was made: the same unit, service item, certificate, cause and day."""
+    if notice.state is not CauseState.NOTED:
+        raise notice.refuse("mark_applied", notice.state, [CauseState.NOTED])
+    same = (application.unit, application.service_item, application.certificate, application.cause, application.cause_on)
+    if same != (notice.unit, notice.service_item, notice.certificate, notice.cause, notice.cause_on):
+        raise notice.problem("申请与调整事由不符（单位、事项、证明、事由、事由日期）/ the application is not for this "
+                             "cause (unit, service item, certificate, cause, cause day)")
+    at = notice.check_time(_day_start(application.applied_on), "mark_applied")
+    return notice.evolve(action="mark_applied", at=at, note=application.id, state=CauseState.APPLIED,
+                         application_id=application.id, applied_on=application.applied_on, late=application.late)
+
+
+def _cause_fields(ruleset: Ruleset, cause: str, type: AdjustmentType | str, label: str, rid: str) -> dict[str, Any]:
+    """The cause's type, clause (and item), label and catch-all flag from the ruleset's causes."""
+    causes = {c.id: c for c in ruleset.manifest.records.adjustment_causes}
+    plan = causes.get(cause) if isinstance(cause, str) else None
+    if causes and plan is None:
+        raise RecordProblem(
+            label, rid, f"未知调整事由 / unknown cause; the ruleset's causes: {', '.join(sorted(causes))}"
+        )
+    if plan is None:  # no catalogue: the cause is described in words
+        return {"cause_type": type, "cause_clause": None, "cause_label": None, "cause_other": True}
+    return {
+        "cause_type": plan.type,
+        "cause_clause": f"{plan.clause}{plan.item or ''}",
+        "cause_label": plan.label,
+        "cause_other": plan.other,
+    }
+
+
 def submit_adjustment(
     ruleset: Ruleset,
     *,
@@ -175,22 +278,7 @@ def submit_adjustment(
     its type, clause and label. A ruleset without causes takes any id, with ``cause_detail``.
     """
     rid = record_id or uuid4().hex
-    label = AdjustmentApplication.record_label
-    causes = {c.id: c for c in ruleset.manifest.records.adjustment_causes}
-    plan = causes.get(cause) if isinstance(cause, str) else None
-    if causes and plan is None:
-        raise RecordProblem(
-            label, rid, f"未知调整事由 / unknown cause; the ruleset's causes: {', '.join(sorted(causes))}"
-        )
-    if plan is not None:
-        cause_fields = {
-            "cause_type": plan.type,
-            "cause_clause": f"{plan.clause}{plan.item or ''}",
-            "cause_label": plan.label,
-            "cause_other": plan.other,
-        }
-    else:  # no catalogue: the cause is described in words
-        cause_fields = {"cause_type": type, "cause_clause": None, "cause_label": None, "cause_other": True}
+    cause_fields = _cause_fields(ruleset, cause, type, AdjustmentApplication.record_label, rid)
     deadline = adjustment_due(cause_on, ruleset.calendar, policy=ruleset.deadline_policy)
     late = applied_on > deadline.due_at.date()
     event = {
@@ -276,22 +364,30 @@ def as_list_adjustment(application: AdjustmentApplication, row: dict[str, Any] |
     return entry
 
 
-def _matches(app: AdjustmentApplication, service_item: str, certificate: str) -> bool:
-    return app.service_item == service_item and certificate in (app.certificate, app.certificate_name)
+def _matches(app: AdjustmentApplication | AdjustmentCause, service_item: str, certificate: str) -> bool:
+    name = app.certificate_name if isinstance(app, AdjustmentApplication) else None
+    return app.service_item == service_item and certificate in (app.certificate, name)
 
 
 def pending_adjustment_for(
-    applications: Iterable[AdjustmentApplication], service_item: str, certificate: str, at: date | datetime
+    applications: Iterable[AdjustmentApplication | AdjustmentCause], service_item: str, certificate: str,
+    at: date | datetime,
 ) -> bool:
     """True while an adjustment of (service item, certificate) is pending at ``at`` (附件3 第九条).
 
     Pending: its cause has happened (on or before that day) and it is neither published nor
     rejected yet (publication day itself: the new list applies). A host sets the decision
-    request's ``adjustment_pending`` from this; the certificate (by id or name) must match.
+    request's ``adjustment_pending`` from this; the certificate (by id or name) must match. A
+    noted cause (:class:`AdjustmentCause`) still ``noted`` is pending too: the period runs from
+    the cause, applied for or not.
     """
     day = as_shanghai(at).date() if isinstance(at, datetime) else at
     for app in applications:
         if not _matches(app, service_item, certificate) or app.cause_on > day:
+            continue
+        if isinstance(app, AdjustmentCause):
+            if app.state is CauseState.NOTED:
+                return True
             continue
         if app.published_on is not None and app.published_on <= day:
             continue
