@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from click.testing import CliRunner
 from nocert_rules import load_ruleset
 from nocert_rules.cli.main import main
 from nocert_rules.enums import RecordKind, ReplacementMethod, RowStatus
+from nocert_rules.policy.legal_basis import LegalRank
 from nocert_rules.tools.list_import import ListImportError, Mapping, import_list, read_sheets
 
 openpyxl = pytest.importorskip("openpyxl")
@@ -112,13 +114,15 @@ def test_published_layout_with_merged_cells_and_several_certificates_in_one_cell
     shutil.copytree(ZIBO, folder)
     shutil.copy(out, folder / "certificates.yaml")
     rows = load_ruleset(folder).rows
-    assert [(r.certificate_id, r.certificate_name) for r in rows] == [
-        ("ZB-0001-1", "户口簿"), ("ZB-0001-2", "居民身份证"), ("ZB-0002", "无犯罪记录证明"), ("ZB-0003", "出生医学证明")]
+    assert [r.certificate_name for r in rows] == ["户口簿", "居民身份证", "无犯罪记录证明", "出生医学证明"]
+    ids = [r.certificate_id for r in rows]
+    assert all(re.fullmatch(r"ZB-[0-9A-F]{10}", i) for i in ids) and len(set(ids)) == 4  # derived: prefix + hash
     hukou, _, record, birth = rows
     assert hukou.methods == [ReplacementMethod.DATA_SHARING] and hukou.note == "两证合并"
     assert hukou.legal_basis is None and hukou.records is RecordKind.PAPER
     assert record.issuer == "淄博市公安局"  # filled down from the merged cell
     assert record.methods == [ReplacementMethod.VERIFICATION, ReplacementMethod.PLEDGE]
+    assert [(b.instrument, b.rank) for b in record.bases] == [("《道路运输条例》", LegalRank.ADMINISTRATIVE_REGULATION)]
     assert record.status is RowStatus.RETAINED
     assert birth.status is RowStatus.ABOLISHED and birth.methods == []
 
@@ -257,13 +261,13 @@ def test_an_unreadable_workbook_is_one_clear_error(tmp_path: Path, reader: str) 
 
 def test_rows_are_validated_like_the_loader_does(tmp_path: Path) -> None:
     sheet = published_sheet(tmp_path / "l.xlsx", [
-        [1, "营业执照", "食品经营许可", "370300-XK-0001", "", "市场监管局", "数据共享", ""],
+        [1, "营业执照", "食品经营许可", "370300-XK-0001", "", "市场监管局", "部门核验、部门核验", ""],
     ])
-    # no sharing_source default: a data-sharing row without a source is refused, at its row
+    # a method twice: refused by ListRow's own check, at its cell
     result = import_list(sheet, Mapping(certificate_id_prefix="Z", defaults={"records": "paper", "issuer_department": "x"}))
     assert len(result.problems) == 1
-    assert result.problems[0].where.startswith("清单!")
-    assert "sharing_source" in result.problems[0].message
+    assert result.problems[0].where == "清单!G3"
+    assert "a method is listed twice" in result.problems[0].message
 
 
 def test_problems_never_echo_an_id_number_typed_into_a_cell(tmp_path: Path) -> None:

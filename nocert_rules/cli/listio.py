@@ -30,11 +30,14 @@ def import_list_command(file: str, out: str, mapping: str | None, partial: bool,
     """
     from nocert_rules.cli.common import CliFailure
     from nocert_rules.errors import RulesetError
+    from nocert_rules.fileio import replace_atomically
+    from nocert_rules.policy.units import UNITS_NAME
     from nocert_rules.tools.list_import import (
         ListImportError,
         dump_rows,
         import_list,
         load_mapping,
+        units_text,
         write_atomically,
     )
 
@@ -43,14 +46,17 @@ def import_list_command(file: str, out: str, mapping: str | None, partial: bool,
         raise CliFailure(f"{out_path.parent}: 目录不存在 / no such directory")
     try:
         rules = load_mapping(Path(mapping)) if mapping else None
-        result = import_list(file, rules)
+        result = import_list(file, rules, ruleset=out_path.parent)
     except ListImportError as exc:
         raise CliFailure(str(exc)) from None
     except RulesetError as exc:
         raise CliFailure(f"映射文件错误 / mapping error: {exc}") from None
     written = bool(result.rows) and (result.ok or partial)
     if written:
+        units = units_text(result, out_path.parent)
         write_atomically(out_path, dump_rows(result.rows, Path(file).name))
+        if units is not None:
+            replace_atomically(out_path.parent / UNITS_NAME, units.encode("utf-8"))
     if as_json:
         click.echo(json.dumps({"rows": len(result.rows), "sheet": result.sheet, "header_row": result.header_row,
                                "columns": result.columns, "written": str(out_path) if written else None,

@@ -22,11 +22,8 @@ converts (``partial=True`` writes the rows that did); the file is written atomic
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,26 +31,22 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nocert_rules.enums import ReplacementMethod, RowStatus
-from nocert_rules.errors import NocertError
 from nocert_rules.fileio import replace_atomically
 from nocert_rules.policy.ruleset import CertificateList, ListRow
+from nocert_rules.policy.units import UNITS_NAME, UnitsFile, dump_units, load_units_file, unit_key
 from nocert_rules.policy.versions import overlap
 from nocert_rules.policy.yaml_source import load_located_yaml, validate_located
 from nocert_rules.privacy import mask_text, printable
 from nocert_rules.tools import list_layout as L
+from nocert_rules.tools.basis_text import parse_bases
+from nocert_rules.tools.list_derive import Derivation, Derived
+from nocert_rules.tools.list_read import Limits, ListImportError, Sheet, read_sheets
 
-MISSING_EXCEL = (
-    "读取 .xlsx 需要可选依赖 / reading .xlsx needs the optional extra: pip install 'nocert-rules[excel]' (openpyxl)"
-)
 HEADER_SCAN_ROWS = 20
 MIN_KNOWN_HEADERS = 3
 IGNORE = "ignore"
 UNMARKED = {"否", "×", "✗", "0", "-", "—", "无"}
 """In a checkbox layout, a cell holding one of these does not choose its method."""
-
-
-class ListImportError(NocertError):
-    """The spreadsheet or the mapping cannot be read at all (exit 2)."""
 
 
 class Mapping(BaseModel):
@@ -88,9 +81,14 @@ class Problem:
 class ImportResult:
     rows: list[ListRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    sheet: str = ""
+    sheet: str = ""  # the first sheet read
     header_row: int = 0
     columns: dict[str, str] = field(default_factory=dict)  # header -> field
+    sheets: list[str] = field(default_factory=list)  # every sheet read
+    origins: list[str] = field(default_factory=list)  # rows[i] came from origins[i] (sheet!row)
+    derived: list[Derived] = field(default_factory=list)  # every value no cell held
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (sheet!row, text): title, section, note rows
+    derivation: Derivation = field(default_factory=Derivation)
 
     @property
     def ok(self) -> bool:
@@ -108,98 +106,6 @@ def _column_letter(index: int) -> str:
         index, rem = divmod(index - 1, 26)
         letters = chr(65 + rem) + letters
     return letters
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value).strip()
-
-
-@dataclass
-class Sheet:
-    name: str
-    cells: list[list[str]]  # row-major, merged ranges filled from their top-left cell
-
-
-def read_sheets(path: Path, reader: str = "auto") -> list[Sheet]:
-    """Every sheet of an .xlsx (merged ranges filled), or the one table of a .csv.
-
-    ``.xlsx`` is read with python-calamine when it is installed (8x faster than openpyxl on a
-    10,000-row list, BENCHMARKS.md), else with openpyxl; ``reader`` forces one of them."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        raw = path.read_bytes()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                text = raw.decode("gb18030")  # lists saved by Excel on Chinese Windows
-            except UnicodeDecodeError:
-                raise ListImportError(f"{path}: 既不是 UTF-8 也不是 GB18030 / neither UTF-8 nor GB18030") from None
-        rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
-        return [Sheet(path.name, rows)]
-    if suffix not in (".xlsx", ".xlsm"):
-        raise ListImportError(f"{path}: 只支持 .xlsx 与 .csv / only .xlsx and .csv are read")
-    if reader in ("auto", "calamine"):
-        try:
-            import python_calamine
-        except ImportError:
-            if reader == "calamine":
-                raise ListImportError("python-calamine is not installed") from None
-        else:
-            return _read_calamine(path, python_calamine)
-    try:
-        import openpyxl
-    except ImportError:
-        raise ListImportError(MISSING_EXCEL) from None
-    try:
-        book = openpyxl.load_workbook(path, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - a corrupt or foreign file: one line, no traceback
-        raise ListImportError(f"{path}: 无法读取工作簿 / not a readable workbook ({type(exc).__name__})") from None
-    sheets = []
-    for ws in book.worksheets:
-        cells = [[_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
-        ranges = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges]
-        sheets.append(Sheet(ws.title, _fill_merged(cells, ranges)))
-    return sheets
-
-
-def _read_calamine(path: Path, calamine: Any) -> list[Sheet]:
-    try:
-        book = calamine.CalamineWorkbook.from_path(str(path))
-        sheets = []
-        for name in book.sheet_names:
-            ws = book.get_sheet_by_name(name)
-            cells = [[_text(v) for v in row] for row in ws.to_python(skip_empty_area=False)]
-            ranges = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (ws.merged_cell_ranges or [])]
-            sheets.append(Sheet(name, _fill_merged(cells, ranges)))
-    except Exception as exc:  # noqa: BLE001 - a corrupt or foreign file: one line, no traceback
-        raise ListImportError(f"{path}: 无法读取工作簿 / not a readable workbook ({type(exc).__name__})") from None
-    return sheets
-
-
-def _fill_merged(cells: list[list[str]], ranges: list[tuple[int, int, int, int]]) -> list[list[str]]:
-    """Every cell of a merged range (0-based, inclusive) takes the value of its top-left cell."""
-    for r0, c0, r1, c1 in ranges:
-        if r0 >= len(cells) or c0 >= len(cells[r0]):
-            continue
-        top = cells[r0][c0]
-        while len(cells) <= r1:
-            cells.append([])
-        for r in range(r0, r1 + 1):
-            row = cells[r]
-            while len(row) <= c1:
-                row.append("")
-            for c in range(c0, c1 + 1):
-                row[c] = top
-    return cells
 
 
 def load_mapping(path: Path) -> Mapping:
@@ -251,22 +157,30 @@ def _find_header(sheet: Sheet, mapping: Mapping) -> int | None:
 # ---------------------------------------------------------------- converting
 
 
-def import_list(path: str | Path, mapping: Mapping | None = None, reader: str = "auto") -> ImportResult:
+def import_list(path: str | Path, mapping: Mapping | None = None, reader: str = "auto", *,
+                ruleset: Path | None = None, limits: Limits | None = None) -> ImportResult:
     """Convert the list in ``path``; every problem located at ``sheet!cell``. Writes nothing.
-    ``reader``: see ``read_sheets``."""
+
+    Every sheet with a header row is read (``mapping.sheet``: that one only). ``ruleset``: the
+    folder the list is for; its ``units.yaml`` (and its parents') and its current list give what
+    the table lacks (``list_derive``). ``reader`` and ``limits``: see ``list_read.read_sheets``."""
     path = Path(path)
     mapping = mapping or Mapping()
-    sheets = read_sheets(path, reader)
-    result = ImportResult()
-    chosen: tuple[Sheet, int] | None = None
+    sheets = read_sheets(path, reader, limits)
+    result = ImportResult(derivation=Derivation.for_ruleset(ruleset))
+    if mapping.certificate_id_prefix is not None:
+        result.derivation.units.doc.certificate_id_prefix = mapping.certificate_id_prefix
     for sheet in sheets:
         if mapping.sheet is not None and sheet.name != mapping.sheet:
             continue
         header = _find_header(sheet, mapping)
-        if header is not None:
-            chosen = (sheet, header)
-            break
-    if chosen is None:
+        if header is None:
+            continue
+        if not result.sheets:
+            result.sheet, result.header_row = sheet.name, header + 1
+        result.sheets.append(sheet.name)
+        _Converter(sheet, header, mapping, result).run()
+    if not result.sheets:
         where = f"{path.name}" + (f"!{mapping.sheet}" if mapping.sheet else "")
         if mapping.sheet is not None and mapping.sheet not in {s.name for s in sheets}:
             result.problems.append(Problem(where, f"没有名为 {mapping.sheet!r} 的工作表 / no such sheet; sheets: "
@@ -276,10 +190,18 @@ def import_list(path: str | Path, mapping: Mapping | None = None, reader: str = 
                                                   f"{MIN_KNOWN_HEADERS} known headers ({'、'.join(h for _, h in L.COLUMNS[:6])} …) "
                                                   f"in the first {HEADER_SCAN_ROWS} rows; give header_row and columns in --mapping"))
         return result
-    sheet, header_index = chosen
-    result.sheet, result.header_row = sheet.name, header_index + 1
-    _Converter(sheet, header_index, mapping, result).run()
+    _cross_check(result)
+    result.derived = result.derivation.derived
     return result
+
+
+def _cross_check(result: ImportResult) -> None:
+    seen: dict[tuple[str, str], list[ListRow]] = {}
+    for row, origin in zip(result.rows, result.origins, strict=True):
+        if any(overlap(other, row) for other in seen.get(row.key, ())):
+            result.problems.append(Problem(origin, f"清单行重复 / duplicate row for service item {row.service_item_code} "
+                                                   f"and certificate {row.certificate_id}"))
+        seen.setdefault(row.key, []).append(row)
 
 
 class _Converter:
@@ -292,6 +214,9 @@ class _Converter:
         self.spans: dict[str, list[int]] = {}  # field -> its columns, when its header is merged across several
         self.checkboxes: dict[int, str] = {}  # column -> method word, for a checkbox layout of 免提交方式
         self.first_data_row = header_index + 1
+        self.derive = result.derivation
+        self.section_issuer: str | None = None  # a section row naming a unit ("一、市公安局（3项）")
+        self.sheet_issuer: str | None = None  # no 开具单位 column: the sheet's name, when it names a unit
         self.method_words = dict(L.METHOD_WORDS)
         self.abolish_words = {L.ABOLISH}
         self.other_words = {L.OTHER}
@@ -329,16 +254,18 @@ class _Converter:
             self.columns[target] = col
             self.result.columns[text] = target
         self.find_checkboxes()
-        required = ["certificate_name", "service_item_code", "service_item_name", "issuer"]
+        if "issuer" not in self.columns and "issuer" not in self.mapping.defaults and \
+                (self.derive.units.find(self.sheet.name) or L.UNIT_NAME.search(self.sheet.name)):
+            self.sheet_issuer = self.sheet.name
+        required = ["certificate_name", "service_item_code", "service_item_name"]
         missing = [f for f in required if f not in self.columns and f not in self.mapping.defaults]
-        if "certificate_id" not in self.columns and self.mapping.certificate_id_prefix is None:
-            missing.append("certificate_id")
+        if "issuer" not in self.columns and "issuer" not in self.mapping.defaults and self.sheet_issuer is None:
+            missing.append("issuer")
         if "methods" not in self.columns and "status" not in self.columns:
             missing.append("methods")
         for f in missing:
-            hint = " (or certificate_id_prefix in --mapping)" if f == "certificate_id" else ""
             self.problem(f"{self.sheet.name}!{self.header_index + 1}",
-                         f"缺少列 / missing column {L.HEADER_OF.get(f, f)} ({f}){hint}")
+                         f"缺少列 / missing column {L.HEADER_OF.get(f, f)} ({f})")
         if missing:
             return
         self.rows()
@@ -373,9 +300,23 @@ class _Converter:
             if not any(cells):
                 continue
             if all(not cells[c] for f, c in self.columns.items() if f != L.SERIAL and c < len(cells)):
-                continue  # a row with only a serial number (or a merged remnant)
+                self.skip(r, cells)
+                continue  # a row with only a serial number, a note beside the table, or a merged remnant
+            filled = {c.strip() for c in cells if c.strip()}
+            if len(filled) == 1 and sum(1 for c in cells if c.strip()) > 1:
+                self.skip(r, cells)  # one text merged across the row: a title, a section or a note
+                continue
             self.row(r, cells)
-        self.cross_check()
+
+    def skip(self, r: int, cells: list[str]) -> None:
+        """A row that is not a certificate: kept in the report; a section naming a unit sets the issuer."""
+        text = next((c.strip() for c in cells if c.strip()), "")
+        if not text or text.isdigit():
+            return
+        self.result.skipped.append((f"{self.sheet.name}!{r + 1}", text))
+        name = L.SECTION_NUMBER.sub("", L.SECTION_COUNT.sub("", text)).strip()
+        if self.derive.units.find(name) or L.UNIT_NAME.search(name):
+            self.section_issuer = name
 
     def row(self, r: int, cells: list[str]) -> None:
         data: dict[str, Any] = dict(self.mapping.defaults)
@@ -389,22 +330,28 @@ class _Converter:
             if not text:
                 continue
             try:
-                data[name] = self.value(name, text, data)
+                if name == "legal_basis" and text[:1] not in "[{":
+                    data[name] = self.bases(self.cell(r, col), text)
+                else:
+                    data[name] = self.value(name, text, data)
             except ValueError as exc:
                 self.problem(self.cell(r, col), str(exc))
         if "status" not in data:
             data["status"] = RowStatus.ABOLISHED.value if data.pop("_abolished", False) else RowStatus.RETAINED.value
         data.pop("_abolished", None)
-        certificates = self.split_pairs(r, cells, "certificate_id", "certificate_name")
-        items = self.split_pairs(r, cells, "service_item_code", "service_item_name")
+        self.derive_unit(r, data)
+        certificates = self.split_pairs(r, cells, "certificate_id", "certificate_name", data)
+        items = self.split_pairs(r, cells, "service_item_code", "service_item_name", data)
         if len(self.result.problems) > problems_before or certificates is None or items is None:
             return
         for code, item_name in items:
             for cert_id, cert_name in certificates:
                 row_data = {**data, "service_item_code": code, "service_item_name": item_name,
                             "certificate_id": cert_id, "certificate_name": cert_name}
+                row_data.pop("_unit", None)
                 try:
                     self.result.rows.append(ListRow.model_validate(row_data))
+                    self.result.origins.append(f"{self.sheet.name}!{r + 1}")
                 except ValidationError as exc:
                     for err in exc.errors():
                         loc = [str(p) for p in err["loc"]]
@@ -417,7 +364,37 @@ class _Converter:
                         self.problem(where, f"{field_name}: {msg}")
                     return
 
-    def split_pairs(self, r: int, cells: list[str], id_field: str, name_field: str) -> list[tuple[str, str]] | None:
+    def where(self, r: int, name: str) -> str:
+        col = self.columns.get(name)
+        return self.cell(r, col) if col is not None else f"{self.sheet.name}!{r + 1}"
+
+    def derive_unit(self, r: int, data: dict[str, Any]) -> None:
+        """issuer, issuer_department, records and sharing_source the row's cells do not give (list_derive)."""
+        if "issuer" not in data:
+            issuer = self.section_issuer or self.sheet_issuer
+            if issuer is None:
+                return  # the row's validation reports the missing 开具单位
+            data["issuer"] = issuer
+            self.derive.note(self.where(r, "issuer"), "issuer", issuer,
+                             "由分节标题得出 / from the section's title" if issuer == self.section_issuer
+                             else "由工作表名称得出 / from the sheet's name")
+        unit, origin = self.derive.unit(str(data["issuer"]))
+        data["_unit"] = unit
+        where = self.where(r, "issuer")
+        if "issuer_department" not in data:
+            data["issuer_department"] = unit.department
+            self.derive.note(where, "issuer_department", unit.department, origin, unit.review)
+        if "records" not in data:
+            records, why, flagged = self.derive.records(unit)
+            data["records"] = records.value
+            self.derive.note(where, "records", records.value, why, flagged)
+        if ReplacementMethod.DATA_SHARING.value in data.get("methods", []) and not data.get("sharing_source"):
+            source, why, flagged = self.derive.sharing_source(unit)
+            data["sharing_source"] = source
+            self.derive.note(where, "sharing_source", source, why, flagged)
+
+    def split_pairs(self, r: int, cells: list[str], id_field: str, name_field: str,
+                    data: dict[str, Any]) -> list[tuple[str, str]] | None:
         """The (id, name) pairs of one row: several in one cell when the ids say so."""
         ids_text, names_text = self.get(cells, id_field), self.get(cells, name_field)
         id_col, name_col = self.columns.get(id_field), self.columns.get(name_field)
@@ -431,10 +408,22 @@ class _Converter:
             return None
         if id_col is None and id_field == "certificate_id":
             names = [n for n in L.SEPARATORS.split(names_text) if n]
-            serial = self.get(cells, L.SERIAL) or str(r + 1)
-            prefix = self.mapping.certificate_id_prefix or ""
-            base = f"{prefix}{serial.zfill(4) if serial.isdigit() else serial}"
-            return [(base if len(names) == 1 else f"{base}-{k}", n) for k, n in enumerate(names, start=1)]
+            unit = data.get("_unit")
+            if unit is None:
+                return None
+            pairs = []
+            for n in names:
+                cid, why = self.derive.certificate_id(n, unit)
+                self.derive.note(self.where(r, name_field), "certificate_id", cid, f"{n}: {why}")
+                pairs.append((cid, n))
+            return pairs
+        if id_field == "service_item_code":
+            clean = L.clean_code(ids_text)
+            if clean != ids_text:
+                self.derive.note(self.cell(r, id_col) if id_col is not None else f"{self.sheet.name}!{r + 1}",
+                                 "service_item_code", clean, "全角字符与空格已规范 / full-width characters and "
+                                                             "spaces normalised")
+                ids_text = clean
         if not ids_text:
             self.problem(self.cell(r, id_col) if id_col is not None else f"{self.sheet.name}!{r + 1}",
                          f"{L.HEADER_OF[id_field]} 为空 / is empty")
@@ -449,6 +438,17 @@ class _Converter:
                          f"{len(ids)} ids but {len(names)} names in one cell (separate both with 、 or ；)")
             return None
         return list(zip(ids, names, strict=True))
+
+    def bases(self, where: str, text: str) -> Any:
+        """设定依据 in words -> typed bases (``basis_text``), each rank reported with its rule; text
+        with no 《title》 stays one plain (unranked) basis, as written."""
+        parsed = parse_bases(text, self.derive.ranks)
+        if len(parsed) == 1 and "《" not in text:
+            return text
+        for p in parsed:
+            self.derive.note(where, "legal_basis", f"{p.basis.text}: {p.basis.rank.value if p.basis.rank else '未定级'}",
+                             p.rule, review=p.basis.rank is None)
+        return [p.basis.model_dump(mode="json", exclude_none=True) for p in parsed]
 
     def value(self, name: str, text: str, data: dict[str, Any]) -> Any:
         if name == "methods":
@@ -504,14 +504,6 @@ class _Converter:
                     return text
         return text
 
-    def cross_check(self) -> None:
-        seen: dict[tuple[str, str], list[ListRow]] = {}
-        for row in self.result.rows:
-            if any(overlap(other, row) for other in seen.get(row.key, ())):
-                self.problem(f"{self.sheet.name}", f"清单行重复 / duplicate row for service item {row.service_item_code} "
-                                                   f"and certificate {row.certificate_id}")
-            seen.setdefault(row.key, []).append(row)
-
 
 # ---------------------------------------------------------------- writing
 
@@ -534,5 +526,19 @@ def write_atomically(path: Path, text: str) -> None:
     replace_atomically(path, text.encode("utf-8"))
 
 
-__all__ = ["ImportResult", "ListImportError", "Mapping", "Problem", "dump_rows", "import_list", "load_mapping",
-           "read_sheets", "write_atomically"]
+def units_text(result: ImportResult, folder: Path) -> str | None:
+    """``folder/units.yaml`` with the units this import met for the first time (None: none new).
+    The folder's own file only: a district's new units go to the district, never to its city."""
+    if not result.derivation.new_units:
+        return None
+    path = folder / UNITS_NAME
+    own = load_units_file(path) if path.is_file() else UnitsFile()
+    known = {unit_key(u.name) for u in own.units}
+    own.units.extend(u for u in result.derivation.new_units if unit_key(u.name) not in known)
+    text = yaml.safe_dump(dump_units(own), allow_unicode=True, sort_keys=False, width=10_000)
+    return ("# 开具单位 / issuing units (nocert_rules.policy.units); review: true = 由 import-list 新增，待确认 / "
+            f"added by import-list, to confirm\n{text}")
+
+
+__all__ = ["ImportResult", "Limits", "ListImportError", "Mapping", "Problem", "Sheet", "dump_rows", "import_list",
+           "load_mapping", "read_sheets", "units_text", "write_atomically"]

@@ -9,6 +9,7 @@ the columns a ruleset row needs beyond them (证明编号, 开具单位部门, �
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from nocert_rules.enums import RecordKind, ReplacementMethod, RowStatus
 
@@ -112,3 +113,18 @@ def format_limit(working_days: int | None, working_minutes: int | None, basis: s
 
 RISK_WITH_KEY = re.compile(r"^.*[（(]([a-z0-9_]+)[)）]$")
 """风险类别 as export-list writes it: ``生命财产安全（life_property_safety）``; a bare key is read too."""
+
+
+def clean_code(text: str) -> str:
+    """事项编码 as typed: full-width digits, letters and dashes made ASCII (NFKC), spaces removed
+    (``３７０３００－ＸＫ－０００１ `` -> ``370300-XK-0001``); separators between codes are kept."""
+    parts = SEPARATORS.split(unicodedata.normalize("NFKC", text))
+    return "、".join(re.sub(r"\s+", "", p).replace("—", "-").replace("–", "-") for p in parts if p.strip())
+
+
+UNIT_NAME = re.compile(r"(?:局|委员会|委|办公室|中心|院|厅|所|站|协会|馆|公司|机构|部|法院|检察院|分局|大队|支队)$")
+"""A text that names an issuing unit (a sheet's name, a section's title)."""
+
+SECTION_NUMBER = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d+[、.．])\s*")
+SECTION_COUNT = re.compile(r"[（(]\s*(?:共\s*)?\d+\s*项\s*[)）]\s*$")
+"""A section title's number and count: ``一、淄博市公安局（3项）`` -> ``淄博市公安局``."""
