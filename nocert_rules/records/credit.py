@@ -30,7 +30,7 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -39,9 +39,7 @@ from nocert_rules.fileio import JsonLineError, json_lines, replace_atomically
 from nocert_rules.models import RulesetStamp, ShanghaiDatetime
 from nocert_rules.policy.ruleset import RecordClauses, Ruleset
 from nocert_rules.records import HashedRef, Record, RecordEvent, RecordProblem
-
-if TYPE_CHECKING:
-    from nocert_rules.records.pledge import PledgeRecord
+from nocert_rules.records.pledge_record import PledgeRecord
 
 __all__ = [
     "CSV_COLUMNS",
@@ -166,8 +164,6 @@ def read_pledge_records(path: str | Path) -> list[PledgeRecord]:
     each line's class, other kinds are skipped). The latest version of each pledge counts (the
     one with the most events). A line that is not JSON, or a pledge record that does not
     validate, is a :class:`RecordProblem` naming ``file:line``."""
-    from nocert_rules.records.pledge import PledgeRecord
-
     p = Path(path)
     latest: dict[str, PledgeRecord] = {}
     try:

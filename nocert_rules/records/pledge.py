@@ -31,19 +31,15 @@ import html
 import re
 import string
 from datetime import datetime
-from enum import StrEnum
-from typing import ClassVar, Self
 from uuid import uuid4
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict
 
-from nocert_rules.enums import ApplicantKind, Method
+from nocert_rules.enums import Method
 from nocert_rules.models import (
     Applicant,
     Decision,
     PostCheckPlan,
-    RulesetStamp,
-    ShanghaiDatetime,
     as_shanghai,
 )
 from nocert_rules.policy.pledge_template import (
@@ -56,8 +52,6 @@ from nocert_rules.policy.pledge_template import (
 from nocert_rules.policy.ruleset import Ruleset
 from nocert_rules.privacy import keyed_hash, mask_text, same_person
 from nocert_rules.records import (
-    HashedRef,
-    Record,
     RecordEvent,
     RecordProblem,
     decision_ref,
@@ -65,6 +59,13 @@ from nocert_rules.records import (
     require_text,
 )
 from nocert_rules.records.credit import CreditRecordEntry, credit_entry
+from nocert_rules.records.pledge_record import (
+    FINAL_STATES,
+    FalsePledgeEntry,
+    PledgeRecord,
+    PledgeState,
+    PostCheckOutcome,
+)
 
 __all__ = [
     "DEFAULT_TEMPLATE",
@@ -219,84 +220,6 @@ def render_pledge_html(ruleset: Ruleset, decision: Decision, *, content: str | N
     )
 
 
-# ---------------------------------------------------------------- the pledge record
-
-
-class PledgeState(StrEnum):
-    AWAITING_CHECK = "awaiting_check"  # 待核查
-    WAIVED = "waived"  # 免予核查，纳入“双随机、一公开”
-    PASSED = "passed"  # 核查通过
-    FOUND_FALSE = "found_false"  # 核查发现承诺不实
-
-
-class PostCheckOutcome(StrEnum):
-    PASSED = "passed"
-    FOUND_FALSE = "found_false"
-    WAIVED = "waived"  # waived; random inspection remains
-
-
-_FINAL = frozenset({PledgeState.PASSED, PledgeState.FOUND_FALSE})
-
-
-class PledgeRecord(Record):
-    """A pledge made under a PLEDGE decision, and its post-check (三(三)2)."""
-
-    record_label: ClassVar[str] = "告知承诺记录 / pledge record"
-
-    state: PledgeState = PledgeState.AWAITING_CHECK
-    request_id: str | None = None
-    service_item: str = Field(min_length=1)
-    service_item_name: str | None = None
-    certificate: str = Field(min_length=1)
-    certificate_id: str | None = None
-    certificate_name: str | None = None
-    applicant_ref: HashedRef
-    applicant_kind: ApplicantKind
-    signed_at: ShanghaiDatetime
-    text_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
-    post_check: PostCheckPlan
-    ruleset: RulesetStamp
-    clause: str | None = None  # the ruleset's records.pledge_clause
-    blacklist_clause: str | None = None  # the ruleset's records.blacklist_clause, for a false pledge
-    credit_record_clause: str | None = None  # the ruleset's records.credit_record_clause, for every outcome
-    outcome_at: ShanghaiDatetime | None = None
-    outcome_note: str | None = None
-    by_random_inspection: bool = False
-    checked_late: bool | None = None
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        if self.state in _FINAL and self.outcome_at is None:
-            raise ValueError(f"{self.state} 状态须有 outcome_at / state {self.state} needs outcome_at")
-        if self.state is PledgeState.FOUND_FALSE and not (self.outcome_note or "").strip():
-            raise ValueError("承诺不实须写明核查发现 / found_false needs the finding")
-        if self.state is PledgeState.WAIVED and not self.post_check.waived:
-            raise ValueError("核查安排未免予核查 / the plan does not waive the check")
-        return self
-
-
-class FalsePledgeEntry(Record):
-    """A false pledge for the credit system's 虚假承诺黑名单 (三(五)3); applicant by keyed hash."""
-
-    record_label: ClassVar[str] = "虚假承诺黑名单记录 / false-pledge blacklist entry"
-
-    applicant_ref: HashedRef
-    applicant_kind: ApplicantKind
-    pledge_id: str = Field(min_length=1)
-    request_id: str | None = None
-    service_item: str = Field(min_length=1)
-    certificate: str = Field(min_length=1)
-    certificate_name: str | None = None
-    found_at: ShanghaiDatetime
-    finding: str = Field(min_length=1)
-    clause: str | None = None
-    effect: str = (
-        "列入虚假承诺黑名单，信用修复前不适用告知承诺制 / on the false-pledge blacklist: no pledges "
-        "until credit is repaired"
-    )
-    ruleset: RulesetStamp
-
-
 class PostCheckResult(BaseModel):
     """What ``record_post_check`` returns: the new pledge record, the outcome's credit-record
     entry and, if false, the blacklist entry."""
@@ -393,7 +316,7 @@ def record_post_check(
             f"{', '.join(o.value for o in PostCheckOutcome)}"
         ) from None
     state = pledge.state
-    if state in _FINAL:
+    if state in FINAL_STATES:
         raise pledge.refuse(result.value, state, [PledgeState.AWAITING_CHECK, PledgeState.WAIVED])
     waived_plan = pledge.post_check.waived
     if result is PostCheckOutcome.WAIVED:
@@ -416,7 +339,7 @@ def record_post_check(
     if result is PostCheckOutcome.FOUND_FALSE:
         note = require_text(pledge.record_label, pledge.id, "note (核查发现 / finding)", note)
     changes: dict[str, object] = {"state": new_state}
-    if new_state in _FINAL:
+    if new_state in FINAL_STATES:
         due = pledge.post_check.due_at
         changes.update(
             outcome_at=at,
@@ -443,7 +366,7 @@ def record_post_check(
             ruleset=pledge.ruleset,
             events=(RecordEvent(at=at, action="list", state="listed", note=pledge.blacklist_clause),),
         )
-    final = new_state in _FINAL
+    final = new_state in FINAL_STATES
     credit = credit_entry(
         updated, result.value, at, ruleset=ruleset, finding=note if new_state is PledgeState.FOUND_FALSE else None,
         by_random_inspection=updated.by_random_inspection if final else False,

@@ -37,21 +37,29 @@ applicant facts range over their (small) domains, row facts over the actual rows
 
 from __future__ import annotations
 
-import itertools
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from nocert_rules.enums import ApplicantKind, Method, ReplacementMethod, RowStatus
+from nocert_rules.enums import Method, ReplacementMethod, RowStatus
 from nocert_rules.errors import Problem, RulesetError
-from nocert_rules.models import SHANGHAI, Applicant, DecisionRequest
+from nocert_rules.models import SHANGHAI
 from nocert_rules.policy import conditions
 from nocert_rules.policy.publication import PublishedList, check_schedule
 from nocert_rules.policy.ruleset import PolicyRule, Ruleset, load_ruleset
 from nocert_rules.policy.yaml_source import LocatedYaml, load_located_yaml
+from nocert_rules.tools.lint_facts import (
+    abstract_combinations,
+    describe,
+    free_combinations,
+    literals,
+    row_contexts,
+    row_facts,
+)
+from nocert_rules.tools.lint_law import check_law
 
 Severity = Literal["error", "warning"]
 CASE_MISMATCH = "case-mismatch"
@@ -115,90 +123,6 @@ def ruleset_problems(path: str | Path, exc: RulesetError) -> list[Problem]:
 def ruleset_error_message(path: str | Path, exc: RulesetError) -> str:
     """A RulesetError as text: each problem on its own line, files shown inside the ruleset folder."""
     return "\n".join(str(q) for q in ruleset_problems(path, exc))
-
-
-# ------------------------------------------------------------------ fact enumeration
-
-ROW_DERIVED = {name for name in conditions.FACTS if name.startswith("row.")} | {"request.listed"}
-FREE_FACTS = [name for name in conditions.FACTS if name not in ROW_DERIVED]
-
-
-def _domain(name: str) -> list[Any]:
-    kind = conditions.FACTS[name].kind
-    if kind is bool:
-        return [True, False]
-    if isinstance(kind, tuple):
-        return list(kind)
-    raise ValueError(f"no finite domain for {name}")  # only row facts are free strings
-
-
-def free_combinations(names: set[str]) -> Iterator[dict[str, Any]]:
-    """Every assignment of the named request/applicant facts over their domains."""
-    chosen = [n for n in FREE_FACTS if n in names]
-    for values in itertools.product(*(_domain(n) for n in chosen)):
-        yield dict(zip(chosen, values, strict=True))
-
-
-def row_facts(ruleset: Ruleset) -> list[dict[str, Any]]:
-    """The row-derived facts of every row (as the engine computes them)."""
-    from nocert_rules.engine.core import facts_for
-
-    probe = DecisionRequest(
-        service_item="-", certificate="-",
-        applicant=Applicant(kind=ApplicantKind.PERSON, id_number="lint"),
-        requested_at=datetime(2000, 1, 1),
-    )
-    out = []
-    for row in ruleset.rows:
-        facts = facts_for(ruleset, probe, row)
-        out.append({k: v for k, v in facts.items() if k in ROW_DERIVED})
-    return out
-
-
-def row_contexts(all_row_facts: list[dict[str, Any]], names: set[str]) -> list[dict[str, Any]]:
-    """Distinct projections of the rows onto the named row facts, plus the unlisted case."""
-    wanted = names & ROW_DERIVED
-    seen: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
-    for facts in all_row_facts:
-        proj = {k: facts[k] for k in sorted(wanted)}
-        seen.setdefault(tuple(proj.items()), proj)
-    unlisted = {"request.listed": False} if "request.listed" in wanted else {}
-    seen.setdefault(tuple(unlisted.items()) + (("__unlisted__", True),), unlisted)
-    return list(seen.values())
-
-
-def _literals(when: Mapping[str, Any], name: str) -> set[Any]:
-    """Every value a condition compares fact ``name`` with."""
-    out: set[Any] = set()
-    for key, expected in when.items():
-        if key in ("any", "all"):
-            for sub in expected:
-                out |= _literals(sub, name)
-        elif key == name:
-            operand = next(iter(expected.values())) if isinstance(expected, Mapping) else expected
-            out |= set(operand) if isinstance(operand, list) else {operand}
-    return out
-
-
-def _abstract_combinations(when: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    """Every assignment of the facts a condition names over their whole domains (row facts
-    too; a string fact over the values the condition names plus one other), listed or not."""
-    names = conditions.facts_named(when)
-    row_names = sorted(n for n in names if n.startswith("row."))
-    domains = []
-    for n in row_names:
-        kind = conditions.FACTS[n].kind
-        domains.append(_domain(n) if kind is not str else [*sorted(_literals(when, n), key=str), "\0other"])
-    for combo in free_combinations(names):
-        yield {**combo, "request.listed": False}
-        for values in itertools.product(*domains):
-            yield {**combo, "request.listed": True, **dict(zip(row_names, values, strict=True))}
-
-
-def _describe(facts: Mapping[str, Any]) -> str:
-    shown = [f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in facts.items()
-             if not k.startswith("row.") and k != "request.listed"]
-    return ", ".join(shown) or "(任何申请人 / any applicant)"
 
 
 # ------------------------------------------------------------------ lint
@@ -282,8 +206,6 @@ class _Linter:
 
     def run(self) -> list[Finding]:
         self.check_rows()
-        from nocert_rules.tools.lint_law import check_law
-
         check_law(self.rs, self.rows, self.row_file,
                   lambda i, path: self.row_line(i, *path) if path else self.row_line(i), self.add)
         self.check_names()
@@ -337,7 +259,7 @@ class _Linter:
         for name, codes in known.items():
             folded = {c.casefold(): c for c in codes}
             for i, rule in enumerate(self.rs.rules):
-                for value in sorted(_literals(rule.when, name), key=str):
+                for value in sorted(literals(rule.when, name), key=str):
                     if isinstance(value, str) and value not in codes and value.casefold() in folded:
                         self.add("warning", CASE_MISMATCH, self.rule_file(i), self.rule_line(i, "when"),
                                  f"规则 {rule.id} 的 {name} {value!r} 与清单的 {folded[value.casefold()]!r} 仅大小写"
@@ -463,9 +385,9 @@ class _Linter:
             label = f"{row.service_item_code} / {row.certificate_id} {row.certificate_name}"
             if example is not None:
                 self.add("error", "pledge-on-barring-risk", self.row_file(i), self.row_line(i, "methods"),
-                         f"{label}: 涉及{labels}，不适用告知承诺，但规则会接受承诺（例如 {_describe(example)}） / "
+                         f"{label}: 涉及{labels}，不适用告知承诺，但规则会接受承诺（例如 {describe(example)}） / "
                          f"a pledge-barring risk ({', '.join(risky)}), yet the rules accept a pledge "
-                         f"(e.g. {_describe(example)})")
+                         f"(e.g. {describe(example)})")
             else:
                 self.add("warning", "pledge-listed-on-barring-risk", self.row_file(i), self.row_line(i, "methods"),
                          f"{label}: 清单列了告知承诺，但涉及{labels}（规则会阻止承诺），应修正清单 / lists "
@@ -490,7 +412,7 @@ class _Linter:
             if any(conditions.evaluate(rule.when, f) for f in self._satisfying([rule])):
                 continue
             never.add(rule.id)
-            if not any(conditions.evaluate(rule.when, f) for f in _abstract_combinations(rule.when)):
+            if not any(conditions.evaluate(rule.when, f) for f in abstract_combinations(rule.when)):
                 self.add("warning", "rule-never-matches", self.rule_file(i), self.rule_line(i, "when"),
                          f"规则 {rule.id} 的条件自相矛盾，永远不会成立 / rule {rule.id} can never match: "
                          "its conditions contradict each other")

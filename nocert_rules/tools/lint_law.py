@@ -34,6 +34,7 @@ from nocert_rules.enums import Method, RowStatus
 from nocert_rules.policy import conditions, versions
 from nocert_rules.policy.legal_basis import LegalBasis, bases_on, counts_on, sufficient
 from nocert_rules.policy.ruleset import ListRow, Ruleset
+from nocert_rules.tools.lint_facts import free_combinations
 
 Add = Callable[[str, str, str, int | None, str], None]
 Line = Callable[[int, tuple[str | int, ...]], int | None]
@@ -84,8 +85,6 @@ def check_law(
             continue
         ranks = "、".join(sorted({b.rank.value for b in row.bases if b.rank is not None}))
         names = set().union(*(conditions.facts_named(r.when) for r in abolish_rules)) if abolish_rules else set()
-        from nocert_rules.tools.lint import free_combinations
-
         by = sorted({
             r.id for r in abolish_rules
             for combo in free_combinations(names)
