@@ -23,16 +23,8 @@ _EFFECT_LABELS = {"offer": "提供 offer", "block": "阻止 block", "choose": "�
                   "fallback": "兜底 fallback"}
 
 
-def render_decision(console: Any, decision: Any) -> None:
-    """A decision as a readable Chinese summary (English beside it)."""
-    from nocert_rules.tools.dryrun import deadline_label, shorten
-    from nocert_rules.tools.safe_text import SafeText as Text
-
-    d = decision
-    line = Text()
-    line.append("处理方式 / Method: ", style="bold")
-    line.append(f"{d.method.label_zh} {d.method.value}", style="bold cyan")
-    console.print(line)
+def _item_rows(d: Any) -> list[tuple[str, str]]:
+    """What was asked and who issues it: the first rows of the summary."""
     rows: list[tuple[str, str]] = [
         ("申请人须自行提交 / Applicant must submit", "是 yes" if d.applicant_must_submit else "否 no"),
         ("事项 / Service item", f"{d.service_item} {d.service_item_name or ''}".strip()),
@@ -44,6 +36,10 @@ def render_decision(console: Any, decision: Any) -> None:
         rows.append(("共享来源 / Sharing source", d.sharing_source))
     if d.records:
         rows.append(("档案形态 / Records", d.records.value))
+    return rows
+
+
+def _applicant_row(d: Any) -> tuple[str, str]:
     a = d.applicant
     flags = "".join([
         "，在虚假承诺黑名单内 on the false-pledge blacklist" if a.on_blacklist else "",
@@ -51,19 +47,30 @@ def render_decision(console: Any, decision: Any) -> None:
     ])
     kind = {"person": "自然人 person", "organization": "组织 organization"}[a.kind.value]
     credit = {"trustworthy": "守信 trustworthy", "normal": "一般 normal", "untrustworthy": "失信 untrustworthy"}
-    rows.append(("申请人 / Applicant", f"{kind} {a.id_masked}{' ' + a.name_masked if a.name_masked else ''}，"
-                 f"信用 {credit[a.credit.value]}{flags}"))
-    rows.append(("申请时间 / Requested at", f"{d.requested_at:%Y-%m-%d %H:%M}（{weekday(d.requested_at.date())}，Asia/Shanghai）"))
-    if d.deadline:
-        kinds = {"verification_reply": "核验回复 verification reply", "post_check": "事后核查 post-check"}
-        due = d.deadline.due_at
-        rows.append(("期限 / Deadline", f"{kinds[d.deadline.kind]} 至 due {due:%Y-%m-%d %H:%M}（{weekday(due.date())}）"))
-        rows.append(("期限规则 / Deadline rule", f"{deadline_label(d.deadline.rule)}（{d.deadline.clause}）"))
-    if d.approval_clock:  # 即办件: the ruleset's rule and clause (manifest on_the_spot)
+    return ("申请人 / Applicant", f"{kind} {a.id_masked}{' ' + a.name_masked if a.name_masked else ''}，"
+            f"信用 {credit[a.credit.value]}{flags}")
+
+
+def _deadline_rows(d: Any) -> list[tuple[str, str]]:
+    from nocert_rules.tools.dryrun import deadline_label
+
+    if not d.deadline:
+        return []
+    kinds = {"verification_reply": "核验回复 verification reply", "post_check": "事后核查 post-check"}
+    due = d.deadline.due_at
+    return [("期限 / Deadline", f"{kinds[d.deadline.kind]} 至 due {due:%Y-%m-%d %H:%M}（{weekday(due.date())}）"),
+            ("期限规则 / Deadline rule", f"{deadline_label(d.deadline.rule)}（{d.deadline.clause}）")]
+
+
+def _follow_up_rows(d: Any) -> list[tuple[str, str]]:
+    """即办件 clock, proxy officer and post-check: each from the ruleset (manifest on_the_spot,
+    the officers file, the pledge policy)."""
+    rows: list[tuple[str, str]] = []
+    if d.approval_clock:
         ac = d.approval_clock
         limit = f"，时限 {ac.working_minutes} 个工作分钟 limit {ac.working_minutes} working minutes" if ac.working_minutes else ""
         rows.append(("即办件 / On-the-spot item", f"{ac.rule}（{ac.clause}）{limit}"))
-    if d.proxy_officer:  # PROXY: the role from the ruleset's officers file (and the officer, if asked)
+    if d.proxy_officer:
         po = d.proxy_officer
         who = f"，{po.officer_id}（{po.ab}角）" if po.officer_id else ""
         cited = f"（{po.citation.clause_id}）" if po.citation else ""
@@ -72,11 +79,13 @@ def render_decision(console: Any, decision: Any) -> None:
         pc = d.post_check
         due = f"，至 due {pc.due_at:%Y-%m-%d %H:%M}" if pc.due_at else ""
         rows.append(("事后核查 / Post-check", f"{'免予核查 waived' if pc.waived else '核查 check'}{due}：{pc.description}"))
-    for label, value in rows:
-        t = Text()
-        t.append(f"{label}: ", style="bold")
-        t.append(value)
-        console.print(t)
+    return rows
+
+
+def _print_trace(console: Any, d: Any) -> None:
+    from nocert_rules.tools.dryrun import shorten
+    from nocert_rules.tools.safe_text import SafeText as Text
+
     console.print(Text("理由 / Trace:", style="bold"))
     for i, step in enumerate(d.trace, start=1):
         t = Text(f"  {i}. ")
@@ -90,6 +99,26 @@ def render_decision(console: Any, decision: Any) -> None:
             text = shorten("".join(c.text.split()), 36)
             console.print(Text(f"     依据 clause {c.clause_id}：“{text}”", style="dim"), no_wrap=True,
                           overflow="ellipsis")
+
+
+def render_decision(console: Any, decision: Any) -> None:
+    """A decision as a readable Chinese summary (English beside it)."""
+    from nocert_rules.tools.safe_text import SafeText as Text
+
+    d = decision
+    line = Text()
+    line.append("处理方式 / Method: ", style="bold")
+    line.append(f"{d.method.label_zh} {d.method.value}", style="bold cyan")
+    console.print(line)
+    requested = ("申请时间 / Requested at",
+                 f"{d.requested_at:%Y-%m-%d %H:%M}（{weekday(d.requested_at.date())}，Asia/Shanghai）")
+    rows = [*_item_rows(d), _applicant_row(d), requested, *_deadline_rows(d), *_follow_up_rows(d)]
+    for label, value in rows:
+        t = Text()
+        t.append(f"{label}: ", style="bold")
+        t.append(value)
+        console.print(t)
+    _print_trace(console, d)
     if d.warnings:
         console.print(Text("提示 / Warnings:", style="bold yellow"))
         for w in d.warnings:

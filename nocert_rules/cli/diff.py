@@ -44,7 +44,6 @@ def diff(old: str, new: str, cases: str | None, as_of: str | None, old_date: dat
     Exits 0 unless an error, or 1 with --exit-code when anything differs.
     """
     from nocert_rules.tools.diff import diff_cases, diff_rulesets
-    from nocert_rules.tools.safe_text import SafeText as Text
 
     old_rs, new_rs = open_ruleset(old), open_ruleset(new)
     result = diff_rulesets(old_rs, new_rs, old_date.date() if old_date else None,
@@ -54,47 +53,72 @@ def diff(old: str, new: str, cases: str | None, as_of: str | None, old_date: dat
     if as_json:
         print_json(result.to_dict())
     else:
-        console = make_console()
-
-        def say(text: str, style: str = "") -> None:
-            console.print(Text(text, style=style))
-
-        say(f"比较 / Diff: {old_rs.name} {old_rs.version} ({old}) → {new_rs.name} {new_rs.version} ({new})", "bold")
-        if result.manifest:
-            say("清单总则 / Manifest:", "bold")
-            for f, o, n in result.manifest:
-                say(f"  ~ {f}: {_show(o)} → {_show(n)}")
-        r = result.rows
-        say(f"清单行 / List rows: 新增 added {len(r.added)}，变更 changed {len(r.changed)}，"
-            f"取消 cancelled {len(r.removed)}", "bold")
-        for row in r.added:
-            say(f"  + 新增 {row['service_item_code']} / {row['certificate_id']} {row['certificate_name']} "
-                f"({row['status']}, methods {_show(row['methods'])})", "green")
-        for (item, cert), fields in r.changed:
-            say(f"  ~ 变更 {item} / {cert}", "yellow")
-            for f, o, n in fields:
-                say(f"      {f}: {_show(o)} → {_show(n)}")
-        for row in r.removed:
-            say(f"  - 取消 {row['service_item_code']} / {row['certificate_id']} {row['certificate_name']}", "red")
-        for title, ch in (("规则 / Rules", result.rules), ("条款 / Clauses", result.clauses)):
-            say(f"{title}: 新增 added {len(ch.added)}，变更 changed {len(ch.changed)}，删除 removed {len(ch.removed)}",
-                "bold")
-            for item in ch.added:
-                say(f"  + {item['id']}", "green")
-            for key, fields in ch.changed:
-                say(f"  ~ {key}", "yellow")
-                for f, o, n in fields:
-                    say(f"      {f}: {_show(o)} → {_show(n)}")
-            for item in ch.removed:
-                say(f"  - {item['id']}", "red")
-        if result.cases is not None:
-            c = result.cases
-            say(f"案例 / Cases ({cases}): {c.cases:,} 件已决定 decided，{c.changed:,} 件决定改变 changed"
-                + (f"，{c.malformed:,} 行格式错误 malformed" if c.malformed else ""), "bold")
-            for (o, n), k in sorted(c.transitions.items(), key=lambda kv: (-kv[1], kv[0])):
-                sample = ", ".join(c.samples.get((o, n), []))
-                say(f"  {o} → {n}: {k:,}  (例 e.g. {sample})")
-        if not result.has_differences:
-            say("无差异 / no differences", "green")
+        _print_diff(_Say(make_console()), result, f"{old_rs.name} {old_rs.version} ({old})",
+                    f"{new_rs.name} {new_rs.version} ({new})", cases)
     if exit_code and result.has_differences:
         raise click.exceptions.Exit(EXIT_FAIL)
+
+
+class _Say:
+    """One line of the diff on the console, in a style."""
+
+    def __init__(self, console: Any) -> None:
+        self.console = console
+
+    def __call__(self, text: str, style: str = "") -> None:
+        from nocert_rules.tools.safe_text import SafeText as Text
+
+        self.console.print(Text(text, style=style))
+
+
+def _print_diff(say: _Say, result: Any, old: str, new: str, cases: str | None) -> None:
+    say(f"比较 / Diff: {old} → {new}", "bold")
+    if result.manifest:
+        say("清单总则 / Manifest:", "bold")
+        for f, o, n in result.manifest:
+            say(f"  ~ {f}: {_show(o)} → {_show(n)}")
+    _print_rows(say, result.rows)
+    for title, ch in (("规则 / Rules", result.rules), ("条款 / Clauses", result.clauses)):
+        _print_changes(say, title, ch)
+    if result.cases is not None:
+        _print_cases(say, result.cases, cases)
+    if not result.has_differences:
+        say("无差异 / no differences", "green")
+
+
+def _print_rows(say: _Say, r: Any) -> None:
+    """List rows 新增 / 变更 / 取消, field by field."""
+    say(f"清单行 / List rows: 新增 added {len(r.added)}，变更 changed {len(r.changed)}，"
+        f"取消 cancelled {len(r.removed)}", "bold")
+    for row in r.added:
+        say(f"  + 新增 {row['service_item_code']} / {row['certificate_id']} {row['certificate_name']} "
+            f"({row['status']}, methods {_show(row['methods'])})", "green")
+    for (item, cert), fields in r.changed:
+        say(f"  ~ 变更 {item} / {cert}", "yellow")
+        for f, o, n in fields:
+            say(f"      {f}: {_show(o)} → {_show(n)}")
+    for row in r.removed:
+        say(f"  - 取消 {row['service_item_code']} / {row['certificate_id']} {row['certificate_name']}", "red")
+
+
+def _print_changes(say: _Say, title: str, ch: Any) -> None:
+    """Rules or clauses added, changed (field by field) and removed."""
+    say(f"{title}: 新增 added {len(ch.added)}，变更 changed {len(ch.changed)}，删除 removed {len(ch.removed)}",
+        "bold")
+    for item in ch.added:
+        say(f"  + {item['id']}", "green")
+    for key, fields in ch.changed:
+        say(f"  ~ {key}", "yellow")
+        for f, o, n in fields:
+            say(f"      {f}: {_show(o)} → {_show(n)}")
+    for item in ch.removed:
+        say(f"  - {item['id']}", "red")
+
+
+def _print_cases(say: _Say, c: Any, cases: str | None) -> None:
+    """How many decisions of the case file change, by transition, with sample case ids."""
+    say(f"案例 / Cases ({cases}): {c.cases:,} 件已决定 decided，{c.changed:,} 件决定改变 changed"
+        + (f"，{c.malformed:,} 行格式错误 malformed" if c.malformed else ""), "bold")
+    for (o, n), k in sorted(c.transitions.items(), key=lambda kv: (-kv[1], kv[0])):
+        sample = ", ".join(c.samples.get((o, n), []))
+        say(f"  {o} → {n}: {k:,}  (例 e.g. {sample})")

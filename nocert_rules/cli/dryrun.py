@@ -7,7 +7,7 @@ import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -70,25 +70,14 @@ def dry_run(ruleset: str, cases: str, fmt: str, as_of: str | None, jobs: int, ou
       nocert-rules dry-run rulesets/zibo examples/cases.jsonl
       nocert-rules dry-run rulesets/zibo cases.csv --jobs 4 --out results.jsonl --report report.html
     """
-    from nocert_rules.cli.atomic import AtomicOutput
-    from nocert_rules.tools.dryrun import DryRunInterrupted, render_summary, run_dry_run
+    from nocert_rules.tools.dryrun import DryRunInterrupted, run_dry_run
 
     rs = open_ruleset(ruleset)
     moment = as_of_moment(as_of)
     workers = jobs or (os.cpu_count() or 1)
-    options = {"backend": backend} if backend != "auto" else None
-    if options:
-        from nocert_rules.engine.backend import ruleset_choices
-
-        ruleset_choices(rs, backend)  # a backend that cannot be had is a usage error, before any case
+    options = _engine_options(rs, backend)
     console = make_console()
-    output = AtomicOutput(out_path, keep_partial=keep_partial) if out_path else None
-    out_file = None
-    if output is not None:
-        try:
-            out_file = output.open()
-        except OSError as exc:
-            raise CliFailure(f"{out_path}: 无法写入 / cannot write: {exc.strerror}") from None
+    output, out_file = _open_output(out_path, keep_partial)
 
     def run(callback: Callable[[int, int | None, int], None] | None) -> Any:
         if dask_address:
@@ -105,62 +94,107 @@ def dry_run(ruleset: str, cases: str, fmt: str, as_of: str | None, jobs: int, ou
     stop, received, restore = _stop_on_signals()
     try:
         if progress and not as_json and console.is_terminal:
-            from rich.progress import (
-                BarColumn,
-                Progress,
-                TaskProgressColumn,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            bar = Progress(TextColumn("试运行 dry-run"), BarColumn(), TaskProgressColumn(),
-                           TextColumn("{task.fields[rows]:>12,} 件 cases"), TimeElapsedColumn(),
-                           TimeRemainingColumn(), console=console, transient=True)
-            with bar:
-                size = Path(cases).stat().st_size if cases != "-" and Path(cases).is_file() else None
-                task = bar.add_task("dry-run", total=size, rows=0)
-
-                def callback(done: int, total: int | None, rows: int) -> None:
-                    bar.update(task, completed=done, total=total, rows=rows)
-
-                result = run(callback)
+            result = _run_with_progress(console, cases, run)
         else:
             result = run(None)
         if output is not None:
             output.commit()
     except DryRunInterrupted as exc:
-        signame = "SIGTERM" if received and received[-1] == signal.SIGTERM else "SIGINT"
-        code = 143 if signame == "SIGTERM" else 130
-        kept = ""
-        if output is not None:
-            output.abort()
-            kept = (f"; 已写部分 / partial output: {output.partial_path}" if output.partial_path
-                    else f"; 未写入 / {out_path} not written")
-        fail(f"已中断 / interrupted ({signame}) after {exc.rows:,} cases{kept}", code)
+        _interrupted(exc.rows, received, output, out_path)
     finally:
         restore()
         if output is not None:
             output.abort()  # a failure: nothing half-written under the name asked for
     data = result.to_dict()
     if report_path:
-        from nocert_rules.tools.report import render_html
-
-        try:
-            with AtomicOutput(report_path) as report:
-                report.write(render_html(data))
-        except OSError as exc:
-            raise CliFailure(f"{report_path}: 无法写入 / cannot write: {exc.strerror}") from None
+        _write_report(report_path, data)
     if as_json:
         print_json(data)
     else:
-        render_summary(console, data, top=top)
-        if out_path:
-            console.print(f"逐案结果 / per-case results: {out_path}")
-        if report_path:
-            console.print(f"报告 / report: {report_path}")
+        _print_summary(console, data, top, out_path, report_path)
     if data["expected"]["mismatched"] or data["errors"]["count"]:
         raise click.exceptions.Exit(EXIT_FAIL)
+
+
+def _engine_options(rs: Any, backend: str) -> dict[str, str] | None:
+    """The engine options of ``--backend``; a backend that cannot be had is a usage error, before any case."""
+    if backend == "auto":
+        return None
+    from nocert_rules.engine.backend import ruleset_choices
+
+    ruleset_choices(rs, backend)
+    return {"backend": backend}
+
+
+def _open_output(out_path: str | None, keep_partial: bool) -> tuple[Any, Any]:
+    """``(AtomicOutput, its open file)`` for ``--out``, or ``(None, None)``."""
+    from nocert_rules.cli.atomic import AtomicOutput
+
+    if not out_path:
+        return None, None
+    output = AtomicOutput(out_path, keep_partial=keep_partial)
+    try:
+        return output, output.open()
+    except OSError as exc:
+        raise CliFailure(f"{out_path}: 无法写入 / cannot write: {exc.strerror}") from None
+
+
+def _run_with_progress(console: Any, cases: str, run: Callable[[Any], Any]) -> Any:
+    """``run(callback)`` under a rich progress bar (bytes read of CASES, cases decided)."""
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    bar = Progress(TextColumn("试运行 dry-run"), BarColumn(), TaskProgressColumn(),
+                   TextColumn("{task.fields[rows]:>12,} 件 cases"), TimeElapsedColumn(),
+                   TimeRemainingColumn(), console=console, transient=True)
+    with bar:
+        size = Path(cases).stat().st_size if cases != "-" and Path(cases).is_file() else None
+        task = bar.add_task("dry-run", total=size, rows=0)
+
+        def callback(done: int, total: int | None, rows: int) -> None:
+            bar.update(task, completed=done, total=total, rows=rows)
+
+        return run(callback)
+
+
+def _interrupted(rows: int, received: list[int], output: Any, out_path: str | None) -> NoReturn:
+    """One line and exit 130 (SIGINT) or 143 (SIGTERM); --out is never left half-written."""
+    signame = "SIGTERM" if received and received[-1] == signal.SIGTERM else "SIGINT"
+    code = 143 if signame == "SIGTERM" else 130
+    kept = ""
+    if output is not None:
+        output.abort()
+        kept = (f"; 已写部分 / partial output: {output.partial_path}" if output.partial_path
+                else f"; 未写入 / {out_path} not written")
+    fail(f"已中断 / interrupted ({signame}) after {rows:,} cases{kept}", code)
+
+
+def _write_report(report_path: str, data: dict[str, Any]) -> None:
+    from nocert_rules.cli.atomic import AtomicOutput
+    from nocert_rules.tools.report import render_html
+
+    try:
+        with AtomicOutput(report_path) as report:
+            report.write(render_html(data))
+    except OSError as exc:
+        raise CliFailure(f"{report_path}: 无法写入 / cannot write: {exc.strerror}") from None
+
+
+def _print_summary(console: Any, data: dict[str, Any], top: int, out_path: str | None,
+                   report_path: str | None) -> None:
+    from nocert_rules.tools.dryrun import render_summary
+
+    render_summary(console, data, top=top)
+    if out_path:
+        console.print(f"逐案结果 / per-case results: {out_path}")
+    if report_path:
+        console.print(f"报告 / report: {report_path}")
 
 
 def _stop_on_signals() -> tuple[Any, list[int], Callable[[], None]]:

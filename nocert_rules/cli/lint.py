@@ -36,7 +36,6 @@ def lint(ruleset: str, strict: bool, as_json: bool, publications_log: str | None
     Each finding names file:line.
     """
     from nocert_rules.tools.lint import lint_ruleset
-    from nocert_rules.tools.safe_text import SafeText as Text
 
     if not Path(ruleset).exists():
         raise CliFailure(f"{ruleset}: 规则集不存在 / ruleset not found")
@@ -51,41 +50,65 @@ def lint(ruleset: str, strict: bool, as_json: bool, publications_log: str | None
     result = lint_ruleset(ruleset, **schedule)
     errors, warnings, cases = result.errors, result.warnings, result.case_mismatches
     if as_json:  # the backend: `nocert-rules info --json`
-        data = {"ruleset": ruleset, "loaded": result.loaded,
-                "errors": [f.to_dict() for f in errors], "warnings": [f.to_dict() for f in warnings],
-                "case_mismatches": [f.to_dict() for f in cases]}
-        if result.changes:  # a district over its city: its changes, each with its basis
-            data["changes"] = result.changes
-        print_json(data)
+        print_json(_lint_json(ruleset, result))
     else:
-        console = make_console()
-        for file, choice in (_backend_choices(ruleset) if result.loaded else {}).items():
-            console.print(Text(f"规则后端 / backend for {file}: {choice['backend']} — {choice['reason']}"))
-        if result.changes:
-            labels = {"add": "新增 add", "override": "覆盖 override", "withdraw": "撤回 withdraw",
-                      "rule": "规则 rule", "clause": "条款 clause"}
-            console.print(Text(f"区县级调整 / changes to the parent ruleset ({len(result.changes)})", style="bold"))
-            for c in result.changes:
-                where = f"{c['file']}:{c['line']}" if c["line"] else c["file"]
-                basis = f" — 依据 basis: {c['basis']}" if c["basis"] else ""
-                console.print(Text(f"  {where}: [{labels[c['kind']]}] {c['key']}{basis}"))
-        for title, items, style in (("错误 / Errors", errors, "red"), ("警告 / Warnings", warnings, "yellow"),
-                                    ("仅大小写不同 / Case-only mismatches", cases, "yellow")):
-            if not items:
-                continue
-            console.print(Text(f"{title} ({len(items)})", style=f"bold {style}"))
-            for f in items:
-                t = Text("  ")
-                t.append(f"{f.where}: ", style="bold")
-                t.append(f"[{f.code}] ", style=style)
-                t.append(f.message)
-                console.print(t)
-        verdict = "失败 FAILED" if errors or (strict and (warnings or cases)) else "通过 OK"
-        extra = f", {len(cases)} 个大小写不一致 case-only mismatches" if cases else ""
-        console.print(Text(f"lint {ruleset}: {len(errors)} 个错误 errors, {len(warnings)} 个警告 warnings{extra} — "
-                           f"{verdict}", style="bold"))
+        _print_lint(ruleset, result, strict)
     if errors or (strict and (warnings or cases)):
         raise click.exceptions.Exit(EXIT_FAIL)
+
+
+def _lint_json(ruleset: str, result: Any) -> dict[str, Any]:
+    data = {"ruleset": ruleset, "loaded": result.loaded,
+            "errors": [f.to_dict() for f in result.errors], "warnings": [f.to_dict() for f in result.warnings],
+            "case_mismatches": [f.to_dict() for f in result.case_mismatches]}
+    if result.changes:  # a district over its city: its changes, each with its basis
+        data["changes"] = result.changes
+    return data
+
+
+def _print_changes(console: Any, changes: list[dict[str, Any]]) -> None:
+    """A district's changes to the ruleset it extends, each with its file:line and basis."""
+    from nocert_rules.tools.safe_text import SafeText as Text
+
+    labels = {"add": "新增 add", "override": "覆盖 override", "withdraw": "撤回 withdraw",
+              "rule": "规则 rule", "clause": "条款 clause"}
+    console.print(Text(f"区县级调整 / changes to the parent ruleset ({len(changes)})", style="bold"))
+    for c in changes:
+        where = f"{c['file']}:{c['line']}" if c["line"] else c["file"]
+        basis = f" — 依据 basis: {c['basis']}" if c["basis"] else ""
+        console.print(Text(f"  {where}: [{labels[c['kind']]}] {c['key']}{basis}"))
+
+
+def _print_findings(console: Any, title: str, items: list[Any], style: str) -> None:
+    from nocert_rules.tools.safe_text import SafeText as Text
+
+    if not items:
+        return
+    console.print(Text(f"{title} ({len(items)})", style=f"bold {style}"))
+    for f in items:
+        t = Text("  ")
+        t.append(f"{f.where}: ", style="bold")
+        t.append(f"[{f.code}] ", style=style)
+        t.append(f.message)
+        console.print(t)
+
+
+def _print_lint(ruleset: str, result: Any, strict: bool) -> None:
+    from nocert_rules.tools.safe_text import SafeText as Text
+
+    errors, warnings, cases = result.errors, result.warnings, result.case_mismatches
+    console = make_console()
+    for file, choice in (_backend_choices(ruleset) if result.loaded else {}).items():
+        console.print(Text(f"规则后端 / backend for {file}: {choice['backend']} — {choice['reason']}"))
+    if result.changes:
+        _print_changes(console, result.changes)
+    _print_findings(console, "错误 / Errors", errors, "red")
+    _print_findings(console, "警告 / Warnings", warnings, "yellow")
+    _print_findings(console, "仅大小写不同 / Case-only mismatches", cases, "yellow")
+    verdict = "失败 FAILED" if errors or (strict and (warnings or cases)) else "通过 OK"
+    extra = f", {len(cases)} 个大小写不一致 case-only mismatches" if cases else ""
+    console.print(Text(f"lint {ruleset}: {len(errors)} 个错误 errors, {len(warnings)} 个警告 warnings{extra} — "
+                       f"{verdict}", style="bold"))
 
 
 def _backend_choices(path: str) -> dict[str, dict[str, str]]:

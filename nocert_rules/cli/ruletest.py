@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -26,7 +27,6 @@ def test_command(ruleset: str, files: tuple[str, ...], keyword: str | None, as_j
     each case is a request and what the decision must be. Failures are shown like pytest does.
     """
     from nocert_rules.tools.rule_tests import find_test_files, run_tests
-    from nocert_rules.tools.safe_text import SafeText as Text
 
     rs = open_ruleset(ruleset)
     paths = [Path(f) for f in files] if files else find_test_files(rs)
@@ -39,23 +39,30 @@ def test_command(ruleset: str, files: tuple[str, ...], keyword: str | None, as_j
     if as_json:
         print_json({"passed": run.passed, "failed": run.failed, "results": [r.to_dict() for r in run.results]})
     else:
-        console = make_console()
-        for file in run.files:
-            marks = "".join("." if r.passed else ("E" if r.error else "F") for r in run.results if r.file == file)
-            console.print(Text(f"{file} {marks}"))
-        failures = [r for r in run.results if not r.passed]
-        if failures:
-            console.print(Text(" 失败 FAILURES ".center(70, "="), style="bold red"))
-            for r in failures:
-                console.print(Text(f" {r.name} ".center(70, "_"), style="bold"))
-                console.print(Text(f"{r.where}", style="bold"))
-                if r.error:
-                    console.print(Text(f"E   错误 error: {r.error}", style="red"))
-                for f in r.failures:
-                    console.print(Text(f"E   {f}", style="red"))
-        summary = f" {run.passed} passed, {run.failed} failed in {run.elapsed:.2f}s "
-        console.print(Text(summary.center(70, "="), style="bold red" if run.failed else "bold green"))
+        _print_run(run)
     if run.failed:
         raise click.exceptions.Exit(EXIT_FAIL)
     if not run.results:
         raise CliFailure(f"没有匹配的用例 / no test cases matched{' -k ' + keyword if keyword else ''}")
+
+
+def _print_run(run: Any) -> None:
+    """Like pytest: a mark per case and file, then each failure, then the counts."""
+    from nocert_rules.tools.safe_text import SafeText as Text
+
+    console = make_console()
+    for file in run.files:
+        marks = "".join("." if r.passed else ("E" if r.error else "F") for r in run.results if r.file == file)
+        console.print(Text(f"{file} {marks}"))
+    failures = [r for r in run.results if not r.passed]
+    if failures:
+        console.print(Text(" 失败 FAILURES ".center(70, "="), style="bold red"))
+    for r in failures:
+        console.print(Text(f" {r.name} ".center(70, "_"), style="bold"))
+        console.print(Text(f"{r.where}", style="bold"))
+        if r.error:
+            console.print(Text(f"E   错误 error: {r.error}", style="red"))
+        for f in r.failures:
+            console.print(Text(f"E   {f}", style="red"))
+    summary = f" {run.passed} passed, {run.failed} failed in {run.elapsed:.2f}s "
+    console.print(Text(summary.center(70, "="), style="bold red" if run.failed else "bold green"))
