@@ -35,6 +35,7 @@ Unknown keys are errors. Failures are reported like pytest: file:line, expected 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -46,12 +47,6 @@ from nocert_rules.policy.ruleset import Ruleset
 from nocert_rules.policy.yaml_source import LocatedYaml, load_located_yaml
 from nocert_rules.tools.casefile import parse_method
 
-EXPECT_KEYS = {
-    "method", "applicant_must_submit", "issuer", "listed", "blocked", "fired", "not_fired",
-    "warnings_contain", "no_warnings", "deadline_kind", "deadline_due_at", "post_check_waived",
-    "row_version", "row_source", "effective_date",
-    "awaiting_choice", "if_declined_method", "if_declined_deadline_due_at",
-}
 CASE_KEYS = {"name", "request", "expect", "note", "as_of"}
 
 
@@ -96,73 +91,124 @@ def find_test_files(ruleset: Ruleset) -> list[Path]:
     return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]) if folder.is_dir() else []
 
 
+# ---------------------------------------------------------------- expectations, one check per key
+# Each check takes (what the case expects under its key, the decision, the rules that fired) and
+# returns the unmet expectations as lines; ``_CHECKS`` runs them in this order.
+
+Check = Callable[[Any, Decision, list[str]], list[str]]
+
+
+def _differs(key: str, want: Any, got: Any) -> list[str]:
+    return [] if want == got else [f"{key}: 预期 expected {want!r}, 实际 got {got!r}"]
+
+
+def _same_attribute(key: str) -> Check:
+    """``expect[key] == decision.<key>``."""
+    return lambda want, decision, fired: _differs(key, want, getattr(decision, key))
+
+
+def _method(want: Any, decision: Decision, fired: list[str]) -> list[str]:
+    return _differs("method", parse_method(want).value, decision.method.value)
+
+
+def _if_declined_method(want: Any, decision: Decision, fired: list[str]) -> list[str]:
+    alt = decision.if_declined
+    return _differs("if_declined_method", parse_method(want).value if want is not None else None,
+                    alt.method.value if alt is not None else None)
+
+
+def _if_declined_due(want: Any, decision: Decision, fired: list[str]) -> list[str]:
+    alt = decision.if_declined
+    got = alt.deadline.due_at if alt is not None and alt.deadline is not None else None
+    if want is None or got is None:
+        return _differs("if_declined_deadline_due_at", want, got.isoformat() if got else None)
+    if as_shanghai(datetime.fromisoformat(str(want))) != got:
+        return _differs("if_declined_deadline_due_at", str(want), got.isoformat())
+    return []
+
+
+def _blocked(want: Any, decision: Decision, fired: list[str]) -> list[str]:
+    blocks = [s.rule_id for s in decision.trace if s.effect == "block"]
+    return [f"blocked: 预期 {rule} 出现为阻止 / expected {rule} as a block, trace blocks: {blocks}"
+            for rule in want or [] if rule not in blocks]
+
+
+def _fired(want: Any, decision: Decision, fired: list[str]) -> list[str]:
+    return [f"fired: 预期 {rule} 生效 / expected {rule} to fire, fired: {fired}"
+            for rule in want or [] if rule not in fired]
+
+
+def _not_fired(want: Any, decision: Decision, fired: list[str]) -> list[str]:
+    return [f"not_fired: {rule} 不应生效 / should not fire, fired: {fired}" for rule in want or [] if rule in fired]
+
+
+def _warnings_contain(want: Any, decision: Decision, fired: list[str]) -> list[str]:
+    return [f"warnings_contain: 没有包含 {text!r} 的提示 / no warning contains it; warnings: {decision.warnings}"
+            for text in want or [] if not any(str(text) in w for w in decision.warnings)]
+
+
+def _no_warnings(want: Any, decision: Decision, fired: list[str]) -> list[str]:
+    if want and decision.warnings:
+        return [f"no_warnings: 预期无提示 / expected none, got {decision.warnings}"]
+    return []
+
+
+def _deadline_kind(want: Any, decision: Decision, fired: list[str]) -> list[str]:
+    return _differs("deadline_kind", want, decision.deadline.kind if decision.deadline else None)
+
+
+def _deadline_due_at(want: Any, decision: Decision, fired: list[str]) -> list[str]:
+    got = decision.deadline.due_at if decision.deadline else None
+    try:
+        want_dt = want if isinstance(want, datetime) else datetime.fromisoformat(str(want))
+    except ValueError:
+        return [f"deadline_due_at: 不是时间 / not a datetime: {want!r}"]
+    want_dt = as_shanghai(want_dt)  # naive means Asia/Shanghai
+    if got != want_dt:
+        return _differs("deadline_due_at", want_dt.isoformat(), got.isoformat() if got else None)
+    return []
+
+
+def _row_version(want: Any, decision: Decision, fired: list[str]) -> list[str]:
+    return _differs("row_version", want, decision.ruleset.row_version)
+
+
+def _effective_date(want: Any, decision: Decision, fired: list[str]) -> list[str]:
+    got = decision.ruleset.effective_date
+    return _differs("effective_date", str(want), str(got) if got else None)
+
+
+def _post_check_waived(want: Any, decision: Decision, fired: list[str]) -> list[str]:
+    return _differs("post_check_waived", want, decision.post_check.waived if decision.post_check else None)
+
+
+_CHECKS: tuple[tuple[str, Check], ...] = (
+    ("method", _method),
+    ("applicant_must_submit", _same_attribute("applicant_must_submit")),
+    ("issuer", _same_attribute("issuer")),
+    ("listed", _same_attribute("listed")),
+    ("awaiting_choice", _same_attribute("awaiting_choice")),
+    ("if_declined_method", _if_declined_method),
+    ("if_declined_deadline_due_at", _if_declined_due),
+    ("blocked", _blocked),
+    ("fired", _fired),
+    ("not_fired", _not_fired),
+    ("warnings_contain", _warnings_contain),
+    ("no_warnings", _no_warnings),
+    ("deadline_kind", _deadline_kind),
+    ("deadline_due_at", _deadline_due_at),
+    ("row_version", _row_version),
+    ("row_source", _same_attribute("row_source")),
+    ("effective_date", _effective_date),
+    ("post_check_waived", _post_check_waived),
+)
+EXPECT_KEYS = {key for key, _ in _CHECKS}
+"""The keys of ``expect:``: one check each."""
+
+
 def _check(expect: dict[str, Any], decision: Decision, fired: list[str]) -> list[str]:
     """Each unmet expectation as 'key: expected X, got Y'."""
-    out: list[str] = []
-
-    def compare(key: str, want: Any, got: Any) -> None:
-        if want != got:
-            out.append(f"{key}: 预期 expected {want!r}, 实际 got {got!r}")
-
-    if "method" in expect:
-        compare("method", parse_method(expect["method"]).value, decision.method.value)
-    for key in ("applicant_must_submit", "issuer", "listed", "awaiting_choice"):
-        if key in expect:
-            compare(key, expect[key], getattr(decision, key))
-    alt = decision.if_declined
-    if "if_declined_method" in expect:
-        want = expect["if_declined_method"]
-        compare(
-            "if_declined_method",
-            parse_method(want).value if want is not None else None,
-            alt.method.value if alt is not None else None,
-        )
-    if "if_declined_deadline_due_at" in expect:
-        got_due = alt.deadline.due_at if alt is not None and alt.deadline is not None else None
-        want_due = expect["if_declined_deadline_due_at"]
-        if want_due is None or got_due is None:
-            compare("if_declined_deadline_due_at", want_due, got_due.isoformat() if got_due else None)
-        elif as_shanghai(datetime.fromisoformat(str(want_due))) != got_due:
-            compare("if_declined_deadline_due_at", str(want_due), got_due.isoformat())
-    blocks = [s.rule_id for s in decision.trace if s.effect == "block"]
-    for rule in expect.get("blocked") or []:
-        if rule not in blocks:
-            out.append(f"blocked: 预期 {rule} 出现为阻止 / expected {rule} as a block, trace blocks: {blocks}")
-    for rule in expect.get("fired") or []:
-        if rule not in fired:
-            out.append(f"fired: 预期 {rule} 生效 / expected {rule} to fire, fired: {fired}")
-    for rule in expect.get("not_fired") or []:
-        if rule in fired:
-            out.append(f"not_fired: {rule} 不应生效 / should not fire, fired: {fired}")
-    for text in expect.get("warnings_contain") or []:
-        if not any(str(text) in w for w in decision.warnings):
-            out.append(f"warnings_contain: 没有包含 {text!r} 的提示 / no warning contains it; warnings: {decision.warnings}")
-    if expect.get("no_warnings") and decision.warnings:
-        out.append(f"no_warnings: 预期无提示 / expected none, got {decision.warnings}")
-    if "deadline_kind" in expect:
-        compare("deadline_kind", expect["deadline_kind"], decision.deadline.kind if decision.deadline else None)
-    if "deadline_due_at" in expect:
-        want = expect["deadline_due_at"]
-        got = decision.deadline.due_at if decision.deadline else None
-        try:
-            want_dt = want if isinstance(want, datetime) else datetime.fromisoformat(str(want))
-        except ValueError:
-            out.append(f"deadline_due_at: 不是时间 / not a datetime: {want!r}")
-        else:
-            want_dt = as_shanghai(want_dt)  # naive means Asia/Shanghai
-            if got != want_dt:
-                compare("deadline_due_at", want_dt.isoformat(), got.isoformat() if got else None)
-    if "row_version" in expect:
-        compare("row_version", expect["row_version"], decision.ruleset.row_version)
-    if "row_source" in expect:
-        compare("row_source", expect["row_source"], decision.row_source)
-    if "effective_date" in expect:
-        got_day = decision.ruleset.effective_date
-        compare("effective_date", str(expect["effective_date"]), str(got_day) if got_day else None)
-    if "post_check_waived" in expect:
-        compare("post_check_waived", expect["post_check_waived"],
-                decision.post_check.waived if decision.post_check else None)
-    return out
+    return [line for key, check in _CHECKS if key in expect for line in check(expect[key], decision, fired)]
 
 
 def _as_of(value: Any) -> date | None:
