@@ -221,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
             ("CachedEngine.decide (warm)", "cached", ""),
         ]
         for label, key, target in rows:
+            if key not in vs:
+                print(f"  vs {label:<34} skipped: {fig['skipped'].get(key.split('+')[-1], 'not run')}")
+                continue
             r = vs[key]
             verdict = ""
             if key == "bare":

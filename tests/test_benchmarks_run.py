@@ -1,0 +1,73 @@
+"""Benchmarks cannot rot: every script in ``benchmarks/`` runs at tiny sizes and must exit 0.
+
+Not timings (the figures at these sizes mean nothing): a benchmark that raises, asserts or
+no longer parses its own flags fails here. A script is skipped only where an optional
+dependency it needs is absent, with the reason. A new script without an entry in ``TINY``
+fails ``test_every_script_has_a_tiny_run``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "benchmarks"
+
+TINY: dict[str, list[str]] = {
+    "bench_audit_verify.py": ["--sizes", "200", "300"],
+    "bench_calendar.py": ["--quick"],
+    "bench_dask.py": ["--cases", "2000"],  # prints "skipped" itself without dask.distributed
+    "bench_decide.py": ["--quick"],
+    "bench_dryrun_memory.py": ["--sizes", "500"],
+    "bench_list_import.py": ["--rows", "100"],
+    "bench_load.py": ["--sizes", "100", "200", "--repeat", "1"],
+    "bench_read_cases.py": ["--cases", "2000", "--rounds", "1", "--check", "2000"],
+    "bench_service.py": ["--n", "20", "--batches", "2"],
+    "bench_worktime.py": ["--n", "100"],
+    "casegen.py": [],  # a module of the others: importing it is its run
+    "compare_release.py": ["--cases", "500", "--rows", "100", "--repeat", "1"],  # a venv of 0.1.0: ~15 s
+    "durable_limits.py": ["--quick"],
+    "ifchain.py": [],
+    "listgen.py": [],
+    "zen_table.py": [],
+    # The two that run the others: each child is run above; here their flags and imports
+    # (their whole quick runs are slow tests: tests/test_benchmarks_issue14.py, run_all --quick).
+    "issue14.py": ["--help"],
+    "run_all.py": ["--help"],
+}
+
+NEEDS: dict[str, str] = {
+    "bench_decide.py": "durable",  # the durable backend and its bare floor (no durable_rules on 3.13)
+    "durable_limits.py": "durable",
+    "bench_service.py": "fastapi",  # the extra serve
+    "bench_list_import.py": "openpyxl",  # the extra excel
+}
+
+
+def test_every_script_has_a_tiny_run() -> None:
+    scripts = sorted(p.name for p in BENCH.glob("*.py"))
+    assert scripts == sorted(TINY), "give each benchmark script a tiny run in TINY"
+
+
+def _durable_imports() -> bool:
+    done = subprocess.run([sys.executable, "-c", "from durable import engine"], capture_output=True)
+    return done.returncode == 0
+
+
+@pytest.mark.parametrize("script", sorted(TINY))
+def test_the_script_runs_at_tiny_sizes(script: str) -> None:
+    need = NEEDS.get(script)
+    if need == "durable" and not _durable_imports():  # in a child: a broken import may abort
+        pytest.skip("durable_rules does not import here")
+    elif need and need != "durable" and importlib.util.find_spec(need) is None:
+        pytest.skip(f"{need} is not installed")
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *TINY[script]], cwd=ROOT, capture_output=True, text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, f"{script} exited {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
