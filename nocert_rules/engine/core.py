@@ -19,8 +19,9 @@ Every Decision's ruleset stamp says which backend decided it.
 
 from __future__ import annotations
 
+import json
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ from nocert_rules.engine import backend as backends
 from nocert_rules.engine.credit import FalsePledgeLookup, credit_facts
 from nocert_rules.engine.unknown import UnknownCodes
 from nocert_rules.enums import CreditLevel, Method, ReplacementMethod
+from nocert_rules.errors import EngineClosedError, NocertError, RequestError
 from nocert_rules.models import (
     ApplicantSummary,
     ApprovalClockRule,
@@ -122,6 +124,9 @@ def _row_facts(ruleset: Ruleset, row: ListRow) -> dict[str, Any]:
     }
 
 
+_DECISION_JSON: Callable[[Decision], bytes] = Decision.__pydantic_serializer__.to_json
+"""A Decision as JSON bytes: what ``model_dump_json`` returns, before it decodes them to text."""
+
 _DAY_DEADLINE_MEMO = 128
 """How many date-only deadlines an engine keeps (cleared when full: a counter works on today).
 Small, so that the memo's fill level moves memory by little (tests/test_stress.py)."""
@@ -198,6 +203,34 @@ class Engine:
         row = self.find_row(req, as_of)
         facts = facts_for(self.ruleset, req, row, as_of, blacklist=self.blacklist)
         return self.decide_with_fired(req, row, self.fire(facts), as_of=as_of, facts=facts)
+
+    def decide_many(
+        self, requests: Iterable[DecisionRequest | dict[str, Any]], as_of: date | datetime | None = None
+    ) -> list[Decision | NocertError | ValueError]:
+        """``decide`` for each request, in order: a list of the same length whose item is the
+        Decision, or the error ``decide`` raises for that request (a ``RequestError`` for a
+        malformed one; any ``NocertError``/``ValueError`` of one request), returned in its place
+        so that one bad request does not lose the others. An engine closed is raised
+        (``EngineClosedError``), not returned."""
+        out: list[Decision | NocertError | ValueError] = []
+        for request in requests:
+            try:
+                out.append(self.decide(request, as_of))
+            except EngineClosedError:
+                raise
+            except (NocertError, ValueError) as exc:
+                out.append(exc)
+        return out
+
+    def decide_json(self, data: bytes | str, as_of: date | datetime | None = None) -> bytes:
+        """One request as JSON text in, its Decision as JSON bytes out (UTF-8, exactly
+        ``decide(json.loads(data)).model_dump_json()`` encoded). Text that is not JSON is a
+        ``RequestError`` at ``(request)``; otherwise the errors of ``decide``."""
+        try:
+            request = json.loads(data)
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError and bad UTF-8 are ValueErrors
+            raise RequestError([("(request)", f"不是 JSON / not JSON: {type(exc).__name__}")]) from None
+        return _DECISION_JSON(self.decide(request, as_of))
 
     def find_row(self, req: DecisionRequest, as_of: date | datetime | None = None) -> ListRow | None:
         """The row version in force for ``req`` (on ``as_of``'s day if given)."""
