@@ -13,8 +13,15 @@ Peak RSS is the child's ``ru_maxrss`` (interpreter and imports included).
 
     python benchmarks/bench_load.py                      # 10,000 and 100,000 rows
     python benchmarks/bench_load.py --sizes 10000 --repeat 5
+    python benchmarks/bench_load.py --keys               # 20,000 vs 80,000 keys (issue 25 row 5)
+    python benchmarks/bench_load.py --keys --tiny        # 500 vs 2,000 keys (the test suite runs it)
 
 Targets (issue 14): 10,000 rows in at most 2x the C loader's time; 100,000 rows in at most 600 MB.
+
+``--keys``: a ``clauses.yaml`` of N unknown top-level keys (N problems, each with its line) in a
+copy of the Zibo ruleset, at N and 4N keys; the time ratio is printed beside the size ratio (4):
+a loader linear in the keys gives about 4, a quadratic one about 16 (at 405bd9c, 20,000 / 40,000
+keys took 12.4 / 54.2 s on the shared machine).
 """
 
 from __future__ import annotations
@@ -114,13 +121,59 @@ def verdicts(results: dict[int, Any]) -> list[str]:
     return out
 
 
+KEYS_CHILD = r"""
+import json, sys, time
+from nocert_rules import RulesetError, load_ruleset
+started = time.perf_counter()
+try:
+    load_ruleset(sys.argv[1])
+    problems = 0
+except RulesetError as exc:
+    problems = len(exc.problems)
+print(json.dumps({"seconds": time.perf_counter() - started, "problems": problems}))
+"""
+
+
+def run_keys(small: int, repeat: int, python: str = sys.executable) -> dict[str, Any]:
+    """Load rulesets whose clauses.yaml has ``small`` and ``4 * small`` unknown keys; the time ratio."""
+    import shutil
+
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="nocert-keys-") as tmp:
+        for n in (small, 4 * small):
+            folder = Path(tmp) / f"keys{n}"
+            shutil.copytree(HERE.parent / "rulesets" / "zibo", folder)
+            (folder / "clauses.yaml").write_text("".join(f"k{i}: {i}\n" for i in range(n)), encoding="utf-8")
+            runs = []
+            for _ in range(repeat):
+                done = subprocess.run([python, "-c", KEYS_CHILD, str(folder)], capture_output=True, text=True, check=False)
+                if done.returncode != 0:
+                    raise RuntimeError(f"keys load failed: {done.stderr.strip()[-2000:]}")
+                runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            assert all(r["problems"] == n + 1 for r in runs), runs  # every key, and "clauses" missing
+            out[str(n)] = {"seconds": min(r["seconds"] for r in runs), "problems": runs[0]["problems"]}
+    a, b = out[str(small)]["seconds"], out[str(4 * small)]["seconds"]
+    out["ratio"] = b / a if a > 0 else float("inf")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--keys", action="store_true", help="N vs 4N unknown keys in clauses.yaml: the time ratio")
+    parser.add_argument("--tiny", action="store_true", help="with --keys: 500 vs 2,000 keys, one run (a smoke run)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--repeat", type=int, default=3, help="runs of each loader per size (interleaved)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON instead")
     parser.add_argument("--json-out", metavar="FILE", help="also write the figures as JSON to FILE (run_all.py --issue14)")
     args = parser.parse_args(argv)
+    if args.keys:
+        small, repeat = (500, 1) if args.tiny else (20_000, args.repeat)
+        keys = run_keys(small, repeat)
+        print(json.dumps(keys, indent=2) if args.json else
+              f"{small:,} keys {keys[str(small)]['seconds']:.2f} s, {4 * small:,} keys "
+              f"{keys[str(4 * small)]['seconds']:.2f} s: time ratio {keys['ratio']:.2f} for 4x the keys "
+              "(linear ~4, quadratic ~16)")
+        return 0
     results = run(sorted(set(args.sizes)), args.repeat, verbose=not args.json)
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(results, indent=2), encoding="utf-8")

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from nocert_rules.models import Citation
 from nocert_rules.policy import versions
 from nocert_rules.policy.certificate_list import ListRow
-from nocert_rules.policy.legal_basis import counts_on, dated
+from nocert_rules.policy.index import index_rows
+from nocert_rules.policy.legal_basis import counts_on
 from nocert_rules.policy.manifest import Manifest
 from nocert_rules.policy.rules import Clause, PolicyRule
 from nocert_rules.worktime.deadlines import DeadlinePolicy, WorkingLimit
@@ -29,6 +30,7 @@ class Ruleset:
     """A validated ruleset: the manifest, the list indexed for lookup, rules and clauses."""
 
     manifest_path: Path | None = None
+    """The manifest file it was loaded from (``load_ruleset`` sets it; see policy/snapshot.py)."""
     parent: Ruleset | None = None
     """The ruleset this one extends (a district's city), see policy/overlay.py."""
     overlay_changes: list[Any] = []
@@ -41,7 +43,6 @@ class Ruleset:
     """A district's own rules (added or replacing the parent's, by id)."""
     officers: Any = None
     """The officers file (``policy.officers.LoadedOfficers``), or None when the ruleset has none."""
-    """The manifest file it was loaded from (``load_ruleset`` sets it; see policy/snapshot.py)."""
 
     def __init__(
         self,
@@ -63,16 +64,15 @@ class Ruleset:
         self.sha256 = sha256
         self.files = files
         self.calendar_overrides = calendar_overrides
-        self.service_items: frozenset[str] = frozenset(row.service_item_code for row in rows)
-        self._index = versions.RowIndex(rows)
+        lookup = index_rows(rows, manifest)  # loading stage 6 (policy/index.py)
+        self.service_items: frozenset[str] = lookup.service_items
+        self._index = lookup.index
         self.row_sources: dict[int, str] = {}
-        """``id(row)`` -> the ruleset a row was inherited from (overlays, ``policy.overlay``)."""
+        """``id(row)`` -> the ruleset a row was inherited from (overlays, ``policy.merge``)."""
         self._rows_on: dict[tuple[int, tuple[bool, ...]], ListRow] = {}
         """(``id(row)``, which bases count) -> the row with those bases (``find_row``); rows are kept
         alive by ``rows``, so their ids are not reused."""
-        self._dated_bases = frozenset(
-            id(row) for row in rows if dated(row.bases, row.valid_from or manifest.effective_from)
-        )
+        self._dated_bases = lookup.dated_bases
         """The rows some of whose bases count on some days only (repealed, or in force later)."""
 
     @property

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from nocert_rules.errors import RulesetError
+from nocert_rules.policy.files import RulesetFolder
 
 if TYPE_CHECKING:
     from nocert_rules.policy.loaded import Ruleset
@@ -98,11 +99,10 @@ def load_pledge_template(ruleset: Ruleset) -> PledgeTemplate:
     name = ruleset.manifest.files.pledge_template or DEFAULT_TEMPLATE
     data = ruleset.files.get(name)
     if data is None:
-        path = ruleset.directory / name
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise RulesetError(name, None, None, f"无法读取告知承诺书模板 / cannot read the pledge template: {exc.strerror}") from None
+            data = RulesetFolder(ruleset.directory).read(name)  # inside the folder, as at load
+        except RulesetError as exc:
+            raise RulesetError(name, None, None, f"无法读取告知承诺书模板 / cannot read the pledge template: {exc.problem}") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -6,8 +6,8 @@ This module keeps the old names working; each concept lives in its own module:
     policy/certificate_list.py  certificates.yaml's schema (``ListRow``, ``CertificateList``)
     policy/rules.py             rules.yaml's and clauses.yaml's schemas (``PolicyRule``, ``Clause``)
     policy/loaded.py            ``Ruleset``, the loaded ruleset (a plain data object)
-    policy/loader.py            ``load_ruleset`` (every problem in one ``RulesetError``)
-    policy/cross_references.py  the checks of references between the files
+    policy/loader.py            ``load_ruleset``, running the loading stages (its module doc lists them)
+    policy/cross_references.py  the checks of references between the files (a loading stage)
 """
 
 from __future__ import annotations
@@ -15,18 +15,9 @@ from __future__ import annotations
 from nocert_rules.policy.certificate_list import CertificateList, ListRow, RowLimit
 from nocert_rules.policy.cross_references import MAX_RULES, _post_check_always_blocked
 from nocert_rules.policy.cross_references import check_cross_references as _check_cross_references
+from nocert_rules.policy.files import hash_files as _hash
 from nocert_rules.policy.loaded import Ruleset
-from nocert_rules.policy.loader import (
-    COMPLAINT_RULES_NAME,
-    CONVENTIONAL_OVERRIDES,
-    PLEDGE_TEMPLATE_NAME,
-    _files_of,
-    _hash,
-    _load_adjustments,
-    _load_named_files,
-    _load_overrides,
-    load_ruleset,
-)
+from nocert_rules.policy.loader import load_ruleset
 from nocert_rules.policy.manifest import (
     ACCOUNTABILITY_CASES,
     AccountabilityPolicy,
@@ -43,6 +34,11 @@ from nocert_rules.policy.manifest import (
     SourceDocument,
     TimeLimit,
     _relative_path,
+)
+from nocert_rules.policy.parse import (
+    COMPLAINT_RULES_NAME,
+    CONVENTIONAL_OVERRIDES,
+    PLEDGE_TEMPLATE_NAME,
 )
 from nocert_rules.policy.problems import Problems as _Problems
 from nocert_rules.policy.rules import Clause, ClauseFile, PolicyRule, RuleFile
@@ -80,11 +76,7 @@ __all__ = [
     "TimeLimit",
     "_Problems",
     "_check_cross_references",
-    "_files_of",
     "_hash",
-    "_load_adjustments",
-    "_load_named_files",
-    "_load_overrides",
     "_post_check_always_blocked",
     "_relative_path",
 ]

@@ -29,6 +29,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from nocert_rules.errors import RulesetError
+from nocert_rules.policy.files import RulesetFolder, read_file
 
 Path_ = tuple[str | int, ...]
 
@@ -67,6 +68,7 @@ class LocatedYaml:
         self._root_line = root_line
         self._child_lines = child_lines or {}
         self._explicit = lines
+        self._positions: dict[int, dict[Any, int]] = {}
 
     def line_of(self, path: Sequence[str | int]) -> int | None:
         """The line of ``path`` or of its nearest ancestor that has one."""
@@ -84,7 +86,7 @@ class LocatedYaml:
             if isinstance(node, dict):
                 if part not in node:
                     return line
-                index = list(node).index(part)
+                index = self._key_position(node, part) if lines is not None else 0
             elif isinstance(node, list):
                 if not isinstance(part, int) or not 0 <= part < len(node):
                     return line
@@ -95,6 +97,14 @@ class LocatedYaml:
                 line = lines[index]
             node = node[part]
         return line
+
+    def _key_position(self, node: dict[Any, Any], key: Any) -> int:
+        """The position of ``key`` among ``node``'s keys, from an index built once per mapping
+        (the first error in a mapping pays one pass over its keys, each later one a lookup)."""
+        positions = self._positions.get(id(node))
+        if positions is None:
+            positions = self._positions[id(node)] = {k: i for i, k in enumerate(node)}
+        return positions[key]
 
     @property
     def lines(self) -> dict[Path_, int]:
@@ -130,17 +140,12 @@ def format_path(path: Sequence[str | int]) -> str:
 
 
 def load_located_yaml(path: Path, display_name: str | None = None) -> LocatedYaml:
-    """Load ``path`` safely; every problem becomes a RulesetError with file and line."""
+    """Load ``path`` safely; every problem becomes a RulesetError with file and line.
+
+    The file is read by ``policy.files.read_file``: a regular file of at most ``MAX_FILE_BYTES``
+    (a FIFO or device is refused, not opened)."""
     name = display_name or path.name
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise RulesetError(name, None, None, "file not found / 文件不存在") from exc
-    except IsADirectoryError as exc:
-        raise RulesetError(name, None, None, "is a directory, not a file / 是目录而非文件") from exc
-    except OSError as exc:
-        raise RulesetError(name, None, None, f"cannot read / 无法读取: {exc.strerror}") from exc
-    return load_located_bytes(raw, name)
+    return load_located_bytes(read_file(path, name), name)
 
 
 def load_ruleset_file(files: Mapping[str, bytes], directory: Path, name: str) -> LocatedYaml:
@@ -148,7 +153,7 @@ def load_ruleset_file(files: Mapping[str, bytes], directory: Path, name: str) ->
     (``files``) when it has them, else ``directory / name``; problems as :func:`load_located_yaml`."""
     raw = files.get(name)
     if raw is None:
-        return load_located_yaml(directory / name, name)
+        raw = RulesetFolder(directory).read(name)  # inside the folder, as at load
     return load_located_bytes(raw, name)
 
 
