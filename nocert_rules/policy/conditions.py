@@ -135,21 +135,26 @@ def validate(
         fact = facts.get(key)
         if fact is None:
             raise ConditionError(here, f"unknown fact {key!r}; known facts: {', '.join(facts)}")
-        if isinstance(expected, Mapping):
-            if len(expected) != 1 or next(iter(expected)) not in _OPERATORS:
-                raise ConditionError(here, f"operator must be one of {', '.join(_OPERATORS)}")
-            op, operand = next(iter(expected.items()))
-            values = operand if op in ("in", "not_in") else [operand]
-            if op in ("in", "not_in") and (not isinstance(operand, list) or not operand):
-                raise ConditionError((*here, op), f"'{op}' takes a non-empty list")
-            for value in values:
-                problem = fact.check(value)
-                if problem:
-                    raise ConditionError((*here, op), problem)
-        else:
-            problem = fact.check(expected)
+        _validate_test(here, fact, expected)
+
+
+def _validate_test(here: tuple[str | int, ...], fact: Fact, expected: Any) -> None:
+    """One fact's test: a value, or ``{operator: operand}``; each value one the fact can take."""
+    if isinstance(expected, Mapping):
+        if len(expected) != 1 or next(iter(expected)) not in _OPERATORS:
+            raise ConditionError(here, f"operator must be one of {', '.join(_OPERATORS)}")
+        op, operand = next(iter(expected.items()))
+        values = operand if op in ("in", "not_in") else [operand]
+        if op in ("in", "not_in") and (not isinstance(operand, list) or not operand):
+            raise ConditionError((*here, op), f"'{op}' takes a non-empty list")
+        for value in values:
+            problem = fact.check(value)
             if problem:
-                raise ConditionError(here, problem)
+                raise ConditionError((*here, op), problem)
+    else:
+        problem = fact.check(expected)
+        if problem:
+            raise ConditionError(here, problem)
 
 
 def to_durable(when: Mapping[str, Any]) -> dict[str, Any]:

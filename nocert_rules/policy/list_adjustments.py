@@ -89,6 +89,21 @@ class AdjustmentFile(BaseModel):
     adjustments: list[ListAdjustment] = Field(default_factory=list)
 
 
+def _check_applies(doc: LocatedYaml, i: int, adj: ListAdjustment, out: list[ListRow], at: int | None) -> None:
+    """The adjustment fits the list as it stands on its day: no later version of the row, an added
+    row not yet listed, a changed or cancelled row in force."""
+    day = adj.published_on
+    later = [r for r in out if r.key == adj.key and r.valid_from is not None and r.valid_from > day]
+    if later:
+        raise doc.error(("adjustments", i), f"{adj.id}: the row already has a version from {later[0].valid_from}")
+    if adj.type == "add" and at is not None:
+        raise doc.error(("adjustments", i), f"{adj.id}: {adj.key[0]} / {adj.key[1]} is already listed on {day}; "
+                                            "use type change / 已在清单中，应为变更")
+    if adj.type != "add" and at is None:
+        raise doc.error(("adjustments", i), f"{adj.id}: no row {adj.key[0]} / {adj.key[1]} in force on {day} "
+                                            "to change or cancel / 清单中没有该行")
+
+
 def apply_adjustments(rows: list[ListRow], adjustments: list[ListAdjustment], doc: LocatedYaml) -> list[ListRow]:
     """The rows with each adjustment applied as a dated version (file order of ``rows`` kept;
     the new versions follow). Raises ``RulesetError`` at the adjustment's line."""
@@ -98,15 +113,7 @@ def apply_adjustments(rows: list[ListRow], adjustments: list[ListAdjustment], do
         adj = adjustments[i]
         day = adj.published_on
         at = next((j for j, r in enumerate(out) if r.key == adj.key and versions.in_force(r, day)), None)
-        later = [r for r in out if r.key == adj.key and r.valid_from is not None and r.valid_from > day]
-        if later:
-            raise doc.error(("adjustments", i), f"{adj.id}: the row already has a version from {later[0].valid_from}")
-        if adj.type == "add" and at is not None:
-            raise doc.error(("adjustments", i), f"{adj.id}: {adj.key[0]} / {adj.key[1]} is already listed on {day}; "
-                                                "use type change / 已在清单中，应为变更")
-        if adj.type != "add" and at is None:
-            raise doc.error(("adjustments", i), f"{adj.id}: no row {adj.key[0]} / {adj.key[1]} in force on {day} "
-                                                "to change or cancel / 清单中没有该行")
+        _check_applies(doc, i, adj, out, at)
         until = None
         if at is not None:
             old = out[at]

@@ -252,6 +252,10 @@ class _Builder:
         self.scalar_cache: dict[str, Any] = {}
         self.keys: dict[str, str] = {}
         self.strings: dict[str, str] = {}
+        self.count = 0  # values so far, aliases expanded
+        self.expanded = 0  # values that aliases expanded to
+        self.root: Any = None
+        self.root_line = 1
 
     # -------------------------------------------------------------- errors
 
@@ -318,6 +322,7 @@ class _Builder:
             loader.dispose()
 
     def _run(self, loader: Any, raw: bytes) -> LocatedYaml:
+        """The event loop: a scalar into its container inline (the common case), the rest by kind."""
         get = loader.get_event
         get()  # StreamStartEvent
         event = get()
@@ -325,19 +330,8 @@ class _Builder:
             return LocatedYaml(self.name, None, root_line=1, raw=raw)
         # DocumentStartEvent
         stack = self.stack
-        child_lines = self.child_lines
-        anchors = self.anchors
-        open_anchors = self.open_anchors
-        keys = self.keys
         scalar = self.scalar
         ScalarEvent = yaml.ScalarEvent
-        MappingStartEvent = yaml.MappingStartEvent
-        SequenceStartEvent = yaml.SequenceStartEvent
-        AliasEvent = yaml.AliasEvent
-        count = 0  # values so far, aliases expanded
-        expanded = 0  # values that aliases expanded to
-        root: Any = None
-        root_line = 1
         done = False
         while not done:
             event = get()
@@ -345,92 +339,25 @@ class _Builder:
             line = event.start_mark.line + 1
             frame = stack[-1] if stack else None
             if frame is not None and frame.is_map and frame.key is _NO_KEY:
-                # a key
-                if kind is ScalarEvent:
-                    if event.tag is None and event.implicit[0] and event.value == "<<":
-                        frame.key, frame.key_line = _MERGE_KEY, line
-                        continue
-                    key = scalar(event, line)
-                    key = str(key)
-                    key = keys.setdefault(key, key)
-                    if key in frame.container:
-                        raise self.fail(line, "duplicate key", (*self.path(), key))
-                    frame.key, frame.key_line = key, line
-                    count += 1
-                    continue
-                if kind is yaml.MappingEndEvent:
-                    stack.pop()
-                    value, own_line = self.close(frame)
-                    done, root, root_line = self.attach(value, own_line, frame, root, root_line)
-                    if frame.anchor is not None:
-                        anchors[frame.anchor] = (value, count - frame.count_at_start + 1)
-                        open_anchors.discard(frame.anchor)
-                    continue
-                if kind is AliasEvent:
-                    raise self.fail(line, "an alias as a mapping key is not allowed / 不允许以别名作键")
-                raise self.fail(line, "a mapping key must be a plain value / 映射的键必须是普通值")
-            # a value (of a mapping key, a sequence item, or the document)
-            own_line = line
-            if frame is not None and frame.is_map:
-                own_line = frame.key_line
-            if kind is ScalarEvent:
-                count += 1
+                done = self.key_event(event, kind, line, frame)
+                continue
+            if kind is ScalarEvent and frame is not None:  # a value into its container, inline
+                self.count += 1
                 value = scalar(event, line)
                 if event.anchor is not None:
                     self.define(event.anchor, line)
-                    anchors[event.anchor] = (value, 1)
-                if frame is not None:  # the common case, inline: a value into its container
-                    if frame.is_map:
-                        if frame.key is _MERGE_KEY:
-                            raise self.fail(line, "<< must merge a mapping or a list of mappings / 合并键须为映射")
-                        frame.container[frame.key] = value
-                        frame.lines.append(own_line)
-                        frame.key = _NO_KEY
-                    else:
-                        frame.container.append(value)
-                        frame.lines.append(line)
-                    continue
-            elif kind is AliasEvent:
-                anchor = event.anchor
-                if anchor in open_anchors:
-                    raise self.fail(line, "a YAML alias refers to itself / 别名循环引用")
-                if anchor not in anchors:
-                    raise self.fail(line, f"unknown alias *{anchor} / 未定义的别名")
-                value, size = anchors[anchor]
-                count += size
-                expanded += size
-                if expanded > MAX_ALIAS_EXPANSION:
-                    raise self.fail(
-                        line, "aliases expand to too many values (alias bomb?) / 别名展开内容过多"
-                    )
-            elif kind is MappingStartEvent or kind is SequenceStartEvent:
-                is_map = kind is MappingStartEvent
-                tag = event.tag
-                if tag is not None and tag != "!" and tag != (_MAP if is_map else _SEQ):
-                    raise self.bad_tag(tag, line)
-                if len(stack) >= MAX_NESTING:
-                    raise self.fail(
-                        line, f"nests more than {MAX_NESTING} levels deep / 嵌套层级过深"
-                    )
-                count += 1
-                anchor = event.anchor
-                if anchor is not None:
-                    self.define(anchor, line)
-                    open_anchors.add(anchor)
-                stack.append(_Frame({} if is_map else [], own_line, line, anchor, count, is_map))
+                    self.anchors[event.anchor] = (value, 1)
+                if frame.is_map:
+                    if frame.key is _MERGE_KEY:
+                        raise self.fail(line, "<< must merge a mapping or a list of mappings / 合并键须为映射")
+                    frame.container[frame.key] = value
+                    frame.lines.append(frame.key_line)
+                    frame.key = _NO_KEY
+                else:
+                    frame.container.append(value)
+                    frame.lines.append(line)
                 continue
-            elif kind is yaml.SequenceEndEvent:
-                assert frame is not None
-                stack.pop()
-                value, own_line = self.close(frame)
-                if frame.anchor is not None:
-                    anchors[frame.anchor] = (value, count - frame.count_at_start + 1)
-                    open_anchors.discard(frame.anchor)
-                done, root, root_line = self.attach(value, own_line, frame, root, root_line)
-                continue
-            else:  # pragma: no cover - the parser guarantees the grammar
-                raise self.fail(line, f"unexpected YAML event {kind.__name__}")
-            done, root, root_line = self.attach(value, own_line, None, root, root_line)
+            done = self.value_event(event, kind, line, frame)
         get()  # DocumentEndEvent
         event = get()
         if not isinstance(event, yaml.StreamEndEvent):
@@ -438,7 +365,88 @@ class _Builder:
                 self.name, event.start_mark.line + 1, None,
                 "bad YAML: expected a single document in the stream / 文件只能有一个 YAML 文档",
             )
-        return LocatedYaml(self.name, root, root_line=root_line, child_lines=child_lines, raw=raw)
+        return LocatedYaml(self.name, self.root, root_line=self.root_line, child_lines=self.child_lines, raw=raw)
+
+    def key_event(self, event: Any, kind: type, line: int, frame: _Frame) -> bool:
+        """An event where a mapping expects a key: a key, or the mapping's end. True: the document is done."""
+        if kind is yaml.ScalarEvent:
+            if event.tag is None and event.implicit[0] and event.value == "<<":
+                frame.key, frame.key_line = _MERGE_KEY, line
+                return False
+            key = str(self.scalar(event, line))
+            key = self.keys.setdefault(key, key)
+            if key in frame.container:
+                raise self.fail(line, "duplicate key", (*self.path(), key))
+            frame.key, frame.key_line = key, line
+            self.count += 1
+            return False
+        if kind is yaml.MappingEndEvent:
+            return self.end_event(frame)
+        if kind is yaml.AliasEvent:
+            raise self.fail(line, "an alias as a mapping key is not allowed / 不允许以别名作键")
+        raise self.fail(line, "a mapping key must be a plain value / 映射的键必须是普通值")
+
+    def value_event(self, event: Any, kind: type, line: int, frame: _Frame | None) -> bool:
+        """A value other than a scalar in a container, or a sequence's end. True: the document is done."""
+        own_line = frame.key_line if frame is not None and frame.is_map else line
+        if kind is yaml.ScalarEvent:  # the document is a single scalar
+            self.count += 1
+            value = self.scalar(event, line)
+            if event.anchor is not None:
+                self.define(event.anchor, line)
+                self.anchors[event.anchor] = (value, 1)
+        elif kind is yaml.AliasEvent:
+            value = self.alias(event, line)
+        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            self.start(event, kind is yaml.MappingStartEvent, line, own_line)
+            return False
+        elif kind is yaml.SequenceEndEvent:
+            assert frame is not None
+            return self.end_event(frame)
+        else:  # pragma: no cover - the parser guarantees the grammar
+            raise self.fail(line, f"unexpected YAML event {kind.__name__}")
+        return self.attach_root(value, own_line)
+
+    def alias(self, event: Any, line: int) -> Any:
+        """The anchored value an alias names; the expansion counts against ``MAX_ALIAS_EXPANSION``."""
+        anchor = event.anchor
+        if anchor in self.open_anchors:
+            raise self.fail(line, "a YAML alias refers to itself / 别名循环引用")
+        if anchor not in self.anchors:
+            raise self.fail(line, f"unknown alias *{anchor} / 未定义的别名")
+        value, size = self.anchors[anchor]
+        self.count += size
+        self.expanded += size
+        if self.expanded > MAX_ALIAS_EXPANSION:
+            raise self.fail(line, "aliases expand to too many values (alias bomb?) / 别名展开内容过多")
+        return value
+
+    def start(self, event: Any, is_map: bool, line: int, own_line: int) -> None:
+        """A mapping or sequence opens: its tag, the nesting limit, its anchor."""
+        tag = event.tag
+        if tag is not None and tag != "!" and tag != (_MAP if is_map else _SEQ):
+            raise self.bad_tag(tag, line)
+        if len(self.stack) >= MAX_NESTING:
+            raise self.fail(line, f"nests more than {MAX_NESTING} levels deep / 嵌套层级过深")
+        self.count += 1
+        anchor = event.anchor
+        if anchor is not None:
+            self.define(anchor, line)
+            self.open_anchors.add(anchor)
+        self.stack.append(_Frame({} if is_map else [], own_line, line, anchor, self.count, is_map))
+
+    def end_event(self, frame: _Frame) -> bool:
+        """A mapping or sequence closes: merged, anchored, put into its parent. True: the document is done."""
+        self.stack.pop()
+        value, own_line = self.close(frame)
+        if frame.anchor is not None:
+            self.anchors[frame.anchor] = (value, self.count - frame.count_at_start + 1)
+            self.open_anchors.discard(frame.anchor)
+        return self.attach_root(value, own_line, frame)
+
+    def attach_root(self, value: Any, own_line: int, closed: _Frame | None = None) -> bool:
+        done, self.root, self.root_line = self.attach(value, own_line, closed, self.root, self.root_line)
+        return done
 
     def define(self, anchor: str, line: int) -> None:
         if anchor in self.anchors or anchor in self.open_anchors:
