@@ -19,8 +19,8 @@ from pathlib import Path
 
 from nocert_rules.errors import RulesetError
 
-MAX_FILE_BYTES = 64 * 2**20
-"""The default cap on one ruleset file (64 MiB: a list of 100,000 rows is about 40 MiB)."""
+MAX_FILE_BYTES = 256 * 2**20
+"""The default cap on one ruleset file (256 MiB: a list of 100,000 rows is about 53 MiB)."""
 
 
 def _refused(name: str, problem: str) -> RulesetError:

@@ -58,7 +58,7 @@ def load_ruleset(path: str | Path, *, max_file_bytes: int | None = None) -> Rule
     """Load and validate a ruleset folder (or its manifest.yaml).
 
     Every problem found, in every file, goes into one ``RulesetError`` (``.problems``).
-    ``max_file_bytes`` caps each file (default ``policy.files.MAX_FILE_BYTES``, 64 MiB), checked
+    ``max_file_bytes`` caps each file (default ``policy.files.MAX_FILE_BYTES``, 256 MiB), checked
     before the file is read.
     """
     path = Path(path)
