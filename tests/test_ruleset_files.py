@@ -150,3 +150,27 @@ def test_a_missing_file_is_absent_and_a_directory_is_an_error(tmp_path: Path) ->
         folder.read("nothing.yaml")
     (tmp_path / "dangling.yaml").symlink_to(tmp_path / "gone.yaml")
     assert folder.exists("dangling.yaml") is False
+
+
+def test_a_socket_or_a_device_in_place_of_a_file_is_an_error(tmp_path: Path) -> None:
+    import socket
+    import stat
+
+    rs = write_ruleset(tmp_path / "rs")
+    if not hasattr(socket, "AF_UNIX"):
+        pytest.skip("no unix sockets here")
+    server = socket.socket(socket.AF_UNIX)
+    try:
+        server.bind(str(rs / "officers.yaml"))
+        err = refusal(rs)
+        assert (err.file, err.problem) == ("officers.yaml", "is not a regular file (a FIFO, socket or device) / "
+                                                            "不是普通文件（管道、套接字或设备）")
+    finally:
+        server.close()
+    (rs / "officers.yaml").unlink()
+    try:
+        os.mknod(rs / "calendar_overrides.yaml", stat.S_IFCHR | 0o600, os.makedev(1, 3))  # /dev/null's numbers
+    except (PermissionError, AttributeError, OSError):
+        return  # no device nodes here (not root, or a restricted container): the socket case stands
+    err = refusal(rs)
+    assert err.file == "calendar_overrides.yaml" and "not a regular file" in err.problem
