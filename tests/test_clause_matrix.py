@@ -20,8 +20,8 @@ def rows() -> list[dict[str, str]]:
     out = []
     for line in MATRIX.read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 4 and cells[0] not in ("clause", "---"):
-            out.append(dict(zip(("clause", "status", "impl", "tests"), cells, strict=True)))
+        if len(cells) == 5 and cells[0] not in ("clause", "---"):
+            out.append(dict(zip(("clause", "status", "reading", "impl", "tests"), cells, strict=True)))
     return out
 
 
@@ -82,6 +82,17 @@ def test_every_rule_of_the_sample_is_named_in_a_row(zibo: Ruleset) -> None:
     """A rule no row names is a rule whose deletion no test the matrix names would catch (issue 24)."""
     named = {r for row in rows() for r in re.findall(r"rule:([a-z0-9_.-]+)", row["impl"])}
     assert sorted({r.id for r in zibo.rules} - named) == []
+
+
+def test_every_reading_the_ruleset_takes_is_named_in_its_clauses_row(zibo: Ruleset) -> None:
+    """The "reading" column names each choice lint lists (issue 24, item 3)."""
+    from nocert_rules.policy.readings import readings
+
+    by_clause = {row["clause"]: row["reading"] for row in rows()}
+    found = readings(zibo)
+    assert len(found) >= 5
+    missing = [f"{r.of}: {r.field}: {r.value}" for r in found if f"`{r.field}: {r.value}`" not in by_clause.get(r.of or "", "")]
+    assert missing == []
 
 
 def test_a_wrong_name_would_be_caught(zibo: Ruleset) -> None:

@@ -61,6 +61,8 @@ def test_clean_ruleset_passes(tmp_path: Path) -> None:
     rows = [*(r for r in GOOD_ROWS if r["certificate_id"] != "risky"),
             row("S1", "risky", methods=["verification"], risk_categories=["health"], records="paper")]
     code, data = lint(write_ruleset(tmp_path / "rs", rows=rows))
+    readings = data.pop("readings")  # the defaults, with no clause behind them (tests/test_readings.py)
+    assert {r["field"] for r in readings} >= {"deadlines.publication_schedule", "pledge_policy.false_pledge_bar"}
     assert code == 0 and data == {"ruleset": str(tmp_path / "rs"), "loaded": True, "errors": [], "warnings": [],
                                      "case_mismatches": []}
 

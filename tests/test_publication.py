@@ -23,13 +23,16 @@ from nocert_rules.records.publication import ListPublication, PublicationLog, re
 from nocert_rules.tools.lint import lint_ruleset
 
 
-def test_the_next_publication_is_due_on_the_manifests_next_day(zibo: Ruleset) -> None:
-    # Zibo's schedule: 06-30 and 12-31 (deadlines.publication_month_days)
-    assert next_publication_due(zibo, date(2021, 2, 10)) == date(2021, 6, 30)
-    assert next_publication_due(zibo, date(2021, 6, 30)) == date(2021, 12, 31)  # published on the day: the next one
+def test_the_next_publication_is_due_by_the_end_of_the_next_half(zibo: Ruleset) -> None:
+    # Zibo: calendar_halves over 06-30 and 12-31 (deadlines.publication_schedule, publication_month_days)
+    assert zibo.manifest.deadlines.publication_schedule == "calendar_halves"
+    assert next_publication_due(zibo, date(2021, 2, 10)) == date(2021, 12, 31)  # the first half's is done
+    assert next_publication_due(zibo, date(2021, 6, 29)) == date(2021, 12, 31)  # issue 24: not 06-30
+    assert next_publication_due(zibo, date(2021, 6, 30)) == date(2021, 12, 31)
+    assert next_publication_due(zibo, date(2021, 7, 1)) == date(2022, 6, 30)
     assert next_publication_due(zibo, date(2021, 12, 31)) == date(2022, 6, 30)
     pub = record_publication(zibo, date(2021, 2, 10), record_id="p-1")
-    assert pub.next_due_on == date(2021, 6, 30)
+    assert pub.next_due_on == date(2021, 12, 31)
     assert (pub.ruleset_name, pub.ruleset_version, pub.ruleset_sha256) == (zibo.name, zibo.version, zibo.sha256)
     assert pub.clause == zibo.manifest.deadlines.publication_clause and pub.schedule == ("06-30", "12-31")
     assert pub.rows_in_force == len(zibo.rows_at(date(2021, 2, 10))) > 0
@@ -37,11 +40,28 @@ def test_the_next_publication_is_due_on_the_manifests_next_day(zibo: Ruleset) ->
     assert pub.events[0].action == "publish"
 
 
+def test_published_on_06_29_is_not_overdue_on_07_01(zibo: Ruleset) -> None:
+    """Issue 24, item 2: 原则上每半年公布一次 cannot mean one day."""
+    check = check_schedule(zibo, [record_publication(zibo, date(2021, 6, 29)).published], date(2021, 7, 1))
+    assert not check.overdue and check.due_on == date(2021, 12, 31)
+    assert check.schedule_kind == "calendar_halves"
+    assert check.schedule_reading is not None and check.schedule_reading.clause_id == "公布周期"
+    assert "每半年公布一次" in check.schedule_reading.text
+
+
 def test_a_configured_schedule_is_what_counts(tmp_path: Path) -> None:
     manifest = {**MANIFEST, "deadlines": {**MANIFEST["deadlines"], "publication_month_days": ["03-31", "09-30"]}}
     rs = load_ruleset(write_ruleset(tmp_path / "rs", manifest=manifest))
-    assert next_publication_due(rs, date(2024, 4, 1)) == date(2024, 9, 30)
-    assert record_publication(rs, date(2024, 10, 1)).next_due_on == date(2025, 3, 31)
+    assert next_publication_due(rs, date(2024, 4, 1)) == date(2025, 3, 31)  # in the period ending 09-30
+    assert record_publication(rs, date(2024, 10, 1)).next_due_on == date(2025, 9, 30)
+    months = {**manifest, "deadlines": {**manifest["deadlines"], "publication_schedule": "months_after_last"}}
+    six = load_ruleset(write_ruleset(tmp_path / "six", manifest=months))
+    assert next_publication_due(six, date(2024, 6, 29)) == date(2024, 12, 29)
+    assert next_publication_due(six, date(2024, 8, 31)) == date(2025, 2, 28)  # no 31st: the month's last day
+    assert check_schedule(six, [], date(2024, 7, 2)).due_on == date(2024, 7, 1)  # effective_from 2024-01-01 + 6
+    four = {**months, "deadlines": {**months["deadlines"], "publication_months": 4}}
+    assert next_publication_due(load_ruleset(write_ruleset(tmp_path / "four", manifest=four)), date(2024, 6, 29)) == \
+        date(2024, 10, 29)
 
 
 def test_schedule_check_from_the_last_publication_or_effective_from(zibo: Ruleset) -> None:
@@ -97,21 +117,21 @@ def test_lint_warns_when_the_list_is_overdue_citing_the_clause_and_due_day(tmp_p
     shutil.copytree(ZIBO, rs_dir)
     rs = load_ruleset(rs_dir)
     PublicationLog(rs_dir / "publications.jsonl").append(record_publication(rs, date(2021, 2, 10)))
-    data = _lint(rs_dir, "--as-of", "2021-07-01")
+    assert _pub(_lint(rs_dir, "--as-of", "2021-07-01")["warnings"]) == []  # the first half's is done
+    data = _lint(rs_dir, "--as-of", "2022-01-01")
     overdue = [w for w in data["warnings"] if w["code"] == "publication-overdue"]
     assert len(overdue) == 1 and overdue[0]["severity"] == "warning" and data["errors"] == []
     message = overdue[0]["message"]
-    assert "2021-06-30" in message and "附件3 第五条" in message and "原则上每半年公布一次" in message
+    assert "2021-12-31" in message and "附件3 第五条" in message and "原则上每半年公布一次" in message
     assert overdue[0]["file"].endswith("manifest.yaml") and overdue[0]["line"]
     line = (rs_dir / "manifest.yaml").read_text(encoding="utf-8").splitlines()[overdue[0]["line"] - 1]
     assert "publication_month_days" in line
-    # on schedule the day before the due day is out; a later publication clears it
-    assert _pub(_lint(rs_dir, "--as-of", "2021-06-30")["warnings"]) == []
-    PublicationLog(rs_dir / "publications.jsonl").append(record_publication(rs, date(2021, 6, 30)))
-    assert _pub(_lint(rs_dir, "--as-of", "2021-07-01")["warnings"]) == []
-    # --strict makes the warning fail
+    # on schedule up to the due day; --strict makes the warning fail; a later publication clears it
+    assert _pub(_lint(rs_dir, "--as-of", "2021-12-31")["warnings"]) == []
     strict = CliRunner().invoke(main, ["lint", str(rs_dir), "--as-of", "2022-01-01", "--strict"])
     assert strict.exit_code == 1 and "publication-overdue" in strict.stdout
+    PublicationLog(rs_dir / "publications.jsonl").append(record_publication(rs, date(2021, 12, 31)))
+    assert _pub(_lint(rs_dir, "--as-of", "2022-01-01")["warnings"]) == []
 
 
 def test_lint_without_a_log_checks_no_schedule_and_an_explicit_log_is_used(tmp_path: Path) -> None:

@@ -63,6 +63,7 @@ def _lint_json(ruleset: str, result: Any) -> dict[str, Any]:
             "case_mismatches": [f.to_dict() for f in result.case_mismatches]}
     if result.changes:  # a district over its city: its changes, each with its basis
         data["changes"] = result.changes
+    data["readings"] = result.readings  # the manifest's readings of the plan (policy/readings.py)
     return data
 
 
@@ -102,6 +103,7 @@ def _print_lint(ruleset: str, result: Any, strict: bool) -> None:
         console.print(Text(f"规则后端 / backend for {file}: {choice['backend']} — {choice['reason']}"))
     if result.changes:
         _print_changes(console, result.changes)
+    _print_readings(console, result.readings)
     _print_findings(console, "错误 / Errors", errors, "red")
     _print_findings(console, "警告 / Warnings", warnings, "yellow")
     _print_findings(console, "仅大小写不同 / Case-only mismatches", cases, "yellow")
@@ -109,6 +111,15 @@ def _print_lint(ruleset: str, result: Any, strict: bool) -> None:
     extra = f", {len(cases)} 个大小写不一致 case-only mismatches" if cases else ""
     console.print(Text(f"lint {ruleset}: {len(errors)} 个错误 errors, {len(warnings)} 个警告 warnings{extra} — "
                        f"{verdict}", style="bold"))
+def _print_readings(console: Any, readings: list[dict[str, Any]]) -> None:
+    """The manifest's readings: field = value (the clause it reads; the clause behind the choice)."""
+    from nocert_rules.tools.safe_text import SafeText as Text
+
+    if readings:
+        console.print(Text(f"解释与选择 / readings ({len(readings)})", style="bold"))
+    for r in readings:
+        basis = f"，依据 basis: {r['basis']}" if r["basis"] else "，未注明依据 / no basis cited"
+        console.print(Text(f"  {r['field']} = {r['value']}（{r['of'] or '—'}{basis}）"))
 
 
 def _backend_choices(path: str) -> dict[str, dict[str, str]]:

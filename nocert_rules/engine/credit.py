@@ -66,8 +66,10 @@ def credit_facts(
     found = [f.date() for f in status.found_at if f <= at] if status is not None else []
     last_found = max(found) if found else None
 
-    def lifted(since: date | None) -> bool:
-        return repaired is not None and (since is None or repaired >= since)
+    permanent = ruleset.manifest.pledge_policy.false_pledge_bar == "permanent"  # the ruleset's reading
+
+    def lifted(since: date | None) -> bool:  # a false pledge's bar, lifted by a later repair unless permanent
+        return not permanent and repaired is not None and (since is None or repaired >= since)
 
     on_record = last_found is not None and not lifted(last_found)
     # The false-pledge blacklist, whoever keeps it: the host (blacklisted_since) or the store.

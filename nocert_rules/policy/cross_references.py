@@ -58,6 +58,15 @@ MANIFEST_CITATIONS: tuple[Path_, ...] = (
     ("verification", "on_site_check", "clause"),
     ("accountability", "clause"),
     ("accountability", "exemption_clause"),
+    # the clauses behind the manifest's readings and the records' procedures (issue 24)
+    ("deadlines", "publication_schedule_clause"),
+    ("deadlines", "minutes_unit_clause"),
+    ("pledge_policy", "false_pledge_bar_clause"),
+    ("pending_adjustment", "clause"),
+    ("pending_adjustment", "reading_clause"),
+    ("accountability", "exemption_application_clause"),
+    ("accountability", "exemption_filing_clause"),
+    ("accountability", "review_clause"),
 )
 """Every place in manifest.yaml that holds a clause id (unset optional sections are skipped)."""
 
@@ -264,6 +273,26 @@ def _row_risk_categories(refs: References, i: int, row: ListRow) -> None:
             ))
 
 
+def check_pending_adjustment(refs: References) -> None:
+    """manifest ``pending_adjustment.methods`` are what the rules on ``request.adjustment_pending``
+    offer, ranked so by ``method_order`` (the engine picks by method_order)."""
+    m, rules = refs.manifest, refs.rules
+    if m is None or m.pending_adjustment is None or rules is None:
+        return
+    methods = m.pending_adjustment.methods
+    offered = {r.method for r in rules if r.effect == "offer" and r.when.get("request.adjustment_pending") is True}
+    ranked = sorted(methods, key=m.method_order.index)
+    if offered != set(methods):
+        problem = (f"pending_adjustment.methods {[x.value for x in methods]} but the rules on "
+                   f"request.adjustment_pending offer {sorted(x.value for x in offered)} / 清单调整期间的方式与规则不一致")
+    elif ranked != methods:
+        problem = (f"method_order ranks them {[x.value for x in ranked]}, not {[x.value for x in methods]} / "
+                   "方式顺序与 method_order 不一致")
+    else:
+        return
+    refs.problems.add(refs.manifest_doc.error(("pending_adjustment", "methods"), problem))
+
+
 def check_rows(refs: References) -> None:
     """certificates.yaml, row by row: versions, names, 即办件, risk categories (in that order)."""
     if refs.rows is None or refs.cert_doc is None:
@@ -304,6 +333,7 @@ CHECKS: tuple[Callable[[References], None], ...] = (
     check_manifest_citations,
     check_secret_risk_categories,
     check_post_check_plans,
+    check_pending_adjustment,
     check_rows,
     check_rules,
 )

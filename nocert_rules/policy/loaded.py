@@ -183,6 +183,7 @@ class Ruleset:
             adjustment_office=d.adjustment_office,
             publication_month_days=tuple(d.publication_month_days),
             publication_clause=d.publication_clause,
+            minutes_unit=d.minutes_unit,
         )
 
     def in_force(self, at: date) -> bool:

@@ -77,6 +77,14 @@ class PledgePolicy(BaseModel):
     choice_clause: str | None = Field(
         default=None, description="clause cited when the applicant has not chosen yet whether to pledge"
     )
+    false_pledge_bar: Literal["permanent", "until_credit_repair"] = Field(
+        default="until_credit_repair",
+        description="a false pledge (blacklist, or found by the library) bars pledges for good (permanent) or "
+        "until a credit repair dated after it (until_credit_repair)",
+    )
+    false_pledge_bar_clause: str | None = Field(
+        default=None, description="the clause behind false_pledge_bar (the plan's, or a national opinion's)"
+    )
 
     @model_validator(mode="after")
     def _barring_known(self) -> PledgePolicy:
@@ -119,6 +127,21 @@ class DeadlineParameters(BaseModel):
     adjustment_clause: str
     publication_month_days: list[str] = Field(min_length=1)
     publication_clause: str
+    publication_schedule: Literal["calendar_halves", "months_after_last"] = Field(
+        default="calendar_halves",
+        description="how the next publication falls due: once in each period ending on a publication_month_days "
+        "day (calendar_halves), or publication_months after the last one (months_after_last)",
+    )
+    publication_months: int = Field(default=6, ge=1, le=24, description="months_after_last: the months")
+    publication_schedule_clause: str | None = Field(
+        default=None, description="the clause (or ruleset note) behind the schedule chosen"
+    )
+    minutes_unit: Literal["working_minutes", "elapsed_minutes"] = Field(
+        default="working_minutes",
+        description="how a verification limit in minutes counts: office minutes (the clock stops outside office "
+        "hours) or elapsed minutes from the request",
+    )
+    minutes_unit_clause: str | None = Field(default=None, description="the clause (or ruleset note) behind minutes_unit")
     office_hours: dict[str, Any] | None = None
     overrides_file: str | None = None
     escalation: EscalationPolicy | None = Field(
@@ -178,6 +201,13 @@ class AccountabilityPolicy(BaseModel):
     cases: dict[str, str] = Field(description="case kind -> the clause's item, e.g. late_verification: （三）")
     exemption_clause: str
     exemption_grounds: list[str] = Field(min_length=1, description="the exemption clause's items")
+    exemption_application_clause: str | None = Field(
+        default=None, description="applying for an exemption and who decides (records/exemptions.py)"
+    )
+    exemption_filing_clause: str | None = Field(default=None, description="免责备案: filing a granted exemption")
+    review_clause: str | None = Field(
+        default=None, description="复核(申诉) of an accountability decision, which does not suspend it"
+    )
 
     @field_validator("cases")
     @classmethod
@@ -304,6 +334,29 @@ def _relative_path(value: str | None) -> str | None:
     return value
 
 
+class PendingAdjustmentPolicy(BaseModel):
+    """``manifest.yaml: pending_adjustment``: the methods, in order, a unit uses while an adjustment
+    of the row is pending (附件3 第九条 第二款 in Zibo: 自行选择证明材料免提交方式，不得向行政相对人索取).
+
+    The rules that test ``request.adjustment_pending`` must offer exactly these methods, and the
+    manifest's ``method_order`` must rank them in this order (checked at load): the manifest
+    states the reading, the rules carry it out."""
+
+    model_config = _STRICT
+    methods: list[Method] = Field(min_length=1, description="the unit's choice, in order")
+    clause: str
+    reading_clause: str | None = Field(default=None, description="the clause (or ruleset note) behind the choice")
+
+    @field_validator("methods")
+    @classmethod
+    def _never_the_applicant(cls, value: list[Method]) -> list[Method]:
+        if Method.APPLICANT_PROVIDED in value or Method.ABOLISH in value:
+            raise ValueError("the unit may not ask the applicant (APPLICANT_PROVIDED), nor abolish a retained row")
+        if len(set(value)) != len(value):
+            raise ValueError("a method is listed twice")
+        return value
+
+
 class Manifest(BaseModel):
     model_config = _STRICT
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
@@ -330,6 +383,9 @@ class Manifest(BaseModel):
     )
     accountability: AccountabilityPolicy | None = Field(
         default=None, description="责任追究 cases and exemptions (records/accountability.py)"
+    )
+    pending_adjustment: PendingAdjustmentPolicy | None = Field(
+        default=None, description="the methods a unit uses while a list adjustment is pending"
     )
     on_the_spot: OnTheSpotPolicy | None = Field(
         default=None, description="即办件: the approval clock's pause rule and limit (records/on_the_spot.py)"

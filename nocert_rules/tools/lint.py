@@ -23,9 +23,12 @@ Warnings (listed apart; ``--strict`` makes them fail):
   the same method: it can never lead to that method;
 * ``certificate-name-differs`` / ``service-item-name-differs``: one id, several names;
 * ``publication-overdue`` (with a publication log only): as of ``as_of`` the list is past the
-  next publication day the manifest's schedule sets (``deadlines.publication_month_days``,
-  ``publication_clause``) after its last publication (or after ``effective_from`` when none is
-  logged); ``publication-not-current``: the ruleset is not the version last published.
+  day the manifest's schedule sets (``deadlines.publication_schedule`` over
+  ``publication_month_days``, ``publication_clause``) after its last publication (or from
+  ``effective_from`` when none is logged); ``publication-not-current``: the ruleset is not the
+  version last published.
+
+``LintResult.readings`` lists the manifest's readings of the plan (``policy/readings.py``).
 
 Ranks of legal bases and dates (``basis-not-in-force``, ``basis-below-rank``, ``basis-unranked``,
 ``retained-below-rank-kept``, ``limit-not-in-force``): see :mod:`nocert_rules.tools.lint_law`.
@@ -91,6 +94,8 @@ class LintResult:
     loaded: bool
     changes: list[dict[str, Any]] = field(default_factory=list)
     """A district's changes to the list, rules and clauses it inherits (policy/overlay.py)."""
+    readings: list[dict[str, Any]] = field(default_factory=list)
+    """The manifest's readings of the plan, each with the clause behind it (policy/readings.py)."""
 
     @property
     def errors(self) -> list[Finding]:
@@ -150,7 +155,9 @@ def lint_ruleset(
     linter = _Linter(rs, directory, as_of=as_of, publications=publications)
     changes = [{"kind": c.kind, "key": c.key, "basis": c.basis, "file": display_path(directory, c.file), "line": c.line}
                for c in rs.overlay_changes]
-    return LintResult(str(path), linter.run(), True, changes)
+    from nocert_rules.policy.readings import readings
+
+    return LintResult(str(path), linter.run(), True, changes, [r.to_dict() for r in readings(rs)])
 
 
 def lint_loaded(rs: Ruleset) -> list[Finding]:

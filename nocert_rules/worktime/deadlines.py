@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -102,12 +102,21 @@ class Office(_Frozen):
         return f"{self.name} / {self.name_en}" if self.name_en else self.name
 
 
+class InterviewPolicy(_Frozen):
+    """约谈: whom the escalation office asks to interview the persons concerned when a late reply
+    had an adverse effect (附件2 第十一条 第二句 in Zibo; ``records.verification.propose_interview``)."""
+
+    authority: Office
+    action: str | None = None  # the clause's instruction, Chinese first
+
+
 class EscalationPolicy(_Frozen):
     """Where a late verification reply is reported, by which clause (附件2 第十一条 in Zibo)."""
 
     office: Office
     clause: str = Field(min_length=1)
     action: str | None = None  # the clause's instruction, Chinese first; a default names the office
+    interview: InterviewPolicy | None = None  # 约谈 after an adverse effect (same clause)
 
 
 class DeadlinePolicy(_Frozen):
@@ -126,6 +135,7 @@ class DeadlinePolicy(_Frozen):
     publication_month_days: tuple[str, ...] = Field(min_length=1)
     publication_clause: str
     post_check_clause: str | None = None
+    minutes_unit: Literal["working_minutes", "elapsed_minutes"] = "working_minutes"  # the plan's minute limits
 
     @model_validator(mode="after")
     def _every_record_kind(self) -> Self:
@@ -242,9 +252,12 @@ def verification_due(
         due = calendar.add_working_minutes(start, limit.working_minutes or 0)  # set: exactly one is
         return Deadline(due_at=due, rule=rule, clause=clause, warnings=calendar.warnings_for(start, due))
     plan = policy.verification[kind]
-    rule = _plan_rule(kind, plan.working_days, plan.working_minutes)
+    rule = _plan_rule(kind, plan.working_days, plan.working_minutes, policy.minutes_unit)
     if plan.working_days is not None:
         return _days_deadline(start, plan.working_days, calendar, rule, policy.verification_clause)
+    if policy.minutes_unit == "elapsed_minutes":  # the manifest's reading: counted from the request, unbroken
+        due = _elapsed(start, plan.working_minutes or 0)
+        return Deadline(due_at=due, rule=rule, clause=policy.verification_clause, warnings=[])
     due = calendar.add_working_minutes(start, plan.working_minutes or 0)
     return Deadline(
         due_at=due, rule=rule, clause=policy.verification_clause, warnings=calendar.warnings_for(start, due)
@@ -272,7 +285,12 @@ def _statutory_rule(days: int | None, minutes: int | None, basis: str) -> str:
 
 
 @lru_cache(maxsize=1024)
-def _plan_rule(kind: RecordKind, days: int | None, minutes: int | None) -> str:
+def _elapsed(start: date | datetime, minutes: int) -> datetime:
+    moment = start if isinstance(start, datetime) else datetime.combine(start, datetime.min.time())
+    return as_shanghai(moment) + timedelta(minutes=minutes)
+
+
+def _plan_rule(kind: RecordKind, days: int | None, minutes: int | None, unit: str = "working_minutes") -> str:
     """The ruleset's verification limit for a record kind in words, Chinese first."""
     label = _RECORD_LABELS[kind]
     if days is not None:
@@ -281,6 +299,8 @@ def _plan_rule(kind: RecordKind, days: int | None, minutes: int | None) -> str:
             f"{days} working day{'' if days == 1 else 's'}, ending at close of business"
         )
     minutes = minutes or 0
+    if unit == "elapsed_minutes":
+        return f"{label}：自收到申请起 {minutes} 分钟 / {kind.value} records: {minutes} minutes from the request"
     return f"{label}：{minutes} 个工作分钟 / {kind.value} records: {minutes} working minutes"
 
 
