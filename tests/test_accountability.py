@@ -191,9 +191,30 @@ def test_flagged_late_records_count_once_their_deadline_passed(zibo: Ruleset, zi
 def test_a_list_not_published_by_its_schedule_is_a_case(zibo: Ruleset) -> None:
     from nocert_rules.records.publication import record_publication
 
-    first = record_publication(zibo, datetime(2021, 2, 10).date(), record_id="pub-1")
+    first = record_publication(zibo, datetime(2021, 6, 29).date(), record_id="pub-1")
     pairs = [("ListPublication", first.model_dump(mode="json"))]
-    (case,) = cases_from_records(zibo, pairs, as_of=datetime(2021, 7, 1).date())
+    assert cases_from_records(zibo, pairs, as_of=datetime(2021, 7, 1).date()) == []  # calendar halves: due 12-31
+    assert cases_from_records(zibo, pairs, as_of=datetime(2021, 12, 31).date()) == []
+    (case,) = cases_from_records(zibo, pairs, as_of=datetime(2022, 1, 1).date())
     assert case.kind == "other_serious" and case.act_missing and case.unit == "市联席会议办公室"
     assert case.deadline is not None and case.deadline.clause_id == "附件3 第五条"
-    assert cases_from_records(zibo, pairs, as_of=datetime(2021, 6, 30).date()) == []
+    assert case.due_at == datetime(2022, 1, 1, tzinfo=SHANGHAI)  # the end of 2021-12-31
+def test_cli_as_of_finds_the_open_overdue_cases_and_exits_1(tmp_path: Path, zibo: Ruleset, zibo_engine: Engine) -> None:
+    export = tmp_path / "records.jsonl"
+    export.write_text("".join(json.dumps({"record_type": k, **d}, ensure_ascii=False) + "\n"
+                              for k, d in open_records(zibo, zibo_engine)), encoding="utf-8")
+    early = CliRunner().invoke(main, ["accountability", str(ZIBO), str(export), "--as-of", "2021-05-06", "--json"])
+    assert early.exit_code == 0, early.output
+    assert json.loads(early.stdout)["count"] == 0
+    late = CliRunner().invoke(main, ["accountability", str(ZIBO), str(export), "--as-of", "2021-12-01", "--json"])
+    assert late.exit_code == 1, late.output
+    data = json.loads(late.stdout)
+    assert data["count"] == 4 and all(c["act_missing"] for c in data["cases"]) and data["as_of"].startswith("2021-12-02")
+    human = CliRunner().invoke(main, ["accountability", str(ZIBO), str(export), "--as-of", "2021-12-01"])
+    text = " ".join(human.stdout.split())  # rich wraps lines at spaces
+    assert human.exit_code == 1 and "未记录办理 / act not recorded" in text
+    assert "附件5 第四条（三）" in text and "期限依据 deadline: 附件2 第七条" in text
+    now = CliRunner().invoke(main, ["accountability", str(ZIBO), str(export), "--json"])  # default: as of now
+    assert now.exit_code == 1 and json.loads(now.stdout)["count"] == 4
+    bad = CliRunner().invoke(main, ["accountability", str(ZIBO), str(export), "--as-of", "2021-13-01"])
+    assert bad.exit_code == 2 and "--as-of" in bad.output

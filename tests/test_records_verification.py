@@ -169,6 +169,45 @@ def test_overdue_escalate_then_late_answer(accepted: VerificationRequest, zibo: 
     assert late.state is VerificationState.MATCHED and late.answered_late is True
 
 
+def test_an_adverse_effect_on_the_escalation_leads_to_an_interview(accepted: VerificationRequest, zibo: Ruleset) -> None:
+    """附件2 第十一条 第二句: 造成不良影响的，市联席会议办公室应当提请市政府对相关人员进行约谈 (issue 24, item 4)."""
+    from nocert_rules.records.verification import (
+        InterviewProposal,
+        InterviewState,
+        hold_interview,
+        propose_interview,
+        record_adverse_effect,
+    )
+
+    overdue = mark_overdue(accepted, at("2021-05-08T17:01"), zibo)
+    with pytest.raises(RecordProblem, match="only an escalated request"):
+        record_adverse_effect(overdue, at("2021-05-09T09:00"), "申请人两次往返")
+    escalated = escalate(overdue, at("2021-05-10T09:00"))
+    with pytest.raises(RecordProblem, match="records an adverse effect"):
+        propose_interview(escalated, at("2021-05-10T10:00"), zibo)  # no adverse effect recorded: no interview
+    late = answer(escalated, at("2021-05-10T15:00"), matches=True)
+    shown = record_adverse_effect(late, at("2021-05-11T09:00"), "申请人两次往返，延误开业")
+    assert shown.state is VerificationState.MATCHED and shown.adverse_effect == "申请人两次往返，延误开业"
+    proposal = propose_interview(shown, at("2021-05-11T10:00"), zibo, persons=[], record_id="i-1")
+    assert isinstance(proposal, InterviewProposal) and proposal.state is InterviewState.PROPOSED
+    esc = zibo.manifest.deadlines.escalation
+    assert (proposal.proposed_by, proposal.authority, proposal.clause) == ("市联席会议办公室", "市政府", "附件2 第十一条")
+    assert esc is not None and esc.interview is not None and proposal.action == esc.interview.action
+    assert "约谈" in zibo.citation(proposal.clause).text and proposal.adverse_effect == shown.adverse_effect
+    held = hold_interview(proposal, at("2021-05-20T10:00"), "已约谈出具单位负责人")
+    assert held.state is InterviewState.HELD and held.outcome == "已约谈出具单位负责人"
+    with pytest.raises(TransitionError):
+        hold_interview(held, at("2021-05-21T10:00"), "again")
+    # a stored request that claims an adverse effect without an escalation is refused
+    data = accepted.model_dump()
+    data["adverse_effect"] = "x"
+    with pytest.raises(RecordProblem, match="escalated request"):
+        VerificationRequest.model_validate(data)
+    # escalate may carry it at once
+    at_once = escalate(overdue, at("2021-05-10T09:00"), adverse_effect="延误开业")
+    assert at_once.adverse_effect == "延误开业" and at_once.adverse_effect_at == at("2021-05-10T09:00")
+
+
 def test_overdue_from_requested(opened: VerificationRequest, zibo: Ruleset) -> None:
     assert mark_overdue(opened, at("2021-05-10T09:00"), zibo).state is VerificationState.OVERDUE
 

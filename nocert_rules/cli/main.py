@@ -19,6 +19,7 @@ from nocert_rules.cli.credit import credit_record_command
 from nocert_rules.cli.decide import decide
 from nocert_rules.cli.diff import diff
 from nocert_rules.cli.dryrun import dry_run
+from nocert_rules.cli.exemption import exemption, review
 from nocert_rules.cli.guide import check_guide
 from nocert_rules.cli.init import init_command
 from nocert_rules.cli.lint import info, lint
@@ -42,7 +43,7 @@ def main() -> None:
 COMMANDS: tuple[click.Command, ...] = (
     decide, dry_run, lint, info, diff, check_guide, accountability, calendar_group, init_command, test_command,
     audit, serve, import_list_command, export_list_command, export_vectors_command, publication,
-    credit_record_command,
+    credit_record_command, exemption, review,
 )
 for _command in COMMANDS:
     main.add_command(_command)

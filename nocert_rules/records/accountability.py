@@ -41,6 +41,7 @@ from nocert_rules.models import Citation, ShanghaiDatetime, as_shanghai
 from nocert_rules.policy.publication import check_schedule
 from nocert_rules.policy.ruleset import Ruleset
 from nocert_rules.records import RecordProblem
+from nocert_rules.records.exemptions import ExemptionApplication
 from nocert_rules.records.publication import ListPublication
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "AccountabilityError",
     "Exemption",
     "applied_method_cases",
+    "as_of_moment",
     "cases_from_records",
     "exempt",
     "guide_cases",
@@ -74,6 +76,8 @@ class Exemption(BaseModel):
     note: str
     marked_at: ShanghaiDatetime
     citation: Citation
+    application_id: str | None = Field(default=None, description="the ExemptionApplication that granted it")
+    filed: bool = Field(default=False, description="免责备案 done (the application's state filed)")
 
 
 class AccountabilityCase(BaseModel):
@@ -134,8 +138,10 @@ def _cite(ruleset: Ruleset, clause: str | None) -> Citation | None:
     return ruleset.citation(clause) if clause and clause in ruleset.clauses else None
 
 
-def exempt(ruleset: Ruleset, case: AccountabilityCase, ground: str, note: str, at: datetime) -> AccountabilityCase:
-    """The case with an exemption marked on one of the exemption clause's grounds (e.g. ``(四)``)."""
+def exempt(ruleset: Ruleset, case: AccountabilityCase, ground: str, note: str, at: datetime, *,
+           application_id: str | None = None, filed: bool = False) -> AccountabilityCase:
+    """The case with an exemption marked on one of the exemption clause's grounds (e.g. ``(四)``);
+    ``application_id``/``filed``: the granted application (``records.exemptions``) it comes from."""
     policy = _policy(ruleset)
     if ground not in policy.exemption_grounds:
         raise AccountabilityError(
@@ -144,7 +150,8 @@ def exempt(ruleset: Ruleset, case: AccountabilityCase, ground: str, note: str, a
     if not note.strip():
         raise AccountabilityError("免责须写明理由 / an exemption needs a note")
     return case.model_copy(update={"exemption": Exemption(
-        ground=ground, note=note.strip(), marked_at=at, citation=ruleset.citation(policy.exemption_clause)
+        ground=ground, note=note.strip(), marked_at=at, citation=ruleset.citation(policy.exemption_clause),
+        application_id=application_id, filed=filed,
     )})
 
 
@@ -168,15 +175,21 @@ def cases_from_records(
     terminated, a noted adjustment cause without its application, a list not published by its
     schedule (``ListPublication`` records: :func:`~nocert_rules.policy.publication.check_schedule`).
     And a flagged-late case counts only when its deadline was before ``as_of``.
+
+    ``ExemptionApplication`` records (``records.exemptions``) granted (before ``as_of``) mark the
+    case they name exempt (:func:`exempt`, 第八条 in Zibo).
     """
-    moment = _moment(as_of)
+    moment = as_of_moment(as_of)
     latest: dict[tuple[str, str], tuple[str, Mapping[str, Any]]] = {}
     extra: list[tuple[str, Mapping[str, Any]]] = []
     publications: list[Mapping[str, Any]] = []
+    exemptions: dict[str, Mapping[str, Any]] = {}
     for kind, data in records:
         rid = data.get("id")
         if kind == "ListPublication":
             publications.append(data)
+        elif kind == "ExemptionApplication" and isinstance(rid, str):
+            exemptions[rid] = data  # the latest version of each application counts
         elif isinstance(rid, str) and kind in _BY_KIND:
             latest[(kind, rid)] = (kind, data)
         else:
@@ -190,10 +203,31 @@ def cases_from_records(
             out.extend(handler(ruleset, data))
     if moment is not None and publications:
         out.extend(_publication(ruleset, publications, moment))
+    return _with_exemptions(ruleset, out, exemptions, moment)
+
+
+def _with_exemptions(ruleset: Ruleset, cases: list[AccountabilityCase], exemptions: dict[str, Mapping[str, Any]],
+                     moment: datetime | None) -> list[AccountabilityCase]:
+    """Each case that a granted (or filed) ``ExemptionApplication`` names, marked exempt (第八条)."""
+    granted: dict[tuple[str, str], ExemptionApplication] = {}
+    for data in exemptions.values():
+        try:
+            app = ExemptionApplication.model_validate({k: v for k, v in data.items() if k != "record_type"})
+        except RecordProblem as exc:
+            raise AccountabilityError(str(exc)) from None
+        if app.exempts and app.decided_at is not None and (moment is None or app.decided_at < moment):
+            granted[(app.case_source, app.case_kind)] = app
+    out = []
+    for case in cases:
+        app = granted.get((case.source, case.kind))
+        if app is not None and app.decided_at is not None:
+            case = exempt(ruleset, case, app.ground, app.decision_note or app.reason, app.decided_at,
+                          application_id=app.id, filed=app.state == "filed")
+        out.append(case)
     return out
 
 
-def _moment(as_of: date | datetime | None) -> datetime | None:
+def as_of_moment(as_of: date | datetime | None) -> datetime | None:
     """``as_of`` as a moment in Asia/Shanghai: a day means its end (the first moment of the next)."""
     if as_of is None or isinstance(as_of, datetime):
         return as_shanghai(as_of) if as_of is not None else None

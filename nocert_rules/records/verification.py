@@ -44,7 +44,7 @@ opened without a ruleset cites none.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Literal, Self
@@ -68,6 +68,8 @@ from nocert_rules.worktime.deadlines import (
 
 __all__ = [
     "ChannelError",
+    "InterviewProposal",
+    "InterviewState",
     "LedgerEntry",
     "OfficerMissing",
     "OnSiteCheck",
@@ -83,8 +85,11 @@ __all__ = [
     "check_use",
     "conclude_on_site_check",
     "escalate",
+    "hold_interview",
     "mark_overdue",
     "open_verification",
+    "propose_interview",
+    "record_adverse_effect",
     "request_supplement",
     "return_not_our_duty",
     "start_on_site_check",
@@ -224,29 +229,19 @@ class VerificationRequest(Record):
     unverifiable_at: ShanghaiDatetime | None = None
     unverifiable_reason: str | None = None
     on_site: OnSiteCheck | None = None
+    adverse_effect: str | None = Field(
+        default=None, max_length=2000, description="造成的不良影响 / the adverse effect the escalation found"
+    )
+    adverse_effect_at: ShanghaiDatetime | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         """Each state carries the facts that make it (a stored record edited into nonsense fails)."""
         if self.due_at < self.requested_at:
             raise ValueError("due_at 早于 requested_at / due_at is before requested_at")
-        st = self.state
-        if st is S.ACCEPTED and self.accepted_at is None:
-            raise ValueError("accepted 状态须有 accepted_at / state accepted needs accepted_at")
-        if st in _ANSWERED and self.answered_at is None:
-            raise ValueError(f"{st} 状态须有 answered_at / state {st} needs answered_at")
-        if st is S.RETURNED and not (self.return_reason or "").strip():
-            raise ValueError("退回须说明理由 / a return needs a reason")
-        if st in (S.OVERDUE, S.ESCALATED) and self.escalation is None:
-            raise ValueError(f"{st} 状态须有 escalation / state {st} needs escalation")
-        if st is S.ESCALATED and self.escalated_at is None:
-            raise ValueError("escalated 状态须有 escalated_at / state escalated needs escalated_at")
-        if st is S.UNVERIFIABLE and not (self.unverifiable_reason or "").strip():
-            raise ValueError("无法核验须说明理由 / cannot-verify needs a reason")
-        if st in (S.ON_SITE_CHECK, S.ON_SITE_CHECKED) and self.on_site is None:
-            raise ValueError(f"{st} 状态须有 on_site / state {st} needs on_site")
-        if st is S.ON_SITE_CHECKED and self.on_site is not None and self.on_site.outcome is None:
-            raise ValueError("实地核查完成须有结果 / a concluded on-site check needs its outcome")
+        for broken, message in _STATE_CHECKS:
+            if broken(self):
+                raise ValueError(message.format(st=self.state))
         return self
 
     @property
@@ -257,6 +252,25 @@ class VerificationRequest(Record):
         allowed = _ALLOWED[action]
         if self.state not in allowed:
             raise self.refuse(action, self.state, sorted(allowed))
+
+
+_STATE_CHECKS: tuple[tuple[Callable[[VerificationRequest], bool], str], ...] = (
+    (lambda r: r.state is S.ACCEPTED and r.accepted_at is None, "accepted 状态须有 accepted_at / state accepted needs accepted_at"),
+    (lambda r: r.state in _ANSWERED and r.answered_at is None, "{st} 状态须有 answered_at / state {st} needs answered_at"),
+    (lambda r: r.state is S.RETURNED and not (r.return_reason or "").strip(), "退回须说明理由 / a return needs a reason"),
+    (lambda r: r.state in (S.OVERDUE, S.ESCALATED) and r.escalation is None, "{st} 状态须有 escalation / state {st} needs escalation"),
+    (lambda r: r.state is S.ESCALATED and r.escalated_at is None,
+     "escalated 状态须有 escalated_at / state escalated needs escalated_at"),
+    (lambda r: r.state is S.UNVERIFIABLE and not (r.unverifiable_reason or "").strip(),
+     "无法核验须说明理由 / cannot-verify needs a reason"),
+    (lambda r: r.state in (S.ON_SITE_CHECK, S.ON_SITE_CHECKED) and r.on_site is None,
+     "{st} 状态须有 on_site / state {st} needs on_site"),
+    (lambda r: r.state is S.ON_SITE_CHECKED and r.on_site is not None and r.on_site.outcome is None,
+     "实地核查完成须有结果 / a concluded on-site check needs its outcome"),
+    (lambda r: r.adverse_effect is not None and r.escalated_at is None,
+     "不良影响须记在已报告的逾期核验上 / an adverse effect is recorded on an escalated request"),
+)
+"""What each state needs (``VerificationRequest._consistent``): a check that holds is a broken record."""
 
 
 class SupplementaryRequest(Record):
@@ -544,16 +558,20 @@ def mark_overdue(request: VerificationRequest, now: datetime, ruleset: Ruleset) 
     )
 
 
-def escalate(request: VerificationRequest, at: datetime, *, note: str | None = None) -> VerificationRequest:
+def escalate(
+    request: VerificationRequest, at: datetime, *, note: str | None = None, adverse_effect: str | None = None
+) -> VerificationRequest:
     """Report to the office the ruleset names (报市联席会议办公室, 附件2 第十一条 in Zibo).
 
     Only an overdue request is escalated; the event cites the escalation's clause and office,
-    as ``mark_overdue`` took them from the manifest's ``deadlines.escalation``.
+    as ``mark_overdue`` took them from the manifest's ``deadlines.escalation``. ``adverse_effect``
+    records an adverse effect the report already shows (else :func:`record_adverse_effect` later).
     """
     request._require("escalate")
     at = request.check_time(at, "escalate")
     esc = request.escalation
     default = " ".join(p for p in (esc.to, esc.clause) if p) if esc is not None else ""
+    effect = (adverse_effect or "").strip() or None
     return request.evolve(
         action="escalate",
         at=at,
@@ -561,7 +579,90 @@ def escalate(request: VerificationRequest, at: datetime, *, note: str | None = N
         state=S.ESCALATED,
         escalated_at=at,
         escalation_note=note,
+        adverse_effect=effect,
+        adverse_effect_at=at if effect else None,
     )
+
+
+def record_adverse_effect(request: VerificationRequest, at: datetime | str, effect: str) -> VerificationRequest:
+    """造成不良影响 found by the escalation office's investigation (附件2 第十一条 第二句 in Zibo): on a
+    request that was escalated (whatever its state since); the state does not change."""
+    if request.escalated_at is None:
+        raise request.problem("只有已报告的逾期核验才记录不良影响 / only an escalated request records an adverse effect")
+    text = require_text(request.record_label, request.id, "effect / 不良影响", effect)
+    at = request.check_time(at, "record_adverse_effect")
+    return request.evolve(action="record_adverse_effect", at=at, note=text, adverse_effect=text, adverse_effect_at=at)
+
+
+class InterviewState(StrEnum):
+    PROPOSED = "proposed"  # 已提请约谈
+    HELD = "held"  # 已约谈
+
+
+class InterviewProposal(Record):
+    """提请约谈 (附件2 第十一条 第二句 in Zibo): the escalation office asks the authority the ruleset
+    names (``deadlines.escalation.interview``) to interview the persons concerned, because the
+    late reply had an adverse effect the request records."""
+
+    record_label: ClassVar[str] = "约谈提请 / interview proposal"
+
+    state: InterviewState = InterviewState.PROPOSED
+    verification_id: str = Field(min_length=1)
+    issuing_unit: str = Field(min_length=1)
+    proposed_by: str = Field(min_length=1, description="the escalation office")
+    authority: str = Field(min_length=1, description="who holds the interview (e.g. the city government)")
+    persons: tuple[str, ...] = Field(default=(), description="officers concerned (pseudonymised ids)")
+    adverse_effect: str = Field(min_length=1)
+    clause: str = Field(min_length=1)
+    action: str | None = None
+    proposed_at: ShanghaiDatetime
+    held_at: ShanghaiDatetime | None = None
+    outcome: str | None = None
+
+    @model_validator(mode="after")
+    def _held(self) -> Self:
+        if self.state is InterviewState.HELD and (self.held_at is None or not (self.outcome or "").strip()):
+            raise ValueError("已约谈须有时间和结果 / a held interview needs its time and outcome")
+        return self
+
+
+def propose_interview(
+    request: VerificationRequest,
+    at: datetime | str,
+    ruleset: Ruleset,
+    *,
+    persons: Iterable[str] | None = None,
+    record_id: str | None = None,
+) -> InterviewProposal:
+    """The escalation office proposes an interview where the escalated request shows an adverse
+    effect. ``persons`` default to the issuing unit's officer who registered it (``accepted_by``)."""
+    esc = ruleset.deadline_policy.escalation
+    if esc is None or esc.interview is None:
+        raise request.problem("规则集未规定约谈 / the ruleset names no interview (deadlines.escalation.interview)")
+    if request.escalated_at is None or request.adverse_effect is None:
+        raise request.problem(
+            f"约谈须以已报告且造成不良影响的逾期核验为前提（{esc.clause}） / an interview needs an escalated request "
+            "that records an adverse effect"
+        )
+    at = request.check_time(at, "propose_interview")
+    named = tuple(persons) if persons is not None else tuple(p for p in (request.accepted_by,) if p)
+    for officer in named:
+        _check_officer(request, ruleset, request.issuing_unit, officer)
+    return InterviewProposal(
+        id=record_id or uuid4().hex, verification_id=request.id, issuing_unit=request.issuing_unit,
+        proposed_by=esc.office.name, authority=esc.interview.authority.name, persons=named,
+        adverse_effect=request.adverse_effect, clause=esc.clause, action=esc.interview.action, proposed_at=at,
+        events=(RecordEvent(at=at, action="propose", state=InterviewState.PROPOSED.value, note=esc.clause),),
+    )
+
+
+def hold_interview(proposal: InterviewProposal, at: datetime | str, outcome: str) -> InterviewProposal:
+    """约谈 held, with its outcome."""
+    if proposal.state is not InterviewState.PROPOSED:
+        raise proposal.refuse("hold", proposal.state, [InterviewState.PROPOSED])
+    text = require_text(proposal.record_label, proposal.id, "outcome / 约谈结果", outcome)
+    at = proposal.check_time(at, "hold")
+    return proposal.evolve(action="hold", at=at, note=text, state=InterviewState.HELD, held_at=at, outcome=text)
 
 
 def request_supplement(
