@@ -117,7 +117,6 @@ ALLOWED_ABOVE_MAX: dict[str, int] = {
     "nocert_rules/records/complaints.py::register_complaint": 34,
     "nocert_rules/records/complaints.py::Complaint._consistent": 31,
     "nocert_rules/records/on_the_spot.py::on_the_spot_clock": 29,
-    "nocert_rules/records/verification.py::VerificationRequest._consistent": 21,
     "nocert_rules/tools/casefile.py::CaseReader._csv": 31,
     "nocert_rules/tools/dryrun.py::_decide_chunk": 27,
     "nocert_rules/tools/dryrun.py::render_summary": 35,
