@@ -114,8 +114,6 @@ ALLOWED_ABOVE_MAX: dict[str, int] = {
     "nocert_rules/engine/core.py::Engine._decide_from": 29,
     "nocert_rules/records/audit.py::verify_log": 28,
     "nocert_rules/records/audit.py::_Chain.feed": 25,
-    "nocert_rules/records/complaints.py::register_complaint": 34,
-    "nocert_rules/records/complaints.py::Complaint._consistent": 31,
     "nocert_rules/records/on_the_spot.py::on_the_spot_clock": 29,
     "nocert_rules/tools/casefile.py::CaseReader._csv": 31,
     "nocert_rules/tools/dryrun.py::_decide_chunk": 27,

@@ -334,3 +334,26 @@ def test_accept_rules_are_traced_and_rejects_still_win(tmp_path: Path) -> None:
         assert rejected.outcome == "reject" and [s.rule_id for s in rejected.trace] == ["reject.litigation"]
     finally:
         eng.close()
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"state": "referred"}, "referred needs the first receiver"),
+        ({"state": "supplement_requested"}, "supplement_requested needs a supplement decision"),
+        ({"form": "oral", "receiver": None}, "an oral complaint names the receiving unit"),
+        ({"decided_at": None}, "state accepted needs the acceptance decision"),
+        ({"state": "rejected"}, "rejected needs a reject decision"),
+        ({"due_at": None}, "state accepted needs acceptance and a due time"),
+        ({"state": "terminated"}, "terminated needs a terminate decision"),
+        ({"state": "concluded", "result": " "}, "concluded needs the result"),
+        ({"extension_days": 2}, "an extension needs its time and reason"),
+    ],
+)
+def test_each_state_check_refuses_a_stored_record_on_its_own(engine: ComplaintEngine, changes: dict[str, Any],
+                                                             problem: str) -> None:
+    """Complaint._consistent as a table (issue 22/24): every check fires on its own, with its message."""
+    accepted = decide_intake(received(), engine, facts(), ACCEPTED)
+    Complaint.model_validate(accepted.model_dump())  # the record itself is consistent
+    with pytest.raises(RecordProblem, match=problem):
+        Complaint.model_validate({**accepted.model_dump(), **changes})

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Literal, Self
@@ -331,29 +331,40 @@ class Complaint(Record):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        st = self.state
-        if st is C.REFERRED:
-            if not self.first_receiver_id or not (self.first_receiver_unit or "").strip():
-                raise ValueError("移交须写明最先收到的单位 / referred needs the first receiver")
-            return self
-        if st is C.SUPPLEMENT_REQUESTED and (self.acceptance is None or self.acceptance.outcome != "supplement"):
-            raise ValueError("待补正须有补正决定 / supplement_requested needs a supplement decision")
-        if self.form == "oral" and not (self.receiver or "").strip():
-            raise ValueError("口头投诉举报须由接收单位登记 / an oral complaint names the receiving unit that recorded it")
-        if st is not C.RECEIVED and (self.acceptance is None or self.decided_at is None):
-            raise ValueError(f"{st} 状态须有受理决定 / state {st} needs the acceptance decision")
-        if st is C.REJECTED and self.acceptance is not None and self.acceptance.outcome != "reject":
-            raise ValueError("不予受理须有不予受理决定 / rejected needs a reject decision")
-        if st in (C.ACCEPTED, C.TERMINATED, C.CONCLUDED):
-            if self.acceptance is None or self.acceptance.outcome != "accept" or self.due_at is None:
-                raise ValueError(f"{st} 状态须已受理并有办结期限 / state {st} needs acceptance and a due time")
-        if st is C.TERMINATED and (self.termination is None or self.termination.outcome != "terminate"):
-            raise ValueError("终止须有终止决定 / terminated needs a terminate decision")
-        if st is C.CONCLUDED and not (self.result or "").strip():
-            raise ValueError("办结须写明办理结果 / concluded needs the result")
-        if self.extension_days and (self.extended_at is None or not (self.extension_reason or "").strip()):
-            raise ValueError("延期须有时间和理由 / an extension needs its time and reason")
+        """Each state carries the facts that make it (a stored record edited into nonsense fails)."""
+        checks = _REFERRED_CHECKS if self.state is C.REFERRED else _STATE_CHECKS
+        for broken, message in checks:
+            if broken(self):
+                raise ValueError(message.format(st=self.state))
         return self
+
+
+def _accepted(c: Complaint) -> bool:
+    return c.acceptance is not None and c.acceptance.outcome == "accept" and c.due_at is not None
+
+
+_REFERRED_CHECKS: tuple[tuple[Callable[[Complaint], bool], str], ...] = (
+    (lambda c: not c.first_receiver_id or not (c.first_receiver_unit or "").strip(),
+     "移交须写明最先收到的单位 / referred needs the first receiver"),
+)
+_STATE_CHECKS: tuple[tuple[Callable[[Complaint], bool], str], ...] = (
+    (lambda c: c.state is C.SUPPLEMENT_REQUESTED and (c.acceptance is None or c.acceptance.outcome != "supplement"),
+     "待补正须有补正决定 / supplement_requested needs a supplement decision"),
+    (lambda c: c.form == "oral" and not (c.receiver or "").strip(),
+     "口头投诉举报须由接收单位登记 / an oral complaint names the receiving unit that recorded it"),
+    (lambda c: c.state is not C.RECEIVED and (c.acceptance is None or c.decided_at is None),
+     "{st} 状态须有受理决定 / state {st} needs the acceptance decision"),
+    (lambda c: c.state is C.REJECTED and c.acceptance is not None and c.acceptance.outcome != "reject",
+     "不予受理须有不予受理决定 / rejected needs a reject decision"),
+    (lambda c: c.state in (C.ACCEPTED, C.TERMINATED, C.CONCLUDED) and not _accepted(c),
+     "{st} 状态须已受理并有办结期限 / state {st} needs acceptance and a due time"),
+    (lambda c: c.state is C.TERMINATED and (c.termination is None or c.termination.outcome != "terminate"),
+     "终止须有终止决定 / terminated needs a terminate decision"),
+    (lambda c: c.state is C.CONCLUDED and not (c.result or "").strip(), "办结须写明办理结果 / concluded needs the result"),
+    (lambda c: bool(c.extension_days) and (c.extended_at is None or not (c.extension_reason or "").strip()),
+     "延期须有时间和理由 / an extension needs its time and reason"),
+)
+"""What a complaint's state needs (``Complaint._consistent``): a check that holds is a broken record."""
 
 
 _INTAKE: weakref.WeakKeyDictionary[Ruleset, IntakeRules | None] = weakref.WeakKeyDictionary()
@@ -472,65 +483,21 @@ def register_complaint(
     """
     rid = record_id or uuid4().hex
     intake = intake_rules(ruleset)
-    note = ruleset.manifest.records.complaint_register_clause if ruleset is not None else None
-    fields: dict[str, Any] = {"receiver": (receiver or "").strip() or None, "by_proxy": by_proxy}
-    if proxy_id is not None:
-        if not key:
-            raise _problem(rid, "代为提出者的身份须以 keyed hash 记录，须提供密钥 / pass key= to record the proxy")
-        fields["proxy_ref"] = keyed_hash(proxy_id, key)
-    if proxy_authorisation is not None:
-        fields["proxy_authorisation"] = proxy_authorisation.strip() or None
-    if (proxy_id is not None or fields.get("proxy_authorisation")) and not by_proxy:
-        raise _problem(rid, "非委托提出的投诉举报没有代为提出者 / proxy details given but by_proxy is false")
+    fields: dict[str, Any] = {"receiver": (receiver or "").strip() or None,
+                              **_proxy_fields(rid, by_proxy, proxy_id, proxy_authorisation, key)}
     if intake is None:
-        try:
-            channel = ComplaintChannel(channel)
-        except ValueError:
-            raise _problem(rid, "未知投诉举报方式 / unknown channel; the channels: "
-                                f"{', '.join(c.value for c in ComplaintChannel)}") from None
-        if contents:
-            raise _problem(rid, "规则集未列出应当载明的内容，不能记录内容项 / the ruleset lists no contents items")
-        if ground is not None:
-            fields["ground"] = ground
-            fields["ground_detail"] = (ground_detail or "").strip() or None
-        fields["form"] = form
+        fields.update(_fields_without_intake(rid, channel, form, contents, ground, ground_detail))
     else:
-        assert ruleset is not None
-        by_id = {c.id: c for c in intake.channels.items}
-        plan = by_id.get(str(channel))
-        if plan is None:
-            raise _problem(rid, f"未知投诉举报方式（{_cite(ruleset, intake.channels.clause)}） / unknown channel; "
-                                f"the ruleset's: {', '.join(by_id)}")
-        if form is None and len(plan.forms) == 1:
-            form = plan.forms[0]
-        if form is None or form not in plan.forms:
-            raise _problem(rid, f"“{plan.label}”的形式须为 {'/'.join(plan.forms)}（{_cite(ruleset, intake.forms.clause)}） / "
-                                f"the form must be one of {plan.forms}")
-        if form == "oral" and fields["receiver"] is None:
-            raise _problem(rid, f"{intake.forms.oral}（{_cite(ruleset, intake.forms.clause)}） / an oral complaint "
-                                "needs receiver=, the unit that recorded it")
-        plain, hashed = _stated_contents(intake, rid, contents or {}, key)
-        fields.update(
-            channel=plan.id,
-            channel_label=plan.label,
-            channel_clause=f"{intake.channels.clause}{plan.item or ''}",
-            channel_receiver=plan.receiver,
-            form=form,
-            contents=plain,
-            contents_refs=hashed,
-            contents_missing=_missing(intake, plan.id, plain, hashed),
-            contents_clause=f"{intake.written_contents.clause}{intake.written_contents.item or ''}",
-        )
+        assert ruleset is not None  # intake_rules gives None without a ruleset
+        fields.update(_intake_fields(ruleset, intake, rid, str(channel), form, fields["receiver"], contents, key))
         if ground is not None:
             fields.update(_ground_fields(ruleset, intake, rid, ground, ground_detail))
-        if form == "oral":
-            note = f"{note}；{intake.forms.clause}" if note else intake.forms.clause
-    event = {"at": received_at, "action": "register", "state": C.RECEIVED.value, "note": note}
+    event = {"at": received_at, "action": "register", "state": C.RECEIVED.value,
+             "note": _register_note(ruleset, intake, fields.get("form"))}
     return Complaint.model_validate(
         {
             "id": rid,
             "received_at": received_at,
-            "channel": str(channel),
             "summary": summary,
             "units": tuple(units),
             "complainant_ref": complainant_ref,
@@ -538,6 +505,83 @@ def register_complaint(
             "events": (event,),
         }
     )
+
+
+def _proxy_fields(rid: str, by_proxy: bool, proxy_id: str | None, authorisation: str | None,
+                  key: bytes | None) -> dict[str, Any]:
+    """代为提出 (附件4 第六条 in Zibo): the proxy only as a keyed hash, and the entrustment shown."""
+    fields: dict[str, Any] = {"by_proxy": by_proxy}
+    if proxy_id is not None:
+        if not key:
+            raise _problem(rid, "代为提出者的身份须以 keyed hash 记录，须提供密钥 / pass key= to record the proxy")
+        fields["proxy_ref"] = keyed_hash(proxy_id, key)
+    if authorisation is not None:
+        fields["proxy_authorisation"] = authorisation.strip() or None
+    if (proxy_id is not None or fields.get("proxy_authorisation")) and not by_proxy:
+        raise _problem(rid, "非委托提出的投诉举报没有代为提出者 / proxy details given but by_proxy is false")
+    return fields
+
+
+def _fields_without_intake(rid: str, channel: ComplaintChannel | str, form: str | None,
+                           contents: Mapping[str, str | None] | None, ground: str | None,
+                           ground_detail: str | None) -> dict[str, Any]:
+    """A ruleset without an ``intake`` section: a :class:`ComplaintChannel`, no contents items."""
+    try:
+        known = ComplaintChannel(channel)
+    except ValueError:
+        raise _problem(rid, "未知投诉举报方式 / unknown channel; the channels: "
+                            f"{', '.join(c.value for c in ComplaintChannel)}") from None
+    if contents:
+        raise _problem(rid, "规则集未列出应当载明的内容，不能记录内容项 / the ruleset lists no contents items")
+    fields: dict[str, Any] = {"channel": known.value, "form": form}
+    if ground is not None:
+        fields.update(ground=ground, ground_detail=(ground_detail or "").strip() or None)
+    return fields
+
+
+def _channel_form(ruleset: Ruleset, intake: IntakeRules, rid: str, channel: str, form: str | None,
+                  receiver: str | None) -> tuple[Any, str]:
+    """The ruleset's channel and the complaint's form (a channel with one form: that one)."""
+    by_id = {c.id: c for c in intake.channels.items}
+    plan = by_id.get(channel)
+    if plan is None:
+        raise _problem(rid, f"未知投诉举报方式（{_cite(ruleset, intake.channels.clause)}） / unknown channel; "
+                            f"the ruleset's: {', '.join(by_id)}")
+    if form is None and len(plan.forms) == 1:
+        form = plan.forms[0]
+    if form is None or form not in plan.forms:
+        raise _problem(rid, f"“{plan.label}”的形式须为 {'/'.join(plan.forms)}（{_cite(ruleset, intake.forms.clause)}） / "
+                            f"the form must be one of {plan.forms}")
+    if form == "oral" and receiver is None:
+        raise _problem(rid, f"{intake.forms.oral}（{_cite(ruleset, intake.forms.clause)}） / an oral complaint "
+                            "needs receiver=, the unit that recorded it")
+    return plan, form
+
+
+def _intake_fields(ruleset: Ruleset, intake: IntakeRules, rid: str, channel: str, form: str | None,
+                   receiver: str | None, contents: Mapping[str, str | None] | None, key: bytes | None) -> dict[str, Any]:
+    """The channel (label, clause, receiving unit), the form and the stated contents, per the intake rules."""
+    plan, form = _channel_form(ruleset, intake, rid, channel, form, receiver)
+    plain, hashed = _stated_contents(intake, rid, contents or {}, key)
+    return {
+        "channel": plan.id,
+        "channel_label": plan.label,
+        "channel_clause": f"{intake.channels.clause}{plan.item or ''}",
+        "channel_receiver": plan.receiver,
+        "form": form,
+        "contents": plain,
+        "contents_refs": hashed,
+        "contents_missing": _missing(intake, plan.id, plain, hashed),
+        "contents_clause": f"{intake.written_contents.clause}{intake.written_contents.item or ''}",
+    }
+
+
+def _register_note(ruleset: Ruleset | None, intake: IntakeRules | None, form: str | None) -> str | None:
+    """The register event's note: the register clause, and the forms clause for an oral complaint."""
+    note = ruleset.manifest.records.complaint_register_clause if ruleset is not None else None
+    if intake is not None and form == "oral":
+        return f"{note}；{intake.forms.clause}" if note else intake.forms.clause
+    return note
 
 
 def _due(ruleset: Ruleset, accepted_at: datetime, extension_days: int) -> tuple[datetime, str]:
