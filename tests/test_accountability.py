@@ -218,3 +218,18 @@ def test_cli_as_of_finds_the_open_overdue_cases_and_exits_1(tmp_path: Path, zibo
     assert now.exit_code == 1 and json.loads(now.stdout)["count"] == 4
     bad = CliRunner().invoke(main, ["accountability", str(ZIBO), str(export), "--as-of", "2021-13-01"])
     assert bad.exit_code == 2 and "--as-of" in bad.output
+
+
+def test_the_sample_records_show_the_open_overdue_cases() -> None:
+    """examples/records.jsonl (an unanswered verification, an unchecked pledge, an open complaint, an
+    adjustment cause not applied for, a publication log line): issue 24's "done when"."""
+    sample = ZIBO.parent.parent / "examples" / "records.jsonl"
+
+    def sources(day: str) -> tuple[int, list[str]]:
+        result = CliRunner().invoke(main, ["accountability", str(ZIBO), str(sample), "--as-of", day, "--json"])
+        return result.exit_code, [c["source"].split(" ")[0] for c in json.loads(result.stdout)["cases"]]
+
+    assert sources("2021-05-06") == (0, [])
+    assert sources("2021-12-01") == (1, ["VerificationRequest", "PledgeRecord", "Complaint", "AdjustmentCause"])
+    assert sources("2022-01-01") == (1, ["VerificationRequest", "PledgeRecord", "Complaint", "AdjustmentCause",
+                                         "ListPublication"])
