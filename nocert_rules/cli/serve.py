@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from nocert_rules.service.config import DEFAULT_MAX_BATCH, DEFAULT_MAX_BODY_BYTES
+from nocert_rules.service.config import (
+    DEFAULT_BODY_TIMEOUT,
+    DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_MAX_BATCH,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_CONNECTIONS,
+)
 
 EPILOG = (
     "\b\n例 / Example:\n"
@@ -42,9 +48,16 @@ EPILOG = (
               type=click.IntRange(1024, 1 << 30), help="请求体上限 / largest request body (more: 413)")
 @click.option("--backend", type=click.Choice(["auto", "durable", "compiled"]), default="auto", show_default=True,
               help="规则匹配后端 / the engine's rule backend (GET /v1/ruleset names the one in use)")
+@click.option("--header-timeout", default=DEFAULT_HEADER_TIMEOUT, show_default=True, type=click.FloatRange(0.1, 3600),
+              help="请求头须在此秒数内收齐，否则断开 / seconds a request's headers may take; then the connection is closed")
+@click.option("--body-timeout", default=DEFAULT_BODY_TIMEOUT, show_default=True, type=click.FloatRange(0.1, 3600),
+              help="请求体须在请求头后此秒数内收齐 / seconds a request's body may take after its headers")
+@click.option("--max-connections", default=DEFAULT_MAX_CONNECTIONS, show_default=True, type=click.IntRange(1, 1_000_000),
+              help="每进程最多连接数，超出即关闭 / open connections per process; one more is closed at once")
 def serve(ruleset: str, host: str, port: int, workers: int, token_file: str | None, insecure: bool,
           decision_log: str | None, key_file: str | None, previous_key_files: tuple[str, ...],
-          head_file: str | None, max_batch: int, max_body_bytes: int, backend: str) -> None:
+          head_file: str | None, max_batch: int, max_body_bytes: int, backend: str, header_timeout: float,
+          body_timeout: float, max_connections: int) -> None:
     """以 HTTP 提供决定服务 / Serve decisions over HTTP: POST /v1/decide, /v1/decide/batch,
     GET /v1/ruleset, /v1/explain/{id}, /healthz, /readyz, /metrics, /openapi.json.
 
@@ -65,7 +78,9 @@ def serve(ruleset: str, host: str, port: int, workers: int, token_file: str | No
     config = ServeConfig(ruleset=ruleset, host=host, port=port, workers=workers, token_file=token_file,
                          insecure=insecure, decision_log=decision_log, key_file=key_file,
                          previous_key_files=tuple(previous_key_files), head_file=head_file,
-                         max_batch=max_batch, max_body_bytes=max_body_bytes, backend=backend)
+                         max_batch=max_batch, max_body_bytes=max_body_bytes, backend=backend,
+                         header_timeout=header_timeout, body_timeout=body_timeout,
+                         max_connections=max_connections)
     if (key_file or previous_key_files or head_file) and not decision_log:
         raise CliFailure("--key-file/--previous-key-file/--head-file 需要 --decision-log / need --decision-log")
     try:

@@ -22,6 +22,7 @@ import asyncio
 import gc
 import hmac
 import json
+import logging
 import os
 import re
 import signal
@@ -46,6 +47,7 @@ try:
     )
     from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException as StarletteHTTPException
+    from starlette.requests import ClientDisconnect
 except ImportError as exc:  # pragma: no cover - exercised where the extra is missing
     from nocert_rules.service import MISSING_EXTRA
 
@@ -71,6 +73,7 @@ from nocert_rules.service.state import Loaded, ReloadRefused, RulesetHolder
 API_TITLE = "nocert-rules decision service / 无证明城市决定服务"
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+logger = logging.getLogger("uvicorn.error")
 INLINE_BATCH = 200
 """Batches up to this size are decided on the event loop (tens of ms); larger ones in a thread."""
 
@@ -322,9 +325,6 @@ def create_app(config: ServeConfig, holder: RulesetHolder | None = None, *, hand
             service.log.close()
 
     async def _reload_on_signal() -> None:
-        import logging
-
-        logger = logging.getLogger("uvicorn.error")
         try:
             loaded, _ = await service.reload()
         except ReloadRefused as exc:
@@ -356,6 +356,14 @@ def create_app(config: ServeConfig, holder: RulesetHolder | None = None, *, hand
     async def _validation(_request: Request, exc: RequestValidationError) -> Response:
         errors = [(".".join(str(p) for p in e["loc"]), str(e["msg"])) for e in exc.errors()]
         return problem_response(ProblemError(422, "invalid-request", "请求无效 / invalid request", errors=errors))
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, _exc: ClientDisconnect) -> Response:
+        # The client left (or was closed for a stalled body) before its body was read: no one to
+        # answer, nothing to decide; one line, no traceback.
+        route = getattr(request.scope.get("route"), "path", "?")  # the route, never the raw path
+        logger.info("client disconnected before the request body was read (%s %s)", request.method, route)
+        return Response(status_code=400)
 
     @app.exception_handler(Exception)
     async def _internal(_request: Request, _exc: Exception) -> Response:

@@ -14,6 +14,12 @@ CONFIG_ENV = "NOCERT_SERVE_CONFIG"
 
 DEFAULT_MAX_BATCH = 1000
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+DEFAULT_HEADER_TIMEOUT = 10.0
+"""Seconds a request's headers may take, from the connection or the request's first byte."""
+DEFAULT_BODY_TIMEOUT = 30.0
+"""Seconds a request's body may take after its headers."""
+DEFAULT_MAX_CONNECTIONS = 1000
+"""Open connections one process keeps; one more is closed at once."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,15 @@ class ServeConfig:
     max_batch: int = DEFAULT_MAX_BATCH
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     backend: str = "auto"
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+
+    def limits(self) -> Any:
+        """The connection limits (``guard.Limits``) this configuration asks for."""
+        from nocert_rules.service.guard import Limits
+
+        return Limits(self.header_timeout, self.body_timeout, self.max_connections)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

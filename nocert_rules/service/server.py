@@ -40,12 +40,14 @@ def serve(config: ServeConfig) -> None:
               "timeout_graceful_shutdown": 30}
     if config.workers == 1:
         from nocert_rules.service.app import create_app
+        from nocert_rules.service.guard import protocol_class
 
         app = create_app(config, handle_sighup=True)  # loads (and lints) the ruleset before binding
-        uvicorn.run(app, **common)
+        uvicorn.run(app, http=protocol_class(config.limits()), **common)
         return
     from nocert_rules.service.state import load_checked
 
     load_checked(config.ruleset, config.backend)  # fail here, once, rather than in every worker
     os.environ[CONFIG_ENV] = config.to_json()
-    uvicorn.run("nocert_rules.service.app:app_from_environment", factory=True, workers=config.workers, **common)
+    uvicorn.run("nocert_rules.service.app:app_from_environment", factory=True, workers=config.workers,
+                http="nocert_rules.service.guard:EnvironmentProtocol", **common)

@@ -1,0 +1,114 @@
+"""Slow and too many clients: read timeouts and a connection cap on uvicorn's HTTP protocol.
+
+uvicorn closes an idle keep-alive connection (``timeout_keep_alive``) but waits for ever on a
+request whose headers or body never finish, so stalled connections pile up until the process
+runs out of file descriptors. :func:`guarded` makes a subclass of uvicorn's protocol class
+(httptools or h11, both keep the request in ``self.cycle``) that
+
+- closes a connection whose request headers are not complete ``header_timeout`` seconds after
+  the connection opened or the request's first byte arrived;
+- closes a connection whose request body is not complete ``body_timeout`` seconds after its
+  headers (the application then sees a client disconnect);
+- closes at once, without reading, a connection beyond ``max_connections`` open ones.
+
+Each closing is logged at INFO in one line, without the client's address or any request bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+logger = logging.getLogger("uvicorn.error")  # where uvicorn logs, so in the same output
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a connection may take (seconds, connections)."""
+
+    header_timeout: float
+    body_timeout: float
+    max_connections: int
+
+
+def guarded(base: type[asyncio.Protocol], limits: Limits) -> type[asyncio.Protocol]:
+    """A subclass of uvicorn's HTTP protocol class ``base`` enforcing ``limits``."""
+
+    class GuardedProtocol(base):  # type: ignore[valid-type, misc]
+        _phase: str | None = None
+        _timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            if len(self.connections) > limits.max_connections:
+                logger.info("connection refused: %d open (cap %d)", len(self.connections) - 1, limits.max_connections)
+                transport.close()
+                return
+            self._arm("headers")
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            self._follow()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._arm(None)  # idle between requests: uvicorn's keep-alive timeout applies
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._arm(None)
+            super().connection_lost(exc)
+
+        def _follow(self) -> None:
+            """Which part of a request we are waiting for, after the bytes just parsed."""
+            cycle = self.cycle
+            if cycle is None or cycle.response_complete:
+                self._arm("headers")  # the first bytes of a request, its headers not complete yet
+            elif cycle.more_body:
+                self._arm("body")
+            else:
+                self._arm(None)  # the request is read; the application is answering
+
+        def _arm(self, phase: str | None) -> None:
+            if phase == self._phase:
+                return
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            self._phase = phase
+            if phase is not None:
+                delay = limits.header_timeout if phase == "headers" else limits.body_timeout
+                self._timer = self.loop.call_later(delay, self._expired, phase, delay)
+
+        def _expired(self, phase: str, delay: float) -> None:
+            self._timer = None
+            if self._phase != phase or self.transport.is_closing():
+                return
+            logger.info("connection closed: request %s not complete within %g s", phase, delay)
+            self.transport.close()
+
+    GuardedProtocol.__name__ = GuardedProtocol.__qualname__ = f"Guarded{base.__name__}"
+    return GuardedProtocol
+
+
+def protocol_class(limits: Limits) -> type[asyncio.Protocol]:
+    """uvicorn's fastest available HTTP protocol (httptools, else h11), guarded by ``limits``."""
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+        return guarded(HttpToolsProtocol, limits)
+    except ImportError:
+        from uvicorn.protocols.http.h11_impl import H11Protocol
+
+        return guarded(H11Protocol, limits)
+
+
+def __getattr__(name: str) -> Any:
+    """``EnvironmentProtocol``: the guarded class for a ``--workers`` process, its limits read from
+    the configuration in ``NOCERT_SERVE_CONFIG`` (uvicorn imports it by name in each worker)."""
+    if name == "EnvironmentProtocol":
+        from nocert_rules.service.config import ServeConfig
+
+        return protocol_class(ServeConfig.from_environment().limits())
+    raise AttributeError(name)

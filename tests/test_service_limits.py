@@ -1,0 +1,113 @@
+"""Slow and too many clients (issue 25 row 8): read timeouts and the connection cap.
+
+Every connection here goes to 127.0.0.1, a handful at a time, each test bounded in time.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import pytest
+from live_server import ROOT, live_server
+
+pytest.importorskip("fastapi")
+
+ZIBO = ROOT / "rulesets" / "zibo"
+BODY = (ROOT / "examples" / "requests" / "pledge.json").read_bytes()
+
+
+def connect(base_url: str) -> socket.socket:
+    host, port = base_url.removeprefix("http://").split(":")
+    s = socket.create_connection((host, int(port)), timeout=10)
+    return s
+
+
+def closed_after(s: socket.socket, limit: float) -> float:
+    """Seconds until the server closes ``s`` (reads until EOF); fails past ``limit``."""
+    started = time.monotonic()
+    s.settimeout(limit)
+    try:
+        while s.recv(65536):
+            pass
+    except TimeoutError:
+        raise AssertionError(f"connection still open after {limit} s") from None
+    except ConnectionResetError:
+        pass
+    return time.monotonic() - started
+
+
+def post(base_url: str, body: bytes = BODY) -> bytes:
+    s = connect(base_url)
+    with s:
+        s.sendall(b"POST /v1/decide HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                  b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+        chunks = []
+        while chunk := s.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_stalled_headers_and_bodies_are_closed_within_the_timeouts(tmp_path: Path) -> None:
+    with live_server(ZIBO, tmp_path, "--header-timeout", "1", "--body-timeout", "1.5") as srv:
+        silent = [connect(srv.base_url) for _ in range(5)]  # never send a byte
+        partial = [connect(srv.base_url) for _ in range(5)]  # headers never finished
+        for s in partial:
+            s.sendall(b"POST /v1/decide HTTP/1.1\r\nHost: t\r\nContent-Type: appl")
+        bodies = [connect(srv.base_url) for _ in range(5)]  # body never finished
+        for s in bodies:
+            s.sendall(b"POST /v1/decide HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: %d\r\n\r\n" % len(BODY) + BODY[:20])
+        started = time.monotonic()
+        for s in silent + partial:
+            closed_after(s, 6)
+        headers_done = time.monotonic() - started
+        for s in bodies:
+            closed_after(s, 6)
+        bodies_done = time.monotonic() - started
+        for s in silent + partial + bodies:
+            s.close()
+        assert 0.5 < headers_done < 4 and 1.0 < bodies_done < 5, (headers_done, bodies_done)
+        # a request that is quick enough is still answered
+        assert post(srv.base_url).startswith(b"HTTP/1.1 200")
+        time.sleep(0.3)
+        log = srv.output()
+    assert log.count("request headers not complete within 1 s") == 10, log
+    assert log.count("request body not complete within 1.5 s") == 5, log
+    # the handler saw each stalled body as a client disconnect: one INFO line each, no traceback
+    assert log.count("client disconnected before the request body was read (POST /v1/decide)") == 5, log
+    assert "Traceback" not in log and "ERROR" not in log, log
+
+
+def test_a_slow_but_steady_request_within_the_timeouts_is_answered(tmp_path: Path) -> None:
+    """The timeouts bound a request's headers and body, not each byte: bytes trickling in but
+    finishing in time are decided."""
+    with live_server(ZIBO, tmp_path, "--header-timeout", "2", "--body-timeout", "2") as srv:
+        s = connect(srv.base_url)
+        with s:
+            head = (b"POST /v1/decide HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                    b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(BODY))
+            for part in (head[:20], head[20:], BODY[:30], BODY[30:]):
+                s.sendall(part)
+                time.sleep(0.4)
+            answer = s.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:100]
+
+
+def test_connections_over_the_cap_are_closed_at_once_and_the_rest_served(tmp_path: Path) -> None:
+    with live_server(ZIBO, tmp_path, "--max-connections", "4", "--header-timeout", "30") as srv:
+        time.sleep(0.5)  # the readiness probe's connection is gone
+        held = [connect(srv.base_url) for _ in range(4)]
+        time.sleep(0.3)
+        extra = connect(srv.base_url)
+        assert closed_after(extra, 3) < 2  # refused: closed without an answer
+        extra.close()
+        held[0].close()
+        time.sleep(0.3)
+        answer = post(srv.base_url)  # room again: served
+        for s in held[1:]:
+            s.close()
+        log = srv.output()
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:100]
+    assert "connection refused: 4 open (cap 4)" in log, log
