@@ -1,25 +1,34 @@
 """Benchmark: the decision service over HTTP against in-process ``Engine.decide()``.
 
-Run: ``python benchmarks/bench_service.py [--n 2000] [--batches 40]`` (not a test; prints a table).
-``benchmarks/run_all.py`` runs it as a child process. Needs the ``serve`` extra (and httpx).
+Run: ``python benchmarks/bench_service.py [--n 2000] [--batches 40] [--seconds 10]`` (not a test;
+prints a table; ``--tiny`` for a seconds-long smoke run). ``benchmarks/run_all.py`` runs it as a
+child process. Needs the ``serve`` extra (and httpx).
 
-It starts ``nocert-rules serve rulesets/zibo`` (one worker) on a free 127.0.0.1 port and measures,
+It starts ``nocert-rules serve rulesets/zibo`` (one worker) on free 127.0.0.1 ports and measures,
 in one run, on the requests of ``examples/cases.jsonl``:
 
 - single request latency, p50 and p99: ``POST /v1/decide`` over one keep-alive connection
   (client's JSON encoding and decoding included) against ``Engine.decide(dict)`` in this process;
+- throughput under load: ``POST /v1/decide`` from 20 concurrent keep-alive clients of a load
+  generator in another process (``wrk`` when on PATH, else this script's own asyncio generator in
+  a child process): requests/s, p50, p99; target >= 2,000 req/s with p99 <= 20 ms;
+- the keyed decision log (``--decision-log --key-file``) under 50 clients: group commit (the
+  default) against an fsync per decision (``--commit-max 1``, the policy before group commit),
+  requests/s, p50, p99 and fsyncs; target >= 5x 379 req/s (the figure before) with p99 <= 50 ms;
 - batch throughput: decisions per second through ``POST /v1/decide/batch`` with 100 requests per
   batch, against in-process ``decide()`` over the same requests; target >= 0.8x.
 
-Every answer is checked against in-process decide() before timing (same JSON).
-The client and the server share the machine's cores, as a sidecar would.
+Every answer is checked against in-process decide() before timing (same JSON), and every load
+answer must be a 200. The client and the server share the machine's cores, as a sidecar would.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -37,6 +46,18 @@ sys.path.insert(0, str(ROOT))
 from nocert_rules import Engine, load_ruleset  # noqa: E402
 
 BATCH = 100
+BEFORE_GROUP_COMMIT = 379.0
+"""req/s of the keyed decision log under 50 clients before group commit (issue 25 row 9)."""
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = io.open(os.getenv("NOCERT_BODY"), "r"):read("*a")
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("NOCERT %d %d %d %d %d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99), e.status + e.connect + e.read + e.write + e.timeout))
+end
+"""
 
 
 def cases() -> list[dict[str, Any]]:
@@ -49,12 +70,12 @@ def cases() -> list[dict[str, Any]]:
     return out
 
 
-def start_server() -> tuple[subprocess.Popen[bytes], str]:
+def start_server(*args: str) -> tuple[subprocess.Popen[bytes], str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     exe = str(Path(sys.executable).parent / "nocert-rules")
-    process = subprocess.Popen([exe, "serve", str(ROOT / "rulesets" / "zibo"), "--port", str(port)],
+    process = subprocess.Popen([exe, "serve", str(ROOT / "rulesets" / "zibo"), "--port", str(port), *args],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -75,31 +96,126 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def server_timing(header: str, name: str) -> float:
-    """Seconds of the ``name`` entry of a Server-Timing header (``total;dur=12.3``)."""
-    for part in header.split(","):
-        label, _, dur = part.strip().partition(";dur=")
-        if label == name:
-            return float(dur) / 1000
-    raise ValueError(header)
-
-
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def run(n: int, batches: int) -> dict[str, Any]:
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def load(base: str, body: Path, clients: int, seconds: float) -> dict[str, Any]:
+    """``POST /v1/decide`` of ``body`` from ``clients`` keep-alive connections for ``seconds``,
+    from another process: requests/s, p50 and p99 in ms. Fails on any answer but a 200."""
+    if shutil.which("wrk"):
+        script = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench_service_{os.getpid()}.lua"
+        script.write_text(WRK_SCRIPT, encoding="utf-8")
+        try:
+            done = subprocess.run(
+                ["wrk", "-t2", f"-c{clients}", f"-d{max(1, round(seconds))}s", "-s", str(script), base + "/v1/decide"],
+                capture_output=True, text=True, env={**os.environ, "NOCERT_BODY": str(body)}, timeout=seconds + 60)
+        finally:
+            script.unlink()
+        line = next((x for x in done.stdout.splitlines() if x.startswith("NOCERT ")), None)
+        if line is None:
+            raise SystemExit(f"wrk gave no figures:\n{done.stdout}{done.stderr}")
+        requests, duration_us, p50_us, p99_us, errors = (int(x) for x in line.split()[1:])
+        figures = {"generator": "wrk", "requests": requests, "rps": requests / (duration_us / 1e6),
+                   "p50": p50_us / 1000, "p99": p99_us / 1000, "errors": errors}
+    else:
+        done = subprocess.run([sys.executable, __file__, "--load-child", base, str(body), str(clients), str(seconds)],
+                              capture_output=True, text=True, timeout=seconds + 60)
+        if done.returncode != 0:
+            raise SystemExit(f"the load generator failed:\n{done.stderr}")
+        figures = json.loads(done.stdout)
+    if figures["errors"]:
+        raise SystemExit(f"{figures['errors']} answers under load were not 200 ({figures})")
+    return figures
+
+
+def load_child(base: str, body_path: str, clients: int, seconds: float) -> None:
+    """The load generator without wrk: asyncio keep-alive connections, one request at a time each."""
+    host, port = base.removeprefix("http://").split(":")
+    body = Path(body_path).read_bytes()
+    head = (f"POST /v1/decide HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    latencies: list[float] = []
+    errors = 0
+
+    async def client(deadline: float) -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection(host, int(port))
+        while time.perf_counter() < deadline:
+            t0 = time.perf_counter()
+            writer.write(head + body)
+            status = await reader.readline()
+            length = 0
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - t0)
+            errors += not status.startswith(b"HTTP/1.1 200")
+        writer.close()
+
+    async def main() -> float:
+        started = time.perf_counter()
+        await asyncio.gather(*(client(started + seconds) for _ in range(clients)))
+        return time.perf_counter() - started
+
+    elapsed = asyncio.run(main())
+    print(json.dumps({"generator": "asyncio", "requests": len(latencies), "rps": len(latencies) / elapsed,
+                      "p50": percentile(latencies, 0.5) * 1000, "p99": percentile(latencies, 0.99) * 1000,
+                      "errors": errors}))
+
+
+def serve_and_load(body: Path, clients: int, seconds: float, *args: str) -> dict[str, Any]:
+    """A fresh server (``serve *args``), warmed up, then :func:`load`; with its RSS after."""
+    process, base = start_server(*args)
+    try:
+        load(base, body, clients, min(1.0, seconds))  # warm-up
+        figures = load(base, body, clients, seconds)
+        figures["rss_mib"] = rss_mib(process.pid)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+    return figures
+
+
+def run_load(seconds: float, tmp: Path) -> dict[str, Any]:
+    body = tmp / "request.json"
+    body.write_text(json.dumps(cases()[0], ensure_ascii=False), encoding="utf-8")
+    key = tmp / "host.key"
+    key.write_bytes(b"bench-service-host-key-0123456789")
+    plain = serve_and_load(body, 20, seconds)
+    group = serve_and_load(body, 50, seconds, "--decision-log", str(tmp / "group.jsonl"), "--key-file", str(key))
+    single = serve_and_load(body, 50, seconds, "--decision-log", str(tmp / "single.jsonl"), "--key-file", str(key),
+                            "--commit-max", "1")
+    for name, fig in (("group", group), ("single", single)):
+        lines = sum(1 for _ in (tmp / f"{name}.jsonl").open("rb"))
+        if lines < fig["requests"]:
+            raise SystemExit(f"{name}: {fig['requests']} answered but only {lines} entries logged")
+        fig["logged"] = lines
+    return {"plain": plain, "group": group, "single": single}
+
+
+def run(n: int, batches: int, checked: int = 200) -> dict[str, Any]:
     engine = Engine(load_ruleset(ROOT / "rulesets" / "zibo"))
     work = cases()
     process, base = start_server()
     try:
         with httpx.Client(base_url=base, timeout=60) as client:
             # correctness first: every answer equals in-process decide()
-            for case in work[:200]:
+            for case in work[:checked]:
                 assert client.post("/v1/decide", json=case).json() == json.loads(engine.decide(case).model_dump_json())
+                batch = client.post("/v1/decide/batch", json={"requests": [case]}).json()
+                assert batch["results"][0]["decision"] == json.loads(engine.decide(case).model_dump_json())
             # warm-up
-            for case in work[:200]:
+            for case in work[:checked]:
                 client.post("/v1/decide", json=case)
                 engine.decide(case)
 
@@ -121,7 +237,6 @@ def run(n: int, batches: int) -> dict[str, Any]:
             chunks = [c if len(c) == BATCH else work[:BATCH] for c in chunks]
             http_s = 0.0
             local_s = 0.0
-            server_s = 0.0
             http_cpu = 0.0
             local_cpu = 0.0
             for chunk in chunks:
@@ -136,7 +251,6 @@ def run(n: int, batches: int) -> dict[str, Any]:
                 t2 = time.perf_counter()
                 local_cpu1 = time.thread_time()
                 assert len(results) == BATCH and all("decision" in r for r in results)
-                server_s += server_timing(response.headers["server-timing"], "total")
                 http_s += t1 - t0
                 local_s += t2 - t1
                 http_cpu += (server_cpu1 - server_cpu0) + (client_cpu1 - client_cpu0)
@@ -153,7 +267,7 @@ def run(n: int, batches: int) -> dict[str, Any]:
         "local_p50": statistics.median(local_us), "local_p99": percentile(local_us, 0.99),
         "batch_http_per_s": decisions / http_s, "batch_local_per_s": decisions / local_s,
         "batch_ratio": (decisions / http_s) / (decisions / local_s), "decisions": decisions,
-        "server_ratio": local_s / server_s, "load": load,
+        "load": load,
         "cpu_ratio": local_cpu / http_cpu,
     }
 
@@ -167,21 +281,56 @@ def report(fig: dict[str, Any]) -> None:
     verdict = "MET" if fig["batch_ratio"] >= 0.8 else "MISSED"
     print(f"batch of {BATCH}, {fig['decisions']} decisions: HTTP {fig['batch_http_per_s']:,.0f}/s, "
           f"in-process {fig['batch_local_per_s']:,.0f}/s, ratio {fig['batch_ratio']:.2f}x (target >= 0.8x) {verdict}")
-    print(f"  of which inside the server (Server-Timing total, body parsed to response built): "
-          f"{fig['server_ratio']:.2f}x in-process throughput; the rest is HTTP, client JSON and scheduling")
     print(f"  CPU: in-process decide() CPU time / (server process + client thread CPU time) = "
           f"{fig['cpu_ratio']:.2f}x (what the HTTP path costs the machine, whatever the load)")
     print(f"(load average at end {fig['load']})")
+
+
+def report_load(fig: dict[str, Any], seconds: float) -> None:
+    plain, group, single = fig["plain"], fig["group"], fig["single"]
+    print(f"under load ({plain['generator']} in another process, {seconds:g} s each, one worker, 127.0.0.1):")
+    print("  POST /v1/decide                         clients     req/s    p50 ms    p99 ms   RSS MiB")
+    rows = (("no decision log", 20, plain), ("keyed log, group commit", 50, group),
+            ("keyed log, an fsync per decision", 50, single))
+    for name, clients, f in rows:
+        print(f"  {name:<38} {clients:>5} {f['rps']:>9,.0f} {f['p50']:>9.1f} {f['p99']:>9.1f} {f['rss_mib']:>9.0f}")
+    verdict = "MET" if plain["rps"] >= 2000 and plain["p99"] <= 20 else "MISSED"
+    print(f"  no log, 20 clients: {plain['rps']:,.0f} req/s, p99 {plain['p99']:.1f} ms "
+          f"(target >= 2,000 req/s, p99 <= 20 ms) {verdict}")
+    ratio = group["rps"] / BEFORE_GROUP_COMMIT
+    verdict = "MET" if ratio >= 5 and group["p99"] <= 50 else "MISSED"
+    print(f"  keyed log, 50 clients: group commit {group['rps'] / single['rps']:.2f}x an fsync per decision in this run; "
+          f"{ratio:.2f}x the {BEFORE_GROUP_COMMIT:.0f} req/s before, p99 {group['p99']:.1f} ms "
+          f"(target >= 5x, p99 <= 50 ms) {verdict}")
+    print(f"  entries logged: group {group['logged']:,} for {group['requests']:,} answered, "
+          f"one-by-one {single['logged']:,} for {single['requests']:,}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000, help="single requests timed")
     parser.add_argument("--batches", type=int, default=40, help="batches of 100 timed")
+    parser.add_argument("--seconds", type=float, default=10, help="seconds of each load run (0: skip them)")
+    parser.add_argument("--tiny", action="store_true", help="a smoke run of a few seconds (tiny sizes)")
+    parser.add_argument("--load-child", nargs=4, metavar=("URL", "BODY", "CLIENTS", "SECONDS"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.load_child:
+        url, body, clients, seconds = args.load_child
+        load_child(url, body, int(clients), float(seconds))
+        return 0
+    if args.tiny:
+        args.n, args.batches, args.seconds = 20, 2, 1
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"(load average at start {load})")
-    report(run(args.n, args.batches))
+    report(run(args.n, args.batches, checked=20 if args.tiny else 200))
+    if args.seconds > 0:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            figures = run_load(args.seconds, Path(tmp))
+        report_load(figures, args.seconds)
+        print(f"(load average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())})")
     return 0
 
 

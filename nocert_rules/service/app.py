@@ -27,16 +27,17 @@ import os
 import re
 import signal
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 try:
     from fastapi import FastAPI, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.openapi.utils import get_openapi
-    from fastapi.responses import Response
+    from fastapi.responses import Response, StreamingResponse
     from prometheus_client import (
         CONTENT_TYPE_LATEST,
         CollectorRegistry,
@@ -45,7 +46,6 @@ try:
         Histogram,
         generate_latest,
     )
-    from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException as StarletteHTTPException
     from starlette.requests import ClientDisconnect
 except ImportError as exc:  # pragma: no cover - exercised where the extra is missing
@@ -59,7 +59,12 @@ from pydantic.json_schema import models_json_schema
 from nocert_rules.errors import CalendarError, RequestError
 from nocert_rules.models import Decision, DecisionRequest, RulesetStamp, parse_request
 from nocert_rules.service.config import ServeConfig
-from nocert_rules.service.decision_log import AuditedDecisionLog, DecisionLog, new_decision_id
+from nocert_rules.service.decision_log import (
+    AuditedDecisionLog,
+    DecisionLog,
+    Entry,
+    new_decision_id,
+)
 from nocert_rules.service.problems import (
     PROBLEM_MEDIA_TYPE,
     FieldProblem,
@@ -70,12 +75,15 @@ from nocert_rules.service.problems import (
 )
 from nocert_rules.service.state import Loaded, ReloadRefused, RulesetHolder
 
+T = TypeVar("T")
 API_TITLE = "nocert-rules decision service / 无证明城市决定服务"
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 logger = logging.getLogger("uvicorn.error")
-INLINE_BATCH = 200
-"""Batches up to this size are decided on the event loop (tens of ms); larger ones in a thread."""
+BATCH_CHUNK = 100
+"""A batch is decided and streamed in chunks of this many requests."""
+DECIDE_THREADS = 2
+"""Threads deciding (the bounded pool): the event loop only reads, routes and writes."""
 
 
 # ---------------------------------------------------------------- documented shapes
@@ -220,6 +228,11 @@ class DecisionService:
         self.log: DecisionLog | AuditedDecisionLog | None = config.open_decision_log()
         self.metrics = Metrics()
         self.metrics.serving(self.holder.current)
+        self.pool = ThreadPoolExecutor(DECIDE_THREADS, thread_name_prefix="decide")
+
+    async def off_loop(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in the deciding pool, the event loop meanwhile serving other requests."""
+        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
 
     # ------------------------------------------------------------ input
 
@@ -263,33 +276,46 @@ class DecisionService:
 
     # ------------------------------------------------------------ deciding
 
-    def decide_one(self, loaded: Loaded, data: Any) -> tuple[Decision, str | None]:
-        """Decide ``data`` with ``loaded``; log it when the log is on. Raises ``RequestError``."""
+    def decide_one(self, loaded: Loaded, data: Any) -> tuple[DecisionRequest, Decision]:
+        """Decide ``data`` with ``loaded``. Raises ``RequestError``."""
         try:
             request = parse_request(data)
             decision = loaded.engine.decide(request)
         except CalendarError as exc:
             raise RequestError([("requested_at", str(exc))]) from None
         self.metrics.decisions.labels(decision.method.value).inc()
-        decision_id = None
-        if self.log is not None:
-            decision_id = new_decision_id()
-            self.log.record(decision_id, request, decision)
-        return decision, decision_id
+        return request, decision
 
-    def decide_batch(self, loaded: Loaded, items: list[Any]) -> bytes:
+    def answer(self, loaded: Loaded, data: Any) -> tuple[DecisionRequest, Decision, bytes]:
+        """``decide_one`` and the decision's JSON (``model_dump_json``), the answer's body."""
+        request, decision = self.decide_one(loaded, data)
+        return request, decision, decision.model_dump_json().encode("utf-8")
+
+    def decide_chunk(self, loaded: Loaded, items: list[Any], start: int) -> tuple[bytes, list[Entry]]:
+        """The batch results of ``items`` (numbered from ``start``) as JSON joined by ``, ``, and
+        the decision log's entries for them (none when the log is off)."""
         parts: list[str] = []
-        for i, item in enumerate(items):
+        entries: list[Entry] = []
+        for i, item in enumerate(items, start):
             try:
-                decision, decision_id = self.decide_one(loaded, item)
+                request, decision = self.decide_one(loaded, item)
             except RequestError as exc:
                 self.metrics.errors.labels("invalid-request").inc()
                 errors = [{"path": path, "problem": problem} for path, problem in exc.errors]
                 parts.append(json.dumps({"index": i, "errors": errors}, ensure_ascii=False))
                 continue
-            extra = f', "decision_id": "{decision_id}"' if decision_id else ""
+            extra = ""
+            if self.log is not None:
+                decision_id = new_decision_id()
+                entries.append((decision_id, request, decision))
+                extra = f', "decision_id": "{decision_id}"'
             parts.append(f'{{"index": {i}, "decision": {decision.model_dump_json()}{extra}}}')
-        return ('{"results": [' + ", ".join(parts) + "]}").encode("utf-8")
+        return ", ".join(parts).encode("utf-8"), entries
+
+    async def durable(self, entries: list[Entry]) -> None:
+        """Return once ``entries`` are in the decision log, written and fsynced (group commit)."""
+        if entries and self.log is not None:
+            await asyncio.wrap_future(self.log.submit(entries))
 
     async def reload(self) -> tuple[Loaded, bool]:
         """Reload in a thread (requests go on meanwhile). With several workers, check the new
@@ -321,6 +347,7 @@ def create_app(config: ServeConfig, holder: RulesetHolder | None = None, *, hand
             # The supervisor handles SIGHUP (it replaces the workers); a worker ignores it.
             signal.signal(signal.SIGHUP, signal.SIG_IGN)
         yield
+        service.pool.shutdown()
         if service.log is not None:
             service.log.close()
 
@@ -391,10 +418,13 @@ def create_app(config: ServeConfig, holder: RulesetHolder | None = None, *, hand
         data = await service.read_json(request)
         loaded = service.holder.current
         try:
-            decision, decision_id = service.decide_one(loaded, data)
+            request_, decision, body = await service.off_loop(service.answer, loaded, data)
         except RequestError as exc:
             raise request_problem(exc) from None
-        body = decision.model_dump_json().encode("utf-8")
+        decision_id = None
+        if service.log is not None:  # answered only once its entry is durable
+            decision_id = new_decision_id()
+            await service.durable([(decision_id, request_, decision)])
         elapsed = time.perf_counter() - started
         service.metrics.latency.labels("decide").observe(elapsed)
         headers = _stamp_headers(loaded, decision_id)
@@ -424,16 +454,21 @@ def create_app(config: ServeConfig, holder: RulesetHolder | None = None, *, hand
         if len(items) > config.max_batch:
             raise for_status(413, f"批次超过 {config.max_batch} 个请求 / a batch holds at most {config.max_batch} requests")
         loaded = service.holder.current  # one version for the whole batch
-        decided = time.perf_counter()
-        if len(items) <= INLINE_BATCH:
-            body = service.decide_batch(loaded, items)
-        else:  # keep the event loop answering (probes, small requests) during a long batch
-            body = await run_in_threadpool(service.decide_batch, loaded, items)
-        done = time.perf_counter()
-        service.metrics.latency.labels("batch").observe(done - started)
-        headers = _stamp_headers(loaded)
-        headers["Server-Timing"] = f"decide;dur={(done - decided) * 1000:.3f}, total;dur={(done - started) * 1000:.3f}"
-        return Response(body, media_type="application/json", headers=headers)
+
+        async def results() -> AsyncIterator[bytes]:
+            # Streamed chunk by chunk; a chunk's decisions are sent only once their decision log
+            # entries are durable. Each chunk is decided in a thread, the event loop meanwhile
+            # answering other requests.
+            yield b'{"results": ['
+            for start in range(0, len(items), BATCH_CHUNK):
+                part, entries = await service.off_loop(
+                    service.decide_chunk, loaded, items[start:start + BATCH_CHUNK], start)
+                await service.durable(entries)
+                yield part if start == 0 else b", " + part
+            yield b"]}"
+            service.metrics.latency.labels("batch").observe(time.perf_counter() - started)
+
+        return StreamingResponse(results(), media_type="application/json", headers=_stamp_headers(loaded))
 
     @app.get("/v1/ruleset", summary="在用的规则集 / the ruleset in service", response_model=RulesetInfo,
              responses=problem_responses(401))

@@ -20,6 +20,11 @@ DEFAULT_BODY_TIMEOUT = 30.0
 """Seconds a request's body may take after its headers."""
 DEFAULT_MAX_CONNECTIONS = 1000
 """Open connections one process keeps; one more is closed at once."""
+DEFAULT_COMMIT_DELAY = 0.0
+"""Seconds the decision log waits for more appends before one fsync (beyond those that arrive
+while the previous fsync runs, which always join the next one)."""
+DEFAULT_COMMIT_MAX = 1024
+"""Most decision log entries made durable by one fsync (1: an fsync per decision)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,8 @@ class ServeConfig:
     header_timeout: float = DEFAULT_HEADER_TIMEOUT
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     max_connections: int = DEFAULT_MAX_CONNECTIONS
+    commit_delay: float = DEFAULT_COMMIT_DELAY
+    commit_max: int = DEFAULT_COMMIT_MAX
 
     def limits(self) -> Any:
         """The connection limits (``guard.Limits``) this configuration asks for."""
@@ -86,7 +93,7 @@ class ServeConfig:
         from nocert_rules.service.decision_log import AuditedDecisionLog, DecisionLog
 
         if self.key_file is None:
-            return DecisionLog(self.decision_log)
+            return DecisionLog(self.decision_log, commit_delay=self.commit_delay, commit_max=self.commit_max)
         from nocert_rules.records.audit import load_key_file
 
         return AuditedDecisionLog(
@@ -94,6 +101,8 @@ class ServeConfig:
             load_key_file(self.key_file),
             head_file=self.head_file,
             previous_keys=tuple(load_key_file(p) for p in self.previous_key_files),
+            commit_delay=self.commit_delay,
+            commit_max=self.commit_max,
         )
 
 

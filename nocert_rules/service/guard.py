@@ -3,7 +3,7 @@
 uvicorn closes an idle keep-alive connection (``timeout_keep_alive``) but waits for ever on a
 request whose headers or body never finish, so stalled connections pile up until the process
 runs out of file descriptors. :func:`guarded` makes a subclass of uvicorn's protocol class
-(httptools or h11, both keep the request in ``self.cycle``) that
+(h11 or httptools, both keep the request in ``self.cycle``) that
 
 - closes a connection whose request headers are not complete ``header_timeout`` seconds after
   the connection opened or the request's first byte arrived;
@@ -93,15 +93,14 @@ def guarded(base: type[asyncio.Protocol], limits: Limits) -> type[asyncio.Protoc
 
 
 def protocol_class(limits: Limits) -> type[asyncio.Protocol]:
-    """uvicorn's fastest available HTTP protocol (httptools, else h11), guarded by ``limits``."""
-    try:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    """uvicorn's h11 protocol, guarded by ``limits``.
 
-        return guarded(HttpToolsProtocol, limits)
-    except ImportError:
-        from uvicorn.protocols.http.h11_impl import H11Protocol
+    Not httptools, though faster: it stops parsing at an ``Upgrade: h2c`` header (which Java's
+    ``java.net.http`` client sends on every plain-HTTP request by default) and the request's body
+    is lost (tests/test_service_clients.py)."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
 
-        return guarded(H11Protocol, limits)
+    return guarded(H11Protocol, limits)
 
 
 def __getattr__(name: str) -> Any:
