@@ -178,7 +178,9 @@ def serve_and_load(body: Path, clients: int, seconds: float, *args: str) -> dict
     process, base = start_server(*args)
     try:
         load(base, body, clients, min(1.0, seconds))  # warm-up
+        cpu = process_cpu(process.pid)
         figures = load(base, body, clients, seconds)
+        figures["cpu_us"] = (process_cpu(process.pid) - cpu) / figures["requests"] * 1e6
         figures["rss_mib"] = rss_mib(process.pid)
     finally:
         process.send_signal(signal.SIGTERM)
@@ -289,11 +291,13 @@ def report(fig: dict[str, Any]) -> None:
 def report_load(fig: dict[str, Any], seconds: float) -> None:
     plain, group, single = fig["plain"], fig["group"], fig["single"]
     print(f"under load ({plain['generator']} in another process, {seconds:g} s each, one worker, 127.0.0.1):")
-    print("  POST /v1/decide                         clients     req/s    p50 ms    p99 ms   RSS MiB")
+    print("  POST /v1/decide                         clients     req/s    p50 ms    p99 ms   RSS MiB"
+          "  server CPU µs/req")
     rows = (("no decision log", 20, plain), ("keyed log, group commit", 50, group),
             ("keyed log, an fsync per decision", 50, single))
     for name, clients, f in rows:
-        print(f"  {name:<38} {clients:>5} {f['rps']:>9,.0f} {f['p50']:>9.1f} {f['p99']:>9.1f} {f['rss_mib']:>9.0f}")
+        print(f"  {name:<38} {clients:>5} {f['rps']:>9,.0f} {f['p50']:>9.1f} {f['p99']:>9.1f} {f['rss_mib']:>9.0f}"
+              f" {f['cpu_us']:>18,.0f}")
     verdict = "MET" if plain["rps"] >= 2000 and plain["p99"] <= 20 else "MISSED"
     print(f"  no log, 20 clients: {plain['rps']:,.0f} req/s, p99 {plain['p99']:.1f} ms "
           f"(target >= 2,000 req/s, p99 <= 20 ms) {verdict}")

@@ -24,7 +24,7 @@ from live_server import ROOT, live_server
 from nocert_rules import Engine, load_ruleset
 from nocert_rules.models import parse_request
 from nocert_rules.privacy import mask_text
-from nocert_rules.records.audit import AuditLogError, verify_log
+from nocert_rules.records.audit import AuditLogError, audit_decision, verify_log
 
 pytest.importorskip("fastapi")
 
@@ -214,3 +214,41 @@ def test_memory_stays_flat_over_a_ten_minute_soak(tmp_path: Path) -> None:
     print(f"soak: {len(acked)} decisions, RSS KiB at 0/120/600 s: {samples[0][1]}/{settled[0]}/{settled[-1]}, "
           f"max after 120 s {max(settled)}")
     assert max(settled) - settled[0] < 16 * 1024, samples
+
+
+def test_entry_lines_are_the_canonical_json_of_the_entry(decided: Any) -> None:
+    from nocert_rules.records import audit
+
+    """``entry_line`` builds the line from the body's bytes (one serialisation of the record):
+    byte for byte the canonical JSON of the whole entry, and read back as an intact entry."""
+    from nocert_rules.records.audit import (
+        audit_mac_key,
+        canonical_json,
+        classify_record,
+        entry_line,
+        key_id,
+    )
+
+    req, decision = decided
+    mac_key = audit_mac_key(KEY)
+    records = [classify_record(audit_decision(req, decision, KEY).model_dump(mode="json"), KEY),
+               {}, {"a": 'q"\\', "b": ["中文\u2028", 1.5, None, True]}]
+    for seq, record in enumerate(records, 1):
+        line, digest, mac = entry_line(seq, "0" * 64, record, mac_key)
+        assert line == canonical_json({"hash": digest, "kid": key_id(mac_key), "mac": mac, "prev": "0" * 64,
+                                       "record": record, "seq": seq}) + b"\n"
+        parsed = audit._parse_line(line[:-1], seq)
+        assert isinstance(parsed, audit._Raw) and parsed.intact and parsed.authentic({key_id(mac_key): mac_key})
+
+
+def test_the_mask_memo_keeps_only_strings_the_mask_left_alone(decided: Any) -> None:
+    from nocert_rules.records import audit
+
+    req, decision = decided
+    record = audit_decision(req, decision, KEY).model_copy(update={"outcome": {"note": "电话 370399199001011234"}})
+    first = audit.classify_record(record.model_dump(mode="json"), KEY)
+    second = audit.classify_record(record.model_dump(mode="json"), KEY)
+    assert first == second and "370399199001011234" not in json.dumps(first, ensure_ascii=False)
+    assert first["outcome"]["note"] == mask_text("电话 370399199001011234")
+    assert "电话 370399199001011234" not in audit._UNMASKED
+    assert decision.trace[0].rule_id in audit._UNMASKED  # a public string, scanned once

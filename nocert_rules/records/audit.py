@@ -178,7 +178,10 @@ def entry_line(seq: int, prev: str, record: Any, mac_key: bytes) -> tuple[bytes,
     body = entry_body(seq, prev, record, kid)
     digest = hashlib.sha256(body).hexdigest()
     mac = hmac.new(mac_key, body, hashlib.sha256).hexdigest()
-    line = canonical_json({"hash": digest, "kid": kid, "mac": mac, "prev": prev, "record": record, "seq": seq})
+    # The canonical line is the body with "hash" first and "mac" after "kid" (sorted keys): built
+    # from the body's bytes rather than serialising the record a second time (_parse_line inverts it).
+    kid_end = 1 + len(b'"kid":' + json.dumps(kid, ensure_ascii=False).encode("utf-8"))
+    line = b'{"hash":"%s",%s,"mac":"%s"%s' % (digest.encode(), body[1:kid_end], mac.encode(), body[kid_end:])
     return line + b"\n", digest, mac
 
 
@@ -242,6 +245,24 @@ through the same scan as a safety net: a hash or a code is left alone by it)."""
 _KEYED = re.compile(r"^hmac-sha256:[0-9a-f]{64}$")
 
 
+_UNMASKED: dict[str, None] = {}
+"""Strings the mask left as they are (nothing personal in them: clause texts, rule ids, ...),
+not scanned again; cleared when it reaches ``_UNMASKED_MAX``. Strings it changed are never kept."""
+_UNMASKED_MAX = 16_384
+
+
+def _masked(text: str) -> str:
+    """``mask_text(text)``, remembering the strings it leaves unchanged."""
+    if text in _UNMASKED:
+        return text
+    masked = mask_text(text)
+    if masked == text:
+        if len(_UNMASKED) >= _UNMASKED_MAX:
+            _UNMASKED.clear()
+        _UNMASKED[text] = None
+    return masked
+
+
 def _classified(value: Any, key: bytes, field: str, parent: str) -> Any:
     cls = FIELD_CLASSES.get(f"{parent}.{field}") or FIELD_CLASSES.get(field, "free_text")
     if isinstance(value, dict):
@@ -251,7 +272,7 @@ def _classified(value: Any, key: bytes, field: str, parent: str) -> Any:
     if isinstance(value, str):
         if cls == "pseudonymised":
             return value if _KEYED.match(value) else keyed_hash(value, key)
-        return mask_text(value)
+        return _masked(value)
     return value
 
 
@@ -266,7 +287,7 @@ def classify_record(payload: dict[str, Any], key: bytes) -> dict[str, Any]:
 
 def _mask_keys(value: Any) -> Any:
     if isinstance(value, dict):
-        return {mask_text(k) if isinstance(k, str) else k: _mask_keys(v) for k, v in value.items()}
+        return {_masked(k) if isinstance(k, str) else k: _mask_keys(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_mask_keys(v) for v in value]
     return value
