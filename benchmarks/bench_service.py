@@ -12,6 +12,7 @@ in one run, on the requests of ``examples/cases.jsonl``:
 - throughput under load: ``POST /v1/decide`` from 20 concurrent keep-alive clients of a load
   generator in another process (``wrk`` when on PATH, else this script's own asyncio generator in
   a child process): requests/s, p50, p99; target >= 2,000 req/s with p99 <= 20 ms;
+- the same with ``--backend compiled`` (the default ``auto`` picks durable_rules where it imports);
 - the keyed decision log (``--decision-log --key-file``) under 50 clients: group commit (the
   default) against an fsync per decision (``--commit-max 1``, the policy before group commit),
   requests/s, p50, p99 and fsyncs; target >= 5x 379 req/s (the figure before) with p99 <= 50 ms;
@@ -194,6 +195,7 @@ def run_load(seconds: float, tmp: Path) -> dict[str, Any]:
     key = tmp / "host.key"
     key.write_bytes(b"bench-service-host-key-0123456789")
     plain = serve_and_load(body, 20, seconds)
+    compiled = serve_and_load(body, 20, seconds, "--backend", "compiled")
     group = serve_and_load(body, 50, seconds, "--decision-log", str(tmp / "group.jsonl"), "--key-file", str(key))
     single = serve_and_load(body, 50, seconds, "--decision-log", str(tmp / "single.jsonl"), "--key-file", str(key),
                             "--commit-max", "1")
@@ -202,7 +204,7 @@ def run_load(seconds: float, tmp: Path) -> dict[str, Any]:
         if lines < fig["requests"]:
             raise SystemExit(f"{name}: {fig['requests']} answered but only {lines} entries logged")
         fig["logged"] = lines
-    return {"plain": plain, "group": group, "single": single}
+    return {"plain": plain, "compiled": compiled, "group": group, "single": single}
 
 
 def run(n: int, batches: int, checked: int = 200) -> dict[str, Any]:
@@ -293,7 +295,8 @@ def report_load(fig: dict[str, Any], seconds: float) -> None:
     print(f"under load ({plain['generator']} in another process, {seconds:g} s each, one worker, 127.0.0.1):")
     print("  POST /v1/decide                         clients     req/s    p50 ms    p99 ms   RSS MiB"
           "  server CPU µs/req")
-    rows = (("no decision log", 20, plain), ("keyed log, group commit", 50, group),
+    rows = (("no decision log", 20, plain), ("no decision log, --backend compiled", 20, fig["compiled"]),
+            ("keyed log, group commit", 50, group),
             ("keyed log, an fsync per decision", 50, single))
     for name, clients, f in rows:
         print(f"  {name:<38} {clients:>5} {f['rps']:>9,.0f} {f['p50']:>9.1f} {f['p99']:>9.1f} {f['rss_mib']:>9.0f}"

@@ -111,3 +111,16 @@ def test_connections_over_the_cap_are_closed_at_once_and_the_rest_served(tmp_pat
         log = srv.output()
     assert answer.startswith(b"HTTP/1.1 200"), answer[:100]
     assert "connection refused: 4 open (cap 4)" in log, log
+
+
+def test_each_worker_process_applies_the_timeouts(tmp_path: Path) -> None:
+    """With --workers 2 each worker builds the guarded protocol from the configuration it is
+    handed (``guard.EnvironmentProtocol``)."""
+    with live_server(ZIBO, tmp_path, "--workers", "2", "--header-timeout", "1") as srv:
+        stalled = [connect(srv.base_url) for _ in range(4)]
+        for s in stalled[:2]:
+            s.sendall(b"POST /v1/decide HTTP/1.1\r\nHost: t\r\n")
+        for s in stalled:
+            assert closed_after(s, 6) < 4
+            s.close()
+        assert post(srv.base_url).startswith(b"HTTP/1.1 200")
