@@ -143,6 +143,7 @@ def kill_rounds(tmp_path: Path, rounds: int, clients: int, seconds: float) -> No
     key_file.write_bytes(KEY)
     args = ("--decision-log", str(log), "--key-file", str(key_file), "--head-file", str(head_file))
     acked: list[str] = []
+    torn = 0
     for _ in range(rounds):
         errors: list[str] = []
         with live_server(ZIBO, tmp_path, *args) as srv:
@@ -158,14 +159,16 @@ def kill_rounds(tmp_path: Path, rounds: int, clients: int, seconds: float) -> No
             for th in threads:
                 th.join(timeout=30)
         assert not errors, errors[:3]
+        torn += not log.read_bytes().endswith(b"\n")  # killed in the middle of a write: cut at the next start
+    with live_server(ZIBO, tmp_path, *args) as srv, srv.client() as client:
+        assert client.get(f"/v1/explain/{acked[0]}").json()["decision_id"] == acked[0]
     logged = set()
     for line in log.read_bytes().splitlines():
         logged.add(json.loads(line)["record"]["outcome"]["decision_id"])
     missing = [d for d in acked if d not in logged]
-    print(f"{rounds} kill -9 rounds: {len(acked)} acknowledged, {len(logged)} logged, {len(missing)} missing")
+    print(f"{rounds} kill -9 rounds: {len(acked)} acknowledged, {len(logged)} logged, {len(missing)} missing, "
+          f"{torn} torn tails cut")
     assert acked and not missing, (len(acked), missing[:5])
-    with live_server(ZIBO, tmp_path, *args) as srv, srv.client() as client:
-        assert client.get(f"/v1/explain/{acked[0]}").json()["decision_id"] == acked[0]
     result = verify_log(log, keys=[KEY], head_file=head_file)
     assert result.ok, result.problems[:3]
 

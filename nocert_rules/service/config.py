@@ -28,6 +28,15 @@ DEFAULT_COMMIT_MAX = 1024
 
 
 @dataclass(frozen=True)
+class Limits:
+    """What a connection may take (seconds, connections): ``service.guard`` enforces them."""
+
+    header_timeout: float
+    body_timeout: float
+    max_connections: int
+
+
+@dataclass(frozen=True)
 class ServeConfig:
     """The service's settings. The token is never in here: only the file it is read from."""
 
@@ -51,10 +60,8 @@ class ServeConfig:
     commit_delay: float = DEFAULT_COMMIT_DELAY
     commit_max: int = DEFAULT_COMMIT_MAX
 
-    def limits(self) -> Any:
-        """The connection limits (``guard.Limits``) this configuration asks for."""
-        from nocert_rules.service.guard import Limits
-
+    def limits(self) -> Limits:
+        """The connection limits (for ``guard.protocol_class``) this configuration asks for."""
         return Limits(self.header_timeout, self.body_timeout, self.max_connections)
 
     def to_json(self) -> str:

@@ -18,19 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 from typing import Any
 
+from nocert_rules.service.config import Limits, ServeConfig
+
 logger = logging.getLogger("uvicorn.error")  # where uvicorn logs, so in the same output
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What a connection may take (seconds, connections)."""
-
-    header_timeout: float
-    body_timeout: float
-    max_connections: int
 
 
 def guarded(base: type[asyncio.Protocol], limits: Limits) -> type[asyncio.Protocol]:
@@ -107,7 +99,5 @@ def __getattr__(name: str) -> Any:
     """``EnvironmentProtocol``: the guarded class for a ``--workers`` process, its limits read from
     the configuration in ``NOCERT_SERVE_CONFIG`` (uvicorn imports it by name in each worker)."""
     if name == "EnvironmentProtocol":
-        from nocert_rules.service.config import ServeConfig
-
         return protocol_class(ServeConfig.from_environment().limits())
     raise AttributeError(name)
