@@ -27,7 +27,7 @@ TINY: dict[str, list[str]] = {
     "bench_list_import.py": ["--rows", "100"],
     "bench_load.py": ["--sizes", "100", "200", "--repeat", "1"],
     "bench_read_cases.py": ["--cases", "2000", "--rounds", "1", "--check", "2000"],
-    "bench_service.py": ["--n", "20", "--batches", "2"],
+    "bench_service.py": ["--tiny"],
     "bench_worktime.py": ["--n", "100"],
     "casegen.py": [],  # a module of the others: importing it is its run
     "compare_release.py": ["--cases", "500", "--rows", "100", "--repeat", "1"],  # a venv of 0.1.0: ~15 s
