@@ -22,7 +22,7 @@ openpyxl = pytest.importorskip("openpyxl")
 ROOT = Path(__file__).resolve().parent.parent
 ZIBO = ROOT / "rulesets" / "zibo"
 ZHANGDIAN = ROOT / "rulesets" / "zibo-zhangdian"
-UNITS = ROOT / "tests" / "data" / "lists" / "zibo-units.yaml.pending"
+UNITS = ROOT / "tests" / "data" / "lists" / "zibo-units.yaml"
 PUBLISHED = ["序号", "证明名称", "涉及的政务服务事项名称", "事项编码", "设定依据", "开具单位", "免提交方式", "备注"]
 ROWS = [
     [1, "营业执照", "食品经营许可", "370300-XK-0001", "《中华人民共和国食品安全法》第三十五条", "淄博市市场监督管理局", "数据共享", ""],

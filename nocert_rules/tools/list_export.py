@@ -118,55 +118,64 @@ def rule_cells(ruleset: Ruleset) -> list[list[str]]:
 
 
 def export_list(ruleset: Ruleset, out: str | Path) -> int:
-    """Write the list (and, for .xlsx, the rules sheet) to ``out`` atomically; the rows written."""
+    """Write the list (and, for .xlsx, the rules sheet) to ``out`` atomically; the rows written.
+
+    Text is never a formula (issue 25, row 7): in .xlsx every text cell is a string cell; in CSV a
+    cell starting with ``=`` ``+`` ``-`` ``@`` TAB or CR gets a leading ``'`` (``list_layout.for_csv``), which
+    import-list takes off again."""
     out = Path(out)
     table = [headers(), *(row_cells(ruleset, i, row) for i, row in enumerate(ruleset.rows, start=1))]
     suffix = out.suffix.lower()
     if suffix == ".csv":
         buffer = io.StringIO(newline="")
-        csv.writer(buffer).writerows(table)
+        csv.writer(buffer).writerows([[L.for_csv(v) if isinstance(v, str) else v for v in row] for row in table])
         replace_atomically(out, ("\ufeff" + buffer.getvalue()).encode("utf-8"))  # BOM: Excel opens it as UTF-8
         return len(ruleset.rows)
     if suffix != ".xlsx":
         raise ValueError(f"{out}: 只能写 .xlsx 或 .csv / only .xlsx or .csv")
+    replace_atomically(out, _xlsx(table, [RULE_HEADERS, *rule_cells(ruleset)]))
+    return len(ruleset.rows)
+
+
+def _xlsx(table: list[list[Any]], rules: list[list[Any]]) -> bytes:
+    """The workbook, streamed (openpyxl write-only mode): header bold, frozen and filtered, widths set."""
     try:
         from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Alignment, Font
         from openpyxl.utils import get_column_letter
     except ImportError:
         raise ImportError(MISSING_EXCEL) from None
-    book = Workbook()
-    ws = book.active
-    ws.title = LIST_SHEET
-    for values in table:
-        ws.append(values)
+    book = Workbook(write_only=True)
     bold = Font(bold=True)
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for col, name in enumerate(table[0], start=1):
-        cell = ws.cell(row=1, column=col)
-        cell.font = bold
-        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-        ws.column_dimensions[get_column_letter(col)].width = WIDTHS.get(name, 20)
-    for row in ws.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = wrap
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
-    rules = book.create_sheet(RULES_SHEET)
-    rules.append(RULE_HEADERS)
-    for values in rule_cells(ruleset):
-        rules.append(values)
-    for col, width in enumerate(RULE_WIDTHS, start=1):
-        rules.cell(row=1, column=col).font = bold
-        rules.column_dimensions[get_column_letter(col)].width = width
-    for row in rules.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = wrap
-    rules.freeze_panes = "A2"
-    buffer_bytes = io.BytesIO()
-    book.save(buffer_bytes)
-    replace_atomically(out, buffer_bytes.getvalue())
-    return len(ruleset.rows)
+    centre = Alignment(wrap_text=True, vertical="center", horizontal="center")
+    for title, rows, widths in ((LIST_SHEET, table, [WIDTHS.get(h, 20) for h in table[0]]),
+                                (RULES_SHEET, rules, RULE_WIDTHS)):
+        ws = book.create_sheet(title)
+        for col, width in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(col)].width = width
+        ws.freeze_panes = "A2"
+        if title == LIST_SHEET:
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(rows[0]))}{len(rows)}"
+        head = []
+        for text in rows[0]:
+            cell = WriteOnlyCell(ws, value=text)
+            cell.font, cell.alignment = bold, centre
+            head.append(cell)
+        ws.append(head)
+        for values in rows[1:]:
+            ws.append([_text_cell(ws, v, WriteOnlyCell) if isinstance(v, str) and v[:1] == "=" else v
+                       for v in values])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _text_cell(ws: Any, text: str, cell_type: Any) -> Any:
+    """A cell openpyxl would store as a formula (text starting with ``=``), stored as text."""
+    cell = cell_type(ws, value=text)
+    cell.data_type = "s"
+    return cell
 
 
 __all__ = ["export_list", "headers", "row_cells", "rule_cells"]

@@ -540,5 +540,22 @@ def units_text(result: ImportResult, folder: Path) -> str | None:
             f"added by import-list, to confirm\n{text}")
 
 
+def inferred_mapping(result: ImportResult) -> str:
+    """``--write-mapping``: the mapping this import inferred (sheet, header row, columns, id prefix),
+    for the list owner to edit and pass back with ``--mapping``."""
+    doc: dict[str, Any] = {}
+    if len(result.sheets) == 1:
+        doc["sheet"] = result.sheet
+        doc["header_row"] = result.header_row
+    doc["columns"] = {h: f for h, f in result.columns.items() if f != L.SERIAL}  # 序号 is always known
+    doc["methods"] = {}
+    doc["defaults"] = {}
+    doc["certificate_id_prefix"] = result.derivation.units.prefix
+    Mapping.model_validate(doc)
+    text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=10_000)
+    return ("# 由 import-list 推断的映射 / the mapping import-list inferred; edit and re-run with --mapping\n"
+            "# columns: 表头 -> 字段 (or ignore); methods: 词 -> data_sharing|pledge|verification|abolish|other\n" + text)
+
+
 __all__ = ["ImportResult", "Limits", "ListImportError", "Mapping", "Problem", "Sheet", "dump_rows", "import_list",
-           "load_mapping", "read_sheets", "units_text", "write_atomically"]
+           "inferred_mapping", "load_mapping", "read_sheets", "units_text", "write_atomically"]

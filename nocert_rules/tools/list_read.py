@@ -25,6 +25,7 @@ from typing import Any
 
 from nocert_rules.errors import NocertError
 from nocert_rules.privacy import mask_text, printable
+from nocert_rules.tools.list_layout import from_csv
 
 MISSING_EXCEL = (
     "读取 .xlsx 需要可选依赖 / reading .xlsx needs the optional extra: pip install 'nocert-rules[excel]' (openpyxl)"
@@ -33,6 +34,7 @@ ZIP_SUFFIXES = (".xlsx", ".xlsm")
 BIFF_SUFFIXES = (".xls", ".et")
 CHUNK = 1 << 20
 _ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]{1,3})(\d{1,9}):([A-Z]{1,3})(\d{1,9})"')
 
 
 class ListImportError(NocertError):
@@ -98,7 +100,8 @@ def check_zip(path: Path, limits: Limits) -> dict[str, int]:
                         if is_sheet:
                             window = tail + chunk
                             count += len(_ROW_TAG.findall(window)) - len(_ROW_TAG.findall(tail))
-                            tail = window[-16:]
+                            _check_merges(path, info.filename, window, limits)
+                            tail = window[-80:]
                             if count > limits.max_rows:
                                 raise _refuse(path, f"{info.filename} 超过 {limits.max_rows:,} 行",
                                               f"{info.filename} has more than {limits.max_rows:,} rows")
@@ -109,6 +112,23 @@ def check_zip(path: Path, limits: Limits) -> dict[str, int]:
             if is_sheet:
                 rows[info.filename] = count
     return rows
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _check_merges(path: Path, part: str, xml: bytes, limits: Limits) -> None:
+    """A merged range past the limits, refused before a reader fills it (openpyxl makes a cell of each)."""
+    for m in _MERGE.finditer(xml):
+        if int(m.group(4)) > limits.max_rows or _column_number(m.group(3)) > limits.max_columns:
+            ref = f"{m.group(1).decode()}{m.group(2).decode()}:{m.group(3).decode()}{m.group(4).decode()}"
+            raise _refuse(path, f"{part} 的合并单元格 {ref} 超出 {limits.max_rows:,} 行或 {limits.max_columns:,} 列",
+                          f"{part}: the merged range {ref} reaches past {limits.max_rows:,} rows or "
+                          f"{limits.max_columns:,} columns")
 
 
 def _decode_csv(path: Path, raw: bytes) -> str:
@@ -137,7 +157,7 @@ def read_sheets(path: Path, reader: str = "auto", limits: Limits | None = None) 
         text = _decode_csv(path, path.read_bytes())
         rows = []
         for row in csv.reader(io.StringIO(text, newline="")):
-            rows.append([cell.strip() for cell in row])
+            rows.append([from_csv(cell.strip()) for cell in row])  # export-list's ' before a formula character
             if len(rows) > limits.max_rows:
                 raise _refuse(path, f"超过 {limits.max_rows:,} 行", f"more than {limits.max_rows:,} rows")
         return [Sheet(path.name, rows)]
