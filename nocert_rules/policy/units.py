@@ -30,13 +30,19 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from nocert_rules.enums import RecordKind
 from nocert_rules.errors import RulesetError
 from nocert_rules.policy.overlay import MAX_DEPTH, extends_of
-from nocert_rules.policy.yaml_source import LocatedYaml, load_located_yaml, validate_located
+from nocert_rules.policy.yaml_source import (
+    LocatedYaml,
+    load_located_bytes,
+    load_located_yaml,
+    validate_located,
+)
 
 UNITS_NAME = "units.yaml"
 DEFAULT_PREFIX = "ZM-"
@@ -146,12 +152,25 @@ def _check(doc: LocatedYaml, units: UnitsFile) -> None:
         raise RulesetError.of(problems)
 
 
-def load_units_file(path: Path, display: str | None = None) -> UnitsFile:
-    """One ``units.yaml``, validated; problems at ``file:line``."""
-    doc = load_located_yaml(path, display or path.name)
+def parse_units(doc: LocatedYaml) -> UnitsFile:
+    """A loaded ``units.yaml``, validated; problems at ``file:line``."""
     units: UnitsFile = validate_located(UnitsFile, doc)
     _check(doc, units)
     return units
+
+
+def load_units_file(path: Path, display: str | None = None) -> UnitsFile:
+    """One ``units.yaml`` file (the importer reads a folder whose ruleset may not load yet)."""
+    return parse_units(load_located_yaml(path, display or path.name))
+
+
+def check_units(ruleset: Any, parsed: Any, problems: Any) -> None:
+    """The ruleset's own ``units.yaml`` (``files.units``, else the usual name), checked at load
+    (a side-file check of ``policy.side_files``); its bytes are hashed with the ruleset's."""
+    name = getattr(ruleset.manifest.files, "units", None) or UNITS_NAME
+    raw = ruleset.files.get(name)
+    if raw is not None:
+        problems.attempt(lambda: parse_units(load_located_bytes(raw, name)))
 
 
 def chain_of(directory: Path) -> list[Path]:
@@ -198,5 +217,5 @@ def dump_units(doc: UnitsFile) -> dict[str, object]:
     return doc.model_dump(mode="json", exclude_none=True, exclude_defaults=False)
 
 
-__all__ = ["DEFAULT_PREFIX", "UNITS_NAME", "Unit", "Units", "UnitsFile", "chain_of", "dump_units", "load_units",
-           "load_units_file", "unit_key"]
+__all__ = ["DEFAULT_PREFIX", "UNITS_NAME", "Unit", "Units", "UnitsFile", "chain_of", "check_units", "dump_units",
+           "load_units", "load_units_file", "parse_units", "unit_key"]

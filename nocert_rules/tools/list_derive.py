@@ -52,7 +52,7 @@ class Derivation:
     new_units: list[Unit] = field(default_factory=list)
     derived: list[Derived] = field(default_factory=list)
     _proposed: dict[str, tuple[Unit, str]] = field(default_factory=dict)
-    _ids: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (certificate, unit), for collisions
+    _units: dict[str, tuple[Unit, str]] = field(default_factory=dict)  # issuer as written -> unit(issuer)
 
     @classmethod
     def for_ruleset(cls, directory: Path | None) -> Derivation:
@@ -76,6 +76,12 @@ class Derivation:
 
     def unit(self, issuer: str) -> tuple[Unit, str]:
         """The unit named ``issuer``, and where it came from (units.yaml or a new proposal)."""
+        hit = self._units.get(issuer)
+        if hit is None:
+            hit = self._units[issuer] = self._unit(issuer)
+        return hit
+
+    def _unit(self, issuer: str) -> tuple[Unit, str]:
         found = self.units.find(issuer)
         if found is not None:
             origin = self.units.origin.get(found.name, "units.yaml")

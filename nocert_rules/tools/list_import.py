@@ -214,6 +214,8 @@ class _Converter:
         self.spans: dict[str, list[int]] = {}  # field -> its columns, when its header is merged across several
         self.checkboxes: dict[int, str] = {}  # column -> method word, for a checkbox layout of 免提交方式
         self.first_data_row = header_index + 1
+        self.memo: dict[tuple[str, str], tuple[Any, bool]] = {}  # (field, cell text) -> (value, 直接取消)
+        self.codes: dict[str, str] = {}  # 事项编码 as typed -> cleaned
         self.derive = result.derivation
         self.section_issuer: str | None = None  # a section row naming a unit ("一、市公安局（3项）")
         self.sheet_issuer: str | None = None  # no 开具单位 column: the sheet's name, when it names a unit
@@ -302,11 +304,19 @@ class _Converter:
             if all(not cells[c] for f, c in self.columns.items() if f != L.SERIAL and c < len(cells)):
                 self.skip(r, cells)
                 continue  # a row with only a serial number, a note beside the table, or a merged remnant
-            filled = {c.strip() for c in cells if c.strip()}
-            if len(filled) == 1 and sum(1 for c in cells if c.strip()) > 1:
+            if self.merged_across(cells):
                 self.skip(r, cells)  # one text merged across the row: a title, a section or a note
                 continue
             self.row(r, cells)
+
+    def merged_across(self, cells: list[str]) -> bool:
+        """One text in every filled cell (a title, section or note merged across the row)."""
+        first = next((c for c in cells if c), "")
+        name_col = self.columns.get("certificate_name")
+        if name_col is not None and name_col < len(cells) and cells[name_col] not in ("", first):
+            return False  # the usual row: decided without looking at every cell
+        filled = [c for c in cells if c]
+        return len(filled) > 1 and all(c == first for c in filled)
 
     def skip(self, r: int, cells: list[str]) -> None:
         """A row that is not a certificate: kept in the report; a section naming a unit sets the issuer."""
@@ -330,10 +340,7 @@ class _Converter:
             if not text:
                 continue
             try:
-                if name == "legal_basis" and text[:1] not in "[{":
-                    data[name] = self.bases(self.cell(r, col), text)
-                else:
-                    data[name] = self.value(name, text, data)
+                data[name] = self.cell_value(name, text, r, col, data)
             except ValueError as exc:
                 self.problem(self.cell(r, col), str(exc))
         if "status" not in data:
@@ -418,7 +425,9 @@ class _Converter:
                 pairs.append((cid, n))
             return pairs
         if id_field == "service_item_code":
-            clean = L.clean_code(ids_text)
+            clean = self.codes.get(ids_text)
+            if clean is None:
+                clean = self.codes[ids_text] = L.clean_code(ids_text)
             if clean != ids_text:
                 self.derive.note(self.cell(r, id_col) if id_col is not None else f"{self.sheet.name}!{r + 1}",
                                  "service_item_code", clean, "全角字符与空格已规范 / full-width characters and "
@@ -439,16 +448,39 @@ class _Converter:
             return None
         return list(zip(ids, names, strict=True))
 
-    def bases(self, where: str, text: str) -> Any:
-        """设定依据 in words -> typed bases (``basis_text``), each rank reported with its rule; text
-        with no 《title》 stays one plain (unranked) basis, as written."""
+    def cell_value(self, name: str, text: str, r: int, col: int, data: dict[str, Any]) -> Any:
+        """``value`` (or ``bases``) of a cell, the same text converted once per import: a list repeats
+        its methods, units and bases on row after row."""
+        key = (name, text)
+        hit = self.memo.get(key)
+        if hit is None:
+            scratch: dict[str, Any] = {}
+            if name == "legal_basis" and text[:1] not in "[{":
+                hit = (self.parse(text), False)
+            else:
+                hit = (self.value(name, text, scratch), bool(scratch.get("_abolished")))
+            self.memo[key] = hit
+        value, abolished = hit
+        if abolished:
+            data["_abolished"] = True
+        if name == "legal_basis" and isinstance(value, tuple):
+            return self.bases(self.cell(r, col), value)
+        return value
+
+    def parse(self, text: str) -> Any:
+        """设定依据 in words -> typed bases (``basis_text``); text with no 《title》 stays one plain
+        (unranked) basis, as written."""
         parsed = parse_bases(text, self.derive.ranks)
         if len(parsed) == 1 and "《" not in text:
             return text
+        return tuple(parsed)
+
+    def bases(self, where: str, parsed: tuple[Any, ...]) -> Any:
+        """The parsed bases of one cell, each rank reported with its rule."""
         for p in parsed:
             self.derive.note(where, "legal_basis", f"{p.basis.text}: {p.basis.rank.value if p.basis.rank else '未定级'}",
                              p.rule, review=p.basis.rank is None)
-        return [p.basis.model_dump(mode="json", exclude_none=True) for p in parsed]
+        return [p.basis for p in parsed]
 
     def value(self, name: str, text: str, data: dict[str, Any]) -> Any:
         if name == "methods":

@@ -33,7 +33,6 @@ MISSING_EXCEL = (
 ZIP_SUFFIXES = (".xlsx", ".xlsm")
 BIFF_SUFFIXES = (".xls", ".et")
 CHUNK = 1 << 20
-_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]{1,3})(\d{1,9}):([A-Z]{1,3})(\d{1,9})"')
 
 
@@ -99,8 +98,9 @@ def check_zip(path: Path, limits: Limits) -> dict[str, int]:
                                           f"{info.filename} unzips past the limit of {limits.max_unzipped_bytes:,} bytes")
                         if is_sheet:
                             window = tail + chunk
-                            count += len(_ROW_TAG.findall(window)) - len(_ROW_TAG.findall(tail))
-                            _check_merges(path, info.filename, window, limits)
+                            count += _rows_in(window) - _rows_in(tail)
+                            if b"mergeCell " in window:
+                                _check_merges(path, info.filename, window, limits)
                             tail = window[-80:]
                             if count > limits.max_rows:
                                 raise _refuse(path, f"{info.filename} 超过 {limits.max_rows:,} 行",
@@ -112,6 +112,11 @@ def check_zip(path: Path, limits: Limits) -> dict[str, int]:
             if is_sheet:
                 rows[info.filename] = count
     return rows
+
+
+def _rows_in(xml: bytes) -> int:
+    """``<row …>`` tags in ``xml`` (with or without a namespace prefix such as ``x:``)."""
+    return xml.count(b"<row ") + xml.count(b"<row>") + xml.count(b":row ")
 
 
 def _column_number(letters: bytes) -> int:
@@ -217,7 +222,8 @@ def _read_calamine(path: Path, calamine: Any, limits: Limits, current: list[str]
             if ws.total_height > limits.max_rows:
                 raise _refuse(path, f"{name} 超过 {limits.max_rows:,} 行", f"sheet {name} has more than "
                                                                             f"{limits.max_rows:,} rows")
-            cells = [[_text(v) for v in row] for row in ws.to_python(skip_empty_area=False)]
+            cells = [[v.strip() if type(v) is str else _text(v) for v in row]
+                     for row in ws.to_python(skip_empty_area=False)]
             ranges = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (ws.merged_cell_ranges or [])]
             sheets.append(Sheet(name, _fill_merged(path, name, cells, ranges, limits)))
     return sheets
