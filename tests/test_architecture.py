@@ -122,7 +122,6 @@ ALLOWED_ABOVE_MAX: dict[str, int] = {
     "nocert_rules/tools/list_export.py::row_cells": 25,
     "nocert_rules/tools/list_import.py::_Converter.row": 27,  # 25 at 405bd9c, 27 at 36a311b
     "nocert_rules/tools/list_import.py::_Converter.run": 21,  # 36a311b, landed before this check
-    "nocert_rules/tools/list_import.py::_Converter.split_pairs": 25,
     "nocert_rules/tools/list_import.py::_Converter.value": 30,
     "nocert_rules/tools/outcomes.py::OutcomeCache._per_case": 29,
     "nocert_rules/tools/outcomes.py::OutcomeCache._outcome_of_key": 28,

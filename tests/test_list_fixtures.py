@@ -35,7 +35,7 @@ def city(tmp_path: Path) -> Path:
     folder = tmp_path / "zibo"
     shutil.copytree(ROOT / "rulesets" / "zibo", folder, ignore=shutil.ignore_patterns("tests"))
     (folder / "certificates.yaml").unlink()
-    shutil.copy(DATA / "zibo-units.yaml", folder / "units.yaml")
+    shutil.copy(ROOT / "rulesets" / "zibo" / "units.yaml", folder / "units.yaml")
     return folder
 
 
@@ -125,7 +125,7 @@ def test_problems_go_into_the_report_and_nothing_is_written(tmp_path: Path) -> N
     code, _, err = run("import-list", str(path), "--out", str(folder / "certificates.yaml"))
     assert code == 1 and "bad.csv!G2" in err
     assert not (folder / "certificates.yaml").exists()
-    assert (folder / "units.yaml").read_bytes() == (DATA / "zibo-units.yaml").read_bytes()
+    assert (folder / "units.yaml").read_bytes() == (ROOT / "rulesets" / "zibo" / "units.yaml").read_bytes()
     text = (folder / "review.html").read_text(encoding="utf-8")
     assert "bad.csv!G2" in text and "rows are not decided" in text
 

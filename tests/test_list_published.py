@@ -22,7 +22,7 @@ openpyxl = pytest.importorskip("openpyxl")
 ROOT = Path(__file__).resolve().parent.parent
 ZIBO = ROOT / "rulesets" / "zibo"
 ZHANGDIAN = ROOT / "rulesets" / "zibo-zhangdian"
-UNITS = ROOT / "tests" / "data" / "lists" / "zibo-units.yaml"
+UNITS = ZIBO / "units.yaml"
 PUBLISHED = ["序号", "证明名称", "涉及的政务服务事项名称", "事项编码", "设定依据", "开具单位", "免提交方式", "备注"]
 ROWS = [
     [1, "营业执照", "食品经营许可", "370300-XK-0001", "《中华人民共和国食品安全法》第三十五条", "淄博市市场监督管理局", "数据共享", ""],
@@ -56,8 +56,8 @@ def city(tmp_path: Path, *, units: bool = True) -> Path:
     folder = tmp_path / "zibo"
     shutil.copytree(ZIBO, folder, ignore=shutil.ignore_patterns("tests"))
     (folder / "certificates.yaml").unlink()
-    if units:
-        shutil.copy(UNITS, folder / "units.yaml")
+    if not units:
+        (folder / "units.yaml").unlink()
     return folder
 
 
@@ -172,6 +172,21 @@ def test_a_bad_units_file_names_its_line(tmp_path: Path) -> None:
     with pytest.raises(RulesetError) as info:
         load_units(folder)
     assert info.value.line == 2 and info.value.field == "units[0].department"
+
+
+def test_the_ruleset_loads_and_hashes_its_units_file_and_refuses_a_bad_one(tmp_path: Path) -> None:
+    rs = load_ruleset(ZIBO)
+    assert "units.yaml" in rs.files
+    folder = tmp_path / "zibo"
+    shutil.copytree(ZIBO, folder, ignore=shutil.ignore_patterns("tests"))
+    text = (folder / "units.yaml").read_text(encoding="utf-8")
+    (folder / "units.yaml").write_text(text.replace("department: public_security", "department: Public Security", 1),
+                                       encoding="utf-8")
+    with pytest.raises(RulesetError) as info:
+        load_ruleset(folder)
+    problem = next(p for p in info.value.problems if p.file == "units.yaml")
+    line = text.splitlines().index(next(x for x in text.splitlines() if "department: public_security" in x)) + 1
+    assert problem.line == line and problem.field and problem.field.endswith(".department")
 
 
 @pytest.mark.parametrize(("title", "rank"), [

@@ -318,6 +318,9 @@ class RulesetFiles(BaseModel):
     officers: str | None = Field(
         default=None, description="units' liaison and proxy officers (policy/officers.py); default officers.yaml if present"
     )
+    units: str | None = Field(
+        default=None, description="issuing units for import-list (policy/units.py); default units.yaml if present"
+    )
 
     @field_validator("*")
     @classmethod

@@ -125,9 +125,11 @@ def _parse_overrides(parser: _Parser, manifest: Manifest, manifest_doc: LocatedY
 def side_file_names() -> tuple[tuple[str, str], ...]:
     """(``files`` field, usual name) of the side files whose own loaders take the ``Ruleset``."""
     from nocert_rules.policy.officers import OFFICERS_NAME
+    from nocert_rules.policy.units import UNITS_NAME
 
     return (
-        ("pledge_template", PLEDGE_TEMPLATE_NAME), ("complaint_rules", COMPLAINT_RULES_NAME), ("officers", OFFICERS_NAME)
+        ("pledge_template", PLEDGE_TEMPLATE_NAME), ("complaint_rules", COMPLAINT_RULES_NAME), ("officers", OFFICERS_NAME),
+        ("units", UNITS_NAME),
     )
 
 

@@ -53,7 +53,14 @@ def check_pledge_template(ruleset: Ruleset, parsed: Parsed, problems: Problems) 
     )
 
 
-SIDE_FILE_CHECKS = (check_complaint_rules, check_officers, check_pledge_template)
+def check_units(ruleset: Ruleset, parsed: Parsed, problems: Problems) -> None:
+    """units.yaml (``files.units``), when the ruleset has one (policy/units.py; import-list reads it)."""
+    from nocert_rules.policy.units import check_units as check
+
+    check(ruleset, parsed, problems)
+
+
+SIDE_FILE_CHECKS = (check_complaint_rules, check_officers, check_pledge_template, check_units)
 
 
 def check_side_files(ruleset: Ruleset, parsed: Parsed, problems: Problems) -> None:

@@ -414,25 +414,9 @@ class _Converter:
                          f"{L.HEADER_OF[name_field]} 为空 / is empty")
             return None
         if id_col is None and id_field == "certificate_id":
-            names = [n for n in L.SEPARATORS.split(names_text) if n]
-            unit = data.get("_unit")
-            if unit is None:
-                return None
-            pairs = []
-            for n in names:
-                cid, why = self.derive.certificate_id(n, unit)
-                self.derive.note(self.where(r, name_field), "certificate_id", cid, f"{n}: {why}")
-                pairs.append((cid, n))
-            return pairs
+            return self.derived_ids(r, names_text, data.get("_unit"))
         if id_field == "service_item_code":
-            clean = self.codes.get(ids_text)
-            if clean is None:
-                clean = self.codes[ids_text] = L.clean_code(ids_text)
-            if clean != ids_text:
-                self.derive.note(self.cell(r, id_col) if id_col is not None else f"{self.sheet.name}!{r + 1}",
-                                 "service_item_code", clean, "全角字符与空格已规范 / full-width characters and "
-                                                             "spaces normalised")
-                ids_text = clean
+            ids_text = self.clean_codes(r, ids_text)
         if not ids_text:
             self.problem(self.cell(r, id_col) if id_col is not None else f"{self.sheet.name}!{r + 1}",
                          f"{L.HEADER_OF[id_field]} 为空 / is empty")
@@ -447,6 +431,27 @@ class _Converter:
                          f"{len(ids)} ids but {len(names)} names in one cell (separate both with 、 or ；)")
             return None
         return list(zip(ids, names, strict=True))
+
+    def derived_ids(self, r: int, names_text: str, unit: Any) -> list[tuple[str, str]] | None:
+        """No 证明编号 column: each certificate of the cell gets its stable id (``list_derive``)."""
+        if unit is None:
+            return None
+        pairs = []
+        for n in (n for n in L.SEPARATORS.split(names_text) if n):
+            cid, why = self.derive.certificate_id(n, unit)
+            self.derive.note(self.where(r, "certificate_name"), "certificate_id", cid, f"{n}: {why}")
+            pairs.append((cid, n))
+        return pairs
+
+    def clean_codes(self, r: int, text: str) -> str:
+        """事项编码 with full-width characters and spaces normalised (reported where it changed)."""
+        clean = self.codes.get(text)
+        if clean is None:
+            clean = self.codes[text] = L.clean_code(text)
+        if clean != text:
+            self.derive.note(self.where(r, "service_item_code"), "service_item_code", clean,
+                             "全角字符与空格已规范 / full-width characters and spaces normalised")
+        return clean
 
     def cell_value(self, name: str, text: str, r: int, col: int, data: dict[str, Any]) -> Any:
         """``value`` (or ``bases``) of a cell, the same text converted once per import: a list repeats
