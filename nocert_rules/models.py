@@ -7,7 +7,7 @@ systems (issue #2): add fields, never rename them.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -34,6 +34,23 @@ from nocert_rules.privacy import (
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def trusted(cls: type[_Model], fields_set: set[str], values: dict[str, Any]) -> _Model:
+    """A frozen model from ``values`` that already have their fields' types (every field, in
+    ``values``), without validation: what ``cls(**values)`` gives, for the engine's own parts
+    (``engine.core``; ``tests/test_decisions_unchanged.py`` checks the Decisions are equal).
+    ``fields_set``: the fields counted as given (``exclude_unset``), shared, never changed."""
+    obj = cls.__new__(cls)
+    _set = object.__setattr__
+    _set(obj, "__dict__", values)
+    _set(obj, "__pydantic_fields_set__", fields_set)
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
+    return obj
+
 
 def as_shanghai(value: datetime) -> datetime:
     """Naive datetimes mean Asia/Shanghai; aware ones are converted to it."""
@@ -127,20 +144,34 @@ class Applicant(BaseModel):
         repaired = self.repair_counts(at, same_day=same_day)
         return not (repaired is not None and repaired >= self.blacklisted_since)
 
-    def summary(self, at: datetime, key: bytes | None = None, *, same_day: bool = False) -> ApplicantSummary:
+    def summary(
+        self, at: datetime, key: bytes | None = None, *, same_day: bool = False,
+        credit: dict[str, Any] | None = None,
+    ) -> ApplicantSummary:
         """Masked; with the host's ``key`` also ``ref``, the keyed hash that records compare.
-        The engine adds the facts only it knows (e.g. the blacklist store's)."""
-        return ApplicantSummary(
-            kind=self.kind,
-            ref=keyed_hash(self.id_number, key) if key else None,
-            id_masked=mask_id(normalise(self.id_number) or self.id_number),
-            name_masked=mask_name(self.name) if self.name else None,
-            credit=self.credit,
-            on_blacklist=self.on_blacklist(at, same_day=same_day),
-            serious_bad_record=self.serious_bad_record,
-            bad_record=self.bad_record,
-            credit_repaired=self.repair_counts(at, same_day=same_day) is not None,
-        )
+        ``credit``: the engine's credit facts (``engine.credit.credit_facts``: a blacklist
+        store's part included), which then give ``on_blacklist``, ``false_pledge_on_record``
+        and ``credit_repaired``."""
+        if credit is None:
+            on_blacklist = self.on_blacklist(at, same_day=same_day)
+            on_record = False
+            repaired = self.repair_counts(at, same_day=same_day) is not None
+        else:
+            on_blacklist = credit["applicant.on_blacklist"]
+            on_record = credit["applicant.false_pledge_on_record"]
+            repaired = credit["applicant.credit_repaired"]
+        return trusted(ApplicantSummary, _SUMMARY_FIELDS, {
+            "kind": self.kind,
+            "id_masked": mask_id(normalise(self.id_number) or self.id_number),
+            "name_masked": mask_name(self.name) if self.name else None,
+            "ref": keyed_hash(self.id_number, key) if key else None,
+            "credit": self.credit,
+            "on_blacklist": on_blacklist,
+            "serious_bad_record": self.serious_bad_record,
+            "bad_record": self.bad_record,
+            "false_pledge_on_record": on_record,
+            "credit_repaired": repaired,
+        })
 
 
 MAX_CODE = 128
@@ -237,6 +268,9 @@ class ApplicantSummary(BaseModel):
     bad_record: bool = False
     false_pledge_on_record: bool = False
     credit_repaired: bool = False
+
+
+_SUMMARY_FIELDS = set(ApplicantSummary.model_fields)
 
 
 class Citation(BaseModel):

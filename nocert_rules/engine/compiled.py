@@ -100,6 +100,40 @@ def compile_condition(when: Mapping[str, Any]) -> Predicate:
     return _all(parts)
 
 
+Specialised = Predicate | bool
+"""A condition with some facts known: a constant when they settle it, else a predicate on the rest."""
+
+
+def specialise(when: Mapping[str, Any], known: Facts) -> Specialised:
+    """``when`` with the facts named in ``known`` (present or ``None``: absent) fixed: ``True`` or
+    ``False`` when those decide it whatever the other facts are, else a predicate over the others
+    that holds exactly when ``compile_condition(when)`` holds on them and ``known``
+    (``engine.plan`` compiles each list row's rules this way)."""
+    parts: list[Predicate] = []
+    for key, expected in when.items():
+        if key in ("all", "any"):
+            subs = [specialise(sub, known) for sub in expected]
+            if key == "all":
+                if any(sub is False for sub in subs):
+                    return False
+                preds = [sub for sub in subs if sub is not True]
+                if preds:
+                    parts.append(_all(preds))  # type: ignore[arg-type]
+                continue
+            if any(sub is True for sub in subs):
+                continue
+            preds = [sub for sub in subs if sub is not False]
+            if not preds:
+                return False
+            parts.append(_any(preds))  # type: ignore[arg-type]
+        elif key in known:
+            if not _term(key, expected)(known):
+                return False
+        else:
+            parts.append(_term(key, expected))
+    return _all(parts) if parts else True
+
+
 class CompiledPredicates:
     """Rules compiled to predicates; ``fire(facts)`` -> ids of the rules that fired, in order."""
 

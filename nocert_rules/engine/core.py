@@ -1,39 +1,42 @@
 """Deciding how one certificate is handled, on a rule backend, safely.
 
-The policy rules of a ruleset compile to one durable_rules ruleset whose rules are generic
-over facts (the list is data: no rule per certificate). A decision:
+The policy rules of a ruleset are generic over facts (the list is data: no rule per
+certificate). When an ``Engine`` is made they are compiled (``nocert_rules.engine.plan``): per
+list row version, a plan of the rules that can hold for that row, in the order it tries the
+methods, with the constant parts of its Decisions built once. A decision:
 
-1. computes the facts of the request and its list row (``facts_for``);
-2. asserts them as one fact in a fresh session; every matching rule fires, in file order;
-3. walks the methods in the manifest's order (附件3 第三条 便民、高效、最优), the row's own
-   order among replacement methods, and takes the first method some rule offers and no
-   rule blocks; blocked methods fall through and stay in the trace with reason and clause;
-4. if none remains, applies the manifest's fallback.
+1. validates the request and finds the row version in force on its day (``find_row``);
+2. computes the request's own facts (``facts_for``: flags, the applicant's credit on the day);
+3. walks the methods in the row plan's order (附件3 第三条 便民、高效、最优; the row's own order
+   among replacement methods) and takes the first method some rule offers and no rule blocks;
+   blocked methods fall through and stay in the trace with reason and clause;
+4. if none remains, applies the manifest's fallback; then adds what depends on the request:
+   deadlines, warnings, the masked applicant, the stamp.
 
-Step 2 runs on a backend (``nocert_rules.engine.backend``): ``durable`` (durable_rules, whose
-hazards are contained in ``nocert_rules.engine.durable_host`` and kept within a measured budget,
-``nocert_rules.engine.budget``) or ``compiled`` (the same conditions as Python closures,
-``nocert_rules.engine.compiled``); ``auto`` picks durable where it imports and fits, else compiled.
-Every Decision's ruleset stamp says which backend decided it.
+Which rules hold is matched on a backend (``nocert_rules.engine.backend``): ``compiled`` (the
+plan's conditions, specialised to the row, as Python closures, ``nocert_rules.engine.compiled``)
+or ``durable`` (durable_rules, whose hazards are contained in ``nocert_rules.engine.durable_host``
+and kept within a measured budget, ``nocert_rules.engine.budget``; the plan does the rest);
+``auto`` picks durable where it imports and fits, else compiled. Every Decision's ruleset stamp
+says which backend decided it.
 """
 
 from __future__ import annotations
 
 import json
-import weakref
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from nocert_rules.engine import backend as backends
 from nocert_rules.engine.credit import FalsePledgeLookup, credit_facts
+from nocert_rules.engine.plan import Entry, Plans, RowPlan, row_facts
 from nocert_rules.engine.unknown import UnknownCodes
-from nocert_rules.enums import CreditLevel, Method, ReplacementMethod
+from nocert_rules.enums import CreditLevel, Method
 from nocert_rules.errors import EngineClosedError, NocertError, RequestError
 from nocert_rules.models import (
-    ApplicantSummary,
     ApprovalClockRule,
-    Citation,
     DeadlineInfo,
     Decision,
     DecisionRequest,
@@ -43,12 +46,14 @@ from nocert_rules.models import (
     TraceStep,
     as_shanghai,
     parse_request,
+    trusted,
 )
 from nocert_rules.policy.officers import name_proxy_role, proxy_on_duty
-from nocert_rules.policy.ruleset import ListRow, PolicyRule, Ruleset
+from nocert_rules.policy.ruleset import ListRow, Ruleset
 
 if TYPE_CHECKING:
     from nocert_rules.worktime.deadlines import StatutoryLimit
+
 
 def list_day(request: DecisionRequest, as_of: date | datetime | None = None) -> date:
     """The day whose list decides: ``as_of`` if given (a datetime in Asia/Shanghai), else the request's day."""
@@ -73,6 +78,17 @@ def facts_for(
     true here: the pledge stays on offer, and the engine adds what happens if the applicant
     declines (``Decision.if_declined``).
     """
+    facts = request_facts(ruleset, request, row, list_day(request, as_of), blacklist)
+    if row is not None:
+        facts.update(row_facts(ruleset, row))
+    return facts
+
+
+def request_facts(
+    ruleset: Ruleset, request: DecisionRequest, row: ListRow | None, day: date,
+    blacklist: FalsePledgeLookup | None = None,
+) -> dict[str, Any]:
+    """The facts of ``facts_for`` that are not the row's (``row.*``): the request's and its applicant's."""
     facts: dict[str, Any] = {
         "request.listed": row is not None,
         "request.provides_certificate": request.provides_certificate,
@@ -81,51 +97,24 @@ def facts_for(
         "request.proxy_authorized": request.proxy_authorized,
         "request.adjustment_pending": request.adjustment_pending or bool(
             ruleset.adjustments and ruleset.adjustment_pending(
-                request.service_item, row.certificate_id if row is not None else request.certificate,
-                list_day(request, as_of),
+                request.service_item, row.certificate_id if row is not None else request.certificate, day,
             )
         ),
-        "request.ruleset_in_force": ruleset.in_force(list_day(request, as_of)),
+        "request.ruleset_in_force": ruleset.in_force(day),
     }
     facts.update(credit_facts(ruleset, request.applicant, request.requested_at, blacklist))
-    if row is not None:
-        memo = _ROW_FACTS.get(ruleset)
-        if memo is None:
-            memo = _ROW_FACTS.setdefault(ruleset, {})
-        key = (*row.key, row.valid_from)
-        row_facts = memo.get(key)
-        if row_facts is None or row_facts[0] is not row:
-            row_facts = memo[key] = (row, _row_facts(ruleset, row))
-        facts.update(row_facts[1])
     return facts
-
-
-_ROW_FACTS: weakref.WeakKeyDictionary[Ruleset, dict[tuple[Any, ...], tuple[ListRow, dict[str, Any]]]] = (
-    weakref.WeakKeyDictionary()
-)
-"""The ``row.*`` facts depend on the (frozen) row and the manifest only: computed once per row."""
-
-
-def _row_facts(ruleset: Ruleset, row: ListRow) -> dict[str, Any]:
-    barring = set(ruleset.manifest.pledge_policy.barring_risk_categories)
-    return {
-        "row.service_item_code": row.service_item_code,
-        "row.certificate_id": row.certificate_id,
-        "row.status": row.status.value,
-        "row.has_legal_basis": row.has_legal_basis,
-        "row.legal_basis_sufficient": ruleset.basis_sufficient(row),
-        "row.allows_data_sharing": ReplacementMethod.DATA_SHARING in row.methods,
-        "row.allows_pledge": ReplacementMethod.PLEDGE in row.methods,
-        "row.allows_verification": ReplacementMethod.VERIFICATION in row.methods,
-        "row.has_sharing_source": bool(row.sharing_source),
-        "row.records": row.records.value,
-        "row.pledge_barring_risk": bool(barring.intersection(row.risk_categories)),
-        "row.issuer_department": row.issuer_department,
-    }
 
 
 _DECISION_JSON: Callable[[Decision], bytes] = Decision.__pydantic_serializer__.to_json
 """A Decision as JSON bytes: what ``model_dump_json`` returns, before it decodes them to text."""
+
+_DECISION_GIVEN = set(Decision.model_fields) - {"awaiting_choice", "if_declined", "proxy_officer"}
+_AWAITING_GIVEN = _DECISION_GIVEN | {"awaiting_choice", "if_declined"}
+_STAMP_GIVEN = set(RulesetStamp.model_fields)
+_PLAN_GIVEN = set(PostCheckPlan.model_fields)
+_DECLINED_GIVEN = set(DeclinedAlternative.model_fields)
+"""The fields each model of a Decision counts as given (``model_fields_set``), as when validated."""
 
 _DAY_DEADLINE_MEMO = 128
 """How many date-only deadlines an engine keeps (cleared when full: a counter works on today).
@@ -154,16 +143,15 @@ class Engine:
         one it got and why. ``"durable"`` over its budget is a ``RulesetError`` at the rule.
         ``key``: the host's pseudonymisation key; decisions then carry ``applicant.ref``
         (``privacy.keyed_hash``), by which records (``open_pledge``) check the person.
-        ``unknown_memo``: how many nearest-code answers for unknown codes to keep (default
+        ``unknown_memo``: how many warnings for unknown codes to keep (default
         ``engine.unknown``'s small figure; a dry-run over a case file keeps more).
-        ``day_memo``: how many date-only deadlines and days' validity to keep (default
+        ``day_memo``: how many date-only deadlines to keep (default
         :data:`_DAY_DEADLINE_MEMO`, small; a dry-run over years of cases keeps more)."""
         self._day_memo = _DAY_DEADLINE_MEMO if day_memo is None else max(1, day_memo)
         self.ruleset = ruleset
         self._key = bytes(key) if key else None
         self.blacklist = blacklist
         """The host's false-pledge store (三(五)3), consulted for every decision when given."""
-        self._rules_by_id: dict[str, PolicyRule] = {rule.id: rule for rule in ruleset.rules}
         rules = [(rule.id, rule.when) for rule in ruleset.rules]
         rules_file = ruleset.manifest.files.rules
         choice = backends.choose(
@@ -174,18 +162,16 @@ class Engine:
         self._stamp = RulesetStamp(
             name=ruleset.name, version=ruleset.version, sha256=ruleset.sha256, backend=choice.backend
         )
-        # Memo tables for what depends on the (immutable) ruleset only, filled on first use.
-        # Values are frozen models shared between decisions. Races only compute twice.
-        # Per-row entries keep the row they were computed from and are used for that row only.
-        self._orders: dict[tuple[str, str] | None, tuple[ListRow | None, tuple[Method, ...]]] = {}
-        self._steps: dict[str | tuple[str, Method], TraceStep] = {}
+        self._plans = Plans(ruleset)
+        self._closed = threading.Event()
         self._approval_rule: ApprovalClockRule | None = None  # 即办件 (manifest on_the_spot), built once
-        self._citations: dict[str, Citation] = {}
+        self._choice_steps: dict[Method, TraceStep] = {}
         self._limits: dict[tuple[Any, ...], tuple[ListRow, StatutoryLimit | None]] = {}
         self._day_deadlines: dict[tuple[Any, ...], DeadlineInfo] = {}
         self._validity: dict[date, tuple[bool, tuple[str, ...]]] = {}
         self._read_facts: frozenset[str] | None = None
         self._compiled: backends.RuleBackend = backends.build(ruleset.name, rules, choice)
+        self._durable = choice.backend == "durable"
         self._unknown = UnknownCodes(ruleset) if unknown_memo is None else UnknownCodes(ruleset, unknown_memo)
 
     # ------------------------------------------------------------------ public
@@ -200,9 +186,14 @@ class Engine:
         keeping its own time for deadlines. The decision's ruleset stamp records the date used.
         """
         req = parse_request(request)
-        row = self.find_row(req, as_of)
-        facts = facts_for(self.ruleset, req, row, as_of, blacklist=self.blacklist)
-        return self.decide_with_fired(req, row, self.fire(facts), as_of=as_of, facts=facts)
+        day = list_day(req, as_of)
+        row = self.ruleset.find_row(req.service_item, req.certificate, day)
+        facts = request_facts(self.ruleset, req, row, day, self.blacklist)
+        plan = self._plans.of(row)
+        if self._durable or self._closed.is_set():  # a closed engine: the backend says so
+            facts.update(plan.facts)
+            return self._decide(req, plan, day, facts, self.fire)
+        return self._decide(req, plan, day, facts, None)
 
     def decide_many(
         self, requests: Iterable[DecisionRequest | dict[str, Any]], as_of: date | datetime | None = None
@@ -213,9 +204,10 @@ class Engine:
         so that one bad request does not lose the others. An engine closed is raised
         (``EngineClosedError``), not returned."""
         out: list[Decision | NocertError | ValueError] = []
+        decide = self.decide
         for request in requests:
             try:
-                out.append(self.decide(request, as_of))
+                out.append(decide(request, as_of))
             except EngineClosedError:
                 raise
             except (NocertError, ValueError) as exc:
@@ -247,9 +239,8 @@ class Engine:
         fire: Callable[[dict[str, Any]], Sequence[str]] | None = None,
     ) -> Decision:
         """The Decision for ``req`` given the ids of the rules that fired (as ``fire`` returns
-        them for ``facts_for(ruleset, req, row, as_of, blacklist=...)``). ``decide`` is parse, find_row,
-        facts_for, fire, then this; a cache of ``fire`` results (``nocert_rules.engine.cache``)
-        calls it too, passing its own ``fire`` for the declined alternative.
+        them for ``facts_for(ruleset, req, row, as_of, blacklist=...)``); ``fire`` (default
+        ``self.fire``) decides the declined alternative. ``decide`` on durable is this.
 
         When the applicant has not chosen (``wants_pledge`` unset) and a pledge is chosen, the
         decision awaits the choice and carries ``if_declined``: the same request with
@@ -257,43 +248,142 @@ class Engine:
         """
         if facts is None:
             facts = facts_for(self.ruleset, req, row, as_of, blacklist=self.blacklist)
-        day = list_day(req, as_of)
-        decision = self._decide_from(req, row, [self._rules_by_id[r] for r in fired], day, facts)
-        if decision.method is Method.PROXY and self.ruleset.officers is not None:  # the role (policy/officers.py)
+        return self._decide(req, self._plans.of(row), list_day(req, as_of), facts, fire or self.fire, fired)
+
+    def _decide(
+        self, req: DecisionRequest, plan: RowPlan, day: date, facts: dict[str, Any],
+        fire: Callable[[dict[str, Any]], Sequence[str]] | None, fired: Sequence[str] | None = None,
+    ) -> Decision:
+        method, must_submit, trace = self._outcome(plan, facts, fire, fired)
+        decision = self._assemble(req, plan, day, facts, method, must_submit, trace)
+        if method is Method.PROXY and self.ruleset.officers is not None:  # the role (policy/officers.py)
             decision = name_proxy_role(self.ruleset, decision, req.requesting_unit)
-        if req.wants_pledge is not None or decision.method is not Method.PLEDGE:
+        if req.wants_pledge is not None or method is not Method.PLEDGE:
             return decision
-        declined = req.model_copy(update={"wants_pledge": False})
-        declined_facts = dict(facts, **{"request.wants_pledge": False})
-        alt = self._decide_from(
-            declined, row, [self._rules_by_id[r] for r in (fire or self.fire)(declined_facts)], day, declined_facts
+        alt_method, alt_must, alt_trace = self._outcome(plan, dict(facts, **{"request.wants_pledge": False}), fire)
+        row = plan.row
+        alt_deadline = self.deadline_for(alt_method, req.applicant.credit, req.requested_at, row, day)
+        warnings = decision.warnings
+        warnings += [w for w in self._warnings(req, row, day, alt_deadline) if w not in warnings]
+        values = dict(decision.__dict__)
+        values.update(
+            awaiting_choice=True,
+            trace=[*trace[:-1], self._await_step(alt_method), trace[-1]],  # engine.choose stays last
+            warnings=warnings,
+            if_declined=trusted(DeclinedAlternative, _DECLINED_GIVEN, {
+                "method": alt_method,
+                "applicant_must_submit": alt_must,
+                "deadline": alt_deadline,
+                "trace": alt_trace,
+                "approval_clock": self._approval_clock(alt_method, row),
+            }),
         )
-        clause = self.ruleset.manifest.pledge_policy.choice_clause
-        step = TraceStep(
-            rule_id="engine.await-choice",
-            method=Method.PLEDGE,
-            effect="choice",
-            conclusion=(
-                f"申请人尚未选择是否承诺：可采用告知承诺；不承诺的，采用{alt.method.label_zh} / the applicant "
-                f"has not chosen: a pledge is available; if declined, {alt.method.value}"
-            ),
-            citation=self._citation(clause) if clause else None,
-        )
-        warnings = list(decision.warnings) + [w for w in alt.warnings if w not in decision.warnings]
-        return decision.model_copy(
-            update={
-                "awaiting_choice": True,
-                "trace": [*decision.trace[:-1], step, decision.trace[-1]],  # engine.choose stays last
-                "warnings": warnings,
-                "if_declined": DeclinedAlternative(
-                    method=alt.method,
-                    applicant_must_submit=alt.applicant_must_submit,
-                    deadline=alt.deadline,
-                    trace=alt.trace,
-                    approval_clock=alt.approval_clock,
+        return trusted(Decision, _AWAITING_GIVEN, values)
+
+    def _outcome(
+        self, plan: RowPlan, facts: dict[str, Any], fire: Callable[[dict[str, Any]], Sequence[str]] | None,
+        fired: Sequence[str] | None = None,
+    ) -> tuple[Method, bool, list[TraceStep]]:
+        """The method, whether the applicant must submit, and the trace, ending with the
+        engine's choice (or the fallback) and, in an overlay, the level whose row decided."""
+        holds: Callable[[Entry], bool]
+        if fired is None and fire is None:
+            holds = lambda e: e.holds is None or e.holds(facts)  # noqa: E731
+        else:
+            ids = frozenset(fire(facts) if fired is None else fired)  # type: ignore[misc]
+            holds = lambda e: e.rule_id in ids  # noqa: E731
+        chosen, trace = plan.rules.walk(holds)
+        method, must_submit, step = self._plans.final_step(chosen)
+        trace.append(step)
+        if plan.source is not None and self.ruleset.parent is not None:
+            trace.append(self._plans.source_step(plan.source, method))
+        return method, must_submit, trace
+
+    def _assemble(
+        self, req: DecisionRequest, plan: RowPlan, day: date, facts: dict[str, Any], method: Method,
+        must_submit: bool, trace: list[TraceStep],
+    ) -> Decision:
+        """The Decision: the row plan's constant parts, shared, and the request's own."""
+        row = plan.row
+        credit = req.applicant.credit
+        deadline = self.deadline_for(method, credit, req.requested_at, row, day)
+        s = self._stamp
+        return trusted(Decision, _DECISION_GIVEN, {
+            "request_id": req.request_id,
+            "service_item": req.service_item,
+            "service_item_name": row.service_item_name if row else None,
+            "certificate": req.certificate,
+            "certificate_id": row.certificate_id if row else None,
+            "certificate_name": row.certificate_name if row else None,
+            "listed": row is not None,
+            "method": method,
+            "applicant_must_submit": must_submit,
+            "issuer": row.issuer if row else None,
+            "records": row.records if row else None,
+            "sharing_source": row.sharing_source if row and method is Method.DATA_SHARING else None,
+            "applicant": req.applicant.summary(req.requested_at, self._key, credit=facts),
+            "requested_at": req.requested_at,
+            "trace": trace,
+            "warnings": self._warnings(req, row, day, deadline),
+            "post_check": self._post_check_plan(credit, deadline) if method is Method.PLEDGE else None,
+            "deadline": deadline,
+            "ruleset": trusted(RulesetStamp, _STAMP_GIVEN, {
+                "name": s.name, "version": s.version, "sha256": s.sha256, "backend": s.backend,
+                "effective_date": day, "row_version": row.version if row is not None else None,
+            }),
+            "row_source": plan.source,
+            "awaiting_choice": False,
+            "if_declined": None,
+            "approval_clock": self._approval_clock(method, row),
+            "proxy_officer": None,
+        })
+
+    def _warnings(
+        self, req: DecisionRequest, row: ListRow | None, day: date, deadline: DeadlineInfo | None
+    ) -> list[str]:
+        """The ruleset's validity on ``day``, an unlisted request's codes (the manifest's
+        ``unknown_service_item`` / ``unknown_certificate``), the deadline's own."""
+        warnings = self._validity_warnings(day)
+        if row is None:
+            warnings.extend(self._unknown.check(req))
+        if deadline is not None:
+            warnings.extend(w for w in deadline.warnings if w not in warnings)
+        return warnings
+
+    def _await_step(self, declined: Method) -> TraceStep:
+        """The step of a decision awaiting the applicant's choice (国办发〔2020〕42号 自主选择)."""
+        step = self._choice_steps.get(declined)
+        if step is None:
+            clause = self.ruleset.manifest.pledge_policy.choice_clause
+            step = self._choice_steps[declined] = TraceStep(
+                rule_id="engine.await-choice",
+                method=Method.PLEDGE,
+                effect="choice",
+                conclusion=(
+                    f"申请人尚未选择是否承诺：可采用告知承诺；不承诺的，采用{declined.label_zh} / the applicant "
+                    f"has not chosen: a pledge is available; if declined, {declined.value}"
                 ),
-            }
-        )
+                citation=self._plans.citation(clause) if clause else None,
+            )
+        return step
+
+    def _approval_clock(self, method: Method, row: ListRow | None) -> ApprovalClockRule | None:
+        """即办件 decided by verification: the manifest's ``on_the_spot`` rule, built once (the
+        loader refuses a row that marks 即办件 when the manifest has none)."""
+        if method is not Method.VERIFICATION or row is None or not row.on_the_spot:
+            return None
+        if self._approval_rule is None:
+            policy = self.ruleset.manifest.on_the_spot
+            if policy is None:
+                return None
+            self._approval_rule = ApprovalClockRule(
+                rule=policy.rule,
+                clause=policy.clause,
+                citation=self._plans.citation(policy.clause),
+                working_minutes=policy.working_minutes,
+                limit_clause=policy.limit_clause,
+            )
+        return self._approval_rule
 
     def officer_on_duty(
         self,
@@ -311,12 +401,12 @@ class Engine:
     def day_signature(self, service_item: str, certificate: str, day: date) -> tuple[Any, ...]:
         """What deciding reads of the list's day, deadlines and the applicant's own dates aside:
         the row version in force, whether an adjustment of it is pending (``facts_for``), whether
-        the ruleset is in force and its validity warnings (``_decide_from``), the row's statutory
+        the ruleset is in force and its validity warnings (``_assemble``), the row's statutory
         limit in force (``deadline_for``). Two requests alike
         but for the day, on days of equal signature, get the same decision but for the fields
         that copy the day (the stamp, the applicant's summary) — unless the decision has a
         deadline (counted from the day) or the applicant has dates (compared with it). Keep this
-        in step with ``facts_for`` and ``_decide_from`` (``tests/test_outcomes.py`` checks it);
+        in step with ``facts_for`` and ``_assemble`` (``tests/test_outcomes.py`` checks it);
         the deadline, by the clock, is ``deadline_for``'s."""
         rs = self.ruleset
         row = rs.find_row(service_item, certificate, day)
@@ -340,6 +430,7 @@ class Engine:
 
         ``decide`` raises ``EngineClosedError`` afterwards. ``with Engine(rs) as engine:`` closes it.
         """
+        self._closed.set()
         self._compiled.close()
 
     def __enter__(self) -> Engine:
@@ -348,196 +439,8 @@ class Engine:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    # ------------------------------------------------------------------ choice
 
-    def _candidate_order(self, row: ListRow | None) -> tuple[Method, ...]:
-        key = row.key if row is not None else None
-        memo = self._orders.get(key)
-        if memo is None or memo[0] is not row:
-            memo = self._orders[key] = (row, tuple(self._compute_candidate_order(row)))
-        return memo[1]
-
-    def _compute_candidate_order(self, row: ListRow | None) -> list[Method]:
-        """The manifest's order, with the row's own order in the replacement methods' places."""
-        order = list(self.ruleset.manifest.method_order)
-        if row is None:
-            return order
-        replacement = {m.method for m in ReplacementMethod}
-        row_first = [m.method for m in row.methods]
-        rest = [m for m in order if m in replacement and m not in row_first]
-        slots = iter(row_first + rest)
-        return [next(slots) if m in replacement else m for m in order]
-
-    def _decide_from(
-        self, req: DecisionRequest, row: ListRow | None, fired: list[PolicyRule], day: date,
-        facts: dict[str, Any],
-    ) -> Decision:
-        rs = self.ruleset
-        trace: list[TraceStep] = []
-        chosen: Method | None = None
-        offered: dict[Method, list[PolicyRule]] = {}
-        blocked: dict[Method, list[PolicyRule]] = {}
-        for r in fired:
-            (offered if r.effect == "offer" else blocked).setdefault(r.method, []).append(r)
-        for method in self._candidate_order(row):
-            offers = offered.get(method)
-            if not offers:
-                continue
-            blocks = blocked.get(method)
-            for rule in offers:
-                trace.append(self._rule_step(rule))
-            if blocks:
-                for rule in blocks:
-                    trace.append(self._rule_step(rule))
-                continue
-            chosen = method
-            break
-
-        must_submit = False
-        if chosen is None:
-            fb = rs.manifest.fallback
-            chosen = fb.method
-            must_submit = fb.applicant_must_submit
-            step = self._steps.get(("fallback", fb.method))
-            if step is None:
-                step = self._steps[("fallback", fb.method)] = TraceStep(
-                    rule_id="manifest.fallback",
-                    method=fb.method,
-                    effect="fallback",
-                    conclusion=f"{fb.method.label_zh} / {fb.method.value}: {fb.reason}",
-                    citation=self._citation(fb.clause),
-                )
-            trace.append(step)
-        else:
-            step = self._steps.get(("choose", chosen))
-            if step is None:
-                step = self._steps[("choose", chosen)] = TraceStep(
-                    rule_id="engine.choose",
-                    method=chosen,
-                    effect="choose",
-                    conclusion=f"采用{chosen.label_zh} / {chosen.value}",
-                    citation=self._citation(rs.manifest.method_order_clause),
-                )
-            trace.append(step)
-        if rs.parent is not None and row is not None:
-            trace.append(self._source_step(rs.source_of(row), chosen))
-
-        warnings = self._validity_warnings(day)
-        if row is None:  # the manifest's unknown_service_item / unknown_certificate (abolish warns)
-            warnings.extend(self._unknown.check(req))
-        post_check = None
-        deadline = None
-        deadline = self.deadline_for(chosen, req.applicant.credit, req.requested_at, row, day)
-        if chosen is Method.PLEDGE:
-            post_check = self._post_check_plan(req.applicant.credit, deadline)
-        if deadline is not None:
-            warnings.extend(w for w in deadline.warnings if w not in warnings)
-        approval_clock = None
-        if chosen is Method.VERIFICATION and row is not None and row.on_the_spot:
-            approval_clock = self._approval_clock_rule()
-
-        return Decision(
-            request_id=req.request_id,
-            service_item=req.service_item,
-            service_item_name=row.service_item_name if row else None,
-            certificate=req.certificate,
-            certificate_id=row.certificate_id if row else None,
-            certificate_name=row.certificate_name if row else None,
-            listed=row is not None,
-            method=chosen,
-            applicant_must_submit=must_submit,
-            issuer=row.issuer if row else None,
-            records=row.records if row else None,
-            sharing_source=row.sharing_source if row and chosen is Method.DATA_SHARING else None,
-            applicant=self._summary(req, facts),
-            requested_at=req.requested_at,
-            trace=trace,
-            warnings=warnings,
-            post_check=post_check,
-            deadline=deadline,
-            ruleset=self._stamp_for(day, row),
-            row_source=rs.source_of(row) if row is not None else None,
-            approval_clock=approval_clock,
-        )
-
-    def _approval_clock_rule(self) -> ApprovalClockRule | None:
-        """即办件: the manifest's ``on_the_spot`` rule, built once (the loader refuses a row that
-        marks 即办件 when the manifest has none)."""
-        if self._approval_rule is None:
-            policy = self.ruleset.manifest.on_the_spot
-            if policy is None:
-                return None
-            self._approval_rule = ApprovalClockRule(
-                rule=policy.rule,
-                clause=policy.clause,
-                citation=self._citation(policy.clause),
-                working_minutes=policy.working_minutes,
-                limit_clause=policy.limit_clause,
-            )
-        return self._approval_rule
-
-    def _stamp_for(self, day: date, row: ListRow | None) -> RulesetStamp:
-        """The ruleset stamp with the list's date and the row version (one per decision: a
-        memo of them would grow with the days decided)."""
-        s = self._stamp
-        return RulesetStamp.model_construct(
-            name=s.name, version=s.version, sha256=s.sha256, backend=s.backend, effective_date=day,
-            row_version=row.version if row is not None else None,
-        )
-
-    def _source_step(self, source: str, method: Method) -> TraceStep:
-        """Which level's row decided, in a ruleset that extends another (policy/overlay.py)."""
-        key = ("source:" + source, method)
-        step = self._steps.get(key)
-        if step is None:
-            own = source == self.ruleset.name
-            where = "本级清单行（覆盖或新增上级清单）" if own else "沿用上级清单行"
-            step = self._steps[key] = TraceStep(
-                rule_id="engine.row-source",
-                method=method,
-                effect="choose",
-                conclusion=f"{where}：{source} / row from {source}"
-                + (" (this level's row)" if own else " (inherited)"),
-            )
-        return step
-
-    def _summary(self, req: DecisionRequest, facts: dict[str, Any]) -> ApplicantSummary:
-        base = req.applicant.summary(req.requested_at, self._key)
-        return base.model_copy(
-            update={
-                "on_blacklist": facts["applicant.on_blacklist"],
-                "false_pledge_on_record": facts["applicant.false_pledge_on_record"],
-                "credit_repaired": facts["applicant.credit_repaired"],
-            }
-        )
-
-    def _rule_step(self, rule: PolicyRule) -> TraceStep:
-        """The trace step of a rule that fired: it depends on the rule alone, so built once."""
-        step = self._steps.get(rule.id)
-        if step is None:
-            m = rule.method
-            if rule.effect == "offer":
-                conclusion = f"可采用{m.label_zh} / {m.value} offered: {rule.reason}"
-            else:
-                conclusion = f"不采用{m.label_zh} / {m.value} blocked: {rule.reason}"
-            step = self._steps[rule.id] = self._step(rule, conclusion)
-        return step
-
-    def _step(self, rule: PolicyRule, conclusion: str) -> TraceStep:
-        return TraceStep(
-            rule_id=rule.id,
-            method=rule.method,
-            effect=rule.effect,
-            conclusion=conclusion,
-            citation=self._citation(rule.clause),
-            see_also=[self._citation(c) for c in rule.see_also],
-        )
-
-    def _citation(self, clause_id: str) -> Citation:
-        citation = self._citations.get(clause_id)
-        if citation is None:
-            citation = self._citations[clause_id] = self.ruleset.citation(clause_id)
-        return citation
+    # ------------------------------------------------------------------ deadlines and warnings
 
     def _validity_warnings(self, day: date) -> list[str]:
         m = self.ruleset.manifest
@@ -558,7 +461,7 @@ class Engine:
     ) -> DeadlineInfo | None:
         """The deadline a decision by ``method`` carries for a request at ``at`` by an applicant
         of ``credit``, with ``row`` on the list's ``day``: a pledge's post-check (三(三)2), a
-        verification's reply (附件2 第七条 in Zibo), else none. ``_decide_from`` takes its
+        verification's reply (附件2 第七条 in Zibo), else none. ``_assemble`` takes its
         deadline from here; so may a cache of outcomes (``tools.outcomes``)."""
         if method is Method.PLEDGE:
             return self._post_check_deadline(credit, at)
@@ -576,7 +479,7 @@ class Engine:
         unlisted certificate (their warnings), the ruleset's validity on the day, the credit
         level (the post-check plan). Requests with equal keys are decided alike but for the
         fields copied from the request (``tools.outcomes``). Keep it in step with
-        ``decide_with_fired`` and ``_decide_from`` (``tests/test_outcomes.py`` checks it)."""
+        ``decide_with_fired`` and ``_assemble`` (``tests/test_outcomes.py`` checks it)."""
         read = self._read_facts
         if read is None:
             from nocert_rules.policy import conditions
@@ -597,7 +500,7 @@ class Engine:
         )
 
     def unknown_code_warnings(self, req: DecisionRequest) -> list[str]:
-        """The warnings an unlisted request's codes give (``engine.unknown``), as ``_decide_from``
+        """The warnings an unlisted request's codes give (``engine.unknown``), as ``_assemble``
         adds them after the ruleset's validity warnings: the only part of an unlisted decision
         that depends on the codes beyond ``outcome_key``'s (``tools.outcomes``)."""
         return self._unknown.check(req)
@@ -636,7 +539,7 @@ class Engine:
             within_working_days=plan.within_working_days,
             description=plan.description,
             due_at=deadline.due_at if deadline is not None else None,
-            citation=self._citation(plan.clause),
+            citation=self._plans.citation(plan.clause),
         )
 
     def _verification_limit(self, row: ListRow, day: date) -> StatutoryLimit | None:

@@ -26,7 +26,8 @@ _SHOWN = 64
 """At most this many characters of an unknown code are echoed."""
 
 _MEMO = 128
-"""Nearest-code answers kept per ruleset: small, so a soak of random codes stays flat (tests/test_stress.py)."""
+"""Answers kept per engine (nearest codes; warnings by pair of codes): small, so a soak of random
+codes stays flat (tests/test_stress.py); a dry-run over a case file keeps more."""
 
 
 def _show(code: str) -> str:
@@ -48,6 +49,7 @@ class UnknownCodes:
         self._certificates = {item: sorted(certs) for item, certs in items.items()}
         self.nearest_items = lru_cache(maxsize=memo)(self._nearest_items)
         self.nearest_certificates = lru_cache(maxsize=memo)(self._nearest_certificates)
+        self._warnings = lru_cache(maxsize=memo)(self._warnings_for)
 
     def _nearest_items(self, code: str) -> tuple[str, ...]:
         same_case = self._folded.get(code.casefold())
@@ -61,25 +63,29 @@ class UnknownCodes:
         return tuple(dict.fromkeys([*folded, *close]))
 
     def check(self, req: DecisionRequest) -> list[str]:
-        """The warnings for a request whose certificate has no row (or RequestError, per the manifest)."""
+        """The warnings for a request whose certificate has no row (or RequestError, per the
+        manifest); computed once per pair of codes (``difflib`` off the decision's path)."""
+        return list(self._warnings(req.service_item, req.certificate))
+
+    def _warnings_for(self, service_item: str, certificate: str) -> tuple[str, ...]:
         m = self.ruleset.manifest
-        if req.service_item not in self.ruleset.service_items:
-            near = self.nearest_items(req.service_item)
+        if service_item not in self.ruleset.service_items:
+            near = self.nearest_items(service_item)
             hint = f"；最接近的已知编码 / nearest known: {', '.join(near)}" if near else ""
             if m.unknown_service_item == "error":
-                raise RequestError([("service_item", f"事项编码不在清单中 / unknown service item {_show(req.service_item)}{hint}")])
-            return [
-                f"事项编码 {_show(req.service_item)} 不在清单中，请核对编码{hint} / service item "
-                f"{_show(req.service_item)} has no row in the list: check the code (the certificate is "
-                "treated as not listed)"
-            ]
-        near = self.nearest_certificates(req.service_item, req.certificate)
+                raise RequestError([("service_item", f"事项编码不在清单中 / unknown service item {_show(service_item)}{hint}")])
+            return (
+                f"事项编码 {_show(service_item)} 不在清单中，请核对编码{hint} / service item "
+                f"{_show(service_item)} has no row in the list: check the code (the certificate is "
+                "treated as not listed)",
+            )
+        near = self.nearest_certificates(service_item, certificate)
         hint = f"；最接近的 / nearest: {', '.join(near)}" if near else ""
         if m.unknown_certificate == "error":
-            raise RequestError([("certificate", f"证明不在该事项清单内 / certificate {_show(req.certificate)} is not "
-                                                f"listed for service item {_show(req.service_item)}{hint}")])
-        return [
-            f"证明 {_show(req.certificate)} 不在事项 {_show(req.service_item)} 的清单内（按不在清单处理）{hint} / "
-            f"certificate {_show(req.certificate)} is not listed for service item {_show(req.service_item)} "
-            "(treated as not listed): check the id"
-        ]
+            raise RequestError([("certificate", f"证明不在该事项清单内 / certificate {_show(certificate)} is not "
+                                                f"listed for service item {_show(service_item)}{hint}")])
+        return (
+            f"证明 {_show(certificate)} 不在事项 {_show(service_item)} 的清单内（按不在清单处理）{hint} / "
+            f"certificate {_show(certificate)} is not listed for service item {_show(service_item)} "
+            "(treated as not listed): check the id",
+        )
