@@ -18,7 +18,6 @@ Latency of one call, median and p99, of:
 - ``decide+zen`` / ``decide+ifchain``: the whole ``decide()`` pipeline with the rule
                 matching done by zen / the if-chain instead of durable_rules
                 (``Engine.decide_with_fired``): the same Decision, other matcher.
-- ``cached``    ``CachedEngine.decide`` (``nocert_rules.engine.cache``) once warm.
 - ``compiled``  ``Engine(ruleset, backend="compiled").decide``: the whole pipeline on the
                 compiled backend (``nocert_rules.engine.compiled``); ``compiled.fire`` its
                 matcher alone on precomputed facts.
@@ -60,7 +59,6 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from nocert_rules.engine.cache import CachedEngine  # noqa: E402
 from nocert_rules.engine.core import Engine, facts_for, list_day  # noqa: E402
 from nocert_rules.engine.durable_host import _PrivateHost  # noqa: E402
 from nocert_rules.models import DecisionRequest, parse_request  # noqa: E402
@@ -319,7 +317,6 @@ def run(n: int = 20_000, n_cases: int = 5_000, workload: str = "generated", verb
     ruleset = load_ruleset(RULESET)
     engine = Engine(ruleset, backend="durable")
     compiled = Engine(ruleset, backend="compiled")
-    cached = CachedEngine(Engine(ruleset, backend="durable"), maxsize=100_000)
     bare = BareDurable(engine)
     ifchain = compile_ifchain(ruleset)
     prep = prepare(ruleset, n_cases, workload)
@@ -360,7 +357,6 @@ def run(n: int = 20_000, n_cases: int = 5_000, workload: str = "generated", verb
         if zen_rules is not None:
             assert decide_zen(request) == reference
         assert decide_ifchain(request) == reference
-        assert cached.decide(request) == reference
         on_compiled = compiled.decide(request)
         assert on_compiled.ruleset.backend == "compiled" and reference.ruleset.backend == "durable"
         assert on_compiled.model_dump(exclude={"ruleset"}) == reference.model_dump(exclude={"ruleset"})
@@ -386,7 +382,6 @@ def run(n: int = 20_000, n_cases: int = 5_000, workload: str = "generated", verb
             **calls,
             "ifchain": (ifchain, prep.facts),
             "decide+ifchain": (decide_ifchain, prep.requests),
-            "cached": (cached.decide, prep.requests),
             "compiled": (compiled.decide, prep.requests),
             "compiled.fire": (compiled.fire, prep.facts),
             "validate": (parse_request, prep.requests),
@@ -417,7 +412,6 @@ def run(n: int = 20_000, n_cases: int = 5_000, workload: str = "generated", verb
             "compiled/decide+ifchain": _ratio(stats["compiled"], stats["decide+ifchain"]),
             "decide/bare": _ratio(d, stats["bare"]),
         },
-        "cache_hit_rate": cached.hits / max(1, cached.hits + cached.misses),
         "skipped": {"zen": no_zen} if no_zen else {},
     }
     if verbose:
@@ -427,48 +421,6 @@ def run(n: int = 20_000, n_cases: int = 5_000, workload: str = "generated", verb
 
 def _ratio(a: Stat, b: Stat) -> dict[str, float]:
     return {"median": a.median_us / b.median_us, "p99": a.p99_us / b.p99_us}
-
-
-def dryrun(n: int = 10_000, workload: str = "generated", repeat: int = 3) -> dict[str, Any]:
-    """A dry-run's worth of distinct cases, once each: Engine vs a cold CachedEngine."""
-    ruleset = load_ruleset(RULESET)
-    requests = prepare(ruleset, n, workload).requests
-    warm = make_requests(ruleset, 500, seed=1)
-    best: dict[str, float] = {}
-    hit_rate = 0.0
-    entries = 0
-    for _ in range(repeat):
-        engine = Engine(ruleset)
-        cached = CachedEngine(Engine(ruleset), maxsize=65_536)
-        for r in warm:  # calendar years, memo tables; then a cold cache
-            engine.decide(r)
-            cached.engine.decide(r)
-        for name, decide in (("engine", engine.decide), ("cached", cached.decide)):
-            gc.collect()
-            t0 = time.perf_counter()
-            for r in requests:
-                decide(r)
-            best[name] = min(best.get(name, float("inf")), time.perf_counter() - t0)
-        info = cached.cache_info()
-        hit_rate, entries = info.hits / (info.hits + info.misses), info.currsize
-        engine.close()
-        cached.close()
-    return {
-        "n": n,
-        "engine_per_s": n / best["engine"],
-        "cached_per_s": n / best["cached"],
-        "speedup": best["engine"] / best["cached"],
-        "hit_rate": hit_rate,
-        "entries": entries,
-    }
-
-
-def print_dryrun(fig: dict[str, Any]) -> None:
-    print(
-        f"dry-run of {fig['n']} distinct cases, each decided once: Engine {fig['engine_per_s']:,.0f} cases/s, "
-        f"CachedEngine (cold) {fig['cached_per_s']:,.0f} cases/s = {fig['speedup']:.2f}x; "
-        f"hit rate {fig['hit_rate']:.1%}, {fig['entries']} entries"
-    )
 
 
 def print_report(fig: dict[str, Any]) -> None:
@@ -499,7 +451,6 @@ def print_report(fig: dict[str, Any]) -> None:
         )
     for name, why in fig["skipped"].items():
         print(f"{name}: skipped, {why}")
-    print(f"cached: hit rate {fig['cache_hit_rate']:.1%} over the timed calls (warm cache)")
     vs = fig["vs"]
     for key, target in (("compiled/ifchain", 10.0), ("decide/bare", 1.3)):
         r = vs[key]
@@ -519,14 +470,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=20_000, help="timed calls per implementation")
     parser.add_argument("--cases", type=int, default=5_000, help="distinct seeded cases")
     parser.add_argument("--workload", choices=["generated", "random"], default="generated")
-    parser.add_argument("--dryrun", type=int, default=10_000, help="cases of the dry-run figure (0: skip)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes (a check that it runs, not figures)")
     args = parser.parse_args(argv)
     if args.quick:
-        args.n, args.cases, args.dryrun = 200, 100, 100
+        args.n, args.cases = 200, 100
     run(args.n, args.cases, args.workload)
-    if args.dryrun:
-        print_dryrun(dryrun(args.dryrun, args.workload))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ Runs, in this order:
    the same compiled rules (target <= 1.5x), the zen-engine decision table (target: faster),
    the plain-Python if-chain, the cached engine and the compiled backend (compiled decide()
    vs the if-chain, target <= 10x; durable decide() vs the bare post, target <= 1.3x; the
-   non-matching parts alone); then a 10,000-case dry-run, Engine vs CachedEngine.
+   non-matching parts alone).
 2. ``bench_calendar.py`` (a child process): ``add_working_days`` against ``holidays`` and numpy;
    then ``bench_worktime.py`` (a child process): the calendar and deadline calls per call, this
    tree against ``cdcdf62`` (before the per-day tables), alternating in one process.
@@ -140,9 +140,6 @@ def main(argv: list[str] | None = None) -> int:
     for workload in ("generated", "random"):
         section(f"decide() vs its floor and alternatives, {workload} workload")
         results[workload] = bench_decide.run(args.n, args.cases, workload)
-    section("dry-run, 10,000 distinct cases: Engine vs CachedEngine")
-    dry = bench_decide.dryrun(10_000, "generated")
-    bench_decide.print_dryrun(dry)
 
     section("add_working_days vs holidays and numpy (bench_calendar.py)")
     code, calendar_out = child("bench_calendar.py")
@@ -218,7 +215,6 @@ def main(argv: list[str] | None = None) -> int:
             ("decide() with zen as matcher", "decide+zen", ""),
             ("plain-Python if-chain", "ifchain", ""),
             ("decide() with if-chain as matcher", "decide+ifchain", ""),
-            ("CachedEngine.decide (warm)", "cached", ""),
         ]
         for label, key, target in rows:
             if key not in vs:
@@ -243,10 +239,6 @@ def main(argv: list[str] | None = None) -> int:
         u = fig["us"]
         print(f"  not matching (decide - bare, medians) {us['median'] - u['bare']['median']:.1f} µs; alone: validate "
               f"{u['validate']['median']:.1f}, facts {u['facts']['median']:.1f}, build {u['build']['median']:.1f} µs")
-    print(
-        f"dry-run 10k distinct cases: CachedEngine {dry['speedup']:.2f}x the throughput of Engine "
-        f"({dry['cached_per_s']:,.0f} vs {dry['engine_per_s']:,.0f} cases/s), hit rate {dry['hit_rate']:.1%}"
-    )
     calendar_summary = [line for line in calendar_out.splitlines() if line.startswith("all n")]
     print("add_working_days: " + (calendar_summary[0] if calendar_summary else "see above"))
     for label, code, out in memory_runs:

@@ -31,7 +31,6 @@ from nocert_rules.models import Applicant, Decision, DecisionRequest, TraceStep
 from nocert_rules.policy.ruleset import Ruleset, load_ruleset
 
 if TYPE_CHECKING:
-    from nocert_rules.engine.cache import CachedEngine
     from nocert_rules.engine.core import Engine
     from nocert_rules.worktime.calendar import WorkCalendar
 
@@ -39,7 +38,6 @@ __all__ = [
     "Applicant",
     "BackendError",
     "EngineClosedError",
-    "CachedEngine",
     "ApplicantKind",
     "CalendarError",
     "CreditLevel",
@@ -67,10 +65,6 @@ def __getattr__(name: str) -> Any:
         from nocert_rules.engine.core import Engine
 
         return Engine
-    if name == "CachedEngine":
-        from nocert_rules.engine.cache import CachedEngine
-
-        return CachedEngine
     if name == "WorkCalendar":
         from nocert_rules.worktime.calendar import WorkCalendar
 

@@ -18,7 +18,6 @@ import yaml
 from conftest import PERSON_ID, ZIBO
 
 from nocert_rules import Applicant, Engine, Method, Ruleset, load_ruleset
-from nocert_rules.engine.cache import CachedEngine
 from nocert_rules.models import SHANGHAI
 from nocert_rules.records import RecordProblem
 from nocert_rules.records.blacklist import BlacklistStore, MemoryBlacklist, SqliteBlacklist
@@ -90,8 +89,8 @@ def test_a_false_pledge_found_by_the_library_bars_later_pledges(zibo: Ruleset, s
     assert after.applicant.false_pledge_on_record is True and after.applicant.on_blacklist is True
     # the same engine without the store does not know it (the host's flags are all clear)
     assert Engine(zibo).decide(request("2021-03-10T16:00:00")).method is Method.PLEDGE
-    # the cache consults the store too
-    assert CachedEngine(engine).decide(request("2021-03-10T16:00:00")).method is Method.PROXY
+    # a batch consults the store too
+    assert engine.decide_many([request("2021-03-10T16:00:00")])[0].method is Method.PROXY  # type: ignore[union-attr]
 
 
 def test_repair_recorded_in_the_store_lifts_the_bar_from_the_next_day(zibo: Ruleset, store: BlacklistStore) -> None:

@@ -23,9 +23,11 @@ says which backend decided it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +50,7 @@ from nocert_rules.models import (
     parse_request,
     trusted,
 )
+from nocert_rules.policy import conditions
 from nocert_rules.policy.officers import name_proxy_role, proxy_on_duty
 from nocert_rules.policy.ruleset import ListRow, Ruleset
 
@@ -116,6 +119,13 @@ _PLAN_GIVEN = set(PostCheckPlan.model_fields)
 _DECLINED_GIVEN = set(DeclinedAlternative.model_fields)
 """The fields each model of a Decision counts as given (``model_fields_set``), as when validated."""
 
+Match = Callable[[RowPlan, dict[str, Any]], Collection[str]]
+"""Which rules fire for a row plan and the full facts (a backend's ``fire``, or a memo of it)."""
+
+_FIRED_MEMO = 1024
+"""How many durable_rules firings an engine keeps, by rule plan and request facts read (a
+dry-run keeps more)."""
+
 _DAY_DEADLINE_MEMO = 128
 """How many date-only deadlines an engine keeps (cleared when full: a counter works on today).
 Small, so that the memo's fill level moves memory by little (tests/test_stress.py)."""
@@ -137,6 +147,7 @@ class Engine:
         blacklist: FalsePledgeLookup | None = None,
         unknown_memo: int | None = None,
         day_memo: int | None = None,
+        fired_memo: int | None = None,
     ) -> None:
         """``backend``: ``"auto"`` (default), ``"durable"`` or ``"compiled"`` (see
         ``nocert_rules.engine.backend``); ``self.backend`` / ``self.backend_reason`` say which
@@ -146,7 +157,8 @@ class Engine:
         ``unknown_memo``: how many warnings for unknown codes to keep (default
         ``engine.unknown``'s small figure; a dry-run over a case file keeps more).
         ``day_memo``: how many date-only deadlines to keep (default
-        :data:`_DAY_DEADLINE_MEMO`, small; a dry-run over years of cases keeps more)."""
+        :data:`_DAY_DEADLINE_MEMO`, small; a dry-run over years of cases keeps more).
+        ``fired_memo``: how many durable_rules firings to keep (default :data:`_FIRED_MEMO`)."""
         self._day_memo = _DAY_DEADLINE_MEMO if day_memo is None else max(1, day_memo)
         self.ruleset = ruleset
         self._key = bytes(key) if key else None
@@ -168,10 +180,14 @@ class Engine:
         self._choice_steps: dict[Method, TraceStep] = {}
         self._limits: dict[tuple[Any, ...], tuple[ListRow, StatutoryLimit | None]] = {}
         self._day_deadlines: dict[tuple[Any, ...], DeadlineInfo] = {}
-        self._validity: dict[date, tuple[bool, tuple[str, ...]]] = {}
-        self._read_facts: frozenset[str] | None = None
         self._compiled: backends.RuleBackend = backends.build(ruleset.name, rules, choice)
         self._durable = choice.backend == "durable"
+        self._fired_memo: OrderedDict[tuple[Any, ...], frozenset[str]] = OrderedDict()
+        self._fired_size = _FIRED_MEMO if fired_memo is None else max(1, fired_memo)
+        read: set[str] = set()
+        for rule in ruleset.rules:
+            read |= conditions.facts_named(rule.when)
+        self._request_read = tuple(sorted(n for n in read if not n.startswith("row.")))
         self._unknown = UnknownCodes(ruleset) if unknown_memo is None else UnknownCodes(ruleset, unknown_memo)
 
     # ------------------------------------------------------------------ public
@@ -190,9 +206,11 @@ class Engine:
         row = self.ruleset.find_row(req.service_item, req.certificate, day)
         facts = request_facts(self.ruleset, req, row, day, self.blacklist)
         plan = self._plans.of(row)
-        if self._durable or self._closed.is_set():  # a closed engine: the backend says so
+        if self._closed.is_set():  # the backend says so
+            return self._decide(req, plan, day, facts, self._unmemoised)
+        if self._durable:
             facts.update(plan.facts)
-            return self._decide(req, plan, day, facts, self.fire)
+            return self._decide(req, plan, day, facts, self._fired_on_durable)
         return self._decide(req, plan, day, facts, None)
 
     def decide_many(
@@ -248,11 +266,32 @@ class Engine:
         """
         if facts is None:
             facts = facts_for(self.ruleset, req, row, as_of, blacklist=self.blacklist)
-        return self._decide(req, self._plans.of(row), list_day(req, as_of), facts, fire or self.fire, fired)
+        match = self._unmemoised if fire is None else lambda _plan, f: fire(f)
+        return self._decide(req, self._plans.of(row), list_day(req, as_of), facts, match, fired)
+
+    def _unmemoised(self, _plan: RowPlan, facts: dict[str, Any]) -> Sequence[str]:
+        return self._compiled.fire(facts)
+
+    def _fired_on_durable(self, plan: RowPlan, facts: dict[str, Any]) -> Collection[str]:
+        """What durable_rules fires for ``facts``, kept by the row plan's rules and the request
+        facts any rule reads: an exact memo (a fact no rule reads cannot change what fires;
+        rows alike in every row fact read share their rule plan). Bounded (cleared when full);
+        a durable_rules assertion is the dearest part of a decision on that backend. Bounded:
+        the oldest entry goes when full, so a full memo stays the same size."""
+        key = (id(plan.rules), *[facts.get(n) for n in self._request_read])  # rule plans live as long as the engine
+        memo = self._fired_memo
+        fired = memo.get(key)
+        if fired is None:
+            fired = frozenset(self._compiled.fire(facts))
+            memo[key] = fired
+            if len(memo) > self._fired_size:
+                with contextlib.suppress(KeyError):  # another thread took it first
+                    memo.popitem(last=False)
+        return fired
 
     def _decide(
         self, req: DecisionRequest, plan: RowPlan, day: date, facts: dict[str, Any],
-        fire: Callable[[dict[str, Any]], Sequence[str]] | None, fired: Sequence[str] | None = None,
+        fire: Match | None, fired: Sequence[str] | None = None,
     ) -> Decision:
         method, must_submit, trace = self._outcome(plan, facts, fire, fired)
         decision = self._assemble(req, plan, day, facts, method, must_submit, trace)
@@ -281,16 +320,17 @@ class Engine:
         return trusted(Decision, _AWAITING_GIVEN, values)
 
     def _outcome(
-        self, plan: RowPlan, facts: dict[str, Any], fire: Callable[[dict[str, Any]], Sequence[str]] | None,
-        fired: Sequence[str] | None = None,
+        self, plan: RowPlan, facts: dict[str, Any], fire: Match | None, fired: Sequence[str] | None = None,
     ) -> tuple[Method, bool, list[TraceStep]]:
         """The method, whether the applicant must submit, and the trace, ending with the
-        engine's choice (or the fallback) and, in an overlay, the level whose row decided."""
+        engine's choice (or the fallback) and, in an overlay, the level whose row decided.
+        Which rules hold: ``fired``, else what ``fire`` matches, else the plan's own conditions."""
         holds: Callable[[Entry], bool]
         if fired is None and fire is None:
             holds = lambda e: e.holds is None or e.holds(facts)  # noqa: E731
         else:
-            ids = frozenset(fire(facts) if fired is None else fired)  # type: ignore[misc]
+            matched = fire(plan, facts) if fired is None else fired  # type: ignore[misc]
+            ids = matched if isinstance(matched, frozenset) else frozenset(matched)
             holds = lambda e: e.rule_id in ids  # noqa: E731
         chosen, trace = plan.rules.walk(holds)
         method, must_submit, step = self._plans.final_step(chosen)
@@ -398,29 +438,6 @@ class Engine:
         ``unavailable``: officer ids the host marks away. ``OfficerError`` if there is none."""
         return proxy_on_duty(self.ruleset, decision, at, unit=unit, unavailable=unavailable)
 
-    def day_signature(self, service_item: str, certificate: str, day: date) -> tuple[Any, ...]:
-        """What deciding reads of the list's day, deadlines and the applicant's own dates aside:
-        the row version in force, whether an adjustment of it is pending (``facts_for``), whether
-        the ruleset is in force and its validity warnings (``_assemble``), the row's statutory
-        limit in force (``deadline_for``). Two requests alike
-        but for the day, on days of equal signature, get the same decision but for the fields
-        that copy the day (the stamp, the applicant's summary) — unless the decision has a
-        deadline (counted from the day) or the applicant has dates (compared with it). Keep this
-        in step with ``facts_for`` and ``_assemble`` (``tests/test_outcomes.py`` checks it);
-        the deadline, by the clock, is ``deadline_for``'s."""
-        rs = self.ruleset
-        row = rs.find_row(service_item, certificate, day)
-        pending = bool(rs.adjustments and rs.adjustment_pending(
-            service_item, row.certificate_id if row is not None else certificate, day
-        ))
-        validity = self._validity.get(day)
-        if validity is None:
-            if len(self._validity) >= self._day_memo:
-                self._validity.clear()
-            validity = self._validity[day] = (rs.in_force(day), tuple(self._validity_warnings(day)))
-        limit = row.limit_at(day) if row is not None and row.limits else None
-        return id(row), id(limit), pending, validity
-
     def fire(self, facts: dict[str, Any]) -> list[str]:
         """Run the compiled rules over ``facts``; the ids of the rules that fired, in order."""
         return self._compiled.fire(facts)
@@ -462,56 +479,12 @@ class Engine:
         """The deadline a decision by ``method`` carries for a request at ``at`` by an applicant
         of ``credit``, with ``row`` on the list's ``day``: a pledge's post-check (三(三)2), a
         verification's reply (附件2 第七条 in Zibo), else none. ``_assemble`` takes its
-        deadline from here; so may a cache of outcomes (``tools.outcomes``)."""
+        deadline from here."""
         if method is Method.PLEDGE:
             return self._post_check_deadline(credit, at)
         if method is Method.VERIFICATION and row is not None:
             return self._verification_deadline(at, row, day)
         return None
-
-    def outcome_key(
-        self, req: DecisionRequest, row: ListRow | None, facts: dict[str, Any], day: date
-    ) -> tuple[Any, ...]:
-        """Everything a decision's method, trace and warnings are made of, deadlines aside
-        (``deadline_for``): the facts the rules read (the declined alternative's are the same
-        with ``request.wants_pledge`` false), whether the applicant has chosen (unset: the
-        alternative is decided too), the row version and its limit in force, the codes of an
-        unlisted certificate (their warnings), the ruleset's validity on the day, the credit
-        level (the post-check plan). Requests with equal keys are decided alike but for the
-        fields copied from the request (``tools.outcomes``). Keep it in step with
-        ``decide_with_fired`` and ``_assemble`` (``tests/test_outcomes.py`` checks it)."""
-        read = self._read_facts
-        if read is None:
-            from nocert_rules.policy import conditions
-
-            names: set[str] = set()
-            for rule in self.ruleset.rules:
-                names |= conditions.facts_named(rule.when)
-            read = self._read_facts = frozenset(names)
-        limit = row.limit_at(day) if row is not None and row.limits else None
-        return (
-            frozenset((k, v) for k, v in facts.items() if k in read),
-            req.wants_pledge is None,
-            id(row),
-            id(limit),
-            (req.service_item, req.certificate) if row is None else None,
-            self.day_signature(req.service_item, req.certificate, day)[3],
-            req.applicant.credit,
-        )
-
-    def unknown_code_warnings(self, req: DecisionRequest) -> list[str]:
-        """The warnings an unlisted request's codes give (``engine.unknown``), as ``_assemble``
-        adds them after the ruleset's validity warnings: the only part of an unlisted decision
-        that depends on the codes beyond ``outcome_key``'s (``tools.outcomes``)."""
-        return self._unknown.check(req)
-
-    def deadline_goes_by_day(self, method: Method, credit: CreditLevel, row: ListRow | None, day: date) -> bool:
-        """Whether ``deadline_for`` is the same at every time of ``day`` (all but a verification
-        reply counted in working minutes, which goes by the clock)."""
-        if method is not Method.VERIFICATION or row is None:
-            return True
-        limit = self._verification_limit(row, day)
-        return bool((limit or self.ruleset.deadline_policy.verification[row.records]).working_days)
 
     def _post_check_deadline(self, credit: CreditLevel, at: datetime) -> DeadlineInfo | None:
         """A pledge's post-check deadline unless waived (computed once per day and period)."""

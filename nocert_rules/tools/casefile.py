@@ -665,36 +665,6 @@ def parse_raw(raw: RawCase) -> Case:
     return _parse_csv(raw.line, raw.data)
 
 
-def case_head(obj: dict[str, Any]) -> tuple[str | None, Method | None] | None:
-    """``case_id`` and ``expected_method`` of a case line's object as ``_case_from_object`` reads
-    them, when they are valid and the object is a request with them beside it (no ``request``
-    key); None otherwise (``parse_raw`` then says what is wrong). For the dry-run's fast lane."""
-    case_id = obj.get("case_id")
-    kind = type(case_id)
-    if kind is str:
-        if len(case_id) > MAX_CASE_ID:
-            return None
-    elif kind is int:
-        case_id = str(case_id)
-        if len(case_id) > MAX_CASE_ID:
-            return None
-    elif case_id is not None:
-        return None
-    expected = obj.get("expected_method")
-    if expected is None or expected == "":
-        method = None
-    elif type(expected) is str and (method := _METHODS.get(expected)) is not None:
-        pass
-    else:
-        try:
-            method = parse_method(expected)
-        except ValueError:
-            return None
-    if "request" in obj:
-        return None
-    return case_id, method
-
-
 def _case_fields(line: int, case_id: Any, expected: Any) -> tuple[str | None, Method | None, str | None]:
     cid: str | None = None
     if case_id is not None:
@@ -721,9 +691,6 @@ try:  # the optional extra ``fast``: a faster decoder, used where it gives what 
 except ImportError:  # pragma: no cover - without the extra
     _fast_loads = None
 
-fast_loads = _fast_loads
-"""orjson's ``loads`` with the extra ``fast``, else None. What it reads, json reads alike but for
-floats (``floats_in``); what it refuses (lone surrogates, NaN, deep nesting) ``parse_raw`` reads."""
 
 
 

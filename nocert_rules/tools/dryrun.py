@@ -5,8 +5,8 @@ folded into a :class:`Summary` of counters, and per-case results (``--out``) are
 they come. With ``jobs > 1`` chunks go to worker processes (``multiprocessing``, spawn), dealt
 round-robin over one private pipe each and collected in the same order, with back-pressure (at
 most ``4 x jobs`` chunks in flight); each worker loads the exact ruleset (``RulesetSnapshot``) and
-builds its own :class:`~nocert_rules.engine.core.Engine` once (wrapped in the exact firing cache
-of ``nocert_rules.engine.cache``, bounded). The summary and ``--out`` are the same whatever
+builds its own :class:`~nocert_rules.engine.core.Engine` once. Every chunk takes one path,
+``Engine.decide_many``, with ``--out`` or without. The summary and ``--out`` are the same whatever
 ``jobs`` is. While a run decides, the cycle collector is tuned for it (``bulk_gc``).
 
 The summary counts methods (三(三)1-3), issuing unit x method (出具单位), pledges blocked and
@@ -46,13 +46,10 @@ from nocert_rules.tools.casefile import (
     Format,
     RawCase,
     apply_as_of,
-    case_head,
-    fast_loads,
     parse_raw,
     redact,
     safe_case_id,
 )
-from nocert_rules.tools.outcomes import NOT_LISTED, Outcome, OutcomeCache, outcome_of
 
 SAMPLE_LIMIT = 100
 """How many malformed rows and mismatches are kept for listing (all are counted)."""
@@ -68,6 +65,46 @@ _HOUR = timedelta(hours=1)
 UNKNOWN_MEMO = 8192
 """Nearest-code answers the dry-run's engine keeps for unknown codes (a case file repeats its
 mistyped codes; the engine's default is small, for hosts deciding one request at a time)."""
+FIRED_MEMO = 65_536
+"""durable_rules firings the dry-run's engine keeps (``Engine(fired_memo=)``)."""
+NOT_LISTED = "（不在清单 / not listed）"
+"""The issuer column of decisions without a row."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A decision as the dry-run summary counts it (``Summary.add_decision``)."""
+
+    method: Method
+    listed: bool
+    unknown: str | None  # "service_item" or "certificate" when not listed, else None
+    must_submit: bool
+    issuer: str
+    pledge_blocked_by: tuple[str, ...]
+    deadline: tuple[str, str, str] | None  # (kind, rule, clause)
+    due_at: datetime | None
+    warnings: tuple[str, ...]
+
+
+def outcome_of(decision: Decision, ruleset: Ruleset) -> Outcome:
+    """What ``Summary`` counts of ``decision``."""
+    unknown = None
+    if not decision.listed:
+        unknown = "certificate" if decision.service_item in ruleset.service_items else "service_item"
+    d = decision.deadline
+    return Outcome(
+        method=decision.method,
+        listed=decision.listed,
+        unknown=unknown,
+        must_submit=decision.applicant_must_submit,
+        issuer=decision.issuer or NOT_LISTED,
+        pledge_blocked_by=tuple(
+            s.rule_id for s in decision.trace if s.effect == "block" and s.method is Method.PLEDGE
+        ),
+        deadline=(d.kind, d.rule, d.clause) if d is not None else None,
+        due_at=d.due_at if d is not None else None,
+        warnings=tuple(decision.warnings),
+    )
 
 
 @dataclass
@@ -104,17 +141,19 @@ class Summary:
                 {"line": case.line, "case_id": safe_case_id(case.case_id), "reason": redact(reason)}
             )
 
-    def add_decision(self, case: Case, decision: Decision, ruleset: Ruleset) -> None:
-        self.add_outcome(case, outcome_of(decision, ruleset), decision.requested_at, ruleset)
-
-    def add_outcome(self, case: Case, outcome: Outcome, requested_at: datetime, ruleset: Ruleset) -> None:
-        """Count one decided case, given what the summary takes of its decision (``outcomes``)."""
+    def add_decision(self, case: Case, decision: Decision, ruleset: Ruleset,
+                     spreads: dict[tuple[datetime, datetime], tuple[int, int]] | None = None) -> None:
+        """Count one decided case (``spreads``: ``add_deadline``'s memo)."""
+        outcome = outcome_of(decision, ruleset)
         self.count_outcome(outcome, 1)
-        self.add_case_of(case, outcome, requested_at, ruleset)
+        if outcome.deadline is not None:
+            self.add_deadline(outcome, decision.requested_at, ruleset, spreads)
+        if case.expected_method is not None:
+            self.add_expected(case.line, case.case_id, case.expected_method, outcome.method)
 
     def count_outcome(self, outcome: Outcome, n: int) -> None:
         """Count ``n`` decided cases of one outcome: everything but what goes by the case
-        (``add_case_of``: the time to the deadline, the expected method)."""
+        (the time to the deadline, the expected method)."""
         self.rows += n
         self.decided += n
         method = outcome.method.value
@@ -134,14 +173,6 @@ class Summary:
                 self.pledge_blocked_by_rule[rule] += n
         for text in outcome.warnings:
             self.warnings[text] += n
-
-    def add_case_of(self, case: Case, outcome: Outcome, requested_at: datetime, ruleset: Ruleset) -> None:
-        """What one case adds beyond its outcome's counts (in case order: the deadlines' spread,
-        the expected method and the mismatch samples)."""
-        if outcome.deadline is not None:
-            self.add_deadline(outcome, requested_at, ruleset)
-        if case.expected_method is not None:
-            self.add_expected(case.line, case.case_id, case.expected_method, outcome.method)
 
     def add_deadline(self, outcome: Outcome, requested_at: datetime, ruleset: Ruleset,
                      spreads: dict[tuple[datetime, datetime], tuple[int, int]] | None = None) -> None:
@@ -285,14 +316,8 @@ class _WorkerState:
     engine: Any
     as_of: datetime | None
     want_out: bool
-    outcomes: OutcomeCache | None = None
-    """Without ``--out``: the exact cache of what the summary counts (``tools.outcomes``)."""
     spreads: dict[tuple[datetime, datetime], tuple[int, int]] = field(default_factory=dict)
     """``Summary.add_deadline``'s memo, kept across chunks."""
-
-    def __post_init__(self) -> None:
-        if self.outcomes is None and not self.want_out:
-            self.outcomes = OutcomeCache(self.engine, self.ruleset)
 
 
 _STATE: _WorkerState | None = None
@@ -321,17 +346,12 @@ class WorkerError(NocertError):
 
 
 def _engine(ruleset: Ruleset, options: dict[str, Any] | None = None) -> Any:
-    """An engine for many decisions: with the exact cache of rule firings when available
-    (``nocert_rules.engine.cache``: same Decisions, about twice as fast on case files).
-    ``options`` go to ``Engine`` as they are (e.g. ``backend=`` where the engine has it)."""
+    """The engine of a run: the plain ``Engine``, keeping more of what repeats in a case file
+    (unknown codes, days, durable_rules firings). ``options`` go to ``Engine`` as they are."""
     from nocert_rules.engine.core import Engine
 
-    engine = Engine(ruleset, **{"unknown_memo": UNKNOWN_MEMO, "day_memo": DAY_MEMO, **(options or {})})
-    try:
-        from nocert_rules.engine.cache import CachedEngine
-    except ImportError:  # pragma: no cover - the cache module is optional
-        return engine
-    return CachedEngine(engine, maxsize=65_536)
+    return Engine(ruleset, **{"unknown_memo": UNKNOWN_MEMO, "day_memo": DAY_MEMO, "fired_memo": FIRED_MEMO,
+                              **(options or {})})
 
 
 GC_GEN0_THRESHOLD = 50_000
@@ -360,7 +380,7 @@ def bulk_gc() -> Iterator[None]:
 
 
 def _close(engine: Any) -> None:
-    getattr(engine, "engine", engine).close()
+    engine.close()
 
 
 def _die_with_parent() -> None:
@@ -411,64 +431,31 @@ def _process_chunk(chunk: list[RawCase]) -> tuple[Summary, list[str] | None]:
 
 
 def _decide_chunk(state: _WorkerState, chunk: list[RawCase]) -> tuple[Summary, list[str] | None]:
-    """Decide ``chunk`` with ``state``'s engine (a pool worker's, a Dask worker's or this process's).
-
-    Without ``--out`` a line goes first by the fast lane: read by orjson (the extra ``fast``),
-    its case fields (``casefile.case_head``) and its outcome (``OutcomeCache.line_outcome``)
-    taken from the object as read. A line the lane cannot vouch for, or whose decision raises,
-    goes the general way below, which reads it again and says what is wrong."""
+    """Decide ``chunk`` with ``state``'s engine (a pool worker's, a Dask worker's or this
+    process's): its well-formed cases in one ``Engine.decide_many``, every case counted (and,
+    with ``--out``, written) in file order, whatever the output."""
     summary = Summary()
     lines: list[str] | None = [] if state.want_out else None
-    outcomes = state.outcomes if lines is None else None
-    tallies: dict[int, list[Any]] = {}  # id(outcome) -> [outcome, cases]
-    ruleset = state.ruleset
-    loads = fast_loads if outcomes is not None and state.as_of is None else None
-    spreads = state.spreads
-    for raw in chunk:
-        found = None
-        if loads is not None and raw.error is None and type(raw.data) is str:
-            try:
-                obj = loads(raw.data)
-                head = case_head(obj) if type(obj) is dict else None
-                found = outcomes.line_outcome(obj) if head is not None else None  # type: ignore[union-attr]
-            except (NocertError, ValueError):  # the general way reports it
-                found = None
-        if found is None:  # the general way
-            case = parse_raw(raw)
-            if case.error is not None or case.request is None:
-                reason = case.error or "empty row"
-                summary.add_error(case, reason)
-                if lines is not None:
-                    lines.append(_out_line(case, None, reason))
-                continue
-            request = apply_as_of(case.request, state.as_of)
-            try:
-                found = outcomes.outcome(request) if outcomes is not None else None
-                decision = state.engine.decide(request) if found is None else None
-            except (NocertError, ValueError) as exc:
-                # RequestError: a missing field or a wrong type; CalendarError: an impossible date
-                summary.add_error(case, str(exc))
-                if lines is not None:
-                    lines.append(_out_line(case, None, str(exc)))
-                continue
-            if decision is not None:
-                summary.add_decision(case, decision, ruleset)
-                if lines is not None:
-                    lines.append(_out_line(case, decision, None))
-                continue
-            head = (case.case_id, case.expected_method)
-        outcome = found[0]  # from the cache: counted per outcome, the rest per case
-        tally = tallies.get(id(outcome))
-        if tally is None:
-            tallies[id(outcome)] = [outcome, 1]
+    cases = [parse_raw(raw) for raw in chunk]
+    results = iter(state.engine.decide_many(
+        [apply_as_of(c.request, state.as_of) for c in cases if c.error is None and c.request is not None]
+    ))
+    ruleset, spreads = state.ruleset, state.spreads
+    for case in cases:
+        if case.error is not None or case.request is None:
+            reason = case.error or "empty row"
         else:
-            tally[1] += 1
-        if outcome.deadline is not None:
-            summary.add_deadline(outcome, found[1], ruleset, spreads)
-        if head[1] is not None:  # type: ignore[index]
-            summary.add_expected(raw.line, head[0], head[1], outcome.method)  # type: ignore[index]
-    for outcome, n in tallies.values():  # the cache hands out one object per outcome
-        summary.count_outcome(outcome, n)
+            result = next(results)
+            if not isinstance(result, Exception):
+                summary.add_decision(case, result, ruleset, spreads)
+                if lines is not None:
+                    lines.append(_out_line(case, result, None))
+                continue
+            # RequestError: a missing field or a wrong type; CalendarError: an impossible date
+            reason = str(result)
+        summary.add_error(case, reason)
+        if lines is not None:
+            lines.append(_out_line(case, None, reason))
     return summary, lines
 
 

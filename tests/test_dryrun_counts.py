@@ -1,11 +1,10 @@
-"""The dry-run's fast path (``tools.outcomes``) counts exactly what deciding every case does.
+"""The dry-run counts exactly what deciding every case does.
 
-The reference is the plain ``Engine.decide`` (no firing cache, no outcome cache), each decision
-counted by the summary code as it was before outcomes existed (``reference_add`` below, kept
-verbatim): summaries must be equal for the sample cases, generated cases on the city list and
-on a district overlay with dated rows and adjustments, ``--as-of``, and files with malformed
-lines; and for random requests (hypothesis) the cache's answer, cold or warm, must be the
-decision's outcome or the same error.
+The reference is the plain ``Engine.decide`` of every case, each decision counted by the summary
+code as it was before the dry-run took decisions in chunks (``reference_add`` below, kept
+verbatim): summaries must be equal for the sample cases, generated cases on the city list and on
+a district overlay with dated rows and adjustments, ``--as-of``, files with malformed lines and
+files of random lines (hypothesis); JSON lines read the same whatever decoder reads them.
 """
 
 from __future__ import annotations
@@ -23,14 +22,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nocert_rules import Engine, load_ruleset
-from nocert_rules.engine.cache import CachedEngine
 from nocert_rules.enums import Method
 from nocert_rules.errors import NocertError
 from nocert_rules.models import Decision
 from nocert_rules.policy.ruleset import Ruleset
-from nocert_rules.tools.casefile import Case, apply_as_of, fast_loads, iter_cases, parse_as_of
+from nocert_rules.tools.casefile import Case, apply_as_of, iter_cases, parse_as_of
 from nocert_rules.tools.dryrun import NOT_LISTED, Summary, run_dry_run
-from nocert_rules.tools.outcomes import OutcomeCache, outcome_of
 
 ZHANGDIAN = ROOT / "rulesets" / "zibo-zhangdian"
 
@@ -94,7 +91,7 @@ def plain_summary(ruleset: Ruleset, path: Path, as_of: datetime | None = None) -
     return summary.to_dict(ruleset)
 
 
-def fast_summary(ruleset: Ruleset, path: Path, as_of: datetime | None = None) -> dict[str, Any]:
+def dry_run_summary(ruleset: Ruleset, path: Path, as_of: datetime | None = None) -> dict[str, Any]:
     return run_dry_run(ruleset, str(path), as_of=as_of, chunk_size=97).summary.to_dict(ruleset)
 
 
@@ -155,12 +152,12 @@ def zhangdian() -> Ruleset:
 
 def test_sample_cases_count_the_same(zibo: Ruleset) -> None:
     path = ROOT / "examples" / "cases.jsonl"
-    assert fast_summary(zibo, path) == plain_summary(zibo, path)
+    assert dry_run_summary(zibo, path) == plain_summary(zibo, path)
 
 
 def test_generated_cases_with_malformed_lines_count_the_same(zibo: Ruleset, tmp_path: Path) -> None:
     path = with_bad_lines(generated(tmp_path / "c.jsonl", ROOT / "rulesets" / "zibo", 3000, 7))
-    fast = fast_summary(zibo, path)
+    fast = dry_run_summary(zibo, path)
     assert fast == plain_summary(zibo, path)
     assert fast["malformed"] >= 10 and fast["deadlines"] and fast["pledge_blocked"]["cases"]
     assert fast["unknown_service_items"] and fast["unknown_certificates"]
@@ -177,7 +174,7 @@ def test_district_overlay_with_dated_rows_and_adjustments(zhangdian: Ruleset, tm
              for day in range(1, 32, 2) for hour in (9, 15) for minute in (0, 20)]
     with path.open("a", encoding="utf-8") as f:
         f.write("\n".join(extra) + "\n")
-    fast = fast_summary(zhangdian, path)
+    fast = dry_run_summary(zhangdian, path)
     assert fast == plain_summary(zhangdian, path)
     assert any(d["kind"] == "verification_reply" for d in fast["deadlines"])
 
@@ -186,86 +183,15 @@ def test_district_overlay_with_dated_rows_and_adjustments(zhangdian: Ruleset, tm
 def test_as_of_counts_the_same(zhangdian: Ruleset, tmp_path: Path, as_of: str) -> None:
     path = generated(tmp_path / "a.jsonl", ZHANGDIAN, 600, 3)
     moment = parse_as_of(as_of)
-    assert fast_summary(zhangdian, path, moment) == plain_summary(zhangdian, path, moment)
+    assert dry_run_summary(zhangdian, path, moment) == plain_summary(zhangdian, path, moment)
 
 
-def test_a_deadline_in_working_minutes_goes_by_the_clock(zibo: Ruleset) -> None:
-    """Two requests of one day at other times: each gets its own due time (electronic
-    records: 30 working minutes), from the cache as from the engine."""
-    engine = Engine(zibo)
-    cache = OutcomeCache(CachedEngine(Engine(zibo)), zibo)
-    rows = [r for r in zibo.rows if r.records.value == "electronic" and r.valid_from is None]
-    seen = set()
-    for row in rows:
-        for clock in ("09:10", "10:40", "16:50", "09:10"):
-            request = {"service_item": row.service_item_code, "certificate": row.certificate_id,
-                       "applicant": {"kind": "person", "id_number": PERSON_ID},
-                       "requested_at": f"2021-06-08T{clock}", "provides_certificate": False}
-            found = cache.outcome(request)
-            assert found is not None
-            decision = engine.decide(request)
-            assert found[0] == outcome_of(decision, zibo)
-            if decision.method is Method.VERIFICATION:
-                seen.add(found[0].due_at)
-    assert len(seen) >= 3
-    assert cache.hits >= 1
 
 
-def test_applicant_dates_count_by_the_day(zibo: Ruleset) -> None:
-    """Blacklisting and credit repair dates before, on and after the request's day: requests
-    alike but for them share cache entries only where their credit facts agree."""
-    engine = Engine(zibo)
-    cache = OutcomeCache(CachedEngine(Engine(zibo)), zibo)
-    pledge_rows = [r for r in zibo.rows if any(m.value == "pledge" for m in r.methods)][:3]
-    assert pledge_rows
-    methods = set()
-    for row in pledge_rows:
-        for day in ("2021-06-08", "2021-06-09"):
-            for since in (None, "2021-05-01", "2021-06-08", "2021-06-09", "2021-06-10"):
-                for repaired in (None, "2021-05-20", "2021-06-08", "2021-06-09", "2021-07-01"):
-                    applicant = {"kind": "person", "id_number": PERSON_ID, "credit": "normal"}
-                    if since:
-                        applicant["blacklisted_since"] = since
-                    if repaired:
-                        applicant["credit_repaired_on"] = repaired
-                    request = {"service_item": row.service_item_code, "certificate": row.certificate_id,
-                               "applicant": applicant, "requested_at": f"{day}T10:00"}
-                    found = cache.outcome(request)
-                    assert found is not None
-                    assert found[0] == outcome_of(engine.decide(request), zibo), request
-                    methods.add(found[0].method)
-    assert len(methods) >= 2 and cache.hits
 
 
-def test_unlisted_codes_share_one_decision_and_keep_their_own_warnings(zibo: Ruleset) -> None:
-    """Unlisted certificates (and service items) decided alike but for their codes: one is
-    decided, the others take its outcome with warnings naming their own codes."""
-    engine = Engine(zibo)
-    cache = OutcomeCache(CachedEngine(Engine(zibo)), zibo)
-    item = sorted(zibo.service_items)[0]
-    requests = [{"service_item": item, "certificate": f"ZM-NO-{n:04d}",
-                 "applicant": {"kind": "person", "id_number": PERSON_ID, "credit": credit},
-                 "requested_at": f"2021-06-0{day}T10:00"}
-                for n in range(12) for credit in ("normal", "trustworthy") for day in (7, 8)]
-    requests += [dict(r, service_item=f"370300-XX-{n:04d}") for n, r in enumerate(requests[:8])]
-    warned = set()
-    for request in requests:
-        found = cache.outcome(request)
-        assert found is not None
-        expected = outcome_of(engine.decide(request), zibo)
-        assert found[0] == expected
-        warned.update(w for w in expected.warnings if request["certificate"] in w or request["service_item"] in w)
-    assert len(warned) == 12 + 8  # each code's own warning
-    assert cache.misses <= 8  # by credit, day and kind of code, not by code
 
 
-def test_no_cache_with_a_false_pledge_store(zibo: Ruleset) -> None:
-    from nocert_rules.records.blacklist import MemoryBlacklist
-
-    cache = OutcomeCache(Engine(zibo, blacklist=MemoryBlacklist(key=b"k" * 32)), zibo)
-    assert cache.outcome({"service_item": "370300-XK-0005", "certificate": "ZM-SF-0001",
-                          "applicant": {"kind": "person", "id_number": PERSON_ID},
-                          "requested_at": "2021-05-05T10:00"}) is None
 
 
 # ------------------------------------------------------------------ random requests
@@ -279,8 +205,6 @@ def _codes(zibo: Ruleset) -> tuple[list[str], list[str]]:
 
 _ZIBO = load_ruleset(ROOT / "rulesets" / "zibo")
 _ITEMS, _CERTS = _codes(_ZIBO)
-_ENGINE = Engine(_ZIBO)
-_CACHE = OutcomeCache(CachedEngine(Engine(_ZIBO)), _ZIBO)
 
 free_text = st.one_of(
     st.text(max_size=12),
@@ -344,42 +268,16 @@ def requests(draw: st.DrawFn) -> dict[str, Any]:
     return {k: v for k, v in request.items() if v is not ABSENT}
 
 
-def general(request: dict[str, Any]) -> tuple[Any, ...]:
-    try:
-        decision = _ENGINE.decide(request)
-    except (NocertError, ValueError) as exc:
-        return ("error", type(exc).__name__, str(exc))
-    return ("ok", outcome_of(decision, _ZIBO), decision.requested_at.isoformat())
 
 
-def fast(request: dict[str, Any]) -> tuple[Any, ...]:
-    try:
-        found = _CACHE.outcome(request)
-    except (NocertError, ValueError) as exc:
-        return ("error", type(exc).__name__, str(exc))
-    if found is None:
-        return general(request)
-    return ("ok", found[0], found[1].isoformat())
 
 
-@settings(max_examples=400, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(requests(), min_size=1, max_size=4))
-def test_random_requests_get_their_own_outcome(batch: list[dict[str, Any]]) -> None:
-    # the cache is shared by every example: a hit for one request comes from another's decision
-    for request in batch:
-        expected = general(request)
-        assert fast(request) == expected
-        assert fast(request) == expected  # now (if cacheable) from the cache
-        variant = dict(request, request_id="V-1", requesting_unit="窗口")
-        if isinstance(request.get("applicant"), dict):
-            variant["applicant"] = dict(request["applicant"], id_number="370399198001011234", name="李四")
-        assert fast(variant) == general(variant)
 
 
 def as_line(request: dict[str, Any], case_id: Any, expected: Any) -> dict[str, Any]:
     """A case line's object as the dry-run reads it (orjson with the extra ``fast``: the fast
     lane's input, which it takes apart; json without it, when the lane is off)."""
-    line = (fast_loads or json.loads)(json.dumps(request))
+    line = json.loads(json.dumps(request))
     if case_id is not ABSENT:
         line["case_id"] = case_id
     if expected is not ABSENT:
@@ -387,13 +285,6 @@ def as_line(request: dict[str, Any], case_id: Any, expected: Any) -> dict[str, A
     return line
 
 
-def line_fast(line: dict[str, Any]) -> tuple[Any, ...] | None:
-    """``OutcomeCache.line_outcome`` of a case line; None when it sends the line the general way."""
-    try:
-        found = _CACHE.line_outcome(line)
-    except (NocertError, ValueError) as exc:
-        return ("error", type(exc).__name__, str(exc))
-    return None if found is None else ("ok", found[0], found[1].isoformat())
 
 
 case_ids = st.one_of(st.just(ABSENT), st.none(), st.text(max_size=8), st.integers(-5, 10**6), st.booleans(),
@@ -402,52 +293,10 @@ expected_methods = st.one_of(st.just(ABSENT), st.none(), st.just(""), st.sampled
                              st.sampled_from(["告知承诺", "pledge", "WHATEVER"]), st.integers(0, 2))
 
 
-@settings(max_examples=400, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(requests(), case_ids, expected_methods), min_size=1, max_size=4))
-def test_case_lines_get_the_outcome_of_their_request(batch: list[tuple[dict[str, Any], Any, Any]]) -> None:
-    """The fast lane reads the line's object with its case fields in it: its answer, when it
-    gives one, is the request's decided outcome (never an error: errors go the general way)."""
-    for request, case_id, expected in batch:
-        got = line_fast(as_line(request, case_id, expected))
-        if got is not None:
-            assert got == general(request)
-            assert got == line_fast(as_line(request, case_id, expected))  # warm
 
 
-def test_plain_case_lines_take_the_fast_lane(zibo: Ruleset) -> None:
-    """Lines as case files hold them (with and without the applicant's own dates) are answered
-    by the lane itself, so the property test above compares something."""
-    pytest.importorskip("orjson")  # the lane is off without the extra ``fast``
-    cache = OutcomeCache(CachedEngine(Engine(zibo)), zibo)
-    engine = Engine(zibo)
-    row = next(r for r in zibo.rows if r.valid_from is None)
-    for applicant in ({"kind": "person", "id_number": PERSON_ID, "name": "张三"},
-                      {"kind": "person", "id_number": PERSON_ID, "blacklisted_since": "2021-05-01"},
-                      {"kind": "person", "id_number": PERSON_ID, "credit_repaired_on": None}):
-        request = {"service_item": row.service_item_code, "certificate": row.certificate_id,
-                   "applicant": applicant, "requested_at": "2021-06-08T10:00"}
-        found = cache.line_outcome(as_line(request, "C1", "DATA_SHARING"))
-        assert found is not None
-        assert found[0] == outcome_of(engine.decide(request), zibo)
-    assert cache.line_outcome(as_line(request, "C1", "DATA_SHARING") | {"colour": "blue"}) is None
 
 
-@settings(max_examples=300, deadline=None, database=None)
-@given(case_ids, expected_methods, st.booleans())
-def test_case_head_reads_what_parse_raw_reads(case_id: Any, expected: Any, wrapped: bool) -> None:
-    """``casefile.case_head`` (the lane's case fields) gives what ``parse_raw`` gives, or None."""
-    from nocert_rules.tools import casefile
-
-    obj = as_line({"service_item": "S"}, case_id, expected)
-    if wrapped:
-        obj = {"request": obj.pop("service_item") and {"service_item": "S"}, **obj}
-    head = casefile.case_head(obj)
-    case = casefile.parse_raw(casefile.RawCase(1, json.dumps(obj)))
-    if head is not None:
-        assert case.error is None
-        assert head == (case.case_id, case.expected_method)
-    elif not wrapped:
-        assert case.error is not None
 
 
 @settings(max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow,
@@ -456,12 +305,12 @@ def test_case_head_reads_what_parse_raw_reads(case_id: Any, expected: Any, wrapp
 def test_files_of_random_lines_count_the_same(tmp_path_factory: pytest.TempPathFactory,
                                               batch: list[tuple[dict[str, Any], Any, Any]]) -> None:
     """Whole files of random lines (with case ids and expected methods of every shape): the dry
-    run's summary, fast lane and all, equals deciding every case with a plain engine."""
+    run's summary, equals deciding every case with a plain engine."""
     path = tmp_path_factory.mktemp("lines") / "r.jsonl"
     with path.open("w", encoding="utf-8") as out:
         for request, case_id, expected in batch:
             out.write(json.dumps(as_line(request, case_id, expected), ensure_ascii=False) + "\n")
-    assert fast_summary(_ZIBO, path) == plain_summary(_ZIBO, path)
+    assert dry_run_summary(_ZIBO, path) == plain_summary(_ZIBO, path)
 
 
 # ------------------------------------------------------------------ reading JSON lines
@@ -516,36 +365,12 @@ def test_day_memo_bounds_the_engine_and_the_dry_run_keeps_more(zibo: Ruleset) ->
     for n in range(1, 29):
         day = date(2021, 6, n)
         at = datetime.fromisoformat(f"2021-06-{n:02d}T10:00+08:00")
-        for engine in (small, plain):
-            engine.day_signature(row.service_item_code, row.certificate_id, day)
         got = small.deadline_for(Method.VERIFICATION, CreditLevel.NORMAL, at, row, day)
         assert got == plain.deadline_for(Method.VERIFICATION, CreditLevel.NORMAL, at, row, day)
         assert got is not None
-        assert len(small._day_deadlines) <= 3 and len(small._validity) <= 3
-    assert len(plain._validity) == 28 and len(plain._day_deadlines) == 28
+        assert len(small._day_deadlines) <= 3
+    assert len(plain._day_deadlines) == 28
     big = dryrun._engine(zibo, None)
-    assert getattr(big, "engine", big)._day_memo == dryrun.DAY_MEMO > core._DAY_DEADLINE_MEMO == plain._day_memo
+    assert big._day_memo == dryrun.DAY_MEMO > core._DAY_DEADLINE_MEMO == plain._day_memo
 
 
-def test_codes_never_listed_share_a_day_signature(zhangdian: Ruleset) -> None:
-    """Codes no list version holds and no adjustment names share one day signature per day
-    (it is the day's validity alone); listed or adjusted codes keep their own."""
-    from datetime import date
-
-    cache = OutcomeCache(CachedEngine(Engine(zhangdian)), zhangdian)
-    adjusted = zhangdian.adjustments[0].key
-
-    def template(item: str, cert: str) -> Any:
-        entry = cache._entry({"service_item": item, "certificate": cert,
-                              "applicant": {"kind": "person", "id_number": PERSON_ID}})
-        assert entry is not None
-        return entry
-
-    unknown = [template(adjusted[0], f"ZM-NO-{n}") for n in range(3)]
-    listed = template(adjusted[0], adjusted[1])
-    assert all(t.never_listed for t in unknown) and not listed.never_listed
-    for day in (date(2021, 6, 8), date(2021, 12, 20), date(2022, 3, 1)):
-        numbers = {cache._signature(t, day) for t in unknown}
-        assert len(numbers) == 1
-        assert len({cache.engine.day_signature(t.service_item, t.certificate, day) for t in unknown}) == 1
-    assert cache._signature(listed, date(2021, 12, 20)) != cache._signature(unknown[0], date(2021, 12, 20))
