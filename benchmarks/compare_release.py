@@ -76,9 +76,44 @@ def generate_cases(n: int, path: Path, ruleset: Path, seed: int = 20210210) -> N
     casegen.write(n, path, ruleset, seed)
 
 
-def dry_run(python: list[str], ruleset: Path, cases: Path, jobs: int, cwd: Path) -> dict[str, float]:
+_DECIDE = """
+import json, statistics, sys, time
+from nocert_rules import Engine, load_ruleset
+engine = Engine(load_ruleset(sys.argv[1]))
+keep = ("case_id", "expected_method")
+requests = [{k: v for k, v in json.loads(line).items() if k not in keep} for line in open(sys.argv[2], encoding="utf-8")]
+ok = []
+for r in requests[: int(sys.argv[3])]:
+    try:
+        engine.decide(r)
+        ok.append(r)
+    except Exception:  # a case this version refuses is not timed
+        pass
+requests = ok
+clock = time.perf_counter_ns
+samples = []
+for _ in range(3):
+    for r in requests:
+        t0 = clock()
+        engine.decide(r)
+        samples.append(clock() - t0)
+print(statistics.median(samples) / 1000, getattr(engine.decide(requests[0]).ruleset, "backend", None) or "durable")
+"""
+
+
+def decide_us(python: list[str], ruleset: Path, cases: Path, n: int, cwd: Path) -> tuple[float, str]:
+    """Median µs of one ``Engine(ruleset).decide(request)`` (the default backend) over the first
+    ``n`` cases, three passes after a warm-up, in a fresh process of ``python``."""
+    done = subprocess.run([*python, "-c", _DECIDE, str(ruleset), str(cases), str(n)], capture_output=True,
+                          text=True, check=True, cwd=cwd)
+    median, backend = done.stdout.split()
+    return float(median), backend
+
+
+def dry_run(python: list[str], ruleset: Path, cases: Path, jobs: int, cwd: Path,
+            out: Path | None = None) -> dict[str, float]:
     command = [*python, "-m", "nocert_rules", "dry-run", str(ruleset), str(cases), "--json", "--no-progress",
-               "--jobs", str(jobs)]
+               "--jobs", str(jobs), *(["--out", str(out)] if out is not None else [])]
     done = subprocess.run([sys.executable, "-c", _TIMED, *command], capture_output=True, text=True, check=True,
                           cwd=cwd)
     code, seconds, rss = done.stdout.split()
@@ -100,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=10_000, help="rows of the generated list (default 10,000)")
     parser.add_argument("--jobs", type=int, default=1, help="dry-run --jobs for both (default 1)")
     parser.add_argument("--repeat", type=int, default=3, help="load runs per version (dry-runs: 1 + repeat // 3)")
+    parser.add_argument("--with-out", action="store_true", help="also the dry-runs with --out (issue 21)")
+    parser.add_argument("--decide", type=int, default=0, metavar="N",
+                        help="also decide() per call, median over the first N cases (issue 21)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--json-out", metavar="FILE", help="also write the figures as JSON to FILE (run_all.py --issue14)")
     args = parser.parse_args(argv)
@@ -143,6 +181,27 @@ def main(argv: list[str] | None = None) -> int:
             r = dry[name]
             print(f"dry-run {args.cases:,} cases --jobs {args.jobs}  {name:<8} {r['cases_per_second']:>9,.0f} cases/s "
                   f"(median {r['median_cases_per_second']:,.0f})  peak RSS {r['peak_rss_mib']:6.0f} MiB", flush=True)
+        dry_out: dict[str, dict[str, float]] = {}
+        if args.with_out:
+            out_runs: dict[str, list[dict[str, float]]] = {"release": [], "tree": []}
+            for _ in range(1 + args.repeat // 3):
+                for name in ("release", "tree"):
+                    out_runs[name].append(dry_run(pythons[name], rulesets[name], cases, args.jobs, folder,
+                                                  folder / f"out-{name}.jsonl"))
+            dry_out = {name: summarise(runs, args.cases) for name, runs in out_runs.items()}
+            for name in ("release", "tree"):
+                print(f"dry-run --out {args.cases:,} cases  {name:<8} {dry_out[name]['cases_per_second']:>9,.0f} "
+                      f"cases/s  peak RSS {dry_out[name]['peak_rss_mib']:6.0f} MiB", flush=True)
+        decide: dict[str, tuple[float, str]] = {}
+        if args.decide:
+            sample = {name: [] for name in ("release", "tree")}  # type: dict[str, list[float]]
+            for _ in range(2):
+                for name in ("release", "tree"):
+                    us, backend = decide_us(pythons[name], rulesets[name], cases, args.decide, folder)
+                    sample[name].append(us)
+                    decide[name] = (min(sample[name]), backend)
+            for name in ("release", "tree"):
+                print(f"decide() {name:<8} median {decide[name][0]:7.1f} µs ({decide[name][1]} backend)", flush=True)
 
     speed = load["release"]["seconds"] / load["tree"]["seconds"]
     memory = load["tree"]["peak_rss_mib"] / load["release"]["peak_rss_mib"]
@@ -154,9 +213,18 @@ def main(argv: list[str] | None = None) -> int:
         f"{'MET' if speed >= 2.5 else 'MISSED'}; peak RSS tree/release {memory:.2f} (target <= 0.5) "
         f"{'MET' if memory <= 0.5 else 'MISSED'}",
     ]
+    ratios = {"dry_run_throughput": throughput, "load_speed": speed, "load_rss": memory}
+    if dry_out:
+        ratios["dry_run_out_throughput"] = dry_out["tree"]["cases_per_second"] / dry_out["release"]["cases_per_second"]
+        lines.append(f"compare {args.rev}: dry-run --out {args.cases:,} cases throughput tree/release "
+                     f"{ratios['dry_run_out_throughput']:.2f}x (target >= 2x)")
+    if decide:
+        ratios["decide_release_over_tree"] = decide["release"][0] / decide["tree"][0]
+        lines.append(f"compare {args.rev}: decide() median release/tree {ratios['decide_release_over_tree']:.2f}x "
+                     f"({decide['release'][0]:.1f} vs {decide['tree'][0]:.1f} µs; > 1: the tree is faster)")
     figures = {"rev": args.rev, "cases": args.cases, "rows": args.rows, "jobs": args.jobs, "versions": versions,
-               "load": load, "dry_run": dry,
-               "ratios": {"dry_run_throughput": throughput, "load_speed": speed, "load_rss": memory}}
+               "load": load, "dry_run": dry, "dry_run_out": dry_out,
+               "decide_us": {k: v[0] for k, v in decide.items()}, "ratios": ratios}
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(figures, indent=2), encoding="utf-8")
     if args.json:
