@@ -6,6 +6,7 @@
     python benchmarks/run_all.py --limits   # ... and durable_rules' limits (durable_limits.py, minutes)
     python benchmarks/run_all.py --issue14  # only issue 14's benchmarks, one table of its ratios (issue14.py)
     python benchmarks/run_all.py --issue14 --quick   # the same at tiny sizes (a check of the wiring)
+    python benchmarks/run_all.py --issue21  # only issue 21's figures, one table of its ratios (issue21.py)
 
 Runs, in this order:
 
@@ -116,6 +117,10 @@ def section(title: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    if "--issue21" in argv:  # its own options: python benchmarks/run_all.py --issue21 --help
+        import issue21
+
+        return issue21.main([a for a in argv if a != "--issue21"])
     if "--issue14" in argv:  # its own options: python benchmarks/run_all.py --issue14 --help
         import issue14
 

@@ -38,6 +38,7 @@ TINY: dict[str, list[str]] = {
     # The two that run the others: each child is run above; here their flags and imports
     # (their whole quick runs are slow tests: tests/test_benchmarks_issue14.py, run_all --quick).
     "issue14.py": ["--help"],
+    "issue21.py": ["--help"],
     "run_all.py": ["--help"],
 }
 
