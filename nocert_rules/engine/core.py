@@ -158,7 +158,8 @@ class Engine:
         ``engine.unknown``'s small figure; a dry-run over a case file keeps more).
         ``day_memo``: how many date-only deadlines to keep (default
         :data:`_DAY_DEADLINE_MEMO`, small; a dry-run over years of cases keeps more).
-        ``fired_memo``: how many durable_rules firings to keep (default :data:`_FIRED_MEMO`)."""
+        ``fired_memo``: how many durable_rules firings to keep (default :data:`_FIRED_MEMO`; 0:
+        none, every decision asserts its facts)."""
         self._day_memo = _DAY_DEADLINE_MEMO if day_memo is None else max(1, day_memo)
         self.ruleset = ruleset
         self._key = bytes(key) if key else None
@@ -183,7 +184,7 @@ class Engine:
         self._compiled: backends.RuleBackend = backends.build(ruleset.name, rules, choice)
         self._durable = choice.backend == "durable"
         self._fired_memo: OrderedDict[tuple[Any, ...], frozenset[str]] = OrderedDict()
-        self._fired_size = _FIRED_MEMO if fired_memo is None else max(1, fired_memo)
+        self._fired_size = _FIRED_MEMO if fired_memo is None else max(0, fired_memo)
         read: set[str] = set()
         for rule in ruleset.rules:
             read |= conditions.facts_named(rule.when)
@@ -210,7 +211,7 @@ class Engine:
             return self._decide(req, plan, day, facts, self._unmemoised)
         if self._durable:
             facts.update(plan.facts)
-            return self._decide(req, plan, day, facts, self._fired_on_durable)
+            return self._decide(req, plan, day, facts, self._fired_on_durable if self._fired_size else self._unmemoised)
         return self._decide(req, plan, day, facts, None)
 
     def decide_many(
