@@ -104,6 +104,7 @@ def test_the_review_report_shows_derived_values_abolished_rows_and_problems(tmp_
     assert 'class="derived" title="units.yaml: 淄博市公安局"' in text  # 开具单位部门 from units.yaml, highlighted
     assert "abolish.basis-below-rank（二(一)）" in text  # 《某某救助工作规程》 alone: abolished, and why
     assert "370300-JF-0104" in text.split("取消 / abolished by the rules")[1].split("推导值")[0]
+    assert "<td class=\"\">直接取消</td>" in text  # 居住证明: listed as 直接取消, not 其他
     assert "注：本清单为测试用示例" in text
     # as .xlsx, for Excel, with the derived cells filled and commented
     xlsx = tmp_path / "review.xlsx"

@@ -122,6 +122,18 @@ def test_ids_are_stable_when_a_changed_list_is_imported_again(tmp_path: Path) ->
     assert ids_2[("370300-XK-0092", "营业执照")] == ids_1[("370300-XK-0001", "营业执照")]  # one certificate, one id
 
 
+def test_a_derived_id_another_certificate_has_is_never_reused() -> None:
+    from nocert_rules.policy.units import Unit
+    from nocert_rules.tools.list_derive import Derivation
+
+    unit = Unit(name="淄博市公安局", department="public_security")
+    plain, _ = Derivation().certificate_id("户籍证明", unit)
+    taken = Derivation(known_ids={("另一证明", "某单位"): plain})  # as if a 40-bit hash collided
+    cid, _ = taken.certificate_id("户籍证明", unit)
+    assert cid != plain and cid.startswith(plain) and len(cid) == len(plain) + 10
+    assert taken.certificate_id("户籍证明", unit)[0] == cid  # and stays stable
+
+
 def test_ids_the_current_list_gives_are_kept(tmp_path: Path) -> None:
     folder = tmp_path / "zibo"
     shutil.copytree(ZIBO, folder, ignore=shutil.ignore_patterns("tests"))

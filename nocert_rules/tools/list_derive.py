@@ -53,6 +53,7 @@ class Derivation:
     derived: list[Derived] = field(default_factory=list)
     _proposed: dict[str, tuple[Unit, str]] = field(default_factory=dict)
     _units: dict[str, tuple[Unit, str]] = field(default_factory=dict)  # issuer as written -> unit(issuer)
+    _owners: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> its (certificate, unit)
 
     @classmethod
     def for_ruleset(cls, directory: Path | None) -> Derivation:
@@ -100,8 +101,13 @@ class Derivation:
         pair = (unit_key(name), unit_key(unit.name))
         if pair in self.known_ids:
             return self.known_ids[pair], "沿用现有清单的编号 / the id the current list gives it"
-        digest = hashlib.sha256(f"{pair[0]}|{pair[1]}".encode()).hexdigest()[:10].upper()
-        cid = f"{self.units.prefix}{digest}"
+        if not self._owners:
+            self._owners = {cid: p for p, cid in self.known_ids.items()}
+        digest = hashlib.sha256(f"{pair[0]}|{pair[1]}".encode()).hexdigest().upper()
+        cid = f"{self.units.prefix}{digest[:10]}"
+        if self._owners.setdefault(cid, pair) != pair:  # another certificate has it: the longer hash
+            cid = f"{self.units.prefix}{digest[:20]}"
+            self._owners.setdefault(cid, pair)
         return cid, (f"由证明名称与开具单位散列得出（前缀 {self.units.prefix}） / from a hash of the name and the "
                      f"unit (prefix {self.units.prefix})")
 

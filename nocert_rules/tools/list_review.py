@@ -17,6 +17,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
+from nocert_rules.enums import RowStatus
 from nocert_rules.fileio import replace_atomically
 from nocert_rules.policy.ruleset import ListRow, Ruleset
 from nocert_rules.privacy import mask_text, printable
@@ -106,7 +107,8 @@ def build(result: ImportResult, source: str, ruleset: Ruleset | None) -> Review:
             "issuer": row.issuer, "issuer_department": row.issuer_department,
             "records": L.WORD_OF_RECORD[row.records], "sharing_source": row.sharing_source or "",
             "legal_basis": _basis(row),
-            "methods": "、".join(L.WORD_OF_METHOD[m] for m in row.methods) or L.OTHER,
+            "methods": "、".join([L.ABOLISH] * (row.status is RowStatus.ABOLISHED)
+                                + [L.WORD_OF_METHOD[m] for m in row.methods]) or L.OTHER,
             "status": L.WORD_OF_STATUS[row.status],
         }
         cells = []
