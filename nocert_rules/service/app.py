@@ -293,24 +293,43 @@ class DecisionService:
 
     def decide_chunk(self, loaded: Loaded, items: list[Any], start: int) -> tuple[bytes, list[Entry]]:
         """The batch results of ``items`` (numbered from ``start``) as JSON joined by ``, ``, and
-        the decision log's entries for them (none when the log is off)."""
+        the decision log's entries for them (none when the log is off). The valid requests are
+        decided together (``Engine.decide_many``)."""
+        requests: list[DecisionRequest | RequestError] = []
+        for item in items:
+            try:
+                requests.append(parse_request(item))
+            except RequestError as exc:
+                requests.append(exc)
+        decided = iter(loaded.engine.decide_many([r for r in requests if isinstance(r, DecisionRequest)]))
         parts: list[str] = []
         entries: list[Entry] = []
-        for i, item in enumerate(items, start):
-            try:
-                request, decision = self.decide_one(loaded, item)
-            except RequestError as exc:
+        for i, request in enumerate(requests, start):
+            outcome = request if isinstance(request, RequestError) else self._counted(next(decided))
+            if isinstance(outcome, RequestError):
                 self.metrics.errors.labels("invalid-request").inc()
-                errors = [{"path": path, "problem": problem} for path, problem in exc.errors]
+                errors = [{"path": path, "problem": problem} for path, problem in outcome.errors]
                 parts.append(json.dumps({"index": i, "errors": errors}, ensure_ascii=False))
                 continue
             extra = ""
             if self.log is not None:
                 decision_id = new_decision_id()
-                entries.append((decision_id, request, decision))
+                entries.append((decision_id, request, outcome))
                 extra = f', "decision_id": "{decision_id}"'
-            parts.append(f'{{"index": {i}, "decision": {decision.model_dump_json()}{extra}}}')
+            parts.append(f'{{"index": {i}, "decision": {outcome.model_dump_json()}{extra}}}')
         return ", ".join(parts).encode("utf-8"), entries
+
+    def _counted(self, outcome: Decision | Exception) -> Decision | RequestError:
+        """One item of ``decide_many``: a Decision (counted), or its request's error as
+        ``decide_one`` raises it; any other error is raised (a 500, as for one request)."""
+        if isinstance(outcome, CalendarError):
+            return RequestError([("requested_at", str(outcome))])
+        if isinstance(outcome, RequestError):
+            return outcome
+        if isinstance(outcome, Exception):
+            raise outcome
+        self.metrics.decisions.labels(outcome.method.value).inc()
+        return outcome
 
     async def durable(self, entries: list[Entry]) -> None:
         """Return once ``entries`` are in the decision log, written and fsynced (group commit)."""
