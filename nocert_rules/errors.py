@@ -1,4 +1,9 @@
-"""Typed errors. Every error says where (file:line, or a field path) and what."""
+"""Typed errors. Every error says where (file:line, or a field path) and what.
+
+What an error quotes may be input (a key, a value, a path): personal data in it is masked once,
+here, as the error is built (``privacy.mask_text``), so ``str(exc)``, its fields and every
+output made from them (``lint``, the CLI, HTTP problem details, logs) are masked alike.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,15 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from nocert_rules.privacy import mask_text
+
 
 class NocertError(Exception):
-    """Base class of every error this library raises on purpose."""
+    """Base class of every error this library raises on purpose. Its message is masked
+    (``privacy.mask_text``): whatever a subclass quotes, ``str(exc)`` shows no personal data."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(mask_text(a) if isinstance(a, str) else a for a in args))
 
 
 @dataclass(frozen=True)
@@ -19,6 +30,12 @@ class Problem:
     line: int | None
     field: str | None
     problem: str
+
+    def __post_init__(self) -> None:
+        for name in ("file", "field", "problem"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, mask_text(value))
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
@@ -40,10 +57,10 @@ class RulesetError(NocertError):
     ) -> None:
         first = Problem(file, line, field, problem)
         self.problems: list[Problem] = [first, *more]
-        self.file = file
+        self.file = first.file
         self.line = line
-        self.field = field
-        self.problem = problem
+        self.field = first.field
+        self.problem = first.problem
         n = len(more)
         super().__init__(f"{first} (and {n} more problem{'s' if n > 1 else ''})" if n else str(first))
 
@@ -59,8 +76,8 @@ class RequestError(NocertError, ValueError):
     """A decision request is malformed. ``errors`` lists (field path, problem)."""
 
     def __init__(self, errors: list[tuple[str, str]]) -> None:
-        self.errors = errors
-        detail = "; ".join(f"{path}: {problem}" for path, problem in errors)
+        self.errors = [(mask_text(path), mask_text(problem)) for path, problem in errors]
+        detail = "; ".join(f"{path}: {problem}" for path, problem in self.errors)
         super().__init__(f"invalid decision request: {detail}")
 
 

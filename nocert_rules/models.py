@@ -20,6 +20,7 @@ from pydantic import (
     ValidationInfo,
     field_serializer,
     field_validator,
+    model_validator,
 )
 
 from nocert_rules.enums import ApplicantKind, CreditLevel, Method, RecordKind
@@ -28,6 +29,7 @@ from nocert_rules.privacy import (
     contains_id_number,
     keyed_hash,
     mask_id,
+    mask_known,
     mask_name,
     mask_text,
     normalise,
@@ -205,6 +207,18 @@ class DecisionRequest(BaseModel):
     )
     request_id: str | None = Field(default=None, max_length=128)
     requesting_unit: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mask_applicant_name(cls, data: Any) -> Any:
+        """The applicant's name, where a field copied into decisions repeats it, is masked
+        (``privacy.mask_known``): ``张三丰-0001`` -> ``张**-0001``."""
+        applicant = data.get("applicant") if isinstance(data, dict) else None
+        name = applicant.get("name") if isinstance(applicant, dict) else getattr(applicant, "name", None)
+        if not isinstance(name, str) or not name.strip():
+            return data
+        echoed = ("request_id", "requesting_unit", "service_item", "certificate")
+        return {k: mask_known(v, (name,)) if k in echoed and isinstance(v, str) else v for k, v in data.items()}
 
     @field_validator("service_item", "certificate")
     @classmethod

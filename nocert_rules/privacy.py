@@ -15,7 +15,11 @@ One module decides what is personal data, at two strengths (see README "Personal
   wrong check digit (a mistyped ID number is still personal data), whatever letters surround
   it (``C370399199001011234``), also when it is written with spaces inside, in full-width or
   Arabic-Indic digits or with zero-width characters; a valid ID number hidden in a longer digit
-  run is masked too. Names are masked where the schema marks a name (:func:`mask_name`).
+  run is masked too. The same detector (:func:`personal_spans`) masks Chinese mobile and
+  landline numbers (``+86`` / ``0086`` too), Luhn-valid bank card numbers, e-mail addresses and
+  the names a record itself holds (``personal=``, :func:`mask_known`). Names are masked where
+  the schema marks a name (:func:`mask_name`). Phone numbers, cards, e-mail and names are never
+  refused.
 
 :func:`printable` escapes control characters (ESC, CR, …) and bidi overrides for every
 human-readable output (a terminal escape injection cannot pass). :func:`keyed_hash` links the
@@ -28,8 +32,10 @@ import hashlib
 import hmac
 import re
 import unicodedata
-from collections.abc import Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
+from typing import Any
 
 __all__ = [
     "contains_id_number",
@@ -37,10 +43,16 @@ __all__ = [
     "is_credit_code",
     "is_id_number",
     "keyed_hash",
+    "luhn_ok",
+    "mask_card",
+    "mask_email",
     "mask_id",
+    "mask_known",
     "mask_name",
+    "mask_phone",
     "mask_text",
     "normalise",
+    "personal_spans",
     "printable",
     "same_person",
 ]
@@ -102,24 +114,26 @@ def _fold_char(ch: str) -> str:
     return "".join(out)
 
 
-def _folded(text: str) -> tuple[str, list[int], set[int]]:
+def _folded(text: str) -> tuple[str, list[int], dict[int, str]]:
     """The normalised text; for each of its characters the index it came from; and the *cuts*,
-    the positions where a separator was dropped (zero-width characters are no cut: they hide)."""
+    the positions where a separator was dropped, with what was dropped there (zero-width
+    characters are no cut: they hide)."""
     if text.isascii() and _ASCII_SEPARATORS.isdisjoint(text):
         # Nothing to fold or drop (the common case: codes, ASCII ID numbers): the same answer, fast.
-        return text, list(range(len(text))), set()
+        return text, list(range(len(text))), {}
     chars: list[str] = []
     origin: list[int] = []
-    cuts: set[int] = set()
-    cut = False
+    cuts: dict[int, str] = {}
+    dropped = ""
     for i, ch in enumerate(text):
         folded = _fold_char(ch)
         if not folded:
-            cut = cut or not (not ch.isascii() and unicodedata.category(ch) == "Cf")
+            if ch.isascii() or unicodedata.category(ch) != "Cf":
+                dropped += ch
             continue
-        if cut:
-            cuts.add(len(chars))
-            cut = False
+        if dropped:
+            cuts[len(chars)] = dropped
+            dropped = ""
         for c in folded:
             chars.append(c)
             origin.append(i)
@@ -210,12 +224,14 @@ def is_credit_code(value: str) -> bool:
     return _CC_CHARS[(31 - total % 31) % 31] == s[17]
 
 
+_NO_CUTS: Mapping[int, str] = {}
+
 # ID-shaped runs in normalised text: a digit run (not inside a longer one) of 17 digits and a
 # digit or X, or of exactly 15 digits. Letters around it do not matter.
 _RUN = re.compile(r"(?<![0-9])[0-9]+[Xx]?(?![0-9])")
 
 
-def _candidates(norm: str, cuts: set[int] | frozenset[int] = frozenset()) -> Iterator[tuple[int, int, bool]]:
+def _candidates(norm: str, cuts: Mapping[int, str] = _NO_CUTS) -> Iterator[tuple[int, int, bool]]:
     """``(start, end, strictly_valid)`` of every ID-shaped span of a normalised text.
 
     A run of exactly 18 (17 + digit/X) or 15 characters is a candidate when its birth date is
@@ -249,7 +265,7 @@ def _candidates(norm: str, cuts: set[int] | frozenset[int] = frozenset()) -> Ite
                 i += 1
 
 
-def _between_cuts(run: str, offset: int, cuts: set[int] | frozenset[int]) -> Iterator[tuple[int, int, bool]]:
+def _between_cuts(run: str, offset: int, cuts: Mapping[int, str]) -> Iterator[tuple[int, int, bool]]:
     """Windows of a long run that start and end where a separator was (or at the run's ends)."""
     end = offset + len(run)
     edges = sorted({offset, end} | {c for c in cuts if offset < c < end})
@@ -271,8 +287,13 @@ def _between_cuts(run: str, offset: int, cuts: set[int] | frozenset[int]) -> Ite
 
 
 _DIGITISH = re.compile(r"\d")  # any Unicode decimal digit (full-width, Arabic-Indic, …)
-_HASH_TOKEN = re.compile(r"(?<![0-9A-Za-z:])(?:hmac-sha256:)?[0-9a-f]{64}(?![0-9A-Za-z])")
-"""sha256 / keyed-hash hex: opaque, never masked (its digits are not an ID number)."""
+_PROTECTED = re.compile(
+    r"(?<![0-9A-Za-z:])(?:(?:hmac-sha256:)?[0-9a-f]{64}"
+    r"|(?=[0-9]*[a-f])[0-9a-f]{32}(?:[0-9a-f]{8})?"
+    r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})(?![0-9A-Za-z])"
+)
+"""Opaque tokens, never masked (their digits are nobody's): sha256 / keyed-hash hex, 32 or 40
+hex digits with a letter among them (``uuid4().hex``, sha1) and UUIDs (``decision_id``)."""
 
 
 def _may_hold_id(text: str) -> bool:
@@ -301,34 +322,251 @@ def contains_id_number(text: str) -> bool:
     return find_id_number(text) is not None
 
 
-def mask_text(text: str, *, keep_credit_codes: bool = False) -> str:
-    """``text`` with every ID-shaped run masked (the *masking* strength, see the module doc).
+# ---------------------------------------------------------------- phones, bank cards, e-mail
+
+_PHONE = re.compile(
+    r"(?:\+?86|0086)?1[3-9][0-9]{9}"  # mobile: 13x-19x, 11 digits
+    r"|\(?0(?:[12][0-9]\)?[0-9]{8}|[3-9][0-9]{2}\)?[0-9]{7,8})"  # landline: 010 / 02x + 8, 0xxx + 7-8
+    r"|(?:\+?86|0086)\(?(?:[12][0-9]\)?[0-9]{8}|[3-9][0-9]{2}\)?[0-9]{7,8})"  # +86: area code without 0
+)
+"""Chinese phone numbers (GB/T 13400 numbering), as :func:`normalise` leaves them."""
+_PHONE_PREFIX = re.compile(r"\+?86|0086")
+_CARD = re.compile(r"[345689][0-9]{15,18}")
+"""Bank card numbers (ISO/IEC 7812: UnionPay 62…, Visa, Mastercard, …), with a Luhn check."""
+_NUMBER_RUN = re.compile(r"\+?[0-9(][0-9()]*")
+_GAP = frozenset(" \t-\u2010\u2011\u2012\u2013\u2014\u2015\u2212")
+_LONGEST_NUMBER = 24  # "+86(0533)12345678" and a 19-digit card fit
+
+
+def _cut_kind(dropped: str) -> str:
+    """What a dropped separator is to a number: ``gap`` (spaces, dashes: a phone or card number
+    may hold them), ``stop`` (a decimal point: the digits around it are one amount, no number
+    ends there) or ``edge`` (anything else, e.g. ``,`` ``/`` ``:``: a number may end there)."""
+    folded = unicodedata.normalize("NFKC", dropped)
+    if folded == ".":
+        return "stop"
+    if all(c in _GAP or unicodedata.category(c) == "Zs" for c in folded):
+        return "gap"
+    return "edge"
+
+
+def luhn_ok(digits: str) -> bool:
+    """The Luhn (ISO/IEC 7812-1) check of a card number."""
+    total = 0
+    for i, c in enumerate(reversed(digits)):
+        d = int(c) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def _mask_middle(value: str, head: int, tail: int) -> str:
+    return value[:head] + "*" * (len(value) - head - tail) + value[len(value) - tail :]
+
+
+def mask_phone(number: str) -> str:
+    """``13812345678`` -> ``138****5678``; a ``+86`` / ``0086`` prefix is kept as it is."""
+    digits = number.replace("(", "").replace(")", "")
+    prefix = _PHONE_PREFIX.match(digits) if digits.startswith(("+", "86", "0086")) else None
+    cut = prefix.end() if prefix else 0
+    return digits[:cut] + _mask_middle(digits[cut:], 3, 4)
+
+
+def mask_card(number: str) -> str:
+    """``6222021234567890123`` -> ``6222***********0123``."""
+    return _mask_middle(number, 4, 4)
+
+
+def _is_card(norm: str, start: int, end: int, inner_cuts: list[int], cuts: Mapping[int, str]) -> bool:
+    """A Luhn-valid card number, written whole or in groups of four, not glued to letters
+    (``…209X4370111001001000`` is the tail of an implementation code, not a card)."""
+    piece = norm[start:end]
+    if not _CARD.fullmatch(piece) or not luhn_ok(piece):
+        return False
+    if inner_cuts and inner_cuts != list(range(start + 4, end, 4)):
+        return False
+    glued_before = start > 0 and start not in cuts and norm[start - 1].isascii() and norm[start - 1].isalpha()
+    glued_after = end < len(norm) and end not in cuts and norm[end].isascii() and norm[end].isalpha()
+    return not (glued_before or glued_after)
+
+
+def _number_spans(norm: str, cuts: Mapping[int, str]) -> Iterator[tuple[int, int, str]]:
+    """``(start, end, masked)`` of every phone and bank card number in a normalised text.
+
+    A number is a whole run of digits (with ``+`` and brackets), or a part of one that starts
+    and ends where a separator was dropped or at a bracket, and holds only spaces, dashes and
+    brackets inside."""
+    positions = sorted(cuts)
+    for m in _NUMBER_RUN.finditer(norm):
+        rs, re_ = m.span()
+        if re_ - rs < 11:
+            continue
+        marks = {rs + i + d: "gap" for i, c in enumerate(m.group()) if c in "()" for d in (0, 1)}
+        for c in positions[bisect_right(positions, rs) : bisect_left(positions, re_)]:
+            marks[c] = _cut_kind(cuts[c])
+        marks.update({rs: "edge", re_: "edge"})
+        bounds = sorted(marks.items())
+        for i, (s, s_kind) in enumerate(bounds):
+            if s_kind == "stop":
+                continue
+            inner: list[int] = []
+            for j in range(i + 1, len(bounds)):
+                e, e_kind = bounds[j]
+                if e - s > _LONGEST_NUMBER:
+                    break
+                piece = norm[s:e]
+                if e_kind != "stop" and e - s >= 11:
+                    if _PHONE.fullmatch(piece):
+                        yield s, e, mask_phone(piece)
+                    elif _is_card(norm, s, e, inner, cuts):
+                        yield s, e, mask_card(piece)
+                if e_kind != "gap":
+                    break
+                inner.append(e)
+
+
+_ZW = "\u200b-\u200d\u2060\ufeff"
+_AT = re.compile("[@\uff20\ufe6b]")  # @, full-width ＠, small ﹫
+_LOCAL = re.compile(rf"[A-Za-z0-9\uff10-\uff19\uff21-\uff3a\uff41-\uff5a._%+\-\uff3f\uff0e\uff0d{_ZW}]+[ \u3000{_ZW}]*$")
+_DOMAIN = re.compile(
+    rf"[ \u3000{_ZW}]*(?:[A-Za-z0-9\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\-\uff0d{_ZW}]+"
+    rf"[ \u3000{_ZW}]*[.\uff0e\u3002][ \u3000{_ZW}]*)+[A-Za-z\uff21-\uff3a\uff41-\uff5a]{{2,}}"
+)
+
+
+def _clean(value: str) -> str:
+    """NFKC with spaces and format characters dropped (``．`` -> ``.``, ``ｑ`` -> ``q``)."""
+    return "".join(c for c in unicodedata.normalize("NFKC", value) if unicodedata.category(c) not in ("Zs", "Cf"))
+
+
+def mask_email(address: str) -> str:
+    """``zhang.san@example.com`` -> ``z***@example.com`` (the domain is an organisation's)."""
+    local, _, domain = _clean(address).replace("\u3002", ".").partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def _email_spans(text: str) -> Iterator[tuple[int, int, str]]:
+    """``(start, end, masked)`` of every e-mail address in ``text`` (full-width, spaced or split by
+    zero-width characters too). Each ``@`` is looked at once, within bounded windows: linear."""
+    for at in _AT.finditer(text):
+        left = _LOCAL.search(text, max(0, at.start() - 64), at.start())
+        right = _DOMAIN.match(text, at.end(), at.end() + 255)
+        if left and right:
+            yield left.start(), right.end(), mask_email(text[left.start() : right.end()])
+
+
+def _personal_spans(text: str, norm: str, origin: list[int], personal: Iterable[str]) -> Iterator[tuple[int, int, str]]:
+    """Where ``text`` repeats a value the record itself holds (the applicant's or complainant's
+    name, a phone number it was given), normalised like the text."""
+    for value in personal:
+        needle = normalise(value)
+        if len(needle) < 2:
+            continue
+        masked = mask_id(needle) if needle[0].isdigit() else mask_name(needle)
+        at = norm.find(needle)
+        while at >= 0:
+            yield origin[at], origin[at + len(needle) - 1] + 1, masked
+            at = norm.find(needle, at + len(needle))
+
+
+def mask_known(text: str, values: Iterable[str]) -> str:
+    """``text`` with only the given ``values`` (a name the record holds) masked wherever it repeats
+    them, also spaced, full-width or split by zero-width characters: ``张三丰-0001`` -> ``张**-0001``.
+
+    For fields that are checked for ID numbers afterwards (:func:`find_id_number` must still see
+    them); :func:`mask_text` masks both. A value is looked for only when its first character,
+    as written or NFKC-folded, is in ``text`` (cheap on the decide path)."""
+    wanted = [v for v in values if _first_seen(v, text)]
+    if not wanted:
+        return text
+    norm, origin, _cuts = _folded(text)
+    return _spliced(text, _merged(text, list(_personal_spans(text, norm, origin, wanted))))
+
+
+def _first_seen(value: str, text: str) -> bool:
+    first = value.strip()[:1]
+    return bool(first) and (first in text or unicodedata.normalize("NFKC", first) in text)
+
+
+# ---------------------------------------------------------------- the detector
+
+_ENOUGH_DIGITS = re.compile(r"(?:\D*+\d){11}")
+"""The shortest number masked has 11 digits (a phone number); cheaper than counting them."""
+
+
+def _may_hold_personal(text: str) -> bool:
+    if "@" in text or "\uff20" in text or "\ufe6b" in text:
+        return True
+    return len(text) >= 11 and _ENOUGH_DIGITS.match(text) is not None
+
+
+def personal_spans(
+    text: str, *, keep_credit_codes: bool = False, personal: Iterable[str] = ()
+) -> list[tuple[int, int, str]]:
+    """The detector: ``(start, end, masked)`` of every piece of personal data in ``text``, in
+    order, overlapping finds merged: ID-shaped runs, phone numbers, bank card numbers, e-mail
+    addresses and the ``personal`` values (names a record holds). Opaque hex tokens and UUIDs
+    are left alone; with ``keep_credit_codes`` a valid unified social credit code too."""
+    values = tuple(v for v in personal if v and v.strip())
+    if not values and not _may_hold_personal(text):
+        return []
+    norm, origin, cuts = _folded(text)
+    found: list[tuple[int, int, str]] = []
+    for start, end, masked in _normalised_spans(norm, cuts):
+        if keep_credit_codes and is_credit_code(norm[start:end]):
+            continue
+        found.append((origin[start], origin[end - 1] + 1, masked))
+    found.extend(_email_spans(text))
+    found.extend(_personal_spans(text, norm, origin, values))
+    protected = [m.span() for m in _PROTECTED.finditer(text)]
+    kept = [f for f in found if not any(p <= f[0] and f[1] <= q for p, q in protected)]
+    return _merged(text, kept)
+
+
+def _normalised_spans(norm: str, cuts: Mapping[int, str]) -> Iterator[tuple[int, int, str]]:
+    """ID-shaped runs (the masking strength: a plausible date is enough) and numbers."""
+    for start, end, _valid in _candidates(norm, cuts):
+        yield start, end, mask_id(norm[start:end])
+    yield from _number_spans(norm, cuts)
+
+
+def _merged(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Overlapping spans as one: a span inside another keeps the outer one's mask; spans that
+    only overlap are masked as a whole (:func:`mask_id` of their normalised text)."""
+    groups: list[list[Any]] = []  # [start, end, masked, how many spans]
+    for a, b, masked in sorted(spans, key=lambda s: (s[0], -s[1])):
+        if groups and a < groups[-1][1]:
+            last = groups[-1]
+            if b > last[1]:  # a span inside the group's is masked with it already
+                last[1] = b
+                last[3] += 1
+        else:
+            groups.append([a, b, masked, 1])
+    return [(a, b, masked if n == 1 else mask_id(normalise(text[a:b]))) for a, b, masked, n in groups]
+
+
+def mask_text(text: str, *, keep_credit_codes: bool = False, personal: Iterable[str] = ()) -> str:
+    """``text`` with every piece of personal data masked (the *masking* strength, see the module
+    doc and :func:`personal_spans`).
 
     ``keep_credit_codes`` (for code fields: service item, certificate, unit) leaves a run that
     is a valid unified social credit code as it is, so that a code still finds its list row.
+    ``personal``: values the record itself holds (names), masked wherever the text repeats them.
 
-    A masked run keeps its first 3 and last 2 characters (as normalised) and stars the rest:
-    ``申请人 370399 19900101 1234`` -> ``申请人 370*************34``. sha256 / keyed-hash hex
-    tokens are left alone.
+    An ID-shaped run keeps its first 3 and last 2 characters (as normalised):
+    ``申请人 370399 19900101 1234`` -> ``申请人 370*************34``; a phone number its first 3
+    and last 4 (``138****5678``), a card its first and last 4, an e-mail address the first
+    character and the domain (``z***@example.com``), a name its first character (``欧***``).
+    Without 11 digits, an ``@`` or ``personal`` values the text is returned as it is, at once.
     """
-    if not _may_hold_id(text):
-        return text
-    protected = [m.span() for m in _HASH_TOKEN.finditer(text)]
-    norm, origin, cuts = _folded(text)
-    spans: list[tuple[int, int, str]] = []
-    for start, end, _valid in _candidates(norm, cuts):
-        a, b = origin[start], origin[end - 1] + 1
-        if any(p <= a and b <= q for p, q in protected):
-            continue
-        if keep_credit_codes and is_credit_code(norm[start:end]):
-            continue
-        spans.append((a, b, mask_id(norm[start:end])))
+    return _spliced(text, personal_spans(text, keep_credit_codes=keep_credit_codes, personal=personal))
+
+
+def _spliced(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """``text`` with each (ordered, disjoint) span replaced by its mask."""
     if not spans:
         return text
     out, pos = [], 0
-    for a, b, masked in sorted(spans):
-        if a < pos:
-            continue
+    for a, b, masked in spans:
         out.append(text[pos:a])
         out.append(masked)
         pos = b

@@ -111,3 +111,97 @@ def test_ascii_fast_path_folds_like_the_general_loop(text: str) -> None:
     norm, origin, cuts = _folded(text)
     norm2, origin2, cuts2 = _folded("\u200b" + text)
     assert (norm2, [i - 1 for i in origin2], cuts2) == (norm, origin, cuts)
+
+
+# ---------------------------------------------------------------- issue 25 row 1: one detector
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("电话 13812345678", "电话 138****5678"),
+        ("电话13812345678。", "电话138****5678。"),
+        ("+86 138-1234-5678", "+86138****5678"),
+        ("0086 138 1234 5678", "0086138****5678"),
+        ("８６１３８１２３４５６７８", "86138****5678"),
+        ("１３８\u200b１２３４\u200d５６７８", "138****5678"),
+        ("1 3 8 1 2 3 4 5 6 7 8", "138****5678"),
+        ("(13812345678)", "(138****5678)"),
+        ("13812345678,13912345678", "138****5678,139****5678"),
+        ("座机 0533-1234567", "座机 053****4567"),
+        ("(010)12345678", "010****5678"),
+        ("（0533）1234567-801", "053****4567-801"),
+        ("+86 533 1234567", "+86533***4567"),
+        ("卡号 6222 0212 3456 7890 128", "卡号 6222***********0128"),
+        ("6222021234567890128", "6222***********0128"),
+        ("邮箱 zhang.san@example.com，电话", "邮箱 z***@example.com，电话"),
+        ("ｚｈａｎｇ＠ｑｑ．ｃｏｍ", "z***@qq.com"),
+        ("zhang @ qq . com", "z***@qq.com"),
+        ("z\u200bhang@q\u200bq.com", "z***@qq.com"),
+    ],
+)
+def test_mask_text_masks_phones_cards_and_e_mail(text: str, shown: str) -> None:
+    assert mask_text(text) == shown
+
+
+LEGITIMATE = [
+    "370300-QR-0002",
+    "370300-XK-0013",
+    "ZM-CW-0008",
+    "91370300MA3C12346N",
+    "11370300004188209X4370111001001000",  # implementation code: its tail is no card
+    "实施编码 11370300004188209X4370111001001000",
+    "2021-000123",
+    "REQ-2021-000123",
+    "2021-05-06 13:00:00",
+    "2021-05-06T10:00:00+08:00",
+    "20210101-20211231",
+    "2021年5月6日",
+    "金额 13,812,345,678.00 元",
+    "13812345678.00元",  # an amount: the decimal point joins the digits
+    "¥1,234,567.89",
+    "淄政办发〔2021〕12号",
+    "decision 550e8400-e29b-41d4-a716-446655440000",
+    "record " + "0123456789abcdef" * 2,
+    "sha256 " + "1" * 64,
+    "aaaaaaaaaa@",
+    "12345",
+]
+
+
+@pytest.mark.parametrize("text", LEGITIMATE)
+def test_legitimate_codes_dates_and_amounts_are_left_alone(text: str) -> None:
+    assert mask_text(text) == text
+    assert mask_text(text, keep_credit_codes=True) == text
+    assert not contains_id_number(text)
+
+
+def test_an_all_digit_credit_code_is_kept_in_code_fields_even_when_it_passes_luhn() -> None:
+    from nocert_rules.privacy import luhn_ok
+
+    code = "123711199001012109"
+    assert is_credit_code(code)
+    assert mask_text(code, keep_credit_codes=True) == code
+    assert luhn_ok("6222021234567890128") and not luhn_ok("6222021234567890127")
+
+
+def test_names_a_record_holds_are_masked_wherever_its_text_repeats_them() -> None:
+    from nocert_rules.privacy import mask_known
+
+    text = "欧阳娜娜（电话13812345678）反映：欧 阳\u200b娜娜"
+    assert mask_text(text, personal=["欧阳娜娜"]) == "欧***（电话138****5678）反映：欧***"
+    assert mask_known(text, ["欧阳娜娜"]) == "欧***（电话13812345678）反映：欧***"  # the name only
+    assert mask_text(text) == "欧阳娜娜（电话138****5678）反映：欧 阳\u200b娜娜"  # unknown names stay
+    assert mask_text("李娜来电", personal=["", " ", "李"]) == "李娜来电"  # too short to look for
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["a" * 100_000 + "@", "1 " * 50_000, "13812345678 a " * 5_000, "@" * 50_000, "a.@" * 20_000, "1-" * 50_000 + "@"],
+)
+def test_hostile_texts_are_scanned_in_linear_time(hostile: str) -> None:
+    import time
+
+    start = time.process_time()
+    mask_text(hostile)
+    assert time.process_time() - start < 20  # quadratic scans took minutes

@@ -26,7 +26,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from nocert_rules.enums import Method
 from nocert_rules.errors import RecordError, RequestError
@@ -42,6 +49,7 @@ __all__ = [
     "TransitionError",
     "decision_ref",
     "describe_validation_error",
+    "mask_personal",
     "require_method",
     "require_text",
 ]
@@ -133,7 +141,8 @@ class Record(BaseModel):
     @classmethod
     def _mask_free_text(cls, data: Any) -> Any:
         """Every text of a record is masked (``privacy.mask_text``) before it is kept: an ID
-        number typed into a summary, a note or an id never reaches the record, its repr or JSON."""
+        number or a phone number typed into a summary, a note or an id never reaches the record,
+        its repr or JSON. (The names a record holds: :func:`mask_personal`.)"""
         return _mask_deep(data) if isinstance(data, dict) else data
 
     def __init__(self, /, **data: Any) -> None:
@@ -197,15 +206,22 @@ class Record(BaseModel):
         return type(self).model_validate(data)
 
 
-def _mask_deep(value: Any) -> Any:
+def mask_personal(data: dict[str, Any], personal: Iterable[str | None]) -> dict[str, Any]:
+    """A record's data with every text masked (``privacy.mask_text``), also wherever it repeats
+    one of ``personal``: the names and numbers the record is given in clear only to hash them
+    (a complainant's name and phone), so that a summary repeating them keeps none in clear."""
+    return _mask_deep(data, tuple(str(v) for v in personal if v))
+
+
+def _mask_deep(value: Any, personal: tuple[str, ...] = ()) -> Any:
     if isinstance(value, str):
-        return mask_text(value)
+        return mask_text(value, personal=personal)
     if isinstance(value, dict):
-        return {k: _mask_deep(v) for k, v in value.items()}
+        return {k: _mask_deep(v, personal) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return type(value)(_mask_deep(v) for v in value)
+        return type(value)(_mask_deep(v, personal) for v in value)
     if isinstance(value, BaseModel):
-        return _mask_deep(value.model_dump())
+        return _mask_deep(value.model_dump(), personal)
     return value
 
 

@@ -52,7 +52,7 @@ from nocert_rules.policy.complaint_rules import (
 )
 from nocert_rules.policy.ruleset import Ruleset
 from nocert_rules.privacy import keyed_hash
-from nocert_rules.records import HashedRef, Record, RecordProblem, require_text
+from nocert_rules.records import HashedRef, Record, RecordProblem, mask_personal, require_text
 from nocert_rules.worktime.deadlines import ExtensionLimitError, complaint_due
 
 __all__ = [
@@ -420,6 +420,15 @@ def _stated_contents(
     return plain, hashed
 
 
+def _personal_values(
+    intake: IntakeRules | None, contents: Mapping[str, str | None] | None, proxy_id: str | None
+) -> list[str | None]:
+    """The clear values hashed for the record (the stated name and phone, the proxy): wherever
+    the summary or another text repeats them they are masked (``records.mask_personal``)."""
+    items = {c.id for c in intake.written_contents.items if c.personal} if intake is not None else set()
+    return [proxy_id, *((contents or {}).get(item) for item in items)]
+
+
 def _missing(intake: IntakeRules, channel_id: str, plain: Mapping[str, str], hashed: Mapping[str, str]) -> tuple[str, ...]:
     channel = next((c for c in intake.channels.items if c.id == channel_id), None)
     if channel is None or not channel.contents_required:
@@ -494,7 +503,7 @@ def register_complaint(
             fields.update(_ground_fields(ruleset, intake, rid, ground, ground_detail))
     event = {"at": received_at, "action": "register", "state": C.RECEIVED.value,
              "note": _register_note(ruleset, intake, fields.get("form"))}
-    return Complaint.model_validate(
+    return Complaint.model_validate(mask_personal(
         {
             "id": rid,
             "received_at": received_at,
@@ -503,8 +512,9 @@ def register_complaint(
             "complainant_ref": complainant_ref,
             **fields,
             "events": (event,),
-        }
-    )
+        },
+        _personal_values(intake, contents, proxy_id),
+    ))
 
 
 def _proxy_fields(rid: str, by_proxy: bool, proxy_id: str | None, authorisation: str | None,
