@@ -227,8 +227,8 @@ def is_credit_code(value: str) -> bool:
 _NO_CUTS: Mapping[int, str] = {}
 
 # ID-shaped runs in normalised text: a digit run (not inside a longer one) of 17 digits and a
-# digit or X, or of exactly 15 digits. Letters around it do not matter.
-_RUN = re.compile(r"(?<![0-9])[0-9]+[Xx]?(?![0-9])")
+# digit or X, or of exactly 15 digits. Letters (or digits after an X) around it do not matter.
+_RUN = re.compile(r"(?<![0-9])[0-9]+[Xx]?")
 
 
 def _candidates(norm: str, cuts: Mapping[int, str] = _NO_CUTS) -> Iterator[tuple[int, int, bool]]:
@@ -244,7 +244,7 @@ def _candidates(norm: str, cuts: Mapping[int, str] = _NO_CUTS) -> Iterator[tuple
         n = len(run)
         if n < 15:
             continue
-        if n > 18:
+        if n > 15:  # windows between separators (a 15- or 18-digit number beside other digits)
             yield from _between_cuts(run, m.start(), cuts)
         if n == 18 and run[:17].isdigit():
             if run[0] != "0" and _date18(run):
