@@ -454,8 +454,8 @@ def _email_spans(text: str) -> Iterator[tuple[int, int, str]]:
             yield left.start(), right.end(), mask_email(text[left.start() : right.end()])
 
 
-def _personal_spans(text: str, norm: str, origin: list[int], personal: Iterable[str]) -> Iterator[tuple[int, int, str]]:
-    """Where ``text`` repeats a value the record itself holds (the applicant's or complainant's
+def _personal_spans(norm: str, origin: list[int], personal: Iterable[str]) -> Iterator[tuple[int, int, str]]:
+    """Where a normalised text repeats a value the record itself holds (the applicant's or complainant's
     name, a phone number it was given), normalised like the text."""
     for value in personal:
         needle = normalise(value)
@@ -479,12 +479,17 @@ def mask_known(text: str, values: Iterable[str]) -> str:
     if not wanted:
         return text
     norm, origin, _cuts = _folded(text)
-    return _spliced(text, _merged(text, list(_personal_spans(text, norm, origin, wanted))))
+    return _spliced(text, _merged(text, list(_personal_spans(norm, origin, wanted))))
 
 
 def _first_seen(value: str, text: str) -> bool:
-    first = value.strip()[:1]
-    return bool(first) and (first in text or unicodedata.normalize("NFKC", first) in text)
+    """Whether the first character of ``value`` is in ``text``, as written, NFKC-folded or as its
+    full-width form (``Ｌ`` for ``L``)."""
+    first = unicodedata.normalize("NFKC", value.strip()[:1])
+    if not first:
+        return False
+    wide = chr(ord(first) + 0xFEE0) if "!" <= first <= "~" else first
+    return first in text or wide in text or value.strip()[0] in text
 
 
 # ---------------------------------------------------------------- the detector
@@ -516,7 +521,7 @@ def personal_spans(
             continue
         found.append((origin[start], origin[end - 1] + 1, masked))
     found.extend(_email_spans(text))
-    found.extend(_personal_spans(text, norm, origin, values))
+    found.extend(_personal_spans(norm, origin, values))
     protected = [m.span() for m in _PROTECTED.finditer(text)]
     kept = [f for f in found if not any(p <= f[0] and f[1] <= q for p, q in protected)]
     return _merged(text, kept)
@@ -531,7 +536,8 @@ def _normalised_spans(norm: str, cuts: Mapping[int, str]) -> Iterator[tuple[int,
 
 def _merged(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Overlapping spans as one: a span inside another keeps the outer one's mask; spans that
-    only overlap are masked as a whole (:func:`mask_id` of their normalised text)."""
+    only overlap are masked as a whole (:func:`mask_id` of their normalised text, or
+    :func:`mask_name` when it begins with no digit)."""
     groups: list[list[Any]] = []  # [start, end, masked, how many spans]
     for a, b, masked in sorted(spans, key=lambda s: (s[0], -s[1])):
         if groups and a < groups[-1][1]:
@@ -541,7 +547,11 @@ def _merged(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int
                 last[3] += 1
         else:
             groups.append([a, b, masked, 1])
-    return [(a, b, masked if n == 1 else mask_id(normalise(text[a:b]))) for a, b, masked, n in groups]
+    return [(a, b, masked if n == 1 else _mask_union(normalise(text[a:b]))) for a, b, masked, n in groups]
+
+
+def _mask_union(value: str) -> str:
+    return mask_id(value) if value[:1].isdigit() else mask_name(value)
 
 
 def mask_text(text: str, *, keep_credit_codes: bool = False, personal: Iterable[str] = ()) -> str:

@@ -205,3 +205,59 @@ def test_hostile_texts_are_scanned_in_linear_time(hostile: str) -> None:
     start = time.process_time()
     mask_text(hostile)
     assert time.process_time() - start < 20  # quadratic scans took minutes
+
+
+# ---------------------------------------------------------------- killing mutants (docs/mutation-testing.md)
+
+
+@pytest.mark.parametrize(
+    ("number", "ok"),
+    [("79927398713", True), ("79927398710", False), ("4111111111111111", True), ("4111111111111112", False),
+     ("6222021234567890128", True), ("5555555555554444", True), ("5555555555554445", False), ("0", True),
+     ("18", True), ("59", True), ("26", True), ("19", False)],
+)
+def test_luhn(number: str, ok: bool) -> None:
+    from nocert_rules.privacy import luhn_ok
+
+    assert luhn_ok(number) is ok
+
+
+def test_is_id_number_refuses_other_lengths_and_shapes() -> None:
+    assert not is_id_number("3703999001011234")  # 16 digits: neither form
+    assert not is_id_number("37039990010112")  # 14
+    assert not is_id_number("abc") and not is_id_number("")
+    assert not is_id_number("37039919900101123Y") and not is_id_number("3703991990010112X1")
+
+
+def test_keyed_hash_is_hmac_sha256_of_the_upper_cased_normalised_value() -> None:
+    import hashlib
+    import hmac
+
+    number = "37039919900101001X"
+    want = "hmac-sha256:" + hmac.new(KEY, number.encode(), hashlib.sha256).hexdigest()
+    assert keyed_hash(number.lower(), KEY) == keyed_hash("３７０３９９ 1990 0101 001x", KEY) == want
+
+
+def test_mask_email_folds_the_domain() -> None:
+    assert mask_text("邮箱 zhang@qq。com") == "邮箱 z***@qq.com"
+    assert mask_text("邮箱 Ｚhang＠ｅｘａｍｐｌｅ．ｃｎ，") == "邮箱 Z***@example.cn，"
+
+
+def test_mask_known_finds_a_value_only_its_disguise_repeats() -> None:
+    from nocert_rules.privacy import mask_known
+
+    assert mask_known("来电：欧 阳\u200b娜娜", ["欧阳娜娜"]) == "来电：欧***"
+    assert mask_known("caller Ｌｉ　Ｎａ, again", ["Li Na"]) == "caller L***, again"
+    assert mask_known("caller Li Na", ["Ｌｉ Ｎａ"]) == "caller L***"
+    assert mask_known("欧阳娜娜来电", ["欧阳", "阳娜娜"]) == "欧***来电"  # overlapping values: masked as one
+    assert mask_text("x13812345678", personal=["x1381"]) == "x" + "*" * 11  # a value and a phone overlapping
+    assert mask_text("13812345678号", personal=["5678号"]) == "138*******8号"  # digits first: as an ID
+    assert mask_known("张三来电", ["李四"]) == "张三来电" and mask_known("张三", [" "]) == "张三"
+
+
+def test_mask_name_and_mask_id_of_short_values() -> None:
+    from nocert_rules.privacy import mask_id, mask_name
+
+    assert mask_name("") == "" and mask_name(" 张三丰 ") == "张**" and mask_name("李") == "李"
+    assert mask_id("12") == "**" and mask_id("1234") == "1**4" and mask_id("123456789") == "1*******9"
+    assert mask_id("1234567890") == "123*****90"
