@@ -33,8 +33,10 @@ from nocert_rules.service.decision_log import AuditedDecisionLog, DecisionLog, n
 
 ZIBO = ROOT / "rulesets" / "zibo"
 KEY = b"service-durability-test-key-0123456789"
-MASKED_BY_THE_LOG = "56002b88-7dd6-4907-8390-519397ee1a4d"
-"""A random UUID the log's mask alters (found among 200,000 drawn)."""
+UUID_ONCE_MASKED = "56002b88-7dd6-4907-8390-519397ee1a4d"
+"""A random UUID the log's mask altered before privacy left UUIDs alone (issue 25)."""
+MASKED_BY_THE_LOG = "decision-13812345678"
+"""An id the log's mask alters (a phone number in it)."""
 
 
 def request(i: int = 0) -> dict[str, Any]:
@@ -54,7 +56,9 @@ def decided() -> tuple[Any, Any]:
 
 def test_decision_ids_are_never_ones_the_log_would_mask(monkeypatch: pytest.MonkeyPatch) -> None:
     assert mask_text(MASKED_BY_THE_LOG) != MASKED_BY_THE_LOG
-    drawn = iter([uuid.UUID(MASKED_BY_THE_LOG), uuid.UUID("0f3c9a2e-5b7d-4e1f-a6c8-d9e0b1a2c3f4")])
+    assert mask_text(UUID_ONCE_MASKED) == UUID_ONCE_MASKED  # privacy leaves every UUID alone now
+    monkeypatch.setattr(decision_log, "mask_text", lambda s: "masked" if s == UUID_ONCE_MASKED else s)
+    drawn = iter([uuid.UUID(UUID_ONCE_MASKED), uuid.UUID("0f3c9a2e-5b7d-4e1f-a6c8-d9e0b1a2c3f4")])
     monkeypatch.setattr(decision_log.uuid, "uuid4", lambda: next(drawn))
     assert new_decision_id() == "0f3c9a2e-5b7d-4e1f-a6c8-d9e0b1a2c3f4"
 
