@@ -111,8 +111,6 @@ which a function holds two jobs (docs/ARCHITECTURE.md)."""
 
 ALLOWED_ABOVE_MAX: dict[str, int] = {
     # elsewhere: as measured at 405bd9c-b8ad933; each may only go down
-    "nocert_rules/records/audit.py::verify_log": 28,
-    "nocert_rules/records/audit.py::_Chain.feed": 25,
     "nocert_rules/records/on_the_spot.py::on_the_spot_clock": 29,
     "nocert_rules/tools/casefile.py::CaseReader._csv": 31,
     "nocert_rules/tools/dryrun.py::render_summary": 35,
@@ -128,7 +126,7 @@ ALLOWED_ABOVE_MAX: dict[str, int] = {
 list only shrinks: a new function above the limit fails, so does a listed one that grew, and so
 does an entry whose function is now within the limit or gone (delete the entry)."""
 
-HELD: tuple[str, ...] = ("nocert_rules/cli", "nocert_rules/policy")
+HELD: tuple[str, ...] = ("nocert_rules/cli", "nocert_rules/policy", "nocert_rules/records/audit")
 """Subpackages held to every target of issue 22: no function above ``MAX_COMPLEXITY`` (no
 allowance), no module above ``MAX_MODULE_LINES`` lines, maintainability index B or better."""
 MAX_MODULE_LINES = 600

@@ -360,7 +360,7 @@ def test_any_bad_line_is_exit_1_never_3(tmp_path: Path, bad: bytes) -> None:
 
 
 def test_an_overlong_line_is_malformed_and_read_in_pieces(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from nocert_rules.records import audit as audit_module
+    from nocert_rules.records.audit import entry as audit_module  # where lines are read
 
     monkeypatch.setattr(audit_module, "MAX_LINE_BYTES", 4096)
     path = tmp_path / "audit.jsonl"

@@ -1,0 +1,189 @@
+"""What is written: :class:`AuditRecord` (a decision, or a state of any record) and the field
+classification that keeps people out of the log in clear (:data:`FIELD_CLASSES`)."""
+
+from __future__ import annotations
+
+import hmac
+import re
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from nocert_rules.models import (
+    SHANGHAI,
+    Decision,
+    DecisionRequest,
+    RulesetStamp,
+    ShanghaiDatetime,
+    parse_request,
+)
+from nocert_rules.privacy import keyed_hash, mask_text
+from nocert_rules.records.audit.entry import AuditLogError
+from nocert_rules.records.audit.keys import check_key
+
+
+class AuditRecord(BaseModel):
+    """One audited event: a decision (kind ``decision``) or a record's state (kind = record type)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str = Field(min_length=1)
+    at: ShanghaiDatetime
+    request_id: str | None = None
+    ruleset: RulesetStamp | None = None
+    inputs: dict[str, Any] | None = None
+    outcome: dict[str, Any]
+    trace: list[dict[str, Any]] | None = None
+
+
+FieldClass = Literal["public", "pseudonymised", "free_text"]
+
+FIELD_CLASSES: dict[str, FieldClass] = {
+    # pseudonymised: a person; written as keyed_hash(value, host key)
+    "id_number": "pseudonymised",
+    "applicant.name": "pseudonymised",
+    "name_masked": "pseudonymised",
+    "id_masked": "pseudonymised",
+    "received_by": "pseudonymised",
+    "applicant_ref": "pseudonymised",
+    "complainant_ref": "pseudonymised",
+    "proxy_ref": "pseudonymised",
+    # public: codes, states, times, clause ids, hashes and the ruleset stamp
+    "kind": "public",
+    "at": "public",
+    "method": "public",
+    "state": "public",
+    "status": "public",
+    "effect": "public",
+    "action": "public",
+    "credit": "public",
+    "records": "public",
+    "clause": "public",
+    "clause_id": "public",
+    "rule_id": "public",
+    "decision_id": "public",
+    "source_id": "public",
+    "sha256": "public",
+    "text_sha256": "public",
+    "rules_sha256": "public",
+    "version": "public",
+    "ruleset.name": "public",
+}
+"""How :meth:`AuditLog.append` writes each field, by ``parent.key`` or else by key, wherever it
+appears in a record.
+
+Any key not listed is ``free_text``: its strings are scanned and every ID-shaped run masked
+(:func:`~nocert_rules.privacy.mask_text`). Public fields are written as given (still passed
+through the same scan as a safety net: a hash or a code is left alone by it)."""
+
+_KEYED = re.compile(r"^hmac-sha256:[0-9a-f]{64}$")
+
+
+_UNMASKED: dict[str, None] = {}
+"""Strings the mask left as they are (nothing personal in them: clause texts, rule ids, ...),
+not scanned again; cleared when it reaches ``_UNMASKED_MAX``. Strings it changed are never kept."""
+_UNMASKED_MAX = 16_384
+
+
+def _masked(text: str) -> str:
+    """``mask_text(text)``, remembering the strings it leaves unchanged."""
+    if text in _UNMASKED:
+        return text
+    masked = mask_text(text)
+    if masked == text:
+        if len(_UNMASKED) >= _UNMASKED_MAX:
+            _UNMASKED.clear()
+        _UNMASKED[text] = None
+    return masked
+
+
+def _classified(value: Any, key: bytes, field: str, parent: str) -> Any:
+    cls = FIELD_CLASSES.get(f"{parent}.{field}") or FIELD_CLASSES.get(field, "free_text")
+    if isinstance(value, dict):
+        return {k: _classified(v, key, str(k), field) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_classified(v, key, field, parent) for v in value]
+    if isinstance(value, str):
+        if cls == "pseudonymised":
+            return value if _KEYED.match(value) else keyed_hash(value, key)
+        return _masked(value)
+    return value
+
+
+def classify_record(payload: dict[str, Any], key: bytes) -> dict[str, Any]:
+    """``payload`` (a record's JSON) as written to the log: every field by :data:`FIELD_CLASSES`.
+
+    Keys are classified too: a key that is not a public field name is scanned like free text.
+    """
+    out = _classified(payload, check_key(key), "", "")
+    return _mask_keys(out)
+
+
+def _mask_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {_masked(k) if isinstance(k, str) else k: _mask_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_keys(v) for v in value]
+    return value
+
+
+def _pseudonymised_inputs(request: DecisionRequest, key: bytes) -> dict[str, Any]:
+    data = request.model_dump(mode="json")
+    applicant = data["applicant"]
+    applicant["id_number"] = keyed_hash(request.applicant.id_number, key)
+    name = request.applicant.name
+    applicant["name"] = keyed_hash(name, key) if name else None
+    return data
+
+
+def audit_decision(
+    request: DecisionRequest | dict[str, Any], decision: Decision, key: bytes, *, at: datetime | None = None
+) -> AuditRecord:
+    """The audit record of a decision; the applicant's ID number and name only as keyed hashes.
+
+    ``at`` defaults to now. The request must be the decision's (same service item,
+    certificate and request id; and the same applicant when the decision carries
+    ``applicant.ref``).
+    """
+    req = parse_request(request)
+    key = check_key(key)
+    if (req.service_item, req.certificate, req.request_id) != (
+        decision.service_item,
+        decision.certificate,
+        decision.request_id,
+    ):
+        raise AuditLogError("请求与决定不对应 / the request is not the decision's")
+    ref = decision.applicant.ref
+    if ref is not None and not hmac.compare_digest(ref, keyed_hash(req.applicant.id_number, key)):
+        raise AuditLogError("请求的申请人与决定不符 / the request's applicant is not the decision's")
+    outcome = decision.model_dump(mode="json", exclude={"trace"})
+    # The masked forms are not needed: the inputs identify the applicant by keyed hash.
+    outcome["applicant"].pop("id_masked", None)
+    outcome["applicant"].pop("name_masked", None)
+    return AuditRecord(
+        kind="decision",
+        at=at or datetime.now(SHANGHAI),
+        request_id=decision.request_id,
+        ruleset=decision.ruleset,
+        inputs=_pseudonymised_inputs(req, key),
+        outcome=outcome,
+        trace=[step.model_dump(mode="json") for step in decision.trace],
+    )
+
+
+def audit_state(record: BaseModel, *, at: datetime | None = None) -> AuditRecord:
+    """The audit record of one state of a record (verification, pledge, complaint, …).
+
+    The whole record is kept; :meth:`AuditLog.append` classifies its fields (people as keyed
+    hashes, free text masked) when it is written.
+    """
+    data = record.model_dump(mode="json")
+    stamp = data.get("ruleset")
+    return AuditRecord(
+        kind=type(record).__name__,
+        at=at or datetime.now(SHANGHAI),
+        request_id=data.get("request_id") if isinstance(data.get("request_id"), str) else None,
+        ruleset=RulesetStamp.model_validate(stamp) if isinstance(stamp, dict) else None,
+        outcome=data,
+    )

@@ -1,0 +1,146 @@
+"""Writing: :class:`AuditLog`, one fsynced, chained, MAC'd line per append under a thread lock and
+``fcntl.flock``; the end of the log (:mod:`~nocert_rules.records.audit.repair`) and the head
+checkpoint are checked before anything is written."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from pydantic import BaseModel
+
+from nocert_rules.models import Decision, DecisionRequest
+from nocert_rules.records.audit.checkpoint import fsync_dir, remove_stale_temps, write_head_file
+from nocert_rules.records.audit.entry import AuditLogError, LogEntry, entry_line, key_id
+from nocert_rules.records.audit.keys import audit_mac_key, check_key, mac_keys_by_kid
+from nocert_rules.records.audit.record import (
+    AuditRecord,
+    audit_decision,
+    audit_state,
+    classify_record,
+)
+from nocert_rules.records.audit.repair import check_checkpoint, last_entry, open_tail, seq_hash
+
+try:  # POSIX only
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+
+class AuditLog:
+    """An append-only, hash-chained, HMAC-authenticated JSONL audit log. See the module doc.
+
+    ``key``: the host key. It pseudonymises people in records (``keyed_hash``) and, through
+    :func:`audit_mac_key`, authenticates every entry. Keep it secret and stable.
+    ``previous_keys``: earlier host keys after a rotation (the last entry may be under one).
+
+    ``head_file``: a checkpoint file kept up to date with the last entry's hash and seq after
+    each append (atomically, under the log's lock). The log is refused (:class:`AuditLogError`)
+    when it no longer reaches the checkpoint or its chain does not contain the checkpoint's hash;
+    a missing checkpoint is (re)started from the current head.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        key: bytes,
+        *,
+        repair_torn_tail: bool = False,
+        head_file: str | Path | None = None,
+        previous_keys: Sequence[bytes] = (),
+    ) -> None:
+        self.path = Path(path)
+        self._key = check_key(key)
+        self._mac_key = audit_mac_key(self._key)
+        self._kid = key_id(self._mac_key)
+        self._mac_keys = mac_keys_by_kid([*previous_keys, self._key])
+        self._lock = threading.Lock()
+        self.head_file = Path(head_file) if head_file is not None else None
+        if not self.path.exists():
+            if self.head_file is not None:
+                check_checkpoint(self.path, self.head_file, None)  # a checkpoint past seq 0 but no log: refused
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.touch()
+            fsync_dir(self.path.parent)
+        with self._locked():
+            if self.head_file is not None:
+                remove_stale_temps(self.head_file)
+            open_tail(self.path, self._mac_keys, self.head_file, repair_torn_tail)
+
+    @property
+    def key_id(self) -> str:
+        """The ``kid`` this log writes (hand the auditor ``audit_mac_key(key)``)."""
+        return self._kid
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[BinaryIO]:
+        """The thread lock and, on POSIX, an exclusive ``flock`` on the log."""
+        with self._lock, self.path.open("ab") as f:
+            if fcntl is not None:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+            try:
+                yield f
+            finally:
+                if fcntl is not None:
+                    fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+    @property
+    def head(self) -> tuple[int, str]:
+        """``(seq, hash)`` of the last entry; ``(0, GENESIS)`` for an empty log."""
+        return seq_hash(last_entry(self.path, self._mac_keys))
+
+    def append(self, record: AuditRecord) -> LogEntry:
+        """Append one record: classified (:func:`classify_record`), one full line, flushed and
+        fsynced, chained to the last entry and MAC'd under the log's key.
+
+        With a ``head_file``, the checkpoint is checked first and replaced after the line is
+        fsynced (both under the lock).
+        """
+        return self.append_many([record])[0]
+
+    def append_many(self, records: Sequence[AuditRecord]) -> list[LogEntry]:
+        """Append several records as :meth:`append` does one, chained in order, with one write,
+        one fsync and one checkpoint update for all (group commit): when it returns, every one
+        is durable; when it raises, none was acknowledged."""
+        payloads = [classify_record(record.model_dump(mode="json"), self._key) for record in records]
+        entries: list[LogEntry] = []
+        with self._locked() as f:
+            last = last_entry(self.path, self._mac_keys)  # re-read under the lock: another process may have appended
+            if self.head_file is not None:
+                check_checkpoint(self.path, self.head_file, last)
+            seq, prev = seq_hash(last)
+            lines = []
+            for payload in payloads:
+                seq += 1
+                line, digest, mac = entry_line(seq, prev, payload, self._mac_key)
+                lines.append(line)
+                entries.append(LogEntry(line=0, seq=seq, prev=prev, hash=digest, kid=self._kid, mac=mac,
+                                        record=payload))
+                prev = digest
+            f.write(b"".join(lines))
+            f.flush()
+            os.fsync(f.fileno())
+            if self.head_file is not None and entries:
+                try:
+                    write_head_file(self.head_file, seq, prev)
+                except OSError as exc:
+                    raise AuditLogError(
+                        f"{self.path}: 条目（序号 {seq}）已写入，但检查点 {self.head_file} 未能更新 / entry "
+                        f"seq {seq} was written, but the head checkpoint could not be updated: {exc}"
+                    ) from exc
+        return entries
+
+    def append_decision(
+        self, request: DecisionRequest | dict[str, Any], decision: Decision, *, at: datetime | None = None
+    ) -> LogEntry:
+        """``append(audit_decision(request, decision, key))``."""
+        return self.append(audit_decision(request, decision, self._key, at=at))
+
+    def append_state(self, record: BaseModel, *, at: datetime | None = None) -> LogEntry:
+        """``append(audit_state(record))``."""
+        return self.append(audit_state(record, at=at))
