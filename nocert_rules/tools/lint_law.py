@@ -27,6 +27,7 @@ Warnings:
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -48,59 +49,90 @@ def _basis_path(row: ListRow, j: int) -> tuple[str | int, ...]:
     return ("legal_basis", j) if isinstance(row.legal_basis, list) else ("legal_basis",)
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What every row's checks share: the ruleset, its legal-basis policy and ABOLISH rules, and
+    how to name and report a finding."""
+
+    rs: Ruleset
+    abolish_rules: list[Any]
+    row_file: Callable[[int], str]
+    line: Line
+    add: Add
+
+
 def check_law(
     rs: Ruleset, row_facts: list[dict[str, Any]], row_file: Callable[[int], str], line: Line, add: Add,
     rows: list[ListRow] | None = None,
 ) -> None:
     """Add the findings of the module doc for each row (``row_facts[i]`` are row i's facts)."""
-    policy = rs.manifest.legal_basis_policy
-    rows = rs.rows if rows is None else rows
     abolish_rules = [r for r in rs.rules if r.method is Method.ABOLISH and r.effect == "offer"]
-    for i, row in enumerate(rows):
-        label = _label(row)
+    ctx = _Context(rs, abolish_rules, row_file, line, add)
+    for i, row in enumerate(rs.rows if rows is None else rows):
         start: date = row.valid_from or rs.manifest.effective_from
-        for j, basis in enumerate(row.bases):
-            if basis.effective_from is not None and start < basis.effective_from and not _succeeds(
-                row.bases, j, start
-            ):
-                add("error", "basis-not-in-force", row_file(i), line(i, _basis_path(row, j)),
+        _check_bases(ctx, row, i, start)
+        _check_limits(ctx, row, i)
+        if row.status is RowStatus.RETAINED and row.bases:
+            _check_repealed(rs, row, i, start, row_facts[i], abolish_rules, row_file, line, add)
+            if not sufficient(row.bases, rs.manifest.legal_basis_policy):
+                _check_rank(ctx, row, i, row_facts[i])
+
+
+def _check_bases(ctx: _Context, row: ListRow, i: int, start: date) -> None:
+    """``basis-not-in-force`` and ``basis-unranked``, basis by basis."""
+    policy = ctx.rs.manifest.legal_basis_policy
+    label = _label(row)
+    for j, basis in enumerate(row.bases):
+        if basis.effective_from is not None and start < basis.effective_from and not _succeeds(
+            row.bases, j, start
+        ):
+            ctx.add("error", "basis-not-in-force", ctx.row_file(i), ctx.line(i, _basis_path(row, j)),
                     f"{label}: 引用的{basis.instrument}自 {basis.effective_from} 起施行，但该行自 {start} "
                     f"起适用 / cites {basis.instrument}, in force from {basis.effective_from}, in a row in "
                     f"force from {start}: date the row (valid_from) or cite the instrument then in force")
-            if policy is not None and basis.rank is None:
-                add("warning", "basis-unranked", row_file(i), line(i, _basis_path(row, j)),
+        if policy is not None and basis.rank is None:
+            ctx.add("warning", "basis-unranked", ctx.row_file(i), ctx.line(i, _basis_path(row, j)),
                     f"{label}: 设定依据 {basis.text} 未注明效力层级 / basis {basis.text} has no rank "
                     f"(one of {', '.join(r.value for r in policy.sufficient_ranks)} keeps a certificate)")
-        for k, limit in enumerate(row.limits):
-            if not versions.overlap(limit, row):
-                path: tuple[str | int, ...] = (
-                    ("verification_limit", k) if isinstance(row.verification_limit, list) else ("verification_limit",)
-                )
-                add("warning", "limit-not-in-force", row_file(i), line(i, path),
-                    f"{label}: 法定时限有效期 {versions.window_text(limit)} 与该行有效期 {row.version} 无交集 / "
-                    f"the limit's window {versions.window_text(limit)} lies outside the row's {row.version}")
-        if row.status is RowStatus.RETAINED and row.bases:
-            _check_repealed(rs, row, i, start, row_facts[i], abolish_rules, row_file, line, add)
-        if row.status is not RowStatus.RETAINED or not row.bases or sufficient(row.bases, policy):
+
+
+def _check_limits(ctx: _Context, row: ListRow, i: int) -> None:
+    """``limit-not-in-force``: a statutory limit dated outside the row's own window."""
+    for k, limit in enumerate(row.limits):
+        if versions.overlap(limit, row):
             continue
-        ranks = "、".join(sorted({b.rank.value for b in row.bases if b.rank is not None}))
-        names = set().union(*(conditions.facts_named(r.when) for r in abolish_rules)) if abolish_rules else set()
-        by = sorted({
-            r.id for r in abolish_rules
-            for combo in free_combinations(names)
-            if conditions.evaluate(r.when, {**row_facts[i], **combo})
-            and "row.legal_basis_sufficient" in conditions.facts_named(r.when)
-        })
-        assert policy is not None  # no policy: any basis is sufficient
-        accepted = "、".join(r.value for r in policy.sufficient_ranks)
-        if by:
-            add("warning", "basis-below-rank", row_file(i), line(i, ("legal_basis",)),
+        path: tuple[str | int, ...] = (
+            ("verification_limit", k) if isinstance(row.verification_limit, list) else ("verification_limit",)
+        )
+        ctx.add("warning", "limit-not-in-force", ctx.row_file(i), ctx.line(i, path),
+                f"{_label(row)}: 法定时限有效期 {versions.window_text(limit)} 与该行有效期 {row.version} 无交集 / "
+                f"the limit's window {versions.window_text(limit)} lies outside the row's {row.version}")
+
+
+def _check_rank(ctx: _Context, row: ListRow, i: int, facts: dict[str, Any]) -> None:
+    """A retained row whose bases are all below rank: ``basis-below-rank`` when a rule abolishes
+    it, else ``retained-below-rank-kept``."""
+    policy = ctx.rs.manifest.legal_basis_policy
+    assert policy is not None  # no policy: any basis is sufficient
+    label = _label(row)
+    ranks = "、".join(sorted({b.rank.value for b in row.bases if b.rank is not None}))
+    rules = ctx.abolish_rules
+    names = set().union(*(conditions.facts_named(r.when) for r in rules)) if rules else set()
+    by = sorted({
+        r.id for r in rules
+        for combo in free_combinations(names)
+        if conditions.evaluate(r.when, {**facts, **combo})
+        and "row.legal_basis_sufficient" in conditions.facts_named(r.when)
+    })
+    accepted = "、".join(r.value for r in policy.sufficient_ranks)
+    if by:
+        ctx.add("warning", "basis-below-rank", ctx.row_file(i), ctx.line(i, ("legal_basis",)),
                 f"{label}: 设定依据仅为{ranks or '未定级文件'}，不是{accepted}，由规则 {', '.join(by)} 取消"
                 f"（{policy.clause}），清单应标注取消或补充依据 / rests only on {ranks or 'unranked'} "
                 f"instruments, below {accepted}: abolished by rule {', '.join(by)}; mark it abolished "
                 "or cite a sufficient basis")
-        else:
-            add("error", "retained-below-rank-kept", row_file(i), line(i, ("legal_basis",)),
+    else:
+        ctx.add("error", "retained-below-rank-kept", ctx.row_file(i), ctx.line(i, ("legal_basis",)),
                 f"{label}: 设定依据仅为{ranks or '未定级文件'}，不是{accepted}（{policy.clause}），但没有规则取消它 / "
                 f"rests only on {ranks or 'unranked'} instruments, below {accepted}, yet no rule abolishes it "
                 "(add a rule on row.legal_basis_sufficient)")
