@@ -46,13 +46,18 @@ FIXTURE = HERE / "data" / "decisions_405bd9c.json.gz"
 AS_OF = {"zhangdian@2021-03-01": date(2021, 3, 1), "zhangdian@2022-02-15T16:45": datetime(2022, 2, 15, 16, 45)}
 
 
-def digest(decide: Any, *args: Any) -> str:
+def digest(decide: Any, *args: Any, stamp: tuple[str, str] | None = None) -> str:
+    """The digest of what ``decide(*args)`` answers; ``stamp=(now, then)`` puts the ruleset's
+    sha256 of then in place of now's before digesting (the files changed, the decisions may not)."""
     try:
         decision = decide(*args)
     except Exception as exc:  # noqa: BLE001 - an error is an answer too; its type and text are digested
         text = f"{type(exc).__name__}:{exc}"
         return "E:" + hashlib.sha256(text.encode()).hexdigest()[:16]
-    return hashlib.sha256(decision.model_dump_json().encode()).hexdigest()[:16]
+    text = decision.model_dump_json()
+    if stamp is not None:
+        text = text.replace(stamp[0], stamp[1])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def generated(ruleset: Path, n: int, seed: int) -> list[dict[str, Any]]:
