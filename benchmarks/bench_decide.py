@@ -346,12 +346,12 @@ def run(n: int = 20_000, n_cases: int = 5_000, workload: str = "generated", verb
     def decide_zen(request: dict[str, Any]) -> Any:
         req = parse_request(request)
         row = engine.find_row(req)  # the row version in force on the request's day, as decide() takes it
-        return engine.decide_with_fired(req, row, zen_rules.fire(facts_for(ruleset, req, row)))
+        return engine.decide_with_fired(req, row, zen_rules.fire(engine.facts_for(req, row)))
 
     def decide_ifchain(request: dict[str, Any]) -> Any:
         req = parse_request(request)
         row = engine.find_row(req)
-        return engine.decide_with_fired(req, row, ifchain(facts_for(ruleset, req, row)))
+        return engine.decide_with_fired(req, row, ifchain(engine.facts_for(req, row)))
 
     for request in prep.requests:
         reference = engine.decide(request)
@@ -366,7 +366,7 @@ def run(n: int = 20_000, n_cases: int = 5_000, workload: str = "generated", verb
     staged = list(zip(prep.parsed, prep.rows, fired, strict=True))
 
     def facts_step(parsed: DecisionRequest) -> Any:
-        return facts_for(ruleset, parsed, engine.find_row(parsed))
+        return engine.facts_for(parsed, engine.find_row(parsed))
 
     def build_step(item: tuple[DecisionRequest, ListRow | None, list[str]]) -> Any:
         return engine.decide_with_fired(*item)

@@ -9,7 +9,8 @@
    digest: every other byte of every Decision must still be the same.
 2. Plan against matcher: for random requests, the plan's conditions specialised to the row
    decide exactly as the backend's unspecialised ``fire`` on the full facts does
-   (``Engine.decide_with_fired``).
+   (``Engine.decide_with_fired``), and ``Engine.facts_for`` (the row's facts from its plan)
+   equals ``facts_for`` (computed afresh).
 """
 
 from __future__ import annotations
@@ -105,6 +106,8 @@ def test_the_plan_decides_as_the_matcher_on_the_full_facts(batch: list[dict[str,
                 continue
             req = parse_request(request)
             row = engine.find_row(req)
-            fired = engine.fire(facts_for(_ZIBO, req, row))
+            facts = facts_for(_ZIBO, req, row)
+            assert engine.facts_for(req, row) == facts  # the row's facts from its plan, computed once
+            fired = engine.fire(facts)
             assert engine.decide_with_fired(req, row, fired) == planned
             assert engine.decide(request) == planned

@@ -72,3 +72,32 @@ def test_lint_lists_case_only_mismatches_on_their_own(tmp_path: Path) -> None:
     assert not [f for f in result.warnings if f.code == "case-mismatch"]
     out = CliRunner().invoke(main, ["lint", str(tmp_path / "rs"), "--json"])
     assert len(json.loads(out.stdout)["case_mismatches"]) == 3
+
+
+@pytest.mark.parametrize("policy", ["abolish", "error"])
+def test_the_memo_answers_what_the_unmemoised_path_answers_and_stays_bounded(tmp_path: Path, policy: str) -> None:
+    """``UnknownCodes`` keeps one answer per pair of codes, the oldest going when full: pairs
+    cycling through a memo of 3 (every answer computed afresh) and a memo of 1000 (every answer
+    from the memo on the second round) give the same warnings, or the same error, as the
+    unmemoised ``_answer``; the small memo holds 3."""
+    from nocert_rules.engine.unknown import UnknownCodes
+    from nocert_rules.models import parse_request
+
+    manifest = {**MANIFEST, "unknown_service_item": policy, "unknown_certificate": policy}
+    rs = load_ruleset(write_ruleset(tmp_path / "rs", manifest=manifest))
+    pairs = [("S1", "pledg"), ("S1", "nothing"), ("s1", "pledge"), ("S9", "x"), ("S1", "PLEDGE"), ("S1", "verif")]
+    small, big = UnknownCodes(rs, memo=3), UnknownCodes(rs, memo=1000)
+
+    def answer(codes: UnknownCodes, item: str, cert: str) -> Any:
+        try:
+            return codes.check(parse_request(req(item, cert)))
+        except RequestError as exc:
+            return exc.errors
+
+    for _ in range(3):
+        for item, cert in pairs:
+            refused, texts = UnknownCodes(rs)._answer(item, cert)
+            expected = [texts] if refused else list(texts)
+            assert answer(small, item, cert) == answer(big, item, cert) == expected
+            assert len(expected) == 1 and (("nearest" in str(expected)) is (cert not in ("nothing", "x")))
+    assert len(small._memo) == 3 and len(big._memo) == len(pairs)

@@ -243,6 +243,15 @@ class Engine:
             raise RequestError([("(request)", f"不是 JSON / not JSON: {type(exc).__name__}")]) from None
         return _DECISION_JSON(self.decide(request, as_of))
 
+    def facts_for(
+        self, req: DecisionRequest, row: ListRow | None, as_of: date | datetime | None = None
+    ) -> dict[str, Any]:
+        """``facts_for`` as this engine decides on them: its blacklist store consulted, the row's
+        facts those its plan holds (computed once per row version)."""
+        facts = request_facts(self.ruleset, req, row, list_day(req, as_of), self.blacklist)
+        facts.update(self._plans.of(row).facts)
+        return facts
+
     def find_row(self, req: DecisionRequest, as_of: date | datetime | None = None) -> ListRow | None:
         """The row version in force for ``req`` (on ``as_of``'s day if given)."""
         return self.ruleset.find_row(req.service_item, req.certificate, list_day(req, as_of))
@@ -258,7 +267,7 @@ class Engine:
         fire: Callable[[dict[str, Any]], Sequence[str]] | None = None,
     ) -> Decision:
         """The Decision for ``req`` given the ids of the rules that fired (as ``fire`` returns
-        them for ``facts_for(ruleset, req, row, as_of, blacklist=...)``); ``fire`` (default
+        them for ``self.facts_for(req, row, as_of)``); ``fire`` (default
         ``self.fire``) decides the declined alternative. ``decide`` on durable is this.
 
         When the applicant has not chosen (``wants_pledge`` unset) and a pledge is chosen, the
@@ -266,7 +275,7 @@ class Engine:
         ``wants_pledge: false``, decided now (国办发〔2020〕42号 自主选择).
         """
         if facts is None:
-            facts = facts_for(self.ruleset, req, row, as_of, blacklist=self.blacklist)
+            facts = self.facts_for(req, row, as_of)
         match = self._unmemoised if fire is None else lambda _plan, f: fire(f)
         return self._decide(req, self._plans.of(row), list_day(req, as_of), facts, match, fired)
 
@@ -344,39 +353,38 @@ class Engine:
         self, req: DecisionRequest, plan: RowPlan, day: date, facts: dict[str, Any], method: Method,
         must_submit: bool, trace: list[TraceStep],
     ) -> Decision:
-        """The Decision: the row plan's constant parts, shared, and the request's own."""
+        """The Decision: the row plan's fields and constant parts, shared, and the request's own."""
         row = plan.row
         credit = req.applicant.credit
-        deadline = self.deadline_for(method, credit, req.requested_at, row, day)
+        at = req.requested_at
+        deadline = self.deadline_for(method, credit, at, row, day)
+        values = plan.fields.copy()  # every field, in order: the row's filled, the request's None
+        values["request_id"] = req.request_id
+        values["service_item"] = req.service_item
+        values["certificate"] = req.certificate
+        values["method"] = method
+        values["applicant_must_submit"] = must_submit
+        values["applicant"] = req.applicant.summary(at, self._key, credit=facts)
+        values["requested_at"] = at
+        values["trace"] = trace
+        values["warnings"] = self._warnings(req, row, day, deadline)
+        values["deadline"] = deadline
+        values["ruleset"] = self._stamp_on(day, row)
+        if row is not None:
+            if method is Method.DATA_SHARING:
+                values["sharing_source"] = row.sharing_source
+            elif method is Method.VERIFICATION and row.on_the_spot:
+                values["approval_clock"] = self._approval_clock(method, row)
+        if method is Method.PLEDGE:
+            values["post_check"] = self._post_check_plan(credit, deadline)
+        return trusted(Decision, _DECISION_GIVEN, values)
+
+    def _stamp_on(self, day: date, row: ListRow | None) -> RulesetStamp:
+        """The ruleset stamp of a decision on the list of ``day`` by ``row``'s version."""
         s = self._stamp
-        return trusted(Decision, _DECISION_GIVEN, {
-            "request_id": req.request_id,
-            "service_item": req.service_item,
-            "service_item_name": row.service_item_name if row else None,
-            "certificate": req.certificate,
-            "certificate_id": row.certificate_id if row else None,
-            "certificate_name": row.certificate_name if row else None,
-            "listed": row is not None,
-            "method": method,
-            "applicant_must_submit": must_submit,
-            "issuer": row.issuer if row else None,
-            "records": row.records if row else None,
-            "sharing_source": row.sharing_source if row and method is Method.DATA_SHARING else None,
-            "applicant": req.applicant.summary(req.requested_at, self._key, credit=facts),
-            "requested_at": req.requested_at,
-            "trace": trace,
-            "warnings": self._warnings(req, row, day, deadline),
-            "post_check": self._post_check_plan(credit, deadline) if method is Method.PLEDGE else None,
-            "deadline": deadline,
-            "ruleset": trusted(RulesetStamp, _STAMP_GIVEN, {
-                "name": s.name, "version": s.version, "sha256": s.sha256, "backend": s.backend,
-                "effective_date": day, "row_version": row.version if row is not None else None,
-            }),
-            "row_source": plan.source,
-            "awaiting_choice": False,
-            "if_declined": None,
-            "approval_clock": self._approval_clock(method, row),
-            "proxy_officer": None,
+        return trusted(RulesetStamp, _STAMP_GIVEN, {
+            "name": s.name, "version": s.version, "sha256": s.sha256, "backend": s.backend,
+            "effective_date": day, "row_version": row.version if row is not None else None,
         })
 
     def _warnings(
@@ -507,14 +515,14 @@ class Engine:
     def _post_check_plan(self, credit: CreditLevel, deadline: DeadlineInfo | None) -> PostCheckPlan:
         """The post-check plan of a pledge by the applicant's credit, due with ``deadline``."""
         plan = self.ruleset.manifest.pledge_policy.post_check[credit]
-        return PostCheckPlan(
-            credit=credit,
-            waived=plan.waived,
-            within_working_days=plan.within_working_days,
-            description=plan.description,
-            due_at=deadline.due_at if deadline is not None else None,
-            citation=self._plans.citation(plan.clause),
-        )
+        return trusted(PostCheckPlan, _PLAN_GIVEN, {
+            "credit": credit,
+            "waived": plan.waived,
+            "within_working_days": plan.within_working_days,
+            "description": plan.description,
+            "due_at": deadline.due_at if deadline is not None else None,
+            "citation": self._plans.citation(plan.clause),
+        })
 
     def _verification_limit(self, row: ListRow, day: date) -> StatutoryLimit | None:
         """The row's own statutory limit in force on ``day``, if any (the plan's figure is the

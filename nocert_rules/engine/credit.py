@@ -50,9 +50,28 @@ def credit_facts(
     """``applicant.on_blacklist`` (the host's blacklist or the store's false pledges, unless
     repaired since), ``applicant.false_pledge_on_record`` (the store's part alone),
     ``applicant.credit_repaired`` and the host's raw credit facts, at ``at`` (Asia/Shanghai)."""
+    status = blacklist.false_pledge_status(applicant.id_number) if blacklist is not None else None
+    if status is None and applicant.blacklisted_since is None and applicant.credit_repaired_on is None:
+        on_blacklist = on_record = repaired = False  # nothing dated: no bar, no repair
+    else:
+        on_blacklist, on_record, repaired = _dated_bars(ruleset, applicant, at, status)
+    return {
+        "applicant.kind": applicant.kind.value,
+        "applicant.credit": applicant.credit.value,
+        "applicant.on_blacklist": on_blacklist,
+        "applicant.serious_bad_record": applicant.serious_bad_record,
+        "applicant.bad_record": applicant.bad_record,
+        "applicant.false_pledge_on_record": on_record,
+        "applicant.credit_repaired": repaired,
+    }
+
+
+def _dated_bars(
+    ruleset: Ruleset, applicant: Applicant, at: datetime, status: FalsePledgeStatus | None
+) -> tuple[bool, bool, bool]:
+    """On the blacklist, a false pledge on record, and credit repaired after every dated bar."""
     same_day = ruleset.manifest.pledge_policy.credit_repair_counts_from == "same_day"
     day = at.date()
-    status = blacklist.false_pledge_status(applicant.id_number) if blacklist is not None else None
     repairs = [
         r
         for r in (
@@ -75,13 +94,5 @@ def credit_facts(
     # The false-pledge blacklist, whoever keeps it: the host (blacklisted_since) or the store.
     on_blacklist = (listed is not None and not lifted(listed)) or on_record
     dated = [d for d in (listed, last_found) if d is not None]
-    return {
-        "applicant.kind": applicant.kind.value,
-        "applicant.credit": applicant.credit.value,
-        "applicant.on_blacklist": on_blacklist,
-        "applicant.serious_bad_record": applicant.serious_bad_record,
-        "applicant.bad_record": applicant.bad_record,
-        "applicant.false_pledge_on_record": on_record,
-        # Repaired after every dated bar; undated ones (records, credit level) as the host reports them.
-        "applicant.credit_repaired": repaired is not None and all(repaired >= d for d in dated),
-    }
+    # Repaired after every dated bar; undated ones (records, credit level) as the host reports them.
+    return on_blacklist, on_record, repaired is not None and all(repaired >= d for d in dated)

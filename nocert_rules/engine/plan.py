@@ -24,7 +24,7 @@ from typing import Any
 
 from nocert_rules.engine.compiled import Predicate, specialise
 from nocert_rules.enums import Method, ReplacementMethod
-from nocert_rules.models import Citation, TraceStep
+from nocert_rules.models import Citation, Decision, TraceStep
 from nocert_rules.policy import conditions
 from nocert_rules.policy.ruleset import ListRow, PolicyRule, Ruleset
 
@@ -80,6 +80,10 @@ class RowPlan:
     """The ``row.*`` facts, as ``facts_for`` gives them (none for unlisted)."""
     source: str | None
     """The ruleset (level) whose row this is; ``None`` for unlisted."""
+    fields: Mapping[str, Any]
+    """Every field of a Decision of this row, in the model's order: those that come from the row
+    alone (names, issuer, records, source) filled, the request's ones ``None`` (and not awaiting
+    a choice): ``engine.core`` copies it and sets the request's."""
 
 
 def row_facts(ruleset: Ruleset, row: ListRow) -> dict[str, Any]:
@@ -99,6 +103,23 @@ def row_facts(ruleset: Ruleset, row: ListRow) -> dict[str, Any]:
         "row.pledge_barring_risk": bool(barring.intersection(row.risk_categories)),
         "row.issuer_department": row.issuer_department,
     }
+
+
+def decision_fields(row: ListRow | None, source: str | None) -> dict[str, Any]:
+    """A Decision's fields with those that depend on its row version alone (``row`` None: not
+    listed) filled, the others ``None``; in the model's field order."""
+    fields: dict[str, Any] = dict.fromkeys(Decision.model_fields)
+    fields.update(
+        service_item_name=row.service_item_name if row else None,
+        certificate_id=row.certificate_id if row else None,
+        certificate_name=row.certificate_name if row else None,
+        listed=row is not None,
+        issuer=row.issuer if row else None,
+        records=row.records if row else None,
+        row_source=source,
+        awaiting_choice=False,
+    )
+    return fields
 
 
 def _row_side(name: str) -> bool:
@@ -141,7 +162,7 @@ class Plans:
         if rules is None:
             rules = self._rule_plans[key] = self._rule_plan(known, order)
         source = self.ruleset.source_of(row) if row is not None else None
-        return RowPlan(row, rules, facts, source)
+        return RowPlan(row, rules, facts, source, decision_fields(row, source))
 
     def _rule_plan(self, known: Mapping[str, Any], order: tuple[Method, ...]) -> RulePlan:
         offers: dict[Method, list[Entry]] = {}

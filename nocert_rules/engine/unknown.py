@@ -9,8 +9,9 @@ nearest known codes (``difflib``) — a mistyped code or a host's mapping bug st
 
 from __future__ import annotations
 
+import contextlib
 import difflib
-from functools import lru_cache
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from nocert_rules.errors import RequestError
@@ -25,9 +26,15 @@ __all__ = ["UnknownCodes"]
 _SHOWN = 64
 """At most this many characters of an unknown code are echoed."""
 
-_MEMO = 128
-"""Answers kept per engine (nearest codes; warnings by pair of codes): small, so a soak of random
-codes stays flat (tests/test_stress.py); a dry-run over a case file keeps more."""
+_MEMO = 512
+"""Answers kept per engine, by pair of codes (the oldest goes when full, so a full memo stays
+the same size: tests/test_stress.py); enough for the few hundred unknown pairs of a day's mix,
+each computed once; a dry-run over a case file keeps more."""
+
+
+Answer = tuple[bool, tuple[str, ...]]
+"""An unknown pair's answer: refused (the field and the problem of the ``RequestError``) or the
+warnings of its decision."""
 
 
 def _show(code: str) -> str:
@@ -36,10 +43,11 @@ def _show(code: str) -> str:
 
 
 class UnknownCodes:
-    """The nearest known codes for an unknown one, memoised per ruleset."""
+    """What an unknown pair of codes gets (warnings naming the nearest known codes, or an error),
+    computed once per pair and kept, bounded, per engine."""
 
     def __init__(self, ruleset: Ruleset, memo: int = _MEMO) -> None:
-        """``memo``: how many nearest-code answers to keep (a dry-run over a case file keeps more)."""
+        """``memo``: how many pairs' answers to keep (a dry-run over a case file keeps more)."""
         self.ruleset = ruleset
         items: dict[str, set[str]] = {}
         for row in ruleset.rows:
@@ -47,16 +55,17 @@ class UnknownCodes:
         self._items = sorted(items)
         self._folded = {code.casefold(): code for code in self._items}
         self._certificates = {item: sorted(certs) for item, certs in items.items()}
-        self.nearest_items = lru_cache(maxsize=memo)(self._nearest_items)
-        self.nearest_certificates = lru_cache(maxsize=memo)(self._nearest_certificates)
-        self._warnings = lru_cache(maxsize=memo)(self._warnings_for)
+        self._size = max(1, memo)
+        self._memo: OrderedDict[tuple[str, str], Answer] = OrderedDict()
 
-    def _nearest_items(self, code: str) -> tuple[str, ...]:
+    def nearest_items(self, code: str) -> tuple[str, ...]:
+        """The known service item codes nearest ``code``: the same code in another case first."""
         same_case = self._folded.get(code.casefold())
         close = difflib.get_close_matches(code, self._items, n=3, cutoff=0.6) if len(code) <= _SHOWN else []
         return tuple(dict.fromkeys([same_case, *close] if same_case else close))
 
-    def _nearest_certificates(self, item: str, certificate: str) -> tuple[str, ...]:
+    def nearest_certificates(self, item: str, certificate: str) -> tuple[str, ...]:
+        """The certificate ids and names of ``item`` nearest ``certificate``."""
         known = self._certificates.get(item, [])
         folded = [c for c in known if c.casefold() == certificate.casefold()]
         close = difflib.get_close_matches(certificate, known, n=3, cutoff=0.6) if len(certificate) <= _SHOWN else []
@@ -65,16 +74,28 @@ class UnknownCodes:
     def check(self, req: DecisionRequest) -> list[str]:
         """The warnings for a request whose certificate has no row (or RequestError, per the
         manifest); computed once per pair of codes (``difflib`` off the decision's path)."""
-        return list(self._warnings(req.service_item, req.certificate))
+        key = (req.service_item, req.certificate)
+        memo = self._memo
+        answer = memo.get(key)
+        if answer is None:
+            answer = self._answer(*key)
+            memo[key] = answer
+            if len(memo) > self._size:
+                with contextlib.suppress(KeyError):  # another thread took it first
+                    memo.popitem(last=False)
+        refused, texts = answer
+        if refused:
+            raise RequestError([(texts[0], texts[1])])
+        return list(texts)
 
-    def _warnings_for(self, service_item: str, certificate: str) -> tuple[str, ...]:
+    def _answer(self, service_item: str, certificate: str) -> Answer:
         m = self.ruleset.manifest
         if service_item not in self.ruleset.service_items:
             near = self.nearest_items(service_item)
             hint = f"；最接近的已知编码 / nearest known: {', '.join(near)}" if near else ""
             if m.unknown_service_item == "error":
-                raise RequestError([("service_item", f"事项编码不在清单中 / unknown service item {_show(service_item)}{hint}")])
-            return (
+                return True, ("service_item", f"事项编码不在清单中 / unknown service item {_show(service_item)}{hint}")
+            return False, (
                 f"事项编码 {_show(service_item)} 不在清单中，请核对编码{hint} / service item "
                 f"{_show(service_item)} has no row in the list: check the code (the certificate is "
                 "treated as not listed)",
@@ -82,9 +103,9 @@ class UnknownCodes:
         near = self.nearest_certificates(service_item, certificate)
         hint = f"；最接近的 / nearest: {', '.join(near)}" if near else ""
         if m.unknown_certificate == "error":
-            raise RequestError([("certificate", f"证明不在该事项清单内 / certificate {_show(certificate)} is not "
-                                                f"listed for service item {_show(service_item)}{hint}")])
-        return (
+            return True, ("certificate", f"证明不在该事项清单内 / certificate {_show(certificate)} is not "
+                                         f"listed for service item {_show(service_item)}{hint}")
+        return False, (
             f"证明 {_show(certificate)} 不在事项 {_show(service_item)} 的清单内（按不在清单处理）{hint} / "
             f"certificate {_show(certificate)} is not listed for service item {_show(service_item)} "
             "(treated as not listed): check the id",

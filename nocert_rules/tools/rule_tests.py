@@ -246,10 +246,8 @@ def _run_case(engine: Any, doc: LocatedYaml, file: str, i: int, case: Any) -> Ca
         request = parse_request(case["request"])
         as_of = _as_of(case.get("as_of"))
         decision = engine.decide(request, as_of=as_of)
-        from nocert_rules.engine.core import facts_for
-
         row = engine.find_row(request, as_of)
-        fired = engine.fire(facts_for(engine.ruleset, request, row, as_of))
+        fired = engine.fire(engine.facts_for(request, row, as_of))
         result.failures = _check(expect, decision, fired)
     except (NocertError, ValueError) as exc:
         result.line = doc.line_of((i, "request"))

@@ -27,7 +27,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from nocert_rules.engine.core import Engine, facts_for
+from nocert_rules.engine.core import Engine
 from nocert_rules.errors import NocertError
 from nocert_rules.fileio import replace_atomically
 from nocert_rules.models import Decision, DecisionRequest, parse_request
@@ -52,7 +52,7 @@ def expected_of(engine: Engine, request: DecisionRequest) -> dict[str, Any]:
     """The answer a conforming implementation must give for ``request`` (with the row as in force
     on the request's day, as ``Engine.decide`` finds it: dated versions, repealed bases)."""
     row = engine.find_row(request)
-    fired = engine.fire(facts_for(engine.ruleset, request, row))
+    fired = engine.fire(engine.facts_for(request, row))
     decision = engine.decide_with_fired(request, row, fired)
     return answer(decision, fired)
 
