@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
-    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     field_serializer,
     field_validator,
     model_validator,
@@ -40,17 +40,25 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 _Model = TypeVar("_Model", bound=BaseModel)
 
 
+_SLOTS = BaseModel.__dict__
+_set_dict = _SLOTS["__dict__"].__set__
+_set_fields_set = _SLOTS["__pydantic_fields_set__"].__set__
+_set_extra = _SLOTS["__pydantic_extra__"].__set__
+_set_private = _SLOTS["__pydantic_private__"].__set__
+"""The setters of a pydantic model's slots, as ``object.__setattr__`` finds them (a frozen
+model refuses its own ``__setattr__``), taken once."""
+
+
 def trusted(cls: type[_Model], fields_set: set[str], values: dict[str, Any]) -> _Model:
     """A frozen model from ``values`` that already have their fields' types (every field, in
     ``values``), without validation: what ``cls(**values)`` gives, for the engine's own parts
     (``engine.core``; ``tests/test_decisions_unchanged.py`` checks the Decisions are equal).
     ``fields_set``: the fields counted as given (``exclude_unset``), shared, never changed."""
     obj = cls.__new__(cls)
-    _set = object.__setattr__
-    _set(obj, "__dict__", values)
-    _set(obj, "__pydantic_fields_set__", fields_set)
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
+    _set_dict(obj, values)
+    _set_fields_set(obj, fields_set)
+    _set_extra(obj, None)
+    _set_private(obj, None)
     return obj
 
 
@@ -97,12 +105,13 @@ def _text_or_datetime(value: object) -> object:
     )
 
 
-RequestDatetime = Annotated[
-    datetime,
-    BeforeValidator(_text_or_datetime),
-    AfterValidator(as_shanghai),
-    AfterValidator(_plausible_request_time),
-]
+def _request_time(value: object, handler: ValidatorFunctionWrapHandler) -> datetime:
+    """A request's time: a datetime or ISO 8601 text (``_text_or_datetime``) read by pydantic,
+    in Asia/Shanghai, within the plausible bounds; one call on the decide path."""
+    return _plausible_request_time(as_shanghai(handler(_text_or_datetime(value))))
+
+
+RequestDatetime = Annotated[datetime, WrapValidator(_request_time)]
 
 
 class Applicant(BaseModel):
@@ -217,27 +226,45 @@ class DecisionRequest(BaseModel):
         name = applicant.get("name") if isinstance(applicant, dict) else getattr(applicant, "name", None)
         if not isinstance(name, str) or not name.strip():
             return data
-        echoed = ("request_id", "requesting_unit", "service_item", "certificate")
-        return {k: mask_known(v, (name,)) if k in echoed and isinstance(v, str) else v for k, v in data.items()}
+        masked = None
+        for key in _ECHOED:
+            value = data.get(key)
+            if isinstance(value, str) and (hidden := mask_known(value, (name,))) != value:
+                if masked is None:
+                    masked = dict(data)
+                masked[key] = hidden
+        return data if masked is None else masked
 
     @field_validator("service_item", "certificate")
     @classmethod
-    def _strip_code(cls, value: str) -> str:
+    def _code(cls, value: str) -> str:
+        """A code: stripped, not blank, and copied into decisions (``_echoed``; a credit code passes)."""
         value = value.strip()
         if not value:
             raise ValueError("must not be blank")
-        return value
+        return _echoed(value, keep_credit_codes=True)
 
-    @field_validator("request_id", "requesting_unit", "service_item", "certificate")
+    @field_validator("request_id")
     @classmethod
-    def _no_id_number(cls, value: str | None, info: ValidationInfo) -> str | None:
-        """Copied into decisions: a real ID number is refused, anything ID-shaped is masked
-        (``nocert_rules.privacy``: a credit code or an implementation code passes)."""
-        if value is None:
-            return None
-        if contains_id_number(value):
-            raise ValueError("must not contain an ID number (it is copied into decisions in clear) / 不得包含身份证号")
-        return mask_text(value, keep_credit_codes=info.field_name != "request_id")
+    def _request_id(cls, value: str | None) -> str | None:
+        return None if value is None else _echoed(value, keep_credit_codes=False)
+
+    @field_validator("requesting_unit")
+    @classmethod
+    def _unit(cls, value: str | None) -> str | None:
+        return None if value is None else _echoed(value, keep_credit_codes=True)
+
+
+_ECHOED = ("request_id", "requesting_unit", "service_item", "certificate")
+"""The request's fields a decision copies: checked for ID numbers, masked."""
+
+
+def _echoed(value: str, *, keep_credit_codes: bool) -> str:
+    """Copied into decisions: a real ID number is refused, anything ID-shaped is masked
+    (``nocert_rules.privacy``: a credit code or an implementation code passes)."""
+    if contains_id_number(value):
+        raise ValueError("must not contain an ID number (it is copied into decisions in clear) / 不得包含身份证号")
+    return mask_text(value, keep_credit_codes=keep_credit_codes)
 
 
 def parse_request(data: DecisionRequest | dict[str, Any]) -> DecisionRequest:
