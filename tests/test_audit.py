@@ -346,6 +346,76 @@ def test_append_refuses_a_tail_torn_by_another_writer(tmp_path: Path, zibo_engin
     assert verify_log(path).torn_tail
 
 
+def _appended_once(path: Path, engine: Engine) -> AuditLog:
+    """A log of 2 entries and a handle that has appended the second itself (it knows its tail)."""
+    write_log(path, engine, 1)
+    log = AuditLog(path, KEY)
+    log.append_decision(request(1), engine.decide(request(1)), at=AT)
+    return log
+
+
+def test_the_tail_this_log_wrote_is_not_read_back(
+    tmp_path: Path, zibo_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Group commit: a handle whose file still ends with its own last line skips re-reading and
+    re-checking it (about 0.5 ms a group); the first append of a handle reads it."""
+    from nocert_rules.records.audit import writer
+
+    path = tmp_path / "audit.jsonl"
+    write_log(path, zibo_engine, 1)
+    reads: list[Path] = []
+    real = writer.last_entry
+    monkeypatch.setattr(writer, "last_entry", lambda p, keys: reads.append(p) or real(p, keys))
+    log = AuditLog(path, KEY)
+    for i in range(1, 4):
+        log.append_decision(request(i), zibo_engine.decide(request(i)), at=AT)
+    assert len(reads) == 1  # the first append only
+    assert log.head == (4, json.loads(path.read_text(encoding="utf-8").splitlines()[-1])["hash"])
+    assert verify_log(path, key=KEY).ok
+
+
+def test_another_writers_append_is_read_and_chained_after(tmp_path: Path, zibo_engine: Engine) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = _appended_once(path, zibo_engine)
+    other = AuditLog(path, KEY)
+    other.append_decision(request(2), zibo_engine.decide(request(2)), at=AT)  # the file moved on
+    entry = log.append_decision(request(3), zibo_engine.decide(request(3)), at=AT)
+    assert entry.seq == 4
+    assert entry.prev == json.loads(path.read_text(encoding="utf-8").splitlines()[2])["hash"]
+    assert verify_log(path, key=KEY).ok and verify_log(path).records == 4
+
+
+def test_a_last_line_edited_in_place_after_this_logs_append_is_refused(tmp_path: Path, zibo_engine: Engine) -> None:
+    """Same size, same inode, maybe the same mtime tick: the bytes read back differ, so the last
+    entry is checked as before and its MAC fails."""
+    path = tmp_path / "audit.jsonl"
+    log = _appended_once(path, zibo_engine)
+    data = bytearray(path.read_bytes())
+    at = data.rindex(b'"request_id":"case-1"') + len(b'"request_id":"case-')
+    data[at:at + 1] = b"7"  # same length
+    with path.open("r+b") as f:
+        f.write(bytes(data))
+    with pytest.raises(AuditLogError, match="MAC does not match|damaged or altered"):
+        log.append_decision(request(3), zibo_engine.decide(request(3)), at=AT)
+    assert path.read_bytes() == bytes(data)  # nothing appended
+
+
+def test_a_tail_torn_or_cut_after_this_logs_append_is_refused(tmp_path: Path, zibo_engine: Engine) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = _appended_once(path, zibo_engine)
+    with path.open("a", encoding="utf-8") as f:
+        f.write('{"seq":3')
+    with pytest.raises(AuditLogError, match="torn"):
+        log.append_decision(request(3), zibo_engine.decide(request(3)), at=AT)
+
+    log = _appended_once(tmp_path / "cut.jsonl", zibo_engine)
+    lines = (tmp_path / "cut.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    (tmp_path / "cut.jsonl").write_text(lines[0], encoding="utf-8")  # the last entry removed
+    entry = log.append_decision(request(3), zibo_engine.decide(request(3)), at=AT)
+    assert entry.seq == 2  # no checkpoint: the end as read decides, not what this handle remembered
+    assert verify_log(tmp_path / "cut.jsonl", key=KEY).ok
+
+
 # ---------------------------------------------------------------- CLI
 
 

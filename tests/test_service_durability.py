@@ -57,10 +57,30 @@ def decided() -> tuple[Any, Any]:
 def test_decision_ids_are_never_ones_the_log_would_mask(monkeypatch: pytest.MonkeyPatch) -> None:
     assert mask_text(MASKED_BY_THE_LOG) != MASKED_BY_THE_LOG
     assert mask_text(UUID_ONCE_MASKED) == UUID_ONCE_MASKED  # privacy leaves every UUID alone now
-    monkeypatch.setattr(decision_log, "mask_text", lambda s: "masked" if s == UUID_ONCE_MASKED else s)
+    monkeypatch.setattr(decision_log, "left_unmasked", lambda s: s != UUID_ONCE_MASKED)
     drawn = iter([uuid.UUID(UUID_ONCE_MASKED), uuid.UUID("0f3c9a2e-5b7d-4e1f-a6c8-d9e0b1a2c3f4")])
     monkeypatch.setattr(decision_log.uuid, "uuid4", lambda: next(drawn))
     assert new_decision_id() == "0f3c9a2e-5b7d-4e1f-a6c8-d9e0b1a2c3f4"
+
+
+def test_a_drawn_decision_id_is_scanned_once_not_again_in_its_record(
+    decided: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """new_decision_id scans with the log's own memo: classifying the record finds the id there."""
+    from nocert_rules.records.audit import record as audit
+
+    audit._UNMASKED.clear()  # never full in between
+    decision_id = new_decision_id()
+    assert decision_id in audit._UNMASKED
+    req, decision = decided
+    scanned: list[str] = []
+    real = audit.mask_text
+    monkeypatch.setattr(audit, "mask_text", lambda s: scanned.append(s) or real(s))
+    record = audit_decision(req, decision, KEY)
+    record = record.model_copy(update={"outcome": {**record.outcome, "decision_id": decision_id}})
+    classified = audit.classify_record(record.model_dump(mode="json"), KEY)
+    assert classified["outcome"]["decision_id"] == decision_id
+    assert decision_id not in scanned
 
 
 def test_an_id_altered_on_its_way_into_the_audit_log_is_not_acknowledged(tmp_path: Path, decided: Any) -> None:

@@ -286,15 +286,21 @@ class DecisionService:
         self.metrics.decisions.labels(decision.method.value).inc()
         return request, decision
 
-    def answer(self, loaded: Loaded, data: Any) -> tuple[DecisionRequest, Decision, bytes]:
-        """``decide_one`` and the decision's JSON (``model_dump_json``), the answer's body."""
+    def answer(self, loaded: Loaded, data: Any) -> tuple[str | None, list[Any], bytes]:
+        """``decide_one``, the decision's JSON (``model_dump_json``, the answer's body) and, with
+        the decision log on, its ``decision_id`` and what the log will write (``DecisionLog.prepare``):
+        all in the deciding thread, the event loop left to commit it."""
         request, decision = self.decide_one(loaded, data)
-        return request, decision, decision.model_dump_json().encode("utf-8")
+        body = decision.model_dump_json().encode("utf-8")
+        if self.log is None:
+            return None, [], body
+        decision_id = new_decision_id()
+        return decision_id, self.log.prepare([(decision_id, request, decision)]), body
 
-    def decide_chunk(self, loaded: Loaded, items: list[Any], start: int) -> tuple[bytes, list[Entry]]:
+    def decide_chunk(self, loaded: Loaded, items: list[Any], start: int) -> tuple[bytes, list[Any]]:
         """The batch results of ``items`` (numbered from ``start``) as JSON joined by ``, ``, and
-        the decision log's entries for them (none when the log is off). The valid requests are
-        decided together (``Engine.decide_many``)."""
+        what the decision log writes for them (``DecisionLog.prepare``; none when the log is off).
+        The valid requests are decided together (``Engine.decide_many``)."""
         requests: list[DecisionRequest | RequestError] = []
         for item in items:
             try:
@@ -317,7 +323,8 @@ class DecisionService:
                 entries.append((decision_id, request, outcome))
                 extra = f', "decision_id": "{decision_id}"'
             parts.append(f'{{"index": {i}, "decision": {outcome.model_dump_json()}{extra}}}')
-        return ", ".join(parts).encode("utf-8"), entries
+        prepared = self.log.prepare(entries) if self.log is not None else []
+        return ", ".join(parts).encode("utf-8"), prepared
 
     def _counted(self, outcome: Decision | Exception) -> Decision | RequestError:
         """One item of ``decide_many``: a Decision (counted), or its request's error as
@@ -331,10 +338,11 @@ class DecisionService:
         self.metrics.decisions.labels(outcome.method.value).inc()
         return outcome
 
-    async def durable(self, entries: list[Entry]) -> None:
-        """Return once ``entries`` are in the decision log, written and fsynced (group commit)."""
-        if entries and self.log is not None:
-            await asyncio.wrap_future(self.log.submit(entries))
+    async def durable(self, prepared: list[Any]) -> None:
+        """Return once ``prepared`` (``DecisionLog.prepare``) is in the decision log, written and
+        fsynced (group commit)."""
+        if prepared and self.log is not None:
+            await asyncio.wrap_future(self.log.commit(prepared))
 
     async def reload(self) -> tuple[Loaded, bool]:
         """Reload in a thread (requests go on meanwhile). With several workers, check the new
@@ -437,13 +445,10 @@ def create_app(config: ServeConfig, holder: RulesetHolder | None = None, *, hand
         data = await service.read_json(request)
         loaded = service.holder.current
         try:
-            request_, decision, body = await service.off_loop(service.answer, loaded, data)
+            decision_id, prepared, body = await service.off_loop(service.answer, loaded, data)
         except RequestError as exc:
             raise request_problem(exc) from None
-        decision_id = None
-        if service.log is not None:  # answered only once its entry is durable
-            decision_id = new_decision_id()
-            await service.durable([(decision_id, request_, decision)])
+        await service.durable(prepared)  # answered only once its entry is durable
         elapsed = time.perf_counter() - started
         service.metrics.latency.labels("decide").observe(elapsed)
         headers = _stamp_headers(loaded, decision_id)

@@ -20,7 +20,9 @@ that arrive while the previous batch is being written, or within ``commit_delay`
 first of them, are written as one ``write`` and made durable by one ``fsync`` (the audit log: one
 checkpoint update too). :meth:`DecisionLog.submit` returns a future that completes only once the
 entries are durable; the service answers a request only then, so an acknowledged decision is in
-the log whatever happens to the process after.
+the log whatever happens to the process after. ``submit`` is :meth:`~DecisionLog.prepare` (the
+line, or the audit record: CPU work the service does in its deciding threads, off the event loop)
+then :meth:`~DecisionLog.commit` (hand them to the writer).
 """
 
 from __future__ import annotations
@@ -38,8 +40,13 @@ from pathlib import Path
 from typing import Any
 
 from nocert_rules.models import Decision, DecisionRequest
-from nocert_rules.privacy import mask_text
-from nocert_rules.records.audit import AuditLog, AuditLogError, audit_decision, canonical_json
+from nocert_rules.records.audit import (
+    AuditLog,
+    AuditLogError,
+    audit_decision,
+    canonical_json,
+    left_unmasked,
+)
 
 RECENT = 2_000
 """How many entries each process keeps in memory for ``explain``."""
@@ -59,10 +66,12 @@ def new_decision_id() -> str:
     (``56002b88-7dd6-4907-8390-519397ee1a4d``); the audit log masks every string it stores
     (``classify_record``, a safety net even for public fields), so such an id would be logged
     masked and an acknowledged ``decision_id`` not be found in the log. Those are drawn again.
+    The scan is the log's own (``left_unmasked``), which remembers the id, so that the record's
+    scan of it is a lookup.
     """
     while True:
         decision_id = str(uuid.uuid4())
-        if mask_text(decision_id) == decision_id:
+        if left_unmasked(decision_id):
             return decision_id
 
 
@@ -180,9 +189,17 @@ class DecisionLog:
         )
         return head[:-1] + ', "result": ' + decision.model_dump_json() + "}"
 
+    def prepare(self, entries: Sequence[Entry]) -> list[Any]:
+        """What :meth:`commit` writes for ``entries``: ``(decision_id, line)`` each."""
+        return [(d, self.line(d, r, x)) for d, r, x in entries]
+
+    def commit(self, prepared: Sequence[Any]) -> Future[list[Any]]:
+        """Append what :meth:`prepare` made; the future completes once it is durable."""
+        return self._writer.submit(prepared)
+
     def submit(self, entries: Sequence[Entry]) -> Future[list[Any]]:
         """Append ``entries``; the future completes once they are durable (written, fsynced)."""
-        return self._writer.submit([(d, self.line(d, r, x)) for d, r, x in entries])
+        return self.commit(self.prepare(entries))
 
     def record(self, decision_id: str, request: DecisionRequest, decision: Decision) -> None:
         """Append one entry and wait until it is durable."""
@@ -264,15 +281,15 @@ class AuditedDecisionLog(DecisionLog):
     def key_id(self) -> str:
         return self._log.key_id
 
-    def submit(self, entries: Sequence[Entry]) -> Future[list[Any]]:
-        """Append the decisions' audit records, each carrying its ``decision_id`` in its outcome;
-        the future completes once they are durable."""
+    def prepare(self, entries: Sequence[Entry]) -> list[Any]:
+        """The decisions' audit records, each carrying its ``decision_id`` in its outcome:
+        ``(decision_id, record)`` each."""
         items = []
         for decision_id, request, decision in entries:
             record = audit_decision(request, decision, self._key)
             record = record.model_copy(update={"outcome": {**record.outcome, "decision_id": decision_id}})
             items.append((decision_id, record))
-        return self._writer.submit(items)
+        return items
 
     def _write_audited(self, items: list[tuple[str, Any]]) -> list[dict[str, Any]]:
         written = self._log.append_many([record for _, record in items])

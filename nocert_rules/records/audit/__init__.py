@@ -63,6 +63,7 @@ from nocert_rules.records.audit.record import (
     audit_decision,
     audit_state,
     classify_record,
+    left_unmasked,
 )
 from nocert_rules.records.audit.verify import LogProblem, LogVerification, ProblemKind, verify_log
 from nocert_rules.records.audit.writer import AuditLog
@@ -90,6 +91,7 @@ __all__ = [
     "entry_line",
     "glob_escape",
     "key_id",
+    "left_unmasked",
     "load_key_file",
     "read_entries",
     "read_head_file",

@@ -98,16 +98,26 @@ def _masked(text: str) -> str:
     return masked
 
 
+def left_unmasked(text: str) -> bool:
+    """Whether the log's scan (``mask_text``) leaves ``text`` as it is; remembered when it does, so
+    that scanning it again in a record (:func:`classify_record`) is a lookup (the service draws its
+    decision ids with it: one scan per id, not two)."""
+    return _masked(text) == text
+
+
 def _classified(value: Any, key: bytes, field: str, parent: str) -> Any:
-    cls = FIELD_CLASSES.get(f"{parent}.{field}") or FIELD_CLASSES.get(field, "free_text")
-    if isinstance(value, dict):
-        return {k: _classified(v, key, str(k), field) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_classified(v, key, field, parent) for v in value]
+    """``value`` (found at ``parent.field``) as written: one walk classifying values and masking keys."""
     if isinstance(value, str):
+        cls = FIELD_CLASSES.get(f"{parent}.{field}") or FIELD_CLASSES.get(field, "free_text")
         if cls == "pseudonymised":
             return value if _KEYED.match(value) else keyed_hash(value, key)
         return _masked(value)
+    if isinstance(value, dict):
+        return {
+            _masked(k) if isinstance(k, str) else k: _classified(v, key, str(k), field) for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_classified(v, key, field, parent) for v in value]
     return value
 
 
@@ -116,16 +126,7 @@ def classify_record(payload: dict[str, Any], key: bytes) -> dict[str, Any]:
 
     Keys are classified too: a key that is not a public field name is scanned like free text.
     """
-    out = _classified(payload, check_key(key), "", "")
-    return _mask_keys(out)
-
-
-def _mask_keys(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {_masked(k) if isinstance(k, str) else k: _mask_keys(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_mask_keys(v) for v in value]
-    return value
+    return _classified(payload, check_key(key), "", "")
 
 
 def _pseudonymised_inputs(request: DecisionRequest, key: bytes) -> dict[str, Any]:

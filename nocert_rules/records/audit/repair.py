@@ -142,7 +142,7 @@ def _checkpoint_behind(head_file: Path, last: RawEntry | None) -> bool:
         return True
 
 
-def check_checkpoint(path: Path, head_file: Path, last: RawEntry | None) -> None:
+def check_checkpoint(path: Path, head_file: Path, last: RawEntry | LogEntry | None) -> None:
     """Raise when the log does not reach the head checkpoint or does not contain it."""
     try:
         cp_seq, cp_hash = read_head_file(head_file)
