@@ -111,7 +111,68 @@ def child(script: str, *args: str) -> tuple[int, str]:
     return done.returncode, (done.stdout + done.stderr).rstrip()
 
 
+BEGIN, END = "<!-- run_all:begin -->", "<!-- run_all:end -->"
+
+
+class Transcript:
+    """What the run prints, kept by section (``section`` starts one), for ``--record``."""
+
+    def __init__(self) -> None:
+        self.sections: list[tuple[str, list[str]]] = [("", [])]
+
+    def start(self, title: str) -> None:
+        self.sections.append((title, []))
+
+    def add(self, text: str) -> None:
+        self.sections[-1][1].append(text)
+
+    def markdown(self, command: str) -> str:
+        """The run as markdown: the command, then each section's output verbatim in a text block."""
+        parts = [f"Recorded by `{command}`: every figure below is this one run's output, verbatim.\n"]
+        for title, chunks in self.sections:
+            body = "".join(chunks).strip("\n")
+            if not body:
+                continue
+            fence = "````" if "```" in body else "```"
+            parts.append(f"### {title or 'run'}\n\n{fence}text\n{body}\n{fence}\n")
+        return "\n".join(parts)
+
+
+TRANSCRIPT: Transcript | None = None
+
+
+class _Tee:
+    """This process's stdout, also kept in ``TRANSCRIPT``."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        if TRANSCRIPT is not None:
+            TRANSCRIPT.add(text)
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def record_into(path: Path, block: str) -> None:
+    """Put ``block`` between ``BEGIN`` and ``END`` in the file at ``path`` (appended, with the
+    markers, when it has none; the file's other text is kept), written whole, then renamed."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if BEGIN in text and END in text.split(BEGIN, 1)[1]:
+        head, rest = text.split(BEGIN, 1)
+        tail = rest.split(END, 1)[1]
+    else:
+        head, tail = (text.rstrip("\n") + "\n\n" if text else ""), "\n"
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(f"{head}{BEGIN}\n{block.rstrip()}\n{END}{tail}", encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def section(title: str) -> None:
+    if TRANSCRIPT is not None:
+        TRANSCRIPT.start(title)
     print(f"\n=== {title} " + "=" * max(0, 86 - len(title)))
 
 
@@ -133,7 +194,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limits", action="store_true", help="also durable_rules' limits (durable_limits.py)")
     parser.add_argument("--n", type=int, default=20_000, help="timed decide() calls per implementation")
     parser.add_argument("--cases", type=int, default=5_000, help="distinct cases in the decide() workload")
+    parser.add_argument("--with-issue21", action="store_true",
+                        help="end with issue 21's table (issue21.py in a child process, a few minutes; its --quick sizes when --n < 1000)")
+    parser.add_argument("--record", type=Path, metavar="FILE",
+                        help="write this run's output into FILE between the run_all markers (BENCHMARKS.md)")
     args = parser.parse_args(argv)
+    if args.record is None:
+        return run(args)
+    global TRANSCRIPT
+    TRANSCRIPT, stdout = Transcript(), sys.stdout
+    sys.stdout = _Tee(stdout)
+    try:
+        code = run(args)
+    finally:
+        sys.stdout = stdout
+    record_into(args.record, TRANSCRIPT.markdown(" ".join(["python benchmarks/run_all.py", *argv])))
+    print(f"recorded into {args.record}")
+    return code
+
+
+def run(args: argparse.Namespace) -> int:
+    """Every step, in the module doc's order."""
     started = time.perf_counter()
 
     section("machine")
@@ -267,6 +348,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"audit verify: {' '.join(line.split())}")
     if limits_out:
         print(f"durable_rules limits: {limits_out.splitlines()[-1]}")
+    if args.with_issue21:
+        section("issue 21: its ratios against their targets (issue21.py)")
+        code, out = child("issue21.py", *(["--quick"] if args.n < 1000 else []))
+        print(out if code == 0 else f"issue21.py failed (exit {code}):\n{out}")
     load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     print(f"\n(all benchmarks: {time.perf_counter() - started:.0f} s; load average at the end {load})")
     return 0
