@@ -459,16 +459,24 @@ def _decide_chunk(state: _WorkerState, chunk: list[RawCase]) -> tuple[Summary, l
     return summary, lines
 
 
+_DECISION_JSON: Callable[[Decision], bytes] = Decision.__pydantic_serializer__.to_json
+"""A Decision as JSON bytes: ``model_dump_json`` without its per-call wrapper."""
+_JSON_STR: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+"""A str as a JSON string, as ``json.dumps(..., ensure_ascii=False)`` writes it."""
+
+
 def _out_line(case: Case, decision: Decision | None, error: str | None) -> str:
-    head: dict[str, Any] = {"line": case.line, "case_id": safe_case_id(case.case_id)}
+    """One ``--out`` line: ``{"line": N, "case_id": ..., then the error, or the expected method,
+    whether it matched, and the Decision}``, as ``json.dumps(..., ensure_ascii=False)`` lays it out."""
+    case_id = safe_case_id(case.case_id)
+    head = f'{{"line": {case.line}, "case_id": {"null" if case_id is None else _JSON_STR(case_id)}'
     if error is not None:
-        head["error"] = redact(error)
-        return json.dumps(head, ensure_ascii=False)
+        return f'{head}, "error": {_JSON_STR(redact(error))}}}'
     assert decision is not None
-    if case.expected_method is not None:
-        head["expected_method"] = case.expected_method.value
-        head["match"] = case.expected_method is decision.method
-    return json.dumps(head, ensure_ascii=False)[:-1] + ',"decision":' + decision.model_dump_json() + "}"
+    expected = case.expected_method
+    if expected is not None:
+        head += f', "expected_method": "{expected.value}", "match": {"true" if expected is decision.method else "false"}'
+    return f'{head},"decision":{_DECISION_JSON(decision).decode()}}}'
 
 
 # ------------------------------------------------------------------ the run
