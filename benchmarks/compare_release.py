@@ -66,6 +66,19 @@ def install_release(rev: str, folder: Path) -> tuple[str, Path]:
     return python, src
 
 
+def release_from_source(rev: str, folder: Path) -> tuple[list[str], Path]:
+    """``git archive`` ``rev`` into ``folder/src``, run by this interpreter with the source first on
+    ``sys.path`` (``--from-source``: no venv, no install; the release then runs on this tree's
+    dependency versions). A quick check of the wiring (tests/test_benchmarks_run.py), not the
+    figures: those come from an installed release."""
+    src = folder / "src"
+    src.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", rev], capture_output=True,
+                             check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
+    return ["env", f"PYTHONPATH={src}", sys.executable], src
+
+
 def version_of(python: list[str], cwd: Path) -> str:
     code = ("import importlib.metadata as m, nocert_rules; "
             "print(m.version('nocert-rules'), 'from', nocert_rules.__file__)")
@@ -138,6 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--with-out", action="store_true", help="also the dry-runs with --out (issue 21)")
     parser.add_argument("--decide", type=int, default=0, metavar="N",
                         help="also decide() per call, median over the first N cases (issue 21)")
+    parser.add_argument("--from-source", action="store_true",
+                        help="run the release from its exported source on this interpreter instead of installing "
+                             "it into a venv (seconds instead of tens; a check of the script, not figures)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--json-out", metavar="FILE", help="also write the figures as JSON to FILE (run_all.py --issue14)")
     args = parser.parse_args(argv)
@@ -145,9 +161,12 @@ def main(argv: list[str] | None = None) -> int:
     new_python = [sys.executable]
     with tempfile.TemporaryDirectory(prefix="nocert-compare-") as tmp:
         folder = Path(tmp)
-        print(f"installing {args.rev} into a temporary venv ...", flush=True)
-        old_bin, old_src = install_release(args.rev, folder / "release")
-        old_python = [old_bin, "-I"]  # isolated: no PYTHONPATH, no working directory on sys.path
+        if args.from_source:
+            old_python, old_src = release_from_source(args.rev, folder / "release")
+        else:
+            print(f"installing {args.rev} into a temporary venv ...", flush=True)
+            old_bin, old_src = install_release(args.rev, folder / "release")
+            old_python = [old_bin, "-I"]  # isolated: no PYTHONPATH, no working directory on sys.path
         # children run in the temporary folder: a working directory on sys.path must not shadow the install
         versions = {"release": version_of(old_python, folder), "tree": version_of(new_python, folder)}
         if str(old_src) not in versions["release"] and "site-packages" not in versions["release"]:

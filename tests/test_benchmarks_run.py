@@ -30,7 +30,7 @@ TINY: dict[str, list[str]] = {
     "bench_service.py": ["--tiny"],
     "bench_worktime.py": ["--n", "100"],
     "casegen.py": [],  # a module of the others: importing it is its run
-    "compare_release.py": ["--cases", "500", "--rows", "100", "--repeat", "1", "--with-out", "--decide", "50"],  # a venv of 0.1.0: ~15 s
+    "compare_release.py": ["--cases", "500", "--rows", "100", "--repeat", "1", "--with-out", "--decide", "50", "--from-source"],
     "durable_limits.py": ["--quick"],
     "ifchain.py": [],
     "listgen.py": [],
