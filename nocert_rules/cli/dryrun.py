@@ -188,7 +188,7 @@ def _write_report(report_path: str, data: dict[str, Any]) -> None:
 
 def _print_summary(console: Any, data: dict[str, Any], top: int, out_path: str | None,
                    report_path: str | None) -> None:
-    from nocert_rules.tools.dryrun import render_summary
+    from nocert_rules.cli.dryrun_summary import render_summary
 
     render_summary(console, data, top=top)
     if out_path:
