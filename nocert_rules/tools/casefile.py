@@ -456,20 +456,7 @@ class CaseReader:
         self.header_lines = rows.line_num
         if problem is not None:
             raise CaseFileError(f"{self.path}:1: 表头{zh_part(problem)} / header {en_part(problem)}")
-        names = [h.strip() for h in header]
-        unknown = [n for n in names if n not in CSV_COLUMNS]
-        if unknown:
-            shown = ", ".join(repr(redact(n if len(n) <= 30 else n[:29] + "…")) for n in unknown[:5])
-            more = f" (+{len(unknown) - 5})" if len(unknown) > 5 else ""
-            raise CaseFileError(
-                f"{self.path}:1: 未知的列 / unknown CSV columns: {shown}{more}; known: {', '.join(CSV_COLUMNS)}"
-                + ("; 第一行应为表头 / the first line must be the header" if len(unknown) == len(names) else "")
-            )
-        missing = [n for n in CSV_REQUIRED_COLUMNS if n not in names]
-        if missing:
-            raise CaseFileError(
-                f"{self.path}:1: 缺少必需的列 / missing CSV columns: {', '.join(missing)}"
-            )
+        names = self._csv_names(header)
         width = len(names)
         end = rows.line_num  # the last line of the previous record
         while True:
@@ -502,12 +489,38 @@ class CaseReader:
             if len(row) <= width and all(not cell.strip() for cell in row):
                 self.blank_lines += 1
                 continue  # a blank line, or a row of empty cells
-            cells: dict[str | None, Any] = dict(zip(names, row, strict=False))
-            if len(row) > width:
-                cells[None] = row[width:]
-            else:
-                cells.update((name, None) for name in names[len(row):])
-            yield RawCase(start, cells)
+            yield RawCase(start, _csv_cells(names, row))
+
+    def _csv_names(self, header: list[str]) -> list[str]:
+        """The CSV header's column names; a ``CaseFileError`` at line 1 for an unknown or a
+        missing column."""
+        names = [h.strip() for h in header]
+        unknown = [n for n in names if n not in CSV_COLUMNS]
+        if unknown:
+            shown = ", ".join(repr(redact(n if len(n) <= 30 else n[:29] + "…")) for n in unknown[:5])
+            more = f" (+{len(unknown) - 5})" if len(unknown) > 5 else ""
+            raise CaseFileError(
+                f"{self.path}:1: 未知的列 / unknown CSV columns: {shown}{more}; known: {', '.join(CSV_COLUMNS)}"
+                + ("; 第一行应为表头 / the first line must be the header" if len(unknown) == len(names) else "")
+            )
+        missing = [n for n in CSV_REQUIRED_COLUMNS if n not in names]
+        if missing:
+            raise CaseFileError(
+                f"{self.path}:1: 缺少必需的列 / missing CSV columns: {', '.join(missing)}"
+            )
+        return names
+
+
+def _csv_cells(names: list[str], row: list[str]) -> dict[str | None, Any]:
+    """A CSV row by column name; cells past the header under ``None`` (an error later), columns
+    the row lacks as ``None``."""
+    width = len(names)
+    cells: dict[str | None, Any] = dict(zip(names, row, strict=False))
+    if len(row) > width:
+        cells[None] = row[width:]
+    else:
+        cells.update((name, None) for name in names[len(row):])
+    return cells
 
 
 class _LineWindow:
