@@ -167,39 +167,68 @@ def export_vectors(ruleset: Ruleset, engine: Engine | None = None, max_search: i
 
 
 def _export(rs: Ruleset, engine: Engine, max_search: int) -> dict[str, Any]:
-    vectors: list[dict[str, Any]] = []
+    vectors = _test_vectors(rs, engine) + _row_vectors(rs, engine)
+    rules, searched, uncovered = _rule_vectors(rs, engine, max_search)
+    vectors += rules
+    try:
+        producer = f"nocert-rules {version('nocert-rules')}"
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        producer = "nocert-rules"
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "generated_by": producer,
+        "ruleset": {"name": rs.name, "version": rs.version, "sha256": rs.sha256},
+        "counts": {"test": sum(v["source"] == "test" for v in vectors), "row": sum(v["source"] == "row" for v in vectors),
+                   "rule": sum(v["source"] == "rule" for v in vectors), "searched_requests": searched},
+        "uncovered_rules": uncovered,
+        "vectors": vectors,
+    }
 
-    # 1. the ruleset's own test cases
+
+def _test_vectors(rs: Ruleset, engine: Engine) -> list[dict[str, Any]]:
+    """1. The ruleset's own test cases (all must pass, or nothing is exported)."""
     files = find_test_files(rs)
-    if files:
-        run = run_tests(rs, files)
-        failed = [r for r in run.results if not r.passed]
-        if failed:
-            raise VectorError(f"{failed[0].where}: 测试用例未通过，不导出 / test case {failed[0].name!r} fails; "
-                              f"{len(failed)} failing case(s): run `nocert-rules test` first")
-        for path in files:
-            doc = load_located_yaml(path, path.name)
-            for i, case in enumerate(doc.data or []):
-                request = parse_request(case["request"])
-                vectors.append({
-                    "id": f"test:{path.name}:{doc.line_of((i,))}",
-                    "source": "test",
-                    "name": str(case.get("name") or f"#{i + 1}"),
-                    "input": request_json(request),
-                    "expected": expected_of(engine, request),
-                })
+    if not files:
+        return []
+    run = run_tests(rs, files)
+    failed = [r for r in run.results if not r.passed]
+    if failed:
+        raise VectorError(f"{failed[0].where}: 测试用例未通过，不导出 / test case {failed[0].name!r} fails; "
+                          f"{len(failed)} failing case(s): run `nocert-rules test` first")
+    vectors: list[dict[str, Any]] = []
+    for path in files:
+        doc = load_located_yaml(path, path.name)
+        for i, case in enumerate(doc.data or []):
+            request = parse_request(case["request"])
+            vectors.append({
+                "id": f"test:{path.name}:{doc.line_of((i,))}",
+                "source": "test",
+                "name": str(case.get("name") or f"#{i + 1}"),
+                "input": request_json(request),
+                "expected": expected_of(engine, request),
+            })
+    return vectors
 
-    # 2. one baseline per row (and one certificate not listed)
+
+def _row_vectors(rs: Ruleset, engine: Engine) -> list[dict[str, Any]]:
+    """2. One baseline per row (and one certificate not listed)."""
     moment = _moments(rs)[0]
+    vectors: list[dict[str, Any]] = []
     for service_item, certificate in _targets(rs):
         request = parse_request(_build(service_item, certificate, moment, {}))
         vectors.append({"id": f"row:{service_item}/{certificate}", "source": "row",
                         "input": request_json(request), "expected": expected_of(engine, request)})
+    return vectors
 
-    # 3. each rule: a request in which it fires, in the trace if any request puts it there
+
+def _rule_vectors(rs: Ruleset, engine: Engine, max_search: int) -> tuple[list[dict[str, Any]], int, list[str]]:
+    """3. Each rule: a request in which it fires, in the trace if any request puts it there; the
+    vectors, how many requests were searched, and the rules no request fired."""
     rule_ids = [rule.id for rule in rs.rules]
     in_trace: set[str] = set()
     fired_somewhere: dict[str, tuple[str, DecisionRequest, dict[str, Any]]] = {}
+    vectors: list[dict[str, Any]] = []
     searched = 0
     for label, data in _candidates(rs):
         if len(in_trace) == len(rule_ids) or searched >= max_search:
@@ -220,22 +249,7 @@ def _export(rs: Ruleset, engine: Engine, max_search: int) -> dict[str, Any]:
             label, request, exp = fired_somewhere[r]
             vectors.append({"id": f"rule:{r}", "source": "rule", "covers": [r], "search": label,
                             "input": request_json(request), "expected": exp})
-    uncovered = [r for r in rule_ids if r not in fired_somewhere]
-
-    try:
-        producer = f"nocert-rules {version('nocert-rules')}"
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        producer = "nocert-rules"
-    return {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "generated_by": producer,
-        "ruleset": {"name": rs.name, "version": rs.version, "sha256": rs.sha256},
-        "counts": {"test": sum(v["source"] == "test" for v in vectors), "row": sum(v["source"] == "row" for v in vectors),
-                   "rule": sum(v["source"] == "rule" for v in vectors), "searched_requests": searched},
-        "uncovered_rules": uncovered,
-        "vectors": vectors,
-    }
+    return vectors, searched, [r for r in rule_ids if r not in fired_somewhere]
 
 
 def check_vectors(engine: Engine, document: dict[str, Any]) -> list[tuple[str, str]]:
