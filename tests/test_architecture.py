@@ -116,7 +116,6 @@ ALLOWED_ABOVE_MAX: dict[str, int] = {
     "nocert_rules/tools/list_import.py::_Converter.row": 27,  # 25 at 405bd9c, 27 at 36a311b
     "nocert_rules/tools/list_import.py::_Converter.run": 21,  # 36a311b, landed before this check
     "nocert_rules/tools/list_import.py::_Converter.value": 30,
-    "nocert_rules/tools/report.py::render_html": 23,
 }
 """Functions above ``MAX_COMPLEXITY`` when the check came in, each at most its figure then. The
 list only shrinks: a new function above the limit fails, so does a listed one that grew, and so
