@@ -81,27 +81,12 @@ def _moment(value: date | datetime | str, field: str) -> datetime:
     return as_shanghai(as_moment(value, field))
 
 
-def on_the_spot_clock(
-    started_at: date | datetime | str,
-    verifications: Sequence[VerificationRequest],
-    ruleset: Ruleset,
-    *,
-    service_item: str | None = None,
-    now: date | datetime | str | None = None,
-) -> OnTheSpotClock:
-    """The approval clock of one on-the-spot application (受理 at ``started_at``).
-
-    ``verifications`` are the application's requests: one service item (``service_item`` when
-    given, else theirs), one case (their ``request_id`` where set), each on a row of ``ruleset``
-    that marks 即办件 on the request's list date. Anything else is a :class:`RecordProblem`, as is
-    a ruleset without ``on_the_spot`` or ``now`` before ``started_at``. Waiting before
-    ``started_at`` is not counted twice: the clock had not started.
-    """
-    policy = ruleset.manifest.on_the_spot
-    if policy is None:
-        raise RecordProblem(_LABEL, None, f"规则集 {ruleset.name} 未设即办件规则 (manifest on_the_spot) / "
-                            f"ruleset {ruleset.name} has no on_the_spot section")
-    start = _moment(started_at, "started_at")
+def _one_on_the_spot_item(
+    verifications: Sequence[VerificationRequest], ruleset: Ruleset, service_item: str | None, start: datetime,
+) -> str:
+    """The application's one service item: ``verifications`` of one item and one case, each on a
+    row marked 即办件 on its list date (with none yet, the item has such a row on the start's
+    day); otherwise a :class:`RecordProblem`."""
     items = {v.purpose.service_item for v in verifications}
     item = service_item or (next(iter(items)) if len(items) == 1 else None)
     if item is None or items - {item}:
@@ -124,6 +109,31 @@ def on_the_spot_clock(
         if not any(r.on_the_spot for r in ruleset.rows_at(day) if r.service_item_code == item):
             raise RecordProblem(_LABEL, None, f"事项 {item} 在 {day} 的清单行未标为即办件 / service item {item} "
                                 f"has no row marked 即办件 on {day}")
+    return item
+
+
+def on_the_spot_clock(
+    started_at: date | datetime | str,
+    verifications: Sequence[VerificationRequest],
+    ruleset: Ruleset,
+    *,
+    service_item: str | None = None,
+    now: date | datetime | str | None = None,
+) -> OnTheSpotClock:
+    """The approval clock of one on-the-spot application (受理 at ``started_at``).
+
+    ``verifications`` are the application's requests: one service item (``service_item`` when
+    given, else theirs), one case (their ``request_id`` where set), each on a row of ``ruleset``
+    that marks 即办件 on the request's list date. Anything else is a :class:`RecordProblem`, as is
+    a ruleset without ``on_the_spot`` or ``now`` before ``started_at``. Waiting before
+    ``started_at`` is not counted twice: the clock had not started.
+    """
+    policy = ruleset.manifest.on_the_spot
+    if policy is None:
+        raise RecordProblem(_LABEL, None, f"规则集 {ruleset.name} 未设即办件规则 (manifest on_the_spot) / "
+                            f"ruleset {ruleset.name} has no on_the_spot section")
+    start = _moment(started_at, "started_at")
+    item = _one_on_the_spot_item(verifications, ruleset, service_item, start)
     pauses = verification_pauses(verifications)
     paused_now = any(p.replied_at is None for p in pauses)
     due = None
