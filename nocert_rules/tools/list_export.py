@@ -40,21 +40,29 @@ def headers() -> list[str]:
     return [L.SERIAL, *(h for _, h in L.COLUMNS), *extra_fields()]
 
 
+def _method_words(row: ListRow) -> list[str]:
+    """The 替代方式 cell's words: 取消 for an abolished row, then the row's methods in order."""
+    words = [L.ABOLISH] if row.status is RowStatus.ABOLISHED else []
+    words.extend(L.WORD_OF_METHOD[m] for m in row.methods)
+    return words or [L.OTHER]
+
+
+def _limit_text(row: ListRow) -> str:
+    """The verification limit: its words when it is one undated limit, else JSON."""
+    limit = row.verification_limit
+    if limit is None:
+        return ""
+    if not isinstance(limit, list) and limit.valid_from is None and limit.valid_until is None:
+        return L.format_limit(limit.working_days, limit.working_minutes, limit.basis)
+    return json.dumps(_jsonable(limit), ensure_ascii=False)
+
+
 def row_cells(ruleset: Ruleset, serial: int, row: ListRow) -> list[Any]:
     labels = ruleset.manifest.pledge_policy.risk_categories
-    words: list[str] = []
-    if row.status is RowStatus.ABOLISHED:
-        words.append(L.ABOLISH)
-    words.extend(L.WORD_OF_METHOD[m] for m in row.methods)
-    if not words:
-        words.append(L.OTHER)
-    limit = row.verification_limit
     # Typed legal bases and dated or several limits are written as JSON (import-list reads them back).
     basis: Any = row.legal_basis
     if basis is not None and not isinstance(basis, str):
         basis = json.dumps(_jsonable(basis), ensure_ascii=False)
-    plain_limit = limit is not None and not isinstance(limit, list) and limit.valid_from is None \
-        and limit.valid_until is None
     cells: dict[str, Any] = {
         "certificate_id": row.certificate_id,
         "certificate_name": row.certificate_name,
@@ -63,17 +71,12 @@ def row_cells(ruleset: Ruleset, serial: int, row: ListRow) -> list[Any]:
         "legal_basis": basis or "",
         "issuer": row.issuer,
         "issuer_department": row.issuer_department,
-        "methods": "、".join(words),
+        "methods": "、".join(_method_words(row)),
         "sharing_source": row.sharing_source or "",
         "records": L.WORD_OF_RECORD[row.records],
         "risk_categories": "、".join(f"{labels[k]}（{k}）" if k in labels else k for k in row.risk_categories),
         "status": L.WORD_OF_STATUS[row.status],
-        "verification_limit": (
-            "" if limit is None
-            else L.format_limit(limit.working_days, limit.working_minutes, limit.basis)
-            if plain_limit and not isinstance(limit, list)
-            else json.dumps(_jsonable(limit), ensure_ascii=False)
-        ),
+        "verification_limit": _limit_text(row),
         "valid_from": row.valid_from.isoformat() if row.valid_from else "",
         "valid_until": row.valid_until.isoformat() if row.valid_until else "",
         "note": row.note or "",
