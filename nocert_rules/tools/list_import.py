@@ -23,6 +23,7 @@ converts (``partial=True`` writes the rows that did); the file is written atomic
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -237,7 +238,31 @@ class _Converter:
         self.result.problems.append(Problem(where, message))
 
     def run(self) -> None:
-        header = self.sheet.cells[self.header_index]
+        self.map_header(self.sheet.cells[self.header_index])
+        self.find_checkboxes()
+        if "issuer" not in self.columns and "issuer" not in self.mapping.defaults and \
+                (self.derive.units.find(self.sheet.name) or L.UNIT_NAME.search(self.sheet.name)):
+            self.sheet_issuer = self.sheet.name
+        missing = self.missing_columns()
+        for f in missing:
+            self.problem(f"{self.sheet.name}!{self.header_index + 1}",
+                         f"缺少列 / missing column {L.HEADER_OF.get(f, f)} ({f})")
+        if not missing:
+            self.rows()
+
+    def missing_columns(self) -> list[str]:
+        """The fields the sheet needs and neither a column nor a default (nor the sheet's name) gives."""
+        required = ["certificate_name", "service_item_code", "service_item_name"]
+        missing = [f for f in required if f not in self.columns and f not in self.mapping.defaults]
+        if "issuer" not in self.columns and "issuer" not in self.mapping.defaults and self.sheet_issuer is None:
+            missing.append("issuer")
+        if "methods" not in self.columns and "status" not in self.columns:
+            missing.append("methods")
+        return missing
+
+    def map_header(self, header: list[str]) -> None:
+        """Each header cell to its field (``--mapping`` or the published names); unmapped and
+        repeated headers are problems at their cells, a header merged across columns a span."""
         for col, text in enumerate(header):
             if not text:
                 continue
@@ -255,22 +280,6 @@ class _Converter:
                 continue  # a header merged across columns
             self.columns[target] = col
             self.result.columns[text] = target
-        self.find_checkboxes()
-        if "issuer" not in self.columns and "issuer" not in self.mapping.defaults and \
-                (self.derive.units.find(self.sheet.name) or L.UNIT_NAME.search(self.sheet.name)):
-            self.sheet_issuer = self.sheet.name
-        required = ["certificate_name", "service_item_code", "service_item_name"]
-        missing = [f for f in required if f not in self.columns and f not in self.mapping.defaults]
-        if "issuer" not in self.columns and "issuer" not in self.mapping.defaults and self.sheet_issuer is None:
-            missing.append("issuer")
-        if "methods" not in self.columns and "status" not in self.columns:
-            missing.append("methods")
-        for f in missing:
-            self.problem(f"{self.sheet.name}!{self.header_index + 1}",
-                         f"缺少列 / missing column {L.HEADER_OF.get(f, f)} ({f})")
-        if missing:
-            return
-        self.rows()
 
     def find_checkboxes(self) -> None:
         """免提交方式 merged over several columns with a method under each (直接取消 | 数据共享 | …):
@@ -356,20 +365,26 @@ class _Converter:
                 row_data = {**data, "service_item_code": code, "service_item_name": item_name,
                             "certificate_id": cert_id, "certificate_name": cert_name}
                 row_data.pop("_unit", None)
-                try:
-                    self.result.rows.append(ListRow.model_validate(row_data))
-                    self.result.origins.append(f"{self.sheet.name}!{r + 1}")
-                except ValidationError as exc:
-                    for err in exc.errors():
-                        loc = [str(p) for p in err["loc"]]
-                        col = self.columns.get(loc[0]) if loc else None
-                        where = self.cell(r, col) if col is not None else f"{self.sheet.name}!{r + 1}"
-                        field_name = L.HEADER_OF.get(loc[0], loc[0]) if loc else "行 row"
-                        msg = str(err["msg"]).removeprefix("Value error, ")
-                        if err["type"] == "missing":
-                            msg = "必填 / required (no column and no default in --mapping)"
-                        self.problem(where, f"{field_name}: {msg}")
+                if not self.add_row(r, row_data):
                     return
+
+    def add_row(self, r: int, row_data: dict[str, Any]) -> bool:
+        """One list row from sheet row ``r``; its problems at their cells (False) if it is not valid."""
+        try:
+            self.result.rows.append(ListRow.model_validate(row_data))
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = [str(p) for p in err["loc"]]
+                col = self.columns.get(loc[0]) if loc else None
+                where = self.cell(r, col) if col is not None else f"{self.sheet.name}!{r + 1}"
+                field_name = L.HEADER_OF.get(loc[0], loc[0]) if loc else "行 row"
+                msg = str(err["msg"]).removeprefix("Value error, ")
+                if err["type"] == "missing":
+                    msg = "必填 / required (no column and no default in --mapping)"
+                self.problem(where, f"{field_name}: {msg}")
+            return False
+        self.result.origins.append(f"{self.sheet.name}!{r + 1}")
+        return True
 
     def where(self, r: int, name: str) -> str:
         col = self.columns.get(name)
@@ -488,36 +503,9 @@ class _Converter:
         return [p.basis for p in parsed]
 
     def value(self, name: str, text: str, data: dict[str, Any]) -> Any:
+        """A cell's text as the field ``name`` takes it (``data``: the row so far)."""
         if name == "methods":
-            words = [w for w in L.METHOD_SEPARATORS.split(text) if w]
-            methods: list[str] = []
-            for word in words:
-                if word in self.abolish_words:
-                    data["_abolished"] = True
-                elif word in self.other_words:
-                    continue
-                elif word in self.method_words:
-                    methods.append(self.method_words[word].value)
-                else:
-                    known = "、".join([*L.KNOWN_METHOD_WORDS, *self.mapping.methods])
-                    raise ValueError(f"免提交方式 \"{word}\" is not a known method / 不是已知的免提交方式; known: {known}")
-            return methods
-        if name == "records":
-            if text in L.RECORD_WORDS:
-                return L.RECORD_WORDS[text].value
-            return text  # an English key; the row's validation says if it is not one
-        if name == "status":
-            return L.STATUS_WORDS[text].value if text in L.STATUS_WORDS else text
-        if name == "on_the_spot":
-            if text.lower() not in L.ON_THE_SPOT_WORDS:
-                raise ValueError(f"即办件应填“{L.YES}”或“{L.NO}” / 即办件 is {L.YES} (yes) or {L.NO} (no)")
-            return L.ON_THE_SPOT_WORDS[text.lower()]
-        if name == "risk_categories":
-            out = []
-            for part in (p for p in L.SEPARATORS.split(text) if p):
-                m = L.RISK_WITH_KEY.match(part)
-                out.append(m.group(1) if m else part)
-            return out
+            return self.methods_value(text, data)
         if name in ("legal_basis", "verification_limit") and text[:1] in "[{":
             try:
                 return json.loads(text)  # typed bases, dated limits (as export-list writes them)
@@ -525,21 +513,73 @@ class _Converter:
                 if name == "verification_limit":
                     raise ValueError("核验时限不是有效的 JSON / 核验时限 is not valid JSON") from None
                 return text
-        if name == "verification_limit":
-            m = L.LIMIT.match(text)
-            if not m:
-                raise ValueError("核验时限应写作 / write 核验时限 as \"3个工作日；依据：…\" or \"30分钟；依据：…\"")
-            amount, unit, basis = int(m.group(1)), m.group(2), m.group(3).strip()
-            key = "working_minutes" if "分钟" in unit else "working_days"
-            return {key: amount, "basis": basis}
-        if name in ListRow.model_fields and name not in L.HEADER_OF:
+        parse = _CELL_VALUES.get(name)
+        if parse is not None:
+            return parse(text)
+        if name in ListRow.model_fields and name not in L.HEADER_OF and text[:1] in "[{":
             # a column export-list named by its field (a field added after this module was written)
-            if text[:1] in "[{":
-                try:
-                    return json.loads(text)
-                except ValueError:
-                    return text
+            try:
+                return json.loads(text)
+            except ValueError:
+                return text
         return text
+
+    def methods_value(self, text: str, data: dict[str, Any]) -> list[str]:
+        """免提交方式: the methods named; 取消 words mark the row abolished (``data["_abolished"]``)."""
+        methods: list[str] = []
+        for word in (w for w in L.METHOD_SEPARATORS.split(text) if w):
+            if word in self.abolish_words:
+                data["_abolished"] = True
+            elif word in self.method_words:
+                methods.append(self.method_words[word].value)
+            elif word not in self.other_words:
+                known = "、".join([*L.KNOWN_METHOD_WORDS, *self.mapping.methods])
+                raise ValueError(f"免提交方式 \"{word}\" is not a known method / 不是已知的免提交方式; known: {known}")
+        return methods
+
+
+def _records_value(text: str) -> str:
+    """档案形式: a Chinese word, or an English key (the row's validation says if it is not one)."""
+    return L.RECORD_WORDS[text].value if text in L.RECORD_WORDS else text
+
+
+def _status_value(text: str) -> str:
+    return L.STATUS_WORDS[text].value if text in L.STATUS_WORDS else text
+
+
+def _on_the_spot_value(text: str) -> bool:
+    if text.lower() not in L.ON_THE_SPOT_WORDS:
+        raise ValueError(f"即办件应填“{L.YES}”或“{L.NO}” / 即办件 is {L.YES} (yes) or {L.NO} (no)")
+    return L.ON_THE_SPOT_WORDS[text.lower()]
+
+
+def _risks_value(text: str) -> list[str]:
+    """风险类别: each part's key (``标签（key）`` or the key alone)."""
+    out = []
+    for part in (p for p in L.SEPARATORS.split(text) if p):
+        m = L.RISK_WITH_KEY.match(part)
+        out.append(m.group(1) if m else part)
+    return out
+
+
+def _limit_value(text: str) -> dict[str, Any]:
+    """核验时限 in words: ``3个工作日；依据：…`` or ``30分钟；依据：…``."""
+    m = L.LIMIT.match(text)
+    if not m:
+        raise ValueError("核验时限应写作 / write 核验时限 as \"3个工作日；依据：…\" or \"30分钟；依据：…\"")
+    amount, unit, basis = int(m.group(1)), m.group(2), m.group(3).strip()
+    key = "working_minutes" if "分钟" in unit else "working_days"
+    return {key: amount, "basis": basis}
+
+
+_CELL_VALUES: dict[str, Callable[[str], Any]] = {
+    "records": _records_value,
+    "status": _status_value,
+    "on_the_spot": _on_the_spot_value,
+    "risk_categories": _risks_value,
+    "verification_limit": _limit_value,
+}
+"""The fields whose cell text is read into another form (the others are taken as written)."""
 
 
 # ---------------------------------------------------------------- writing
