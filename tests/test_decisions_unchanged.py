@@ -111,3 +111,32 @@ def test_the_plan_decides_as_the_matcher_on_the_full_facts(batch: list[dict[str,
             fired = engine.fire(facts)
             assert engine.decide_with_fired(req, row, fired) == planned
             assert engine.decide(request) == planned
+
+
+def test_the_stamp_memo_gives_the_stamp_built_afresh_and_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One ruleset stamp per (list day, row version), shared by the decisions of that day: with a
+    memo of 3 (evicting all the time) and the default one, every decision equals, and its stamp
+    is the one validation builds from the engine's stamp, the day and the row version."""
+    from nocert_rules.engine import core
+    from nocert_rules.models import RulesetStamp
+
+    requests = corpus.random_requests(_ZIBO, 300, seed=21)
+    big = Engine(_ZIBO, backend="compiled")
+    monkeypatch.setattr(core, "_STAMP_MEMO", 3)
+    small = Engine(_ZIBO, backend="compiled")
+    days = set()
+    for request in requests * 2:
+        try:
+            got = small.decide(request)
+        except NocertError:
+            continue
+        assert got.model_dump_json() == big.decide(request).model_dump_json()
+        req = parse_request(request)
+        row = small.find_row(req)
+        assert got.ruleset == RulesetStamp(
+            name=_ZIBO.name, version=_ZIBO.version, sha256=_ZIBO.sha256, backend="compiled",
+            effective_date=req.requested_at.date(), row_version=row.version if row else None,
+        )
+        days.add(got.ruleset.effective_date)
+        assert len(small._stamps) <= 3
+    assert len(days) > 50 and len(big._stamps) > 50

@@ -1,13 +1,19 @@
-"""``models.trusted`` builds what validation builds: the engine's Decisions rely on it."""
+"""The decide path's shortcuts in ``models`` give what the long way gives: ``trusted`` builds
+what validation builds; the summary reads an ID number as ``privacy.normalise`` does."""
 
 from __future__ import annotations
 
 import copy
 import pickle
+import string
 from datetime import date, datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nocert_rules.enums import CreditLevel
 from nocert_rules.models import SHANGHAI, Citation, PostCheckPlan, RulesetStamp, trusted
+from nocert_rules.privacy import normalise
 
 
 def test_trusted_equals_the_validated_model_in_every_way_a_host_can_see() -> None:
@@ -32,3 +38,18 @@ def test_trusted_equals_the_validated_model_in_every_way_a_host_can_see() -> Non
         assert copy.deepcopy(built) == validated
         changed = built.model_copy(update={"description" if cls is PostCheckPlan else "name": "other"})
         assert changed != validated and built == validated  # the copy is new, the original unchanged
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(st.one_of(
+    st.text(alphabet=string.ascii_letters + string.digits, min_size=1, max_size=40),
+    st.text(min_size=1, max_size=40),
+    st.from_regex(r"[0-9 \-\uff10-\uff19\u200b]{15,20}[Xx]?", fullmatch=True),
+))
+def test_the_summary_reads_the_id_number_as_privacy_normalise_does(id_number: str) -> None:
+    """``Applicant.summary`` takes ASCII letters and digits as already normal: that is what
+    ``privacy.normalise`` gives them too; anything else (spaces, full-width digits, zero-width
+    characters) goes through ``normalise``."""
+    from nocert_rules.models import _normalised_id
+
+    assert _normalised_id(id_number) == (normalise(id_number) or id_number)

@@ -126,6 +126,10 @@ _FIRED_MEMO = 1024
 """How many durable_rules firings an engine keeps, by rule plan and request facts read (a
 dry-run keeps more)."""
 
+_STAMP_MEMO = 1024
+"""How many ruleset stamps an engine keeps, one per (list day, row version): a year and more of
+days for a list with a few dated versions."""
+
 _DAY_DEADLINE_MEMO = 128
 """How many date-only deadlines an engine keeps (cleared when full: a counter works on today).
 Small, so that the memo's fill level moves memory by little (tests/test_stress.py)."""
@@ -176,6 +180,8 @@ class Engine:
             name=ruleset.name, version=ruleset.version, sha256=ruleset.sha256, backend=choice.backend
         )
         self._plans = Plans(ruleset)
+        self._stamps: OrderedDict[tuple[date, str | None], RulesetStamp] = OrderedDict()
+        self._stamp_size = _STAMP_MEMO
         self._closed = threading.Event()
         self._approval_rule: ApprovalClockRule | None = None  # 即办件 (manifest on_the_spot), built once
         self._choice_steps: dict[Method, TraceStep] = {}
@@ -380,12 +386,20 @@ class Engine:
         return trusted(Decision, _DECISION_GIVEN, values)
 
     def _stamp_on(self, day: date, row: ListRow | None) -> RulesetStamp:
-        """The ruleset stamp of a decision on the list of ``day`` by ``row``'s version."""
-        s = self._stamp
-        return trusted(RulesetStamp, _STAMP_GIVEN, {
-            "name": s.name, "version": s.version, "sha256": s.sha256, "backend": s.backend,
-            "effective_date": day, "row_version": row.version if row is not None else None,
-        })
+        """The ruleset stamp of a decision on the list of ``day`` by ``row``'s version: one
+        frozen stamp per (day, row version), shared, bounded (the oldest goes when full)."""
+        key = (day, row.version if row is not None else None)
+        stamp = self._stamps.get(key)
+        if stamp is None:
+            s = self._stamp
+            stamp = self._stamps[key] = trusted(RulesetStamp, _STAMP_GIVEN, {
+                "name": s.name, "version": s.version, "sha256": s.sha256, "backend": s.backend,
+                "effective_date": key[0], "row_version": key[1],
+            })
+            if len(self._stamps) > self._stamp_size:
+                with contextlib.suppress(KeyError):  # another thread took it first
+                    self._stamps.popitem(last=False)
+        return stamp
 
     def _warnings(
         self, req: DecisionRequest, row: ListRow | None, day: date, deadline: DeadlineInfo | None
