@@ -283,11 +283,14 @@ def parse_request(data: DecisionRequest | dict[str, Any]) -> DecisionRequest:
     if not isinstance(data, dict):
         raise RequestError([("(request)", f"expected an object, got {type(data).__name__}")])
     try:
-        return DecisionRequest.model_validate(data)
+        return _validate_request(data)  # DecisionRequest.model_validate(data), without its wrapper
     except ValidationError as exc:
         raise RequestError(
             [(_safe_path(err["loc"]) or "(request)", _safe_msg(err)) for err in exc.errors()]
         ) from None
+
+
+_validate_request = DecisionRequest.__pydantic_validator__.validate_python
 
 
 def _safe_path(loc: tuple[Any, ...]) -> str:

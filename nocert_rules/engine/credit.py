@@ -56,8 +56,8 @@ def credit_facts(
     else:
         on_blacklist, on_record, repaired = _dated_bars(ruleset, applicant, at, status)
     return {
-        "applicant.kind": applicant.kind.value,
-        "applicant.credit": applicant.credit.value,
+        "applicant.kind": applicant.kind._value_,  # .value, without the enum property's call
+        "applicant.credit": applicant.credit._value_,
         "applicant.on_blacklist": on_blacklist,
         "applicant.serious_bad_record": applicant.serious_bad_record,
         "applicant.bad_record": applicant.bad_record,
