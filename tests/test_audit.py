@@ -85,6 +85,28 @@ def test_decision_record_pseudonymises_the_applicant(zibo_engine: Engine) -> Non
     assert decision.applicant.id_masked not in serialized
 
 
+def test_every_pseudonymised_field_is_keyed_hashed_wherever_it_is_and_others_only_scanned() -> None:
+    """The walk looks a string's class up only under keys of pseudonymised fields: each of
+    FIELD_CLASSES' pseudonymised entries still hashes, by key or by ``parent.key``; the same key
+    under another parent, and public fields, are scanned (masked), never hashed."""
+    from nocert_rules.records.audit import FIELD_CLASSES, classify_record
+
+    for name, cls in FIELD_CLASSES.items():
+        if cls != "pseudonymised":
+            continue
+        parent, _, key = name.rpartition(".")
+        payload = {parent or "anywhere": {key: NAME}, "list": [{key: NAME}] if not parent else []}
+        out = classify_record(payload, KEY)
+        assert out[parent or "anywhere"][key] == keyed_hash(NAME, KEY), name
+        if not parent:
+            assert out["list"][0][key] == keyed_hash(NAME, KEY), name
+    out = classify_record({"ruleset": {"name": "zibo"}, "other": {"name": NAME}, "note": PERSON_ID}, KEY)
+    assert out["ruleset"]["name"] == "zibo" and out["other"]["name"] == NAME  # public; free text, not hashed
+    assert PERSON_ID not in out["note"]
+    with pytest.raises(TypeError):
+        FIELD_CLASSES["phone"] = "pseudonymised"  # type: ignore[index]
+
+
 def test_organisation_id_is_pseudonymised(zibo_engine: Engine) -> None:
     req = request(applicant={"kind": "organization", "id_number": ORG_ID})
     record = audit_decision(req, zibo_engine.decide(req), KEY, at=AT)

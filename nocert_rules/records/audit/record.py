@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hmac
 import re
+from collections.abc import Mapping
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -39,7 +41,7 @@ class AuditRecord(BaseModel):
 
 FieldClass = Literal["public", "pseudonymised", "free_text"]
 
-FIELD_CLASSES: dict[str, FieldClass] = {
+FIELD_CLASSES: Mapping[str, FieldClass] = MappingProxyType({
     # pseudonymised: a person; written as keyed_hash(value, host key)
     "id_number": "pseudonymised",
     "applicant.name": "pseudonymised",
@@ -69,15 +71,18 @@ FIELD_CLASSES: dict[str, FieldClass] = {
     "rules_sha256": "public",
     "version": "public",
     "ruleset.name": "public",
-}
+})
 """How :meth:`AuditLog.append` writes each field, by ``parent.key`` or else by key, wherever it
-appears in a record.
+appears in a record (read-only: :data:`_PSEUDONYMISED_KEYS` is drawn from it).
 
 Any key not listed is ``free_text``: its strings are scanned and every ID-shaped run masked
 (:func:`~nocert_rules.privacy.mask_text`). Public fields are written as given (still passed
 through the same scan as a safety net: a hash or a code is left alone by it)."""
 
 _KEYED = re.compile(r"^hmac-sha256:[0-9a-f]{64}$")
+_PSEUDONYMISED_KEYS = frozenset(k.rsplit(".", 1)[-1] for k, c in FIELD_CLASSES.items() if c == "pseudonymised")
+"""The keys under which a string may be pseudonymised: any other string is only scanned, without
+looking its class up (the walk's hot path)."""
 
 
 _UNMASKED: dict[str, None] = {}
@@ -105,20 +110,24 @@ def left_unmasked(text: str) -> bool:
     return _masked(text) == text
 
 
-def _classified(value: Any, key: bytes, field: str, parent: str) -> Any:
+def _classified(value: Any, key: bytes, field: Any, parent: Any) -> Any:
     """``value`` (found at ``parent.field``) as written: one walk classifying values and masking keys."""
     if isinstance(value, str):
-        cls = FIELD_CLASSES.get(f"{parent}.{field}") or FIELD_CLASSES.get(field, "free_text")
-        if cls == "pseudonymised":
+        if field in _PSEUDONYMISED_KEYS and _class_of(field, parent) == "pseudonymised":
             return value if _KEYED.match(value) else keyed_hash(value, key)
-        return _masked(value)
+        return value if value in _UNMASKED else _masked(value)
     if isinstance(value, dict):
         return {
-            _masked(k) if isinstance(k, str) else k: _classified(v, key, str(k), field) for k, v in value.items()
+            k if k in _UNMASKED or not isinstance(k, str) else _masked(k): _classified(v, key, k, field)
+            for k, v in value.items()
         }
     if isinstance(value, list | tuple):
         return [_classified(v, key, field, parent) for v in value]
     return value
+
+
+def _class_of(field: Any, parent: Any) -> FieldClass:
+    return FIELD_CLASSES.get(f"{parent}.{field}") or FIELD_CLASSES.get(str(field), "free_text")
 
 
 def classify_record(payload: dict[str, Any], key: bytes) -> dict[str, Any]:
