@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import hmac
+import inspect
 import json
 import logging
 import os
@@ -193,6 +194,14 @@ class Metrics:
 
 
 # ---------------------------------------------------------------- the application
+
+
+_NO_NATIVE_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters else {}
+)
+"""FastAPI's own OpenTelemetry (newer FastAPI) off: the service's metrics are Prometheus (``/metrics``),
+and left on it looks the global providers up on every request (environment reads included)."""
 
 
 def _stamp_headers(loaded: Loaded, decision_id: str | None = None) -> dict[str, str]:
@@ -388,7 +397,8 @@ def create_app(config: ServeConfig, holder: RulesetHolder | None = None, *, hand
             service.metrics.reloads.labels("ok").inc()
             logger.info("reloaded ruleset %s %s", loaded.ruleset.version, loaded.ruleset.sha256[:12])
 
-    app = FastAPI(title=API_TITLE, version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(title=API_TITLE, version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  **_NO_NATIVE_TELEMETRY)
     app.state.service = service
 
     # ------------------------------------------------------------ errors

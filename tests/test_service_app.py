@@ -1,0 +1,37 @@
+"""The service's application object, in process (no server): what it is built with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+telemetry = pytest.importorskip("fastapi.telemetry._asgi")  # FastAPI's native OpenTelemetry (newer FastAPI)
+
+from fastapi import FastAPI  # noqa: E402
+
+from nocert_rules.service.app import create_app  # noqa: E402
+from nocert_rules.service.config import ServeConfig  # noqa: E402
+
+ZIBO = Path(__file__).resolve().parent.parent / "rulesets" / "zibo"
+
+
+def test_fastapis_native_telemetry_is_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Left on, FastAPI looks the global OpenTelemetry providers up on every request; the
+    service's metrics are Prometheus, so it is off: no provider is even asked for."""
+    asked: list[str] = []
+
+    class Configured:  # a provider that is not one of the API's deferred defaults
+        pass
+
+    for name in ("get_tracer_provider",):
+        monkeypatch.setattr(telemetry.trace, name, lambda n=name: asked.append(n) or Configured())
+    assert FastAPI()._native_telemetry.enabled()  # the default, with a provider configured: on
+    asked.clear()
+    app = create_app(ServeConfig(ruleset=str(ZIBO)))
+    try:
+        assert not app._native_telemetry.enabled()
+        assert asked == []
+    finally:
+        app.state.service.pool.shutdown()
