@@ -35,3 +35,23 @@ def test_fastapis_native_telemetry_is_off(monkeypatch: pytest.MonkeyPatch) -> No
         assert asked == []
     finally:
         app.state.service.pool.shutdown()
+
+
+def test_the_decide_operations_are_routed_plainly_and_still_documented() -> None:
+    """POST /v1/decide and /v1/decide/batch go through Starlette's plain Route (no FastAPI
+    dependency solving per request), with the same endpoint the OpenAPI document describes."""
+    from fastapi.routing import APIRoute
+    from starlette.routing import Route
+
+    app = create_app(ServeConfig(ruleset=str(ZIBO)))
+    try:
+        routed = {r.path: r for r in app.routes if isinstance(r, Route)}
+        for path in ("/v1/decide", "/v1/decide/batch"):
+            assert type(routed[path]) is Route and routed[path].methods == {"POST"}
+        assert isinstance(routed["/v1/ruleset"], APIRoute)
+        doc = app.openapi()["paths"]
+        assert doc["/v1/decide"]["post"]["requestBody"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/DecisionRequest"}
+        assert "422" in doc["/v1/decide"]["post"]["responses"] and "/v1/decide/batch" in doc
+    finally:
+        app.state.service.pool.shutdown()
