@@ -233,3 +233,53 @@ def test_the_sample_records_show_the_open_overdue_cases() -> None:
     assert sources("2021-12-01") == (1, ["VerificationRequest", "PledgeRecord", "Complaint", "AdjustmentCause"])
     assert sources("2022-01-01") == (1, ["VerificationRequest", "PledgeRecord", "Complaint", "AdjustmentCause",
                                          "ListPublication"])
+
+
+# ---------------------------------------------------------------- the words are the ruleset's
+
+def _zibo_copy(tmp_path: Path, old: str, new: str) -> Path:
+    import shutil
+
+    folder = tmp_path / "zibo"
+    shutil.copytree(ZIBO, folder)
+    manifest = folder / "manifest.yaml"
+    text = manifest.read_text(encoding="utf-8")
+    assert old in text
+    manifest.write_text(text.replace(old, new), encoding="utf-8")
+    return folder
+
+
+def test_each_case_is_worded_by_the_manifest(tmp_path: Path) -> None:
+    from nocert_rules import load_ruleset
+
+    folder = _zibo_copy(
+        tmp_path, "certificate_not_listed: '索要清单外的证明 {certificate}（{service_item}）",
+        "certificate_not_listed: '本市措辞：清单外证明 {certificate}，事项 {service_item}（",
+    )
+    rs = load_ruleset(folder)
+    applied = {"service_item": "370300-JF-0001", "certificate": "ZM-MZ-0001", "method": "PROXY"}
+    (case,) = applied_method_cases(rs, [applied])
+    assert case.detail.startswith("本市措辞：清单外证明 ZM-MZ-0001，事项 370300-JF-0001（")
+    assert case.unit == rs.manifest.accountability.details["unit_not_recorded"]
+    (shipped,) = applied_method_cases(load_ruleset(ZIBO), [applied])
+    assert shipped.detail.startswith("索要清单外的证明 ZM-MZ-0001（370300-JF-0001）")
+
+
+def test_a_detail_naming_a_placeholder_the_record_lacks_is_refused_at_its_line(tmp_path: Path) -> None:
+    from nocert_rules import RulesetError, load_ruleset
+
+    folder = _zibo_copy(tmp_path, "complaint_open: '投诉举报逾期未办结（应于 {due} 前）",
+                        "complaint_open: '投诉举报逾期未办结（应于 {due} 前，投诉人 {complainant}）")
+    with pytest.raises(RulesetError) as exc:
+        load_ruleset(folder)
+    text = str(exc.value)
+    assert "manifest.yaml:" in text and "complaint_open" in text and "complainant" in text
+
+
+def test_every_finding_must_be_worded(tmp_path: Path) -> None:
+    from nocert_rules import RulesetError, load_ruleset
+
+    folder = _zibo_copy(tmp_path, "    unit_not_recorded: '（未记录单位）/ unit not recorded'\n", "")
+    with pytest.raises(RulesetError) as exc:
+        load_ruleset(folder)
+    assert "unit_not_recorded" in str(exc.value) and "manifest.yaml:" in str(exc.value)

@@ -6,6 +6,7 @@ The schema only (pydantic models, one per section of the file); the loader is ``
 from __future__ import annotations
 
 import re
+import string
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -192,6 +193,24 @@ ACCOUNTABILITY_CASES = (
 )
 """The kinds of accountability case ``records.accountability`` derives (mechanism names)."""
 
+ACCOUNTABILITY_DETAILS: dict[str, tuple[str, ...]] = {
+    "verification_late": ("due",),
+    "verification_unanswered": ("due", "state"),
+    "pledge_checked_late": ("due",),
+    "pledge_unchecked": ("due",),
+    "complaint_concluded_late": ("due",),
+    "complaint_open": ("due",),
+    "adjustment_late": ("due",),
+    "adjustment_not_applied": ("due", "cause_on"),
+    "publication_overdue": ("due_on", "counted_from"),
+    "guide_forbidden": ("material", "service_item", "reason"),
+    "certificate_not_listed": ("certificate", "service_item"),
+    "method_not_allowed": ("method", "certificate", "service_item", "allowed"),
+    "unit_not_recorded": (),
+}
+"""What ``records.accountability`` finds in a record, by name, and the ``{placeholders}`` its
+detail sentence may use (the manifest's ``accountability.details`` words each one)."""
+
 
 class AccountabilityPolicy(BaseModel):
     """责任追究: the clause listing the cases, its item per case kind, and the exemption clause."""
@@ -208,6 +227,29 @@ class AccountabilityPolicy(BaseModel):
     review_clause: str | None = Field(
         default=None, description="复核(申诉) of an accountability decision, which does not suspend it"
     )
+    details: dict[str, str] = Field(
+        description="finding -> the case's detail sentence, Chinese first, with {placeholders} from the record "
+                    "(ACCOUNTABILITY_DETAILS names both)"
+    )
+
+    @field_validator("details")
+    @classmethod
+    def _every_finding(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(ACCOUNTABILITY_DETAILS))
+        missing = [k for k in ACCOUNTABILITY_DETAILS if k not in value]
+        if unknown or missing:
+            raise ValueError(f"details must word exactly {list(ACCOUNTABILITY_DETAILS)}; unknown {unknown}, "
+                             f"missing {missing}")
+        for key, text in value.items():
+            try:
+                named = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+            except ValueError as exc:
+                raise ValueError(f"details.{key}: {exc}") from None
+            wrong = sorted(named - set(ACCOUNTABILITY_DETAILS[key]))
+            if wrong:
+                raise ValueError(f"details.{key}: unknown placeholder(s) {wrong}; it may use "
+                                 f"{list(ACCOUNTABILITY_DETAILS[key]) or 'none'}")
+        return value
 
     @field_validator("cases")
     @classmethod

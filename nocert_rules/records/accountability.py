@@ -60,7 +60,6 @@ CaseKind = Literal[
     "unauthorised_request", "method_changed", "late_verification", "falsified", "pledge_not_checked", "other_serious"
 ]
 
-_UNRECORDED = "（未记录单位）/ unit not recorded"
 
 
 class AccountabilityError(RecordError):
@@ -114,6 +113,12 @@ def _policy(ruleset: Ruleset) -> Any:
     return policy
 
 
+def _detail(ruleset: Ruleset, finding: str, **values: Any) -> str:
+    """The manifest's sentence for ``finding`` (``accountability.details``), its placeholders
+    filled from the record (the loader checked that it names no others)."""
+    return _policy(ruleset).details[finding].format(**values)
+
+
 def _case(ruleset: Ruleset, kind: CaseKind, unit: str | None, source: str, detail: str,
           at: datetime | None = None, *, due: Any = None, deadline_clause: str | None = None,
           act_missing: bool = False) -> AccountabilityCase:
@@ -121,7 +126,7 @@ def _case(ruleset: Ruleset, kind: CaseKind, unit: str | None, source: str, detai
     return AccountabilityCase(
         kind=kind,
         item=policy.cases[kind],
-        unit=(unit or "").strip() or _UNRECORDED,
+        unit=(unit or "").strip() or policy.details["unit_not_recorded"],
         source=source,
         detail=detail,
         at=at,
@@ -252,14 +257,14 @@ def _verification(rs: Ruleset, d: Mapping[str, Any], moment: datetime | None) ->
     due, clause = d.get("due_at"), d.get("deadline_clause")
     if late:
         case = _case(rs, "late_verification", d.get("issuing_unit"), f"VerificationRequest {d.get('id')}",
-                     f"协查核验逾期（应于 {due} 前反馈）/ verification reply late (due {due})",
+                     _detail(rs, "verification_late", due=due),
                      _at(d.get("answered_at") or d.get("escalated_at") or d.get("unverifiable_at")),
                      due=due, deadline_clause=clause)
         yield _with_officers(rs, case, [d.get("accepted_by")])
     elif _overdue_open(d, ("requested", "accepted"), due, moment):
         case = _case(rs, "late_verification", d.get("issuing_unit"), f"VerificationRequest {d.get('id')}",
-                     f"协查核验逾期未反馈（应于 {due} 前反馈，状态 {state}）/ no verification reply although due "
-                     f"{due} (state {state})", due=due, deadline_clause=clause, act_missing=True)
+                     _detail(rs, "verification_unanswered", due=due, state=state), due=due, deadline_clause=clause,
+                     act_missing=True)
         yield _with_officers(rs, case, [d.get("accepted_by")])
 
 
@@ -280,21 +285,20 @@ def _pledge(rs: Ruleset, d: Mapping[str, Any], moment: datetime | None) -> Itera
     unit = d.get("checked_by") or d.get("requesting_unit")
     if d.get("checked_late") is True:
         yield _case(rs, "pledge_not_checked", unit, f"PledgeRecord {d.get('id')}",
-                    f"承诺核查逾期（应于 {due} 前核查）/ post-check of a pledge late (due {due})", _at(d.get("outcome_at")),
+                    _detail(rs, "pledge_checked_late", due=due), _at(d.get("outcome_at")),
                     due=due, deadline_clause=clause)
     elif not plan.get("waived") and _overdue_open(d, ("awaiting_check",), due, moment):
         yield _case(rs, "pledge_not_checked", unit, f"PledgeRecord {d.get('id')}",
-                    f"承诺逾期未核查（应于 {due} 前核查）/ pledge not post-checked although due {due}",
+                    _detail(rs, "pledge_unchecked", due=due),
                     due=due, deadline_clause=clause, act_missing=True)
 
 
 def _complaint(rs: Ruleset, d: Mapping[str, Any], moment: datetime | None) -> Iterator[AccountabilityCase]:
     due, clause = d.get("due_at"), rs.deadline_policy.complaint_clause
     if d.get("concluded_late") is True:
-        detail, at, missing = (f"投诉举报逾期办结（应于 {due} 前）/ complaint concluded late (due {due})",
-                               _at(d.get("concluded_at")), False)
+        detail, at, missing = _detail(rs, "complaint_concluded_late", due=due), _at(d.get("concluded_at")), False
     elif _overdue_open(d, ("accepted",), due, moment):
-        detail, at, missing = f"投诉举报逾期未办结（应于 {due} 前）/ complaint not concluded although due {due}", None, True
+        detail, at, missing = _detail(rs, "complaint_open", due=due), None, True
     else:
         return
     for unit in d.get("units") or [None]:
@@ -305,7 +309,7 @@ def _complaint(rs: Ruleset, d: Mapping[str, Any], moment: datetime | None) -> It
 def _adjustment(rs: Ruleset, d: Mapping[str, Any], moment: datetime | None) -> Iterator[AccountabilityCase]:
     if d.get("late") is True:
         yield _case(rs, "other_serious", d.get("unit"), f"AdjustmentApplication {d.get('id')}",
-                    f"清单调整逾期申请（应于 {d.get('due_at')} 前）/ list adjustment applied late (due {d.get('due_at')})",
+                    _detail(rs, "adjustment_late", due=d.get("due_at")),
                     _at(d.get("applied_on")), due=d.get("due_at"), deadline_clause=d.get("due_clause"))
 
 
@@ -313,8 +317,8 @@ def _adjustment_cause(rs: Ruleset, d: Mapping[str, Any], moment: datetime | None
     due = d.get("due_at")
     if _overdue_open(d, ("noted",), due, moment):
         yield _case(rs, "other_serious", d.get("unit"), f"AdjustmentCause {d.get('id')}",
-                    f"调整事由发生于 {d.get('cause_on')}，逾期未提出调整申请（应于 {due} 前）/ no adjustment application "
-                    f"although due {due}", due=due, deadline_clause=d.get("due_clause"), act_missing=True)
+                    _detail(rs, "adjustment_not_applied", due=due, cause_on=d.get("cause_on")), due=due,
+                    deadline_clause=d.get("due_clause"), act_missing=True)
 
 
 def _publication(rs: Ruleset, published: list[Mapping[str, Any]], moment: datetime) -> Iterator[AccountabilityCase]:
@@ -331,8 +335,8 @@ def _publication(rs: Ruleset, published: list[Mapping[str, Any]], moment: dateti
     unit = (last.published_by if last is not None else None) or (office.name if office is not None else None)
     due = as_shanghai(datetime.combine(check.due_on + timedelta(days=1), time()))
     yield _case(rs, "other_serious", unit, f"ListPublication {last.id if last else '(none)'}",
-                f"清单逾期未公布（上次 {check.counted_from}，应于 {check.due_on} 前公布）/ the list not published although "
-                f"due by {check.due_on}", due=due, deadline_clause=check.citation.clause_id, act_missing=True)
+                _detail(rs, "publication_overdue", counted_from=check.counted_from, due_on=check.due_on), due=due,
+                deadline_clause=check.citation.clause_id, act_missing=True)
 
 
 def _guide(rs: Ruleset, d: Mapping[str, Any]) -> Iterator[AccountabilityCase]:
@@ -372,8 +376,8 @@ def guide_cases(ruleset: Ruleset, findings: Iterable[Mapping[str, Any]], *, unit
             continue
         out.append(_case(
             ruleset, "unauthorised_request", f.get("unit") or unit, f"guide {f.get('file')}:{f.get('line')}",
-            f"办事指南要求提交不得索要的证明“{f.get('material')}”（{f.get('service_item')}）/ the guide asks for "
-            f"a certificate that may not be requested: {f.get('reason')}",
+            _detail(ruleset, "guide_forbidden", material=f.get("material"), service_item=f.get("service_item"),
+                    reason=f.get("reason")),
         ))
     return out
 
@@ -403,7 +407,7 @@ def applied_method_cases(ruleset: Ruleset, applied: Iterable[Mapping[str, Any]])
         source = f"AppliedMethod {a.get('id') or a.get('request_id') or item + '/' + cert}"
         if allowed is None:
             out.append(_case(ruleset, "unauthorised_request", a.get("unit"), source,
-                             f"索要清单外的证明 {cert}（{item}）/ asked for a certificate not on the list", at))
+                             _detail(ruleset, "certificate_not_listed", certificate=cert, service_item=item), at))
             continue
         try:
             m = Method(method)
@@ -412,8 +416,8 @@ def applied_method_cases(ruleset: Ruleset, applied: Iterable[Mapping[str, Any]])
         if m is None or m not in allowed:
             out.append(_case(
                 ruleset, "method_changed", a.get("unit"), source,
-                f"以清单未列的方式 {method} 办理 {cert}（{item}），清单允许 {sorted(x.value for x in allowed)} / handled "
-                f"by a method the list does not allow", at,
+                _detail(ruleset, "method_not_allowed", method=method, certificate=cert, service_item=item,
+                        allowed=sorted(x.value for x in allowed)), at,
             ))
     return out
 
