@@ -116,6 +116,21 @@ def test_init_then_load_lint_clean_test_and_decide(tmp_path: Path) -> None:
     assert again.exit_code == 2 and "not empty" in again.stderr
 
 
+def test_the_skeleton_takes_a_city_s_real_codes(tmp_path: Path) -> None:
+    """A city replaces the example codes with its own: the skeleton sets no code pattern that
+    refuses them (it shows one, commented out)."""
+    target = tmp_path / "city"
+    assert CliRunner().invoke(main, ["init", str(target)]).exit_code == 0
+    for name in ("certificates.yaml", "tests/example.yaml"):
+        path = target / name
+        if path.exists():
+            path.write_text(path.read_text(encoding="utf-8").replace("EX-0001", "370300-XK-0001")
+                            .replace("EX-0002", "370300-QR-0002"), encoding="utf-8")
+    rs = load_ruleset(target)
+    assert {"370300-XK-0001", "370300-QR-0002"} <= {r.service_item_code for r in rs.rows}
+    assert CliRunner().invoke(main, ["lint", str(target), "--strict"]).exit_code == 0
+
+
 def test_init_from_another_ruleset_copies_what_it_loads(tmp_path: Path) -> None:
     target = tmp_path / "copy"
     result = CliRunner().invoke(main, ["init", str(target), "--from", str(ROOT / "rulesets" / "zibo")])
