@@ -53,3 +53,23 @@ def test_the_summary_reads_the_id_number_as_privacy_normalise_does(id_number: st
     from nocert_rules.models import _normalised_id
 
     assert _normalised_id(id_number) == (normalise(id_number) or id_number)
+
+
+class _Moment(datetime):
+    """A datetime subclass, as some hosts' libraries hand them over."""
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.datetimes(), st.sampled_from([0, 1]), st.booleans())
+def test_a_naive_time_becomes_shanghai_time_as_replace_makes_it(naive: datetime, fold: int, subclass: bool) -> None:
+    """``as_shanghai`` builds a plain naive datetime's Shanghai time with the constructor; it is
+    exactly ``replace(tzinfo=SHANGHAI)``, type and fold included (a subclass or ``fold=1`` takes
+    ``replace`` itself)."""
+    from nocert_rules.models import as_shanghai
+
+    value = naive.replace(fold=fold)
+    if subclass:
+        value = _Moment(*value.timetuple()[:6], value.microsecond, fold=fold)
+    got, expected = as_shanghai(value), value.replace(tzinfo=SHANGHAI)
+    assert got == expected and type(got) is type(expected)
+    assert (got.fold, got.tzinfo, got.isoformat()) == (expected.fold, expected.tzinfo, expected.isoformat())
