@@ -375,7 +375,7 @@ class Engine:
         values["trace"] = trace
         values["warnings"] = self._warnings(req, row, day, deadline)
         values["deadline"] = deadline
-        values["ruleset"] = self._stamp_on(day, row)
+        values["ruleset"] = self._stamp_on(day, plan)
         if row is not None:
             if method is Method.DATA_SHARING:
                 values["sharing_source"] = row.sharing_source
@@ -385,10 +385,10 @@ class Engine:
             values["post_check"] = self._post_check_plan(credit, deadline)
         return trusted(Decision, _DECISION_GIVEN, values)
 
-    def _stamp_on(self, day: date, row: ListRow | None) -> RulesetStamp:
-        """The ruleset stamp of a decision on the list of ``day`` by ``row``'s version: one
+    def _stamp_on(self, day: date, plan: RowPlan) -> RulesetStamp:
+        """The ruleset stamp of a decision on the list of ``day`` by ``plan``'s row version: one
         frozen stamp per (day, row version), shared, bounded (the oldest goes when full)."""
-        key = (day, row.version if row is not None else None)
+        key = (day, plan.version)
         stamp = self._stamps.get(key)
         if stamp is None:
             s = self._stamp

@@ -80,6 +80,8 @@ class RowPlan:
     """The ``row.*`` facts, as ``facts_for`` gives them (none for unlisted)."""
     source: str | None
     """The ruleset (level) whose row this is; ``None`` for unlisted."""
+    version: str | None
+    """The row version's window (``ListRow.version``: the stamp's ``row_version``); ``None`` for unlisted."""
     fields: Mapping[str, Any]
     """Every field of a Decision of this row, in the model's order: those that come from the row
     alone (names, issuer, records, source) filled, the request's ones ``None`` (and not awaiting
@@ -162,7 +164,8 @@ class Plans:
         if rules is None:
             rules = self._rule_plans[key] = self._rule_plan(known, order)
         source = self.ruleset.source_of(row) if row is not None else None
-        return RowPlan(row, rules, facts, source, decision_fields(row, source))
+        version = row.version if row is not None else None
+        return RowPlan(row, rules, facts, source, version, decision_fields(row, source))
 
     def _rule_plan(self, known: Mapping[str, Any], order: tuple[Method, ...]) -> RulePlan:
         offers: dict[Method, list[Entry]] = {}
