@@ -1,0 +1,27 @@
+"""pytest plugin for the mutmut job only (``[tool.mutmut]`` loads it with ``-p``): run a mutant's
+tests fastest first.
+
+mutmut passes each mutant's tests to pytest as a set (in no useful order) with ``-x``: a killed
+mutant costs the tests run until the first failure. Sorting by the durations mutmut measured in
+its stats run puts the slow linear-time and property tests last, where they run only for the
+mutants nothing faster kills. Outside a mutmut run (no ``mutmut-stats.json``) it does nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    stats = Path("mutmut-stats.json")  # mutmut runs pytest inside mutants/
+    if not stats.is_file():
+        return
+    try:
+        durations = json.loads(stats.read_text(encoding="utf-8")).get("duration_by_test", {})
+    except (OSError, ValueError):
+        return
+    items.sort(key=lambda item: durations.get(item.nodeid, 0.0))
