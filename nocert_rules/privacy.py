@@ -376,13 +376,12 @@ def mask_card(number: str) -> str:
     return _mask_middle(number, 4, 4)
 
 
-def _is_card(norm: str, start: int, end: int, inner_cuts: list[int], cuts: Mapping[int, str]) -> bool:
-    """A Luhn-valid card number, written whole or in groups of four, not glued to letters
-    (``…209X4370111001001000`` is the tail of an implementation code, not a card)."""
+def _is_card(norm: str, start: int, end: int, cuts: Mapping[int, str]) -> bool:
+    """A Luhn-valid card number, written whole or with spaces or dashes anywhere inside (in groups
+    of four, or spaced at random to hide it), not glued to letters (``…209X4370111001001000`` is
+    the tail of an implementation code, not a card)."""
     piece = norm[start:end]
     if not _CARD.fullmatch(piece) or not luhn_ok(piece):
-        return False
-    if inner_cuts and inner_cuts != list(range(start + 4, end, 4)):
         return False
     glued_before = start > 0 and start not in cuts and norm[start - 1].isascii() and norm[start - 1].isalpha()
     glued_after = end < len(norm) and end not in cuts and norm[end].isascii() and norm[end].isalpha()
@@ -408,7 +407,6 @@ def _number_spans(norm: str, cuts: Mapping[int, str]) -> Iterator[tuple[int, int
         for i, (s, s_kind) in enumerate(bounds):
             if s_kind == "stop":
                 continue
-            inner: list[int] = []
             for j in range(i + 1, len(bounds)):
                 e, e_kind = bounds[j]
                 if e - s > _LONGEST_NUMBER:
@@ -417,19 +415,23 @@ def _number_spans(norm: str, cuts: Mapping[int, str]) -> Iterator[tuple[int, int
                 if e_kind != "stop" and e - s >= 11:
                     if _PHONE.fullmatch(piece):
                         yield s, e, mask_phone(piece)
-                    elif _is_card(norm, s, e, inner, cuts):
+                    elif _is_card(norm, s, e, cuts):
                         yield s, e, mask_card(piece)
                 if e_kind != "gap":
                     break
-                inner.append(e)
 
 
 _ZW = "\u200b-\u200d\u2060\ufeff"
 _AT = re.compile("[@\uff20\ufe6b]")  # @, full-width ＠, small ﹫
-_LOCAL = re.compile(rf"[A-Za-z0-9\uff10-\uff19\uff21-\uff3a\uff41-\uff5a._%+\-\uff3f\uff0e\uff0d{_ZW}]+[ \u3000{_ZW}]*$")
+_LOCAL_CHAR = rf"[A-Za-z0-9\uff10-\uff19\uff21-\uff3a\uff41-\uff5a._%+\-\uff3f\uff0e\uff0d{_ZW}]"
+_LABEL_CHAR = rf"[A-Za-z0-9\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\-\uff0d{_ZW}]"
+_LETTER = r"[A-Za-z\uff21-\uff3a\uff41-\uff5a]"
+_SP = "[ \u3000]"
+# Spaces inside the local part and the labels too (``a a aa@e xample.c om``: a spaced disguise).
+_LOCAL = re.compile(rf"{_LOCAL_CHAR}+(?:{_SP}+{_LOCAL_CHAR}+)*[ \u3000{_ZW}]*$")
 _DOMAIN = re.compile(
-    rf"[ \u3000{_ZW}]*(?:[A-Za-z0-9\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\-\uff0d{_ZW}]+"
-    rf"[ \u3000{_ZW}]*[.\uff0e\u3002][ \u3000{_ZW}]*)+[A-Za-z\uff21-\uff3a\uff41-\uff5a]{{2,}}"
+    rf"[ \u3000{_ZW}]*(?:{_LABEL_CHAR}+(?:{_SP}+{_LABEL_CHAR}+)*"
+    rf"[ \u3000{_ZW}]*[.\uff0e\u3002][ \u3000{_ZW}]*)+{_LETTER}(?:[ \u3000{_ZW}]{{0,2}}{_LETTER})+"
 )
 
 

@@ -51,7 +51,7 @@ from nocert_rules.policy.complaint_rules import (
     load_complaint_rules,
 )
 from nocert_rules.policy.ruleset import Ruleset
-from nocert_rules.privacy import keyed_hash
+from nocert_rules.privacy import keyed_hash, mask_known
 from nocert_rules.records import HashedRef, Record, RecordProblem, mask_personal, require_text
 from nocert_rules.worktime.deadlines import ExtensionLimitError, complaint_due
 
@@ -490,8 +490,9 @@ def register_complaint(
     Without that section the channel is a :class:`ComplaintChannel` and contents are refused
     (nothing says which of them are personal).
     """
-    rid = record_id or uuid4().hex
     intake = intake_rules(ruleset)
+    # The id as the record keeps it, masked also where it repeats the stated name: errors quote it.
+    rid = mask_known(record_id, [v for v in _personal_values(intake, contents, proxy_id) if v]) if record_id else uuid4().hex
     fields: dict[str, Any] = {"receiver": (receiver or "").strip() or None,
                               **_proxy_fields(rid, by_proxy, proxy_id, proxy_authorisation, key)}
     if intake is None:

@@ -50,7 +50,7 @@ from nocert_rules.policy.pledge_template import (
     load_pledge_template,
 )
 from nocert_rules.policy.ruleset import Ruleset
-from nocert_rules.privacy import keyed_hash, mask_text, same_person
+from nocert_rules.privacy import keyed_hash, mask_known, mask_text, same_person
 from nocert_rules.records import (
     RecordEvent,
     RecordProblem,
@@ -250,7 +250,8 @@ def open_pledge(
     clauses the record and a later blacklist entry cite (manifest ``records.pledge_clause``,
     ``records.blacklist_clause``).
     """
-    rid = record_id or uuid4().hex
+    # The id masked also where it repeats the applicant's name or ID number (the record holds them).
+    rid = mask_known(record_id, [v for v in (applicant.name, applicant.id_number) if v]) if record_id else uuid4().hex
     label = PledgeRecord.record_label
     plan = _require_pledge(decision, label, rid)
     if not key:
