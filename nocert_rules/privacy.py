@@ -487,7 +487,7 @@ def mask_known(text: str, values: Iterable[str]) -> str:
 def _first_seen(value: str, text: str) -> bool:
     """Whether the first character of ``value`` is in ``text``, as written, NFKC-folded or as its
     full-width form (``Ｌ`` for ``L``)."""
-    first = unicodedata.normalize("NFKC", value.strip()[:1])
+    first = unicodedata.normalize("NFKC", value.strip()[:1])[:1]  # "㈱" folds to "(株)": its "("
     if not first:
         return False
     wide = chr(ord(first) + 0xFEE0) if "!" <= first <= "~" else first

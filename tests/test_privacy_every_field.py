@@ -591,3 +591,27 @@ def test_a_pledge_record_id_repeating_the_applicant_s_name_is_masked(decided: di
                                "requested_at": "2021-05-06T10:00:00"}).applicant
     record = open_pledge(decided["pledge"], applicant, KEY, record_id="承诺-秦骁懿", ruleset=ZIBO_RULESET)
     assert record.id == "承诺-秦**"
+
+
+@given(name=st.text(min_size=1, max_size=12), other=st.text(max_size=40))
+@settings(FEW, max_examples=40)
+def test_any_name_and_any_text_beside_it_decide_or_refuse_never_crash(engines: list[Engine], name: str, other: str) -> None:
+    # A name whose first character NFKC-folds to several ("㈱" -> "(株)") crashed mask_known (TypeError)
+    request = {"service_item": SERVICE_ITEM, "certificate": CERTIFICATE, "requested_at": "2021-05-06T10:00:00",
+               "applicant": {"kind": "person", "id_number": APPLICANT_ID, "name": name},
+               "request_id": other + name[:3], "requesting_unit": name + other}
+    answers = []
+    for engine in engines:
+        try:
+            answers.append(engine.decide(request).model_dump_json(exclude={"ruleset"}))
+        except RequestError as exc:
+            answers.append(f"refused: {exc}")
+    assert len(set(answers)) == 1
+
+
+def test_a_name_whose_first_character_folds_to_several() -> None:
+    with Engine(ZIBO_RULESET, backend="compiled") as engine:
+        decision = engine.decide({"service_item": SERVICE_ITEM, "certificate": CERTIFICATE,
+                                  "requested_at": "2021-05-06T10:00:00", "request_id": "(株)山田-01",
+                                  "applicant": {"kind": "person", "id_number": APPLICANT_ID, "name": "㈱山田"}})
+    assert decision.request_id == "(****-01"

@@ -65,3 +65,74 @@ def test_windows_between_separators(sep: str) -> None:
     assert not contains_id_number(f"1{sep}070399900101123{sep}2")  # no ID number starts with 0
     assert not contains_id_number(f"1{sep}990399900101123{sep}2")  # no province 99
     assert not contains_id_number(f"1{sep}370399199001011235{sep}2")  # wrong check character
+
+
+# ---------------------------------------------------------------- survivors of the second run (docs/mutation-testing.md)
+
+
+@pytest.mark.parametrize(("number", "real"), [("370303960229123", True), ("370303200229123", True),
+                                              ("370303020229123", False), ("370303060229123", False)])
+def test_the_15_digit_year_is_both_digits(number: str, real: bool) -> None:
+    # 1996 and 1920 were leap years, 1902 and 1906 were not: a year read from one digit, or from
+    # three, tells them apart wrongly.
+    assert is_id_number(number) is real
+
+
+@pytest.mark.parametrize("text", ["370399199002311234", "370399210001011234", "370399189912311234"])
+def test_an_impossible_or_out_of_range_birth_date_is_no_id_number(text: str) -> None:
+    # Feb 31; 2100; 1899: neither refused nor masked (and not a card: the Luhn check fails)
+    assert mask_text(text) == text and not contains_id_number(text)
+
+
+def test_the_id_window_check_characters_between_separators() -> None:
+    # Wrong check characters X / x, between separators inside a longer run: only the windows
+    # between separators find them (the scan of a longer run finds valid numbers only).
+    for x in "Xx":
+        assert mask_text(f"12 37039919900101002{x} 34") == f"12 370*************2{x} 34"
+    # a 15-character window is 15 digits: 14 digits and an X are nothing
+    assert mask_text("编号 1 37039990010112X") == "编号 1 37039990010112X"
+    # a 15-digit window after an offset, with more of the run after it
+    assert mask_text("编号 1 370399900101123 45X") == "编号 1 370**********23 45X"
+    # no window starts with 0
+    assert mask_text("1 070399900101123 2") == "1 070399900101123 2"
+
+
+def test_a_space_separator_inside_a_number_is_a_gap() -> None:
+    # U+1680 (ogham space mark) is a Zs space, not in the dash/space list, and stays itself under NFKC
+    assert mask_text("电话138\u16801234\u16805678") == "电话138****5678"
+
+
+def test_short_values_keep_at_most_their_ends() -> None:
+    from nocert_rules.privacy import mask_id
+
+    assert (mask_id("12"), mask_id("123"), mask_id("1234"), mask_id(" 1234567890 ")) == ("**", "1*3", "1**4", "123*****90")
+
+
+def test_cards_need_the_luhn_check_and_no_letters_glued_to_them() -> None:
+    assert mask_text("流水 6222021234567890127") == "流水 6222021234567890127"  # Luhn fails
+    assert mask_text("卡 4370111001001006") == "卡 4370********1006"
+    assert mask_text("X4370111001001006") == "X4370111001001006"  # the tail of a code
+    assert mask_text("4370111001001006X") == "4370111001001006X"
+    assert mask_text("X 4370111001001006") == "X 4370********1006"  # a separator: not glued
+
+
+@pytest.mark.parametrize(("text", "value"), [("名字！ａｂｃ", "!abc"), ("名字～ａｂｃ", "~abc"), ("名字ｚｈａｎｇ", "zhang"),
+                                             ("编号①２３４", "①②③④"), ("公司(株)abc", "㈱abc")])
+def test_a_known_value_is_looked_for_in_every_form_of_its_first_character(text: str, value: str) -> None:
+    from nocert_rules.privacy import mask_known, normalise
+
+    shown = mask_known(text, [value])
+    assert shown != text and normalise(value) not in normalise(shown)
+    assert mask_text(text, personal=[value]) == shown
+
+
+def test_an_overlap_starting_with_a_digit_is_masked_as_a_number() -> None:
+    from nocert_rules.privacy import mask_id, normalise
+
+    text = "1abc@qq.com张三"  # an e-mail address overlapping a value the record holds
+    assert mask_text(text, personal=["com张三"]) == mask_id(normalise(text))
+
+
+@pytest.mark.parametrize(("head", "division", "ok"), [("X1", "370300", False), ("91", "A70300", False)])
+def test_credit_code_authority_and_division(head: str, division: str, ok: bool) -> None:
+    assert is_credit_code(credit_code(head, division, "MA3C1234")) is ok
