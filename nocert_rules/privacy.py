@@ -305,16 +305,24 @@ def find_id_number(text: str) -> str | None:
 
     The run must be a whole digit run (letters around it do not matter) or a valid number inside
     a longer run. An 18-character run that is also a valid unified social credit code is an
-    organisation's code and is not returned.
+    organisation's code and is not returned, when it stands alone: no digit right before or after
+    it but across a separator (inside a longer run of digits it is no code, GB 32100 codes have 18).
     """
     if not _may_hold_id(text):
         return None
     norm, _origin, cuts = _folded(text)
     for start, end, valid in _candidates(norm, cuts):
         span = norm[start:end]
-        if valid and not is_credit_code(span):
+        if valid and not (_stands_alone(norm, start, end, cuts) and is_credit_code(span)):
             return span
     return None
+
+
+def _stands_alone(norm: str, start: int, end: int, cuts: Mapping[int, str]) -> bool:
+    """No digit touches ``norm[start:end]`` on either side, but across a separator."""
+    before = start == 0 or start in cuts or not norm[start - 1].isdigit()
+    after = end == len(norm) or end in cuts or not norm[end].isdigit()
+    return before and after
 
 
 def contains_id_number(text: str) -> bool:
@@ -485,13 +493,15 @@ def mask_known(text: str, values: Iterable[str]) -> str:
 
 
 def _first_seen(value: str, text: str) -> bool:
-    """Whether the first character of ``value`` is in ``text``, as written, NFKC-folded or as its
-    full-width form (``Ｌ`` for ``L``)."""
-    first = unicodedata.normalize("NFKC", value.strip()[:1])[:1]  # "㈱" folds to "(株)": its "("
+    """Whether the first character of ``value`` as :func:`normalise` leaves it (what
+    :func:`personal_spans` looks for) is in ``text``, as it is, as its full-width form (``Ｌ`` for
+    ``L``), or as ``value`` writes it: ``㈱`` folds to ``(株)``, ``e`` and a combining accent to
+    ``é``, a leading dash or zero-width character is dropped."""
+    first = normalise(value)[:1]
     if not first:
         return False
     wide = chr(ord(first) + 0xFEE0) if "!" <= first <= "~" else first
-    return first in text or wide in text or value.strip()[0] in text
+    return first in text or wide in text or value.strip()[:1] in text
 
 
 # ---------------------------------------------------------------- the detector

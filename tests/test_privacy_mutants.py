@@ -136,3 +136,21 @@ def test_an_overlap_starting_with_a_digit_is_masked_as_a_number() -> None:
 @pytest.mark.parametrize(("head", "division", "ok"), [("X1", "370300", False), ("91", "A70300", False)])
 def test_credit_code_authority_and_division(head: str, division: str, ok: bool) -> None:
     assert is_credit_code(credit_code(head, division, "MA3C1234")) is ok
+
+
+def test_a_credit_code_shaped_id_number_inside_a_longer_run_is_refused() -> None:
+    # 358107207704185265 is a real ID number and also a valid credit code (found by hypothesis):
+    # standing alone, or between separators, it is an organisation's code; with a digit glued to
+    # it, it is no code (GB 32100 codes have 18 characters) and the ID number is refused.
+    number = "358107207704185265"
+    assert is_id_number(number) and is_credit_code(number)
+    assert find_id_number(number) is None and find_id_number(f"12 {number} 34") is None
+    assert find_id_number(f"{number}0") == number and find_id_number(f"0{number}") == number
+    assert mask_text(number, keep_credit_codes=True) == number and mask_text(f"{number}0") != f"{number}0"
+
+
+@pytest.mark.parametrize(("text", "value"), [("\uff45\u0301mile来电", "e\u0301mile"), ("张三丰来电", "-张三丰"), ("张三丰来电", "\u200b张三丰")])
+def test_a_known_value_is_looked_for_as_normalised(text: str, value: str) -> None:
+    from nocert_rules.privacy import mask_known
+
+    assert mask_known(text, [value]) == mask_text(text, personal=[value]) != text
