@@ -10,7 +10,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["JsonLineError", "json_lines", "replace_atomically"]
+__all__ = ["FORMULA_START", "JsonLineError", "csv_cell", "from_csv_cell", "json_lines", "replace_atomically"]
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet (Excel, WPS) reads as the start of a formula in a CSV cell (=HYPERLINK(…))."""
+
+
+def csv_cell(text: str) -> str:
+    """``text`` as a CSV cell no spreadsheet reads as a formula: ``'`` before a formula character
+    at its start (CSV injection)."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def from_csv_cell(text: str) -> str:
+    """A cell as :func:`csv_cell` wrote it -> the text (only a ``'`` before a formula character goes)."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_START) else text
 
 
 class JsonLineError(ValueError):

@@ -35,7 +35,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from nocert_rules.enums import ApplicantKind
-from nocert_rules.fileio import JsonLineError, json_lines, replace_atomically
+from nocert_rules.fileio import JsonLineError, csv_cell, json_lines, replace_atomically
 from nocert_rules.models import RulesetStamp, ShanghaiDatetime
 from nocert_rules.policy.ruleset import RecordClauses, Ruleset
 from nocert_rules.records import HashedRef, Record, RecordEvent, RecordProblem
@@ -190,9 +190,6 @@ CSV_COLUMNS: tuple[str, ...] = (
 )
 """The CSV columns of :func:`write_credit_record`, in order."""
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _cell(value: object) -> str:
     if value is None:
         return ""
@@ -200,9 +197,7 @@ def _cell(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, datetime):
         return value.isoformat()
-    text = str(value)
-    # A spreadsheet must not read host text as a formula (CSV injection).
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return csv_cell(str(value))  # a spreadsheet must not read host text as a formula
 
 
 def _csv_row(entry: CreditRecordEntry) -> list[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nocert_rules.enums import RowStatus
-from nocert_rules.fileio import replace_atomically
+from nocert_rules.fileio import csv_cell, replace_atomically
 from nocert_rules.policy.ruleset import ListRow, Ruleset
 from nocert_rules.tools import list_layout as L
 
@@ -124,14 +124,14 @@ def export_list(ruleset: Ruleset, out: str | Path) -> int:
     """Write the list (and, for .xlsx, the rules sheet) to ``out`` atomically; the rows written.
 
     Text is never a formula (issue 25, row 7): in .xlsx every text cell is a string cell; in CSV a
-    cell starting with ``=`` ``+`` ``-`` ``@`` TAB or CR gets a leading ``'`` (``list_layout.for_csv``), which
+    cell starting with ``=`` ``+`` ``-`` ``@`` TAB or CR gets a leading ``'`` (``fileio.csv_cell``), which
     import-list takes off again."""
     out = Path(out)
     table = [headers(), *(row_cells(ruleset, i, row) for i, row in enumerate(ruleset.rows, start=1))]
     suffix = out.suffix.lower()
     if suffix == ".csv":
         buffer = io.StringIO(newline="")
-        csv.writer(buffer).writerows([[L.for_csv(v) if isinstance(v, str) else v for v in row] for row in table])
+        csv.writer(buffer).writerows([[csv_cell(v) if isinstance(v, str) else v for v in row] for row in table])
         replace_atomically(out, ("\ufeff" + buffer.getvalue()).encode("utf-8"))  # BOM: Excel opens it as UTF-8
         return len(ruleset.rows)
     if suffix != ".xlsx":

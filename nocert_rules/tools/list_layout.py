@@ -131,18 +131,6 @@ SECTION_COUNT = re.compile(r"[（(]\s*(?:共\s*)?\d+\s*项\s*[)）]\s*$")
 
 
 # ---------------------------------------------------------------- formula injection (issue 25, row 7)
-# A CSV cell starting with = + - @ TAB or CR is opened by Excel and WPS as a formula (=HYPERLINK(…));
-# export-list writes it with a leading ' (shown as text) and import-list takes that off again.
-# In .xlsx every text cell is written as a string cell, never a formula (list_export).
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def for_csv(text: str) -> str:
-    """``text`` as a CSV cell: ``'`` before a formula character at its start."""
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
-def from_csv(text: str) -> str:
-    """A CSV cell as :func:`for_csv` wrote it -> the text (only a ``'`` before a formula character goes)."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_START) else text
+# export-list writes a CSV cell that starts with a formula character with a leading ' (shown as
+# text) and import-list takes that off again (``nocert_rules.fileio``); in .xlsx every text cell is
+# written as a string cell, never a formula (list_export).

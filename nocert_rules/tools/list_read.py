@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from nocert_rules.errors import NocertError
+from nocert_rules.fileio import from_csv_cell
 from nocert_rules.privacy import mask_text, printable
-from nocert_rules.tools.list_layout import from_csv
 
 MISSING_EXCEL = (
     "读取 .xlsx 需要可选依赖 / reading .xlsx needs the optional extra: pip install 'nocert-rules[excel]' (openpyxl)"
@@ -162,7 +162,7 @@ def read_sheets(path: Path, reader: str = "auto", limits: Limits | None = None) 
         text = _decode_csv(path, path.read_bytes())
         rows = []
         for row in csv.reader(io.StringIO(text, newline="")):
-            rows.append([from_csv(cell.strip()) for cell in row])  # export-list's ' before a formula character
+            rows.append([from_csv_cell(cell.strip()) for cell in row])  # export-list's ' before a formula character
             if len(rows) > limits.max_rows:
                 raise _refuse(path, f"超过 {limits.max_rows:,} 行", f"more than {limits.max_rows:,} rows")
         return [Sheet(path.name, rows)]
