@@ -65,3 +65,37 @@ def test_the_tee_keeps_what_is_printed_by_section(capsys) -> None:  # type: igno
         assert "figure 1" in capsys.readouterr().out
     finally:
         run_all.TRANSCRIPT = None
+
+
+def test_a_recorded_run_writes_every_step_into_the_file(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The whole ``--record`` wiring: every step's output lands in its section of the file (the
+    child benchmarks replaced by stand-ins; ``bench_decide`` runs for real at tiny sizes)."""
+    import importlib.util
+
+    if importlib.util.find_spec("durable") is None:  # bench_decide's durable backend (not on 3.13)
+        import pytest
+
+        pytest.skip("durable_rules is not installed here")
+    called: list[str] = []
+
+    def child(script: str, *args: str) -> tuple[int, str]:
+        called.append(script)
+        return 0, f"stand-in output of {script} {' '.join(args)}".rstrip()
+
+    monkeypatch.setattr(run_all, "child", child)
+    doc = tmp_path / "BENCHMARKS.md"
+    doc.write_text(f"# Benchmarks\nprose kept\n{run_all.BEGIN}\nold\n{run_all.END}\nend kept\n", encoding="utf-8")
+    assert run_all.main(["--n", "60", "--cases", "30", "--with-issue21", "--record", str(doc)]) == 0
+    text = doc.read_text(encoding="utf-8")
+    assert text.startswith("# Benchmarks\nprose kept\n") and text.endswith(f"{run_all.END}\nend kept\n")
+    assert "\nold\n" not in text
+    assert "Recorded by `python benchmarks/run_all.py --n 60 --cases 30 --with-issue21 --record" in text
+    for script in called:  # each child's output, in the file
+        assert f"stand-in output of {script}" in text
+    assert {"bench_calendar.py", "bench_load.py", "compare_release.py", "issue21.py"} <= set(called)
+    assert "stand-in output of issue21.py --quick" in text  # tiny --n: issue 21 at its quick sizes
+    assert "### machine" in text and "### decide() vs its floor and alternatives, generated workload" in text
+    assert "### summary: ratios" in text
+    import sys
+
+    assert not isinstance(sys.stdout, run_all._Tee)
