@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from nocert_rules.engine import backend as backends
 from nocert_rules.engine.credit import FalsePledgeLookup, credit_facts
-from nocert_rules.engine.plan import Entry, Plans, RowPlan, row_facts
+from nocert_rules.engine.plan import Plans, RowPlan, row_facts
 from nocert_rules.engine.unknown import UnknownCodes
 from nocert_rules.enums import CreditLevel, Method
 from nocert_rules.errors import EngineClosedError, NocertError, RequestError
@@ -158,8 +158,8 @@ class Engine:
         one it got and why. ``"durable"`` over its budget is a ``RulesetError`` at the rule.
         ``key``: the host's pseudonymisation key; decisions then carry ``applicant.ref``
         (``privacy.keyed_hash``), by which records (``open_pledge``) check the person.
-        ``unknown_memo``: how many warnings for unknown codes to keep (default
-        ``engine.unknown``'s small figure; a dry-run over a case file keeps more).
+        ``unknown_memo``: how many pairs of unknown codes' answers to keep, each computed once
+        (default ``engine.unknown._MEMO``, 512; a dry-run over a case file keeps more).
         ``day_memo``: how many date-only deadlines to keep (default
         :data:`_DAY_DEADLINE_MEMO`, small; a dry-run over years of cases keeps more).
         ``fired_memo``: how many durable_rules firings to keep (default :data:`_FIRED_MEMO`; 0:
@@ -341,14 +341,11 @@ class Engine:
         """The method, whether the applicant must submit, and the trace, ending with the
         engine's choice (or the fallback) and, in an overlay, the level whose row decided.
         Which rules hold: ``fired``, else what ``fire`` matches, else the plan's own conditions."""
-        holds: Callable[[Entry], bool]
-        if fired is None and fire is None:
-            holds = lambda e: e.holds is None or e.holds(facts)  # noqa: E731
-        else:
+        ids: frozenset[str] | None = None
+        if fired is not None or fire is not None:
             matched = fire(plan, facts) if fired is None else fired  # type: ignore[misc]
             ids = matched if isinstance(matched, frozenset) else frozenset(matched)
-            holds = lambda e: e.rule_id in ids  # noqa: E731
-        chosen, trace = plan.rules.walk(holds)
+        chosen, trace = plan.rules.walk(facts, ids)
         method, must_submit, step = self._plans.final_step(chosen)
         trace.append(step)
         if plan.source is not None and self.ruleset.parent is not None:

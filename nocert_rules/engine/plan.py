@@ -11,14 +11,14 @@ Rows alike in every row fact a rule reads and in their order share one ``RulePla
 
 ``RulePlan.walk`` takes the methods in order; the first with a rule offering it and none
 blocking it is chosen, blocked ones stay in the trace with their rules and clauses (what
-``engine.core`` documents). Which rules hold is asked of the caller: the specialised predicate
-on the request's facts (compiled backend), or membership in what durable_rules fired.
+``engine.core`` documents). Which rules hold: the specialised predicates on the request's facts
+(compiled backend), or membership in what the caller says fired (durable_rules).
 Thread-safe: plans are immutable; the memo tables only ever gain equal entries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,20 +54,31 @@ class RulePlan:
 
     groups: tuple[Group, ...]
 
-    def walk(self, holds: Callable[[Entry], bool]) -> tuple[Method | None, list[TraceStep]]:
-        """The method chosen (``None``: none; the fallback applies) and the trace steps so far."""
+    def walk(
+        self, facts: Mapping[str, Any], fired: Collection[str] | None = None
+    ) -> tuple[Method | None, list[TraceStep]]:
+        """The method chosen (``None``: none; the fallback applies) and the trace steps so far.
+        Which rules hold: those in ``fired`` (what a backend fired), else each one's condition
+        for the row on ``facts``."""
         trace: list[TraceStep] = []
         for group in self.groups:
-            offers = [e.step for e in group.offers if holds(e)]
+            offers = _holding(group.offers, facts, fired)
             if not offers:
                 continue
             trace += offers
-            blocks = [e.step for e in group.blocks if holds(e)]
+            blocks = _holding(group.blocks, facts, fired)
             if blocks:
                 trace += blocks
                 continue
             return group.method, trace
         return None, trace
+
+
+def _holding(entries: tuple[Entry, ...], facts: Mapping[str, Any], fired: Collection[str] | None) -> list[TraceStep]:
+    """The steps of the entries that hold (in ``fired``, else by their condition on ``facts``)."""
+    if fired is None:
+        return [e.step for e in entries if e.holds is None or e.holds(facts)]
+    return [e.step for e in entries if e.rule_id in fired]
 
 
 @dataclass(frozen=True, slots=True)
