@@ -55,3 +55,21 @@ def test_the_decide_operations_are_routed_plainly_and_still_documented() -> None
         assert "422" in doc["/v1/decide"]["post"]["responses"] and "/v1/decide/batch" in doc
     finally:
         app.state.service.pool.shutdown()
+
+
+def test_the_answers_json_is_engine_decide_jsons_bytes() -> None:
+    """The service writes a Decision with the serializer Engine.decide_json uses (bytes, not
+    model_dump_json's text encoded again): the same bytes, for every example case."""
+    import json
+
+    from nocert_rules import Engine, load_ruleset
+    from nocert_rules.service.app import DECISION_JSON
+
+    engine = Engine(load_ruleset(ZIBO))
+    lines = (ZIBO.parent.parent / "examples" / "cases.jsonl").read_text(encoding="utf-8").splitlines()
+    for line in lines[::20]:
+        case = json.loads(line)
+        case.pop("case_id", None)
+        case.pop("expected_method", None)
+        decision = engine.decide(case)
+        assert DECISION_JSON(decision) == engine.decide_json(json.dumps(case)) == decision.model_dump_json().encode()

@@ -87,6 +87,9 @@ BATCH_CHUNK = 100
 """A batch is decided and streamed in chunks of this many requests."""
 DECIDE_THREADS = 2
 """Threads deciding (the bounded pool): the event loop only reads, routes and writes."""
+DECISION_JSON: Callable[[Decision], bytes] = Decision.__pydantic_serializer__.to_json
+"""A Decision as JSON bytes, as ``Engine.decide_json`` writes it: ``model_dump_json()`` before it
+decodes the bytes to text (the service would encode them straight back)."""
 
 
 # ---------------------------------------------------------------- documented shapes
@@ -302,7 +305,7 @@ class DecisionService:
         the decision log on, its ``decision_id`` and what the log will write (``DecisionLog.prepare``):
         all in the deciding thread, the event loop left to commit it."""
         request, decision = self.decide_one(loaded, data)
-        body = decision.model_dump_json().encode("utf-8")
+        body = DECISION_JSON(decision)
         if self.log is None:
             return None, [], body
         decision_id = new_decision_id()
@@ -319,23 +322,23 @@ class DecisionService:
             except RequestError as exc:
                 requests.append(exc)
         decided = iter(loaded.engine.decide_many([r for r in requests if isinstance(r, DecisionRequest)]))
-        parts: list[str] = []
+        parts: list[bytes] = []
         entries: list[Entry] = []
         for i, request in enumerate(requests, start):
             outcome = request if isinstance(request, RequestError) else self._counted(next(decided))
             if isinstance(outcome, RequestError):
                 self.metrics.errors.labels("invalid-request").inc()
                 errors = [{"path": path, "problem": problem} for path, problem in outcome.errors]
-                parts.append(json.dumps({"index": i, "errors": errors}, ensure_ascii=False))
+                parts.append(json.dumps({"index": i, "errors": errors}, ensure_ascii=False).encode("utf-8"))
                 continue
-            extra = ""
+            extra = b""
             if self.log is not None:
                 decision_id = new_decision_id()
                 entries.append((decision_id, request, outcome))
-                extra = f', "decision_id": "{decision_id}"'
-            parts.append(f'{{"index": {i}, "decision": {outcome.model_dump_json()}{extra}}}')
+                extra = b', "decision_id": "%s"' % decision_id.encode("ascii")
+            parts.append(b'{"index": %d, "decision": %s%s}' % (i, DECISION_JSON(outcome), extra))
         prepared = self.log.prepare(entries) if self.log is not None else []
-        return ", ".join(parts).encode("utf-8"), prepared
+        return b", ".join(parts), prepared
 
     def _counted(self, outcome: Decision | Exception) -> Decision | RequestError:
         """One item of ``decide_many``: a Decision (counted), or its request's error as
