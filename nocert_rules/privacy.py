@@ -497,7 +497,7 @@ def _first_seen(value: str, text: str) -> bool:
     :func:`personal_spans` looks for) is in ``text``, as it is, as its full-width form (``Ｌ`` for
     ``L``), or as ``value`` writes it: ``㈱`` folds to ``(株)``, ``e`` and a combining accent to
     ``é``, a leading dash or zero-width character is dropped."""
-    first = normalise(value)[:1]
+    first = next((folded[0] for folded in map(_fold_char, value) if folded), "")  # normalise(value)[:1]
     if not first:
         return False
     wide = chr(ord(first) + 0xFEE0) if "!" <= first <= "~" else first

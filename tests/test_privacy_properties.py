@@ -248,3 +248,16 @@ def test_an_id_number_that_is_also_a_whole_credit_code_is_not_refused_but_masked
     for number in _ids_passing(True, True, count=5):
         assert is_credit_code(number) and not contains_id_number(number)
         assert hidden(mask_text(number), number) and mask_text(number, keep_credit_codes=True) == number
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.text(max_size=12), text=st.text(max_size=20))
+def test_first_seen_looks_only_at_the_first_kept_character(value: str, text: str) -> None:
+    """``_first_seen`` folds the value only up to its first kept character: the answer of
+    folding it whole (``normalise(value)[:1]``), which cost a full fold per echoed field."""
+    from nocert_rules import privacy
+
+    first = privacy.normalise(value)[:1]
+    wide = chr(ord(first) + 0xFEE0) if first and "!" <= first <= "~" else first
+    expected = bool(first) and (first in text or wide in text or value.strip()[:1] in text)
+    assert privacy._first_seen(value, text) == expected
