@@ -4,15 +4,21 @@ tests fastest first.
 mutmut passes each mutant's tests to pytest as a set (in no useful order) with ``-x``: a killed
 mutant costs the tests run until the first failure. Sorting by the durations mutmut measured in
 its stats run puts the slow linear-time and property tests last, where they run only for the
-mutants nothing faster kills. Outside a mutmut run (no ``mutmut-stats.json``) it does nothing.
+mutants nothing faster kills. Outside a mutmut run (no ``mutmut-stats.json``) it does not sort.
+It also runs the linear-time tests on a tenth of their text (``NOCERT_HOSTILE_SCALE``): under
+mutmut's trampolines the full texts took 17 s of the 20 s those tests allow.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
+
+# test_privacy.py's linear-time tests on a tenth of their text (its note says why)
+os.environ.setdefault("NOCERT_HOSTILE_SCALE", "1")
 
 
 @pytest.hookimpl(trylast=True)

@@ -154,3 +154,29 @@ def test_a_known_value_is_looked_for_as_normalised(text: str, value: str) -> Non
     from nocert_rules.privacy import mask_known
 
     assert mask_known(text, [value]) == mask_text(text, personal=[value]) != text
+
+
+# ---------------------------------------------------------------- survivors of the third run (docs/mutation-testing.md)
+
+
+def test_a_2099_birth_date_is_still_plausible() -> None:
+    assert mask_text("370399209912311234") == "370*************34"  # 2099 is the last year read as a birth
+
+
+def test_a_credit_code_stands_alone_after_a_letter_not_after_a_digit() -> None:
+    number = "358107207704185265"  # a real ID number and a valid credit code
+    assert find_id_number(f"C{number}") is None  # a letter before it: the code stands alone
+    assert find_id_number(f"C0{number}") == number  # a digit right before it, a letter before that
+
+
+def test_letters_glued_to_a_card_are_ascii_letters_right_beside_it() -> None:
+    assert mask_text("4370111001001006 X") == "4370********1006 X"  # not glued to the text's last letter
+    assert mask_text("卡4370111001001006") == "卡4370********1006"  # a Chinese character is no code letter
+    assert mask_text("卡X4370111001001006") == "卡X4370111001001006"  # an ASCII letter is
+
+
+def test_a_known_value_beyond_the_full_width_range_is_looked_for_without_error() -> None:
+    from nocert_rules.privacy import mask_known
+
+    # a first character above U+10111F has no "full-width form": chr() would fail for it
+    assert mask_known("文本 \U0010fffd名字", ["\U0010fffd名字"]) == "文本 \U0010fffd**"
