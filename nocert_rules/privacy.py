@@ -304,8 +304,21 @@ def _one_token(text: str) -> bool:
     return token is not None and token.end() == len(text)
 
 
+_FOLDS_TO_DIGITS = re.compile(
+    "[\u00b2-\u00b3\u00b9\u00bc-\u00be\u2070\u2074-\u2079\u2080-\u2089\u2150-\u215f\u2189\u2460-\u249b"
+    "\u24ea\u3251-\u325f\u32b1-\u32cb\u3358-\u3370\u3378-\u3379\u339f-\u33a6\u33a8\u33af\u33e0-\u33fe"
+    "\U0001f100-\U0001f10a]"
+)
+"""Characters that are no decimal digit but that NFKC folds to digits (``①`` ``²`` ``⑩`` ``㏠``): :func:`normalise`
+turns ``①③⑧…`` into a phone number, so the pre-checks below cannot count them as non-digits."""
+
+
+def _folds_to_digits(text: str) -> bool:
+    return not text.isascii() and _FOLDS_TO_DIGITS.search(text) is not None
+
+
 def _may_hold_id(text: str) -> bool:
-    return len(text) >= 15 and len(_DIGITISH.findall(text)) >= 15
+    return (len(text) >= 15 and len(_DIGITISH.findall(text)) >= 15) or _folds_to_digits(text)
 
 
 def find_id_number(text: str) -> str | None:
@@ -521,7 +534,7 @@ _ENOUGH_DIGITS = re.compile(r"(?:\D*+\d){11}")
 def _may_hold_personal(text: str) -> bool:
     if "@" in text or "\uff20" in text or "\ufe6b" in text:
         return True
-    return len(text) >= 11 and _ENOUGH_DIGITS.match(text) is not None
+    return (len(text) >= 11 and _ENOUGH_DIGITS.match(text) is not None) or _folds_to_digits(text)
 
 
 def personal_spans(

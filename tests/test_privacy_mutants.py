@@ -4,6 +4,10 @@ separators."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
 import pytest
 
 from nocert_rules.privacy import (
@@ -12,6 +16,8 @@ from nocert_rules.privacy import (
     is_credit_code,
     is_id_number,
     mask_text,
+    normalise,
+    personal_spans,
 )
 
 CC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -180,3 +186,195 @@ def test_a_known_value_beyond_the_full_width_range_is_looked_for_without_error()
 
     # a first character above U+10111F has no "full-width form": chr() would fail for it
     assert mask_known("文本 \U0010fffd名字", ["\U0010fffd名字"]) == "文本 \U0010fffd**"
+
+
+# ---------------------------------------------------------------- survivors of the third run, with their kill inputs
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def id_number(first17: str) -> str:
+    """``first17`` with its GB 11643 check character."""
+    return first17 + "10X98765432"[sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+
+
+T = TypeVar("T")
+
+CHONGQING = id_number("50010119850315123")  # 500101198503151238
+BEIJING_X = id_number("11010519491231002")  # 11010519491231002X
+
+
+def within(seconds: float, work: Callable[[], T]) -> T:
+    """What ``work`` returns, computed in a daemon thread that must finish within ``seconds``: a hung
+    scan fails the test instead of hanging it. An exception in ``work`` is raised here."""
+    out: list[T] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            out.append(work())
+        except BaseException as exc:  # handed to the test below
+            errors.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), f"still running after {seconds} s"
+    if errors:
+        raise errors[0]
+    return out[0]
+
+
+def test_nfkc_folding_drops_only_the_separators_inside_a_character() -> None:
+    assert normalise("℅") == "co"  # NFKC "c/o"
+    assert normalise("㏂") == "am"  # NFKC "a.m."
+
+
+def test_a_comma_then_a_space_between_digits_ends_a_number() -> None:
+    assert mask_text("1381234, 5678") == "1381234, 5678"  # two numbers, no phone: the whole cut is ", "
+    assert mask_text("138 1234 5678") == "138****5678"
+
+
+def test_an_id_number_after_a_short_number_is_found() -> None:
+    assert find_id_number(f"第1号{CHONGQING}") == CHONGQING
+    assert mask_text(f"第1号{CHONGQING}") == "第1号500*************38"
+
+
+def test_a_run_with_a_leading_zero_is_no_id_number() -> None:
+    assert mask_text("单号 012345199001011234") == "单号 012345199001011234"  # 18 digits, plausible date
+    assert mask_text("单号 012345900101123") == "单号 012345900101123"  # 15 digits
+
+
+def test_a_valid_check_does_not_make_a_wrong_province_real() -> None:
+    number = id_number("99010119850315123")  # no province 99
+    assert find_id_number(number) is None and not contains_id_number(f"号{number}")
+    assert mask_text(number) == "990*************39"  # masked all the same
+
+
+def test_every_id_number_of_a_text_is_masked() -> None:
+    assert mask_text(f"甲{CHONGQING}乙{BEIJING_X}") == "甲500*************38乙110*************2X"
+    assert mask_text(f"甲370399900101123乙{BEIJING_X}") == "甲370**********23乙110*************2X"
+
+
+def test_id_numbers_side_by_side_in_one_run_are_each_found_once() -> None:
+    from itertools import islice
+
+    from nocert_rules.privacy import _candidates
+
+    run = CHONGQING + BEIJING_X
+    assert list(islice(_candidates(run), 5)) == [(0, 18, True), (18, 36, True)]
+    assert mask_text(run) == "500*************38110*************2X"
+
+
+def test_a_long_digit_run_is_scanned_in_bounded_time() -> None:
+    from nocert_rules.privacy import _candidates
+
+    assert within(5, lambda: list(_candidates("1" * 40))) == []  # province 11, year 1111: no window is valid
+
+
+def test_no_phone_number_is_read_out_of_an_amount() -> None:
+    assert mask_text("合计 0.13812345678 元") == "合计 0.13812345678 元"
+
+
+def test_a_phone_number_after_an_amount_or_a_long_number_is_masked() -> None:
+    assert mask_text("1.5 13812345678") == "1.5 138****5678"
+    assert mask_text("12345678901234567890123456 13812345678") == "12345678901234567890123456 138****5678"
+
+
+def test_an_address_is_looked_for_within_64_characters_before_the_at() -> None:
+    assert mask_text("a" * 64 + "@example.com") == "a***@example.com"
+    assert mask_text("a" * 65 + "@example.com") == "aa***@example.com"  # RFC 5321: 64 at most
+
+
+def test_an_address_is_looked_for_within_255_characters_after_the_at() -> None:
+    inside = "a@" + "b" * 252 + ".cn"  # a domain of 255 characters
+    beyond = "a@" + "b" * 253 + ".cn"
+    assert mask_text(inside) == "a***@" + inside[2:]
+    assert mask_text(beyond) == beyond
+
+
+def test_a_known_value_too_short_is_skipped_not_the_ones_after_it() -> None:
+    assert mask_text("李娜来电", personal=["李", "李娜"]) == "李*来电"
+
+
+def test_a_known_value_starting_with_a_digit_is_masked_as_a_number() -> None:
+    from nocert_rules.privacy import mask_known
+
+    assert mask_known("会员号 12345678", ["12345678"]) == "会员号 1******8"
+    assert mask_known("编号 A1234567", ["A1234567"]) == "编号 A*******"
+
+
+def test_each_repeat_of_a_known_value_is_found_once() -> None:
+    from itertools import islice
+
+    from nocert_rules.privacy import _folded, _personal_spans, mask_known
+
+    norm, origin, _cuts = _folded("李娜,李娜,李娜")
+    assert list(islice(_personal_spans(norm, origin, ["李娜"]), 5)) == [(0, 2, "李*"), (3, 5, "李*"), (6, 8, "李*")]
+    assert mask_known("李娜,李娜,李娜", ["李娜"]) == "李*,李*,李*"
+
+
+def test_a_small_at_sign_alone_marks_an_address() -> None:
+    assert mask_text("邮箱 zhangsan\ufe6bexample.com") == "邮箱 z***@example.com"
+
+
+def test_a_bare_11_digit_phone_number_is_masked() -> None:
+    assert mask_text("13812345678") == "138****5678"
+    assert personal_spans("13812345678") == [(0, 11, "138****5678")]
+    assert mask_text("1381234567") == "1381234567"  # 10 digits: no number
+
+
+def test_personal_spans_masks_a_credit_code_shaped_id_number_by_default() -> None:
+    assert personal_spans("358107207704185265") == [(0, 18, "358*************65")]
+
+
+def test_blank_known_values_are_not_looked_for() -> None:
+    assert mask_text("a\x1c\x1cb", personal=["\x1c\x1c"]) == "a\x1c\x1cb"  # str.strip() blanks: no value
+
+
+def test_a_kept_credit_code_does_not_stop_the_scan() -> None:
+    text = "358107207704185265 电话13812345678"
+    assert mask_text(text, keep_credit_codes=True) == "358107207704185265 电话138****5678"
+
+
+def test_opaque_tokens_keep_only_the_digits_inside_them() -> None:
+    token = "0b1d2c3e-4f50-4a6b-8c7d-9e0f1a2b3c4d"
+    assert mask_text(f"{token} 13812345678") == f"{token} 138****5678"
+    sha_head, sha_tail = "13812345678" + "a" * 53, "a" * 53 + "13812345678"  # sha256 hex starting / ending with digits
+    assert mask_text(f"哈希 {sha_head} 完") == f"哈希 {sha_head} 完"
+    assert mask_text(f"哈希 {sha_tail} 完") == f"哈希 {sha_tail} 完"
+    # a phone number whose tail runs into a token is masked whole
+    assert mask_text("1381234 5678" + "a" * 60) == "138****5678" + "a" * 60
+
+
+def test_a_known_value_inside_a_longer_find_keeps_the_longer_ones_mask() -> None:
+    assert mask_text("zhangsan@example.com", personal=["zhangsan"]) == "z***@example.com"
+    assert mask_text("张三13812345678", personal=["张三"]) == "张*138****5678"  # side by side: each its own
+
+
+# ---------------------------------------------------------------- a bug the equivalence check of a pre-check found
+
+
+def test_digits_written_as_circled_or_other_compatibility_characters_are_found() -> None:
+    # NFKC folds ①③⑧… to 138…: the pre-checks counted only decimal digits and let these pass in clear
+    circled = "⓪①②③④⑤⑥⑦⑧⑨"
+    assert mask_text("电话①③⑧①②③④⑤⑥⑦⑧") == "电话138****5678"
+    number = "".join(circled[int(c)] for c in "370399199001011231")
+    assert find_id_number(f"身份证{number}") == "370399199001011231"
+    assert mask_text(f"身份证{number}") == "身份证370*************31"
+
+
+def test_the_characters_that_fold_to_digits_are_all_known() -> None:
+    import re
+    import sys
+    import unicodedata
+
+    from nocert_rules.privacy import _FOLDS_TO_DIGITS
+
+    decimal = re.compile(r"\d")
+    folding = {
+        ch for ch in map(chr, range(sys.maxunicode + 1))
+        if not unicodedata.is_normalized("NFKC", ch) and not decimal.match(ch)
+        and any(unicodedata.decimal(c, None) is not None for c in unicodedata.normalize("NFKC", ch))
+    }
+    assert folding == {ch for ch in map(chr, range(sys.maxunicode + 1)) if _FOLDS_TO_DIGITS.match(ch)}
