@@ -279,3 +279,48 @@ def test_the_mask_memo_keeps_only_strings_the_mask_left_alone(decided: Any) -> N
     assert first["outcome"]["note"] == mask_text("电话 370399199001011234")
     assert "电话 370399199001011234" not in audit._UNMASKED
     assert decision.trace[0].rule_id in audit._UNMASKED  # a public string, scanned once
+
+
+def test_prepared_appends_write_the_bytes_append_many_writes(tmp_path: Path, decided: Any) -> None:
+    """``AuditLog.prepare`` + ``append_prepared`` (the service's group commit) and ``append_many``
+    are one append: the same records give the same file, byte for byte, and it verifies."""
+    from datetime import datetime
+
+    from nocert_rules.models import SHANGHAI
+    from nocert_rules.records.audit import AuditLog
+
+    req, decision = decided
+    at = datetime(2026, 12, 7, 9, 4, 10, 473331, tzinfo=SHANGHAI)
+    records = [audit_decision(req, decision, KEY, at=at)] * 2 + [
+        audit_decision(req, decision, KEY, at=at).model_copy(update={"outcome": {"note": "电话 13812345678"}})]
+    one, two = AuditLog(tmp_path / "one.jsonl", KEY), AuditLog(tmp_path / "two.jsonl", KEY)
+    entries = one.append_many(records) + one.append_many(records[:1])
+    written = two.append_prepared([two.prepare(r) for r in records]) + two.append_prepared([two.prepare(records[0])])
+    assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
+    assert b"".join(w.line for w in written) == (tmp_path / "two.jsonl").read_bytes()
+    assert [(e.seq, e.prev, e.hash, e.mac) for e in entries] == [(w.seq, w.prev, w.hash, w.mac) for w in written]
+    assert b"13812345678" not in (tmp_path / "two.jsonl").read_bytes()
+    assert verify_log(tmp_path / "two.jsonl", keys=[KEY]).ok
+
+
+def test_explain_from_memory_and_from_the_file_agree(tmp_path: Path, decided: Any) -> None:
+    """The recent entries are kept as their stored lines: what ``find`` answers from memory is
+    what it answers reading the file (a restarted process), for the audited and the plain log."""
+    req, decision = decided
+    ids = [str(uuid.UUID(int=k + 1)) for k in range(3)]
+    for audited in (True, False):
+        path = tmp_path / f"{audited}.jsonl"
+        log = AuditedDecisionLog(path, KEY) if audited else DecisionLog(path)
+        for decision_id in ids:
+            log.record(decision_id, req, decision)
+        remembered = [log.find(d) for d in ids]
+        log.close()
+        again = AuditedDecisionLog(path, KEY) if audited else DecisionLog(path)
+        try:
+            assert again._recalled(ids[0]) is None  # nothing in memory: read from the file
+            assert [again.find(d) for d in ids] == remembered
+            assert all(view is not None and view["decision_id"] == d
+                       for view, d in zip(remembered, ids, strict=True))
+            assert again.find(str(uuid.UUID(int=99))) is None
+        finally:
+            again.close()

@@ -252,9 +252,11 @@ class AuditedDecisionLog(DecisionLog):
     :class:`DecisionLog` (``submit``, ``record``, ``find``, ``close``).
 
     Each decision is ``audit_decision(request, decision, key)`` with ``decision_id`` added to its
-    outcome; a group of them is appended (classified, chained, MAC'd, one fsync, one checkpoint
-    update) under the log's lock and ``flock`` (``AuditLog.append_many``), so several worker
-    processes may share one log and one ``head_file``. A torn last fragment (a process killed in
+    outcome, classified and serialised where it is prepared (``AuditLog.prepare``, in the deciding
+    thread); a group of them is appended (chained, MAC'd, one write, one fsync, one checkpoint
+    update) under the log's lock and ``flock`` (``AuditLog.append_prepared``), so several worker
+    processes may share one log and one ``head_file``. The recent entries are kept as their
+    stored lines (bytes: nothing for the garbage collector to walk), parsed when asked for. A torn last fragment (a process killed in
     the middle of a write, before anything in it was acknowledged) is cut at start. ``find``
     returns the entry as ``{"decision_id", "seq", "hash", "kid", "record"}``.
     """
@@ -282,46 +284,51 @@ class AuditedDecisionLog(DecisionLog):
         return self._log.key_id
 
     def prepare(self, entries: Sequence[Entry]) -> list[Any]:
-        """The decisions' audit records, each carrying its ``decision_id`` in its outcome:
-        ``(decision_id, record)`` each."""
+        """The decisions' audit records, each carrying its ``decision_id`` in its outcome, ready
+        to chain (``AuditLog.prepare``: classified, serialised): ``(decision_id, prepared)`` each.
+
+        An id the log's scan would alter (``left_unmasked``: a public string is written as that
+        scan leaves it) is refused here, before anything is written or acknowledged."""
         items = []
         for decision_id, request, decision in entries:
+            if not left_unmasked(decision_id):
+                raise AuditLogError("决定编号在日志中会被改写 / the decision_id would be altered on its way into the log")
             record = audit_decision(request, decision, self._key)
             record = record.model_copy(update={"outcome": {**record.outcome, "decision_id": decision_id}})
-            items.append((decision_id, record))
+            items.append((decision_id, self._log.prepare(record)))
         return items
 
-    def _write_audited(self, items: list[tuple[str, Any]]) -> list[dict[str, Any]]:
-        written = self._log.append_many([record for _, record in items])
-        views = []
-        for (decision_id, _), entry in zip(items, written, strict=True):
-            if entry.record["outcome"].get("decision_id") != decision_id:
-                raise AuditLogError("决定编号在日志中被改写 / a decision_id was altered on its way into the log")
-            views.append({"decision_id": decision_id, "seq": entry.seq, "hash": entry.hash, "kid": entry.kid,
-                          "record": entry.record})
-        self._remember(list(zip((d for d, _ in items), views, strict=True)))
-        return views
+    def _write_audited(self, items: list[tuple[str, Any]]) -> list[None]:
+        written = self._log.append_prepared([prepared for _, prepared in items])
+        self._remember([(decision_id, w.line) for (decision_id, _), w in zip(items, written, strict=True)])
+        return [None] * len(items)
 
     def find(self, decision_id: str) -> dict[str, Any] | None:
         """The entry of ``decision_id``, or None (recent ones from memory, else from the file)."""
-        view = self._recalled(decision_id)
-        if view is not None:
-            return view
+        line = self._recalled(decision_id)
+        if line is not None:
+            return _view(decision_id, line)
         needle = canonical_json({"decision_id": decision_id})[1:-1].decode("utf-8")
         with self.path.open(encoding="utf-8", errors="replace") as f:
             for text in f:
-                if needle not in text:
-                    continue
-                try:
-                    entry = json.loads(text)
-                    record = entry["record"]
-                    if record["outcome"]["decision_id"] == decision_id:
-                        return {"decision_id": decision_id, "seq": entry["seq"], "hash": entry["hash"],
-                                "kid": entry["kid"], "record": record}
-                except (ValueError, KeyError, TypeError):
-                    continue
+                if needle in text and (view := _view(decision_id, text)) is not None:
+                    return view
         return None
 
     def close(self) -> None:
         """Write what is pending, then stop the writer (every append opens and closes the file)."""
         self._writer.close()
+
+
+def _view(decision_id: str, line: str | bytes) -> dict[str, Any] | None:
+    """The entry of ``decision_id`` as ``explain`` answers it, from its stored line; None when the
+    line is not that entry (another's, or torn)."""
+    try:
+        entry = json.loads(line)
+        record = entry["record"]
+        if record["outcome"]["decision_id"] == decision_id:
+            return {"decision_id": decision_id, "seq": entry["seq"], "hash": entry["hash"], "kid": entry["kid"],
+                    "record": record}
+    except (ValueError, KeyError, TypeError):
+        pass
+    return None

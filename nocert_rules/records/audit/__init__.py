@@ -48,6 +48,7 @@ from nocert_rules.records.audit.entry import (
     MAX_LINE_BYTES,
     AuditLogError,
     LogEntry,
+    Written,
     canonical_json,
     entry_body,
     entry_hash,
@@ -66,7 +67,7 @@ from nocert_rules.records.audit.record import (
     left_unmasked,
 )
 from nocert_rules.records.audit.verify import LogProblem, LogVerification, ProblemKind, verify_log
-from nocert_rules.records.audit.writer import AuditLog
+from nocert_rules.records.audit.writer import AuditLog, Prepared
 
 __all__ = [
     "FIELD_CLASSES",
@@ -77,6 +78,8 @@ __all__ = [
     "AuditLogError",
     "AuditRecord",
     "LogEntry",
+    "Prepared",
+    "Written",
     "LogProblem",
     "LogVerification",
     "FieldClass",

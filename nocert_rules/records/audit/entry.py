@@ -47,7 +47,15 @@ def key_id(mac_key: bytes) -> str:
 
 def entry_body(seq: int, prev: str, record: Any, kid: str) -> bytes:
     """The bytes hashed and MAC'd: canonical JSON of ``{"kid", "prev", "record", "seq"}``."""
-    return canonical_json({"kid": kid, "prev": prev, "record": record, "seq": seq})
+    return body_of(seq, prev, canonical_json(record), kid)
+
+
+def body_of(seq: int, prev: str, record_json: bytes, kid: str) -> bytes:
+    """:func:`entry_body` from the record's canonical JSON (``record_json``): the entry's members in
+    sorted order (kid, prev, record, seq), the record's bytes as they are, since canonical JSON
+    writes a nested object exactly as it writes that object alone."""
+    return b'{"kid":%s,"prev":%s,"record":%s,"seq":%d}' % (
+        canonical_json(kid), canonical_json(prev), record_json, seq)
 
 
 def entry_hash(seq: int, prev: str, record: Any, kid: str) -> str:
@@ -57,8 +65,13 @@ def entry_hash(seq: int, prev: str, record: Any, kid: str) -> str:
 
 def entry_line(seq: int, prev: str, record: Any, mac_key: bytes) -> tuple[bytes, str, str]:
     """The stored line (with its newline) of an entry, its hash and its MAC."""
-    kid = key_id(mac_key)
-    body = entry_body(seq, prev, record, kid)
+    return chained_line(seq, prev, canonical_json(record), mac_key, key_id(mac_key))
+
+
+def chained_line(seq: int, prev: str, record_json: bytes, mac_key: bytes, kid: str) -> tuple[bytes, str, str]:
+    """:func:`entry_line` from the record's canonical JSON (``record_json``) and ``kid`` (the key id
+    of ``mac_key``): what ``AuditLog`` writes, the record serialised once, before the lock."""
+    body = body_of(seq, prev, record_json, kid)
     digest = hashlib.sha256(body).hexdigest()
     mac = hmac.digest(mac_key, body, "sha256").hex()  # one-shot: hmac.new(...).hexdigest(), faster
     # The canonical line is the body with "hash" first and "mac" after "kid" (sorted keys): built
@@ -66,6 +79,17 @@ def entry_line(seq: int, prev: str, record: Any, mac_key: bytes) -> tuple[bytes,
     kid_end = 1 + len(b'"kid":' + json.dumps(kid, ensure_ascii=False).encode("utf-8"))
     line = b'{"hash":"%s",%s,"mac":"%s"%s' % (digest.encode(), body[1:kid_end], mac.encode(), body[kid_end:])
     return line + b"\n", digest, mac
+
+
+class Written(NamedTuple):
+    """An entry as :class:`~nocert_rules.records.audit.AuditLog` appended it: its place in the
+    chain, its MAC and its stored line (with its newline)."""
+
+    seq: int
+    prev: str
+    hash: str
+    mac: str
+    line: bytes
 
 
 class LogEntry(BaseModel):

@@ -14,6 +14,7 @@ from nocert_rules.records.audit.entry import (
     AuditLogError,
     LogEntry,
     RawEntry,
+    Written,
     parse_line,
     read_lines,
 )
@@ -142,7 +143,7 @@ def _checkpoint_behind(head_file: Path, last: RawEntry | None) -> bool:
         return True
 
 
-def check_checkpoint(path: Path, head_file: Path, last: RawEntry | LogEntry | None) -> None:
+def check_checkpoint(path: Path, head_file: Path, last: RawEntry | LogEntry | Written | None) -> None:
     """Raise when the log does not reach the head checkpoint or does not contain it."""
     try:
         cp_seq, cp_hash = read_head_file(head_file)
@@ -179,5 +180,5 @@ def contains(path: Path, seq: int, digest: str) -> bool:
     return False
 
 
-def seq_hash(entry: RawEntry | LogEntry | None) -> tuple[int, str]:
+def seq_hash(entry: RawEntry | LogEntry | Written | None) -> tuple[int, str]:
     return (entry.seq, entry.hash) if entry is not None else (0, GENESIS)

@@ -6,7 +6,11 @@ The last entry is read back and checked (hash, MAC) before each append unless th
 with exactly the bytes this log wrote last (:class:`_Tail`: same size, and those bytes read again
 compare equal): then it is the entry this log made, already known, and re-parsing it would only
 cost time (about 0.5 ms a group). Another writer's append, a cut or an edit of the last line
-changes size or bytes, and the end is read and checked as before."""
+changes size or bytes, and the end is read and checked as before.
+
+An append's CPU work (classifying and serialising the record, :meth:`AuditLog.prepare`) needs no
+lock; :meth:`AuditLog.append_prepared` chains and writes records so prepared, and ``append_many``
+is the two in one."""
 
 from __future__ import annotations
 
@@ -22,7 +26,15 @@ from pydantic import BaseModel
 
 from nocert_rules.models import Decision, DecisionRequest
 from nocert_rules.records.audit.checkpoint import fsync_dir, remove_stale_temps, write_head_file
-from nocert_rules.records.audit.entry import AuditLogError, LogEntry, RawEntry, entry_line, key_id
+from nocert_rules.records.audit.entry import (
+    AuditLogError,
+    LogEntry,
+    RawEntry,
+    Written,
+    canonical_json,
+    chained_line,
+    key_id,
+)
 from nocert_rules.records.audit.keys import audit_mac_key, check_key, mac_keys_by_kid
 from nocert_rules.records.audit.record import (
     AuditRecord,
@@ -39,17 +51,24 @@ except ImportError:  # pragma: no cover - Windows
 
 
 class _Tail(NamedTuple):
-    """What this log wrote last: the last line's bytes (with its newline), where it starts, and
-    its entry."""
+    """What this log wrote last: the last entry (its line's bytes with the newline) and where that
+    line starts."""
 
     offset: int
-    line: bytes
-    entry: LogEntry
+    entry: Written
 
     def still_last(self, fd: int) -> bool:
         """Whether the file ``fd`` still ends with exactly that line."""
-        end = self.offset + len(self.line)
-        return os.fstat(fd).st_size == end and os.pread(fd, len(self.line), self.offset) == self.line
+        line = self.entry.line
+        return os.fstat(fd).st_size == self.offset + len(line) and os.pread(fd, len(line), self.offset) == line
+
+
+class Prepared(NamedTuple):
+    """A record as :meth:`AuditLog.append_prepared` writes it: classified
+    (:func:`classify_record`: people as keyed hashes, free text masked) and serialised
+    (:func:`canonical_json`). Made by :meth:`AuditLog.prepare`, outside the log's lock."""
+
+    record_json: bytes
 
 
 class AuditLog:
@@ -130,27 +149,41 @@ class AuditLog:
         one fsync and one checkpoint update for all (group commit): when it returns, every one
         is durable; when it raises, none was acknowledged."""
         payloads = [classify_record(record.model_dump(mode="json"), self._key) for record in records]
-        entries: list[LogEntry] = []
+        written = self._append([canonical_json(payload) for payload in payloads])
+        return [LogEntry(line=0, seq=w.seq, prev=w.prev, hash=w.hash, kid=self._kid, mac=w.mac, record=payload)
+                for w, payload in zip(written, payloads, strict=True)]
+
+    def prepare(self, record: AuditRecord) -> Prepared:
+        """``record`` classified and serialised as it will be written (no lock taken: the CPU work of
+        an append, done wherever the caller likes)."""
+        return Prepared(canonical_json(classify_record(record.model_dump(mode="json"), self._key)))
+
+    def append_prepared(self, prepared: Sequence[Prepared]) -> list[Written]:
+        """:meth:`append_many` of records made ready by :meth:`prepare`: chained, one write, one
+        fsync, one checkpoint update; each entry's place in the chain, MAC and stored line."""
+        return self._append([p.record_json for p in prepared])
+
+    def _append(self, records_json: Sequence[bytes]) -> list[Written]:
+        """Chain, MAC, write and fsync the records (canonical JSON of classified payloads), then
+        update the checkpoint: all under the lock."""
+        entries: list[Written] = []
         with self._locked() as f:
             last = self._last(f.fileno())
             if self.head_file is not None:
                 check_checkpoint(self.path, self.head_file, last)
             seq, prev = seq_hash(last)
-            lines = []
-            for payload in payloads:
+            for record_json in records_json:
                 seq += 1
-                line, digest, mac = entry_line(seq, prev, payload, self._mac_key)
-                lines.append(line)
-                entries.append(LogEntry(line=0, seq=seq, prev=prev, hash=digest, kid=self._kid, mac=mac,
-                                        record=payload))
+                line, digest, mac = chained_line(seq, prev, record_json, self._mac_key, self._kid)
+                entries.append(Written(seq, prev, digest, mac, line))
                 prev = digest
             self._tail = None  # until the lines are durable
             end = os.fstat(f.fileno()).st_size
-            f.write(b"".join(lines))
+            f.write(b"".join(entry.line for entry in entries))
             f.flush()
             os.fsync(f.fileno())
             if entries:
-                self._tail = _Tail(end + sum(len(x) for x in lines[:-1]), lines[-1], entries[-1])
+                self._tail = _Tail(end + sum(len(entry.line) for entry in entries[:-1]), entries[-1])
             if self.head_file is not None and entries:
                 try:
                     write_head_file(self.head_file, seq, prev)
@@ -161,7 +194,7 @@ class AuditLog:
                     ) from exc
         return entries
 
-    def _last(self, fd: int) -> RawEntry | LogEntry | None:
+    def _last(self, fd: int) -> RawEntry | Written | None:
         """The last entry, under the lock: the one this log wrote last when the file still ends
         with it, else read back and checked (another process may have appended, or the end changed)."""
         tail = self._tail
