@@ -324,3 +324,48 @@ def test_explain_from_memory_and_from_the_file_agree(tmp_path: Path, decided: An
             assert again.find(str(uuid.UUID(int=99))) is None
         finally:
             again.close()
+
+
+def test_event_loop_waiters_complete_once_durable_one_call_per_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Durable`` waiters (the service's): completed with their values on their loop only after
+    the batch's ``write`` returned, one ``call_soon_threadsafe`` per batch (not per entry); a
+    failed write fails every waiter of its batch, and a cancelled waiter is left alone."""
+    import asyncio
+
+    from nocert_rules.service.decision_log import Durable, GroupCommit
+
+    gate, written = threading.Event(), []
+    fail = {"next": False}
+
+    def write(items: list[Any]) -> None:
+        gate.wait(10)
+        if fail["next"]:
+            raise OSError("disk full")
+        written.extend(items)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        calls = []
+        real = loop.call_soon_threadsafe
+        monkeypatch.setattr(loop, "call_soon_threadsafe", lambda *a: calls.append(a) or real(*a))
+        writer = GroupCommit(write)
+        futures = [loop.create_future() for _ in range(20)]
+        for i, future in enumerate(futures):
+            writer.submit([i], Durable(future, f"answer-{i}"))
+        await asyncio.sleep(0.05)
+        assert not any(f.done() for f in futures) and written == []  # nothing durable yet
+        futures[5].cancel()
+        gate.set()
+        results = await asyncio.gather(*futures[:5], *futures[6:])
+        assert results == [f"answer-{i}" for i in range(20) if i != 5]
+        assert sorted(written) == list(range(20))
+        assert 1 <= len(calls) <= writer.batches < 20  # one call into the loop per batch
+        fail["next"] = True
+        doomed = [loop.create_future() for _ in range(3)]
+        for i, future in enumerate(doomed):
+            writer.submit([100 + i], Durable(future, i))
+        outcomes = await asyncio.gather(*doomed, return_exceptions=True)
+        assert all(isinstance(o, OSError) for o in outcomes)
+        writer.close()
+
+    asyncio.run(main())

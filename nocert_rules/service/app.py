@@ -65,6 +65,7 @@ from nocert_rules.service.config import ServeConfig
 from nocert_rules.service.decision_log import (
     AuditedDecisionLog,
     DecisionLog,
+    Durable,
     Entry,
     new_decision_id,
 )
@@ -248,6 +249,29 @@ class DecisionService:
         """``fn(*args)`` in the deciding pool, the event loop meanwhile serving other requests."""
         return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
 
+    async def answered(self, loaded: Loaded, data: Any) -> tuple[str | None, bytes]:
+        """:meth:`answer` in the deciding pool: ``(decision_id, body)`` once the answer may be sent,
+        with the decision log on once its entry is durable. The deciding thread hands the entry
+        to the log's writer itself, and the writer completes the request's future on the event
+        loop (with the others of its batch): the loop is woken once per request, not twice."""
+        done: asyncio.Future[tuple[str | None, bytes]] = asyncio.get_running_loop().create_future()
+        self.pool.submit(self._answer_into, done, loaded, data)
+        return await done
+
+    def _answer_into(self, done: asyncio.Future[tuple[str | None, bytes]], loaded: Loaded, data: Any) -> None:
+        """(In a deciding thread.) :meth:`answer`, then ``done`` handed to the decision log with
+        the answer, or completed on its loop with the answer (no log) or the error."""
+        loop = done.get_loop()
+        try:
+            decision_id, prepared, body = self.answer(loaded, data)
+            if prepared and self.log is not None:
+                self.log.commit(prepared, Durable(done, (decision_id, body)))
+                return
+        except BaseException as exc:  # noqa: BLE001 - the request must hear of it (a 422 or a 500)
+            loop.call_soon_threadsafe(Durable(done, None).settle, exc)
+            return
+        loop.call_soon_threadsafe(Durable(done, (decision_id, body)).settle)
+
     # ------------------------------------------------------------ input
 
     def authorize(self, request: Request) -> None:
@@ -356,7 +380,9 @@ class DecisionService:
         """Return once ``prepared`` (``DecisionLog.prepare``) is in the decision log, written and
         fsynced (group commit)."""
         if prepared and self.log is not None:
-            await asyncio.wrap_future(self.log.commit(prepared))
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self.log.commit(prepared, Durable(done, None))
+            await done
 
     async def reload(self) -> tuple[Loaded, bool]:
         """Reload in a thread (requests go on meanwhile). With several workers, check the new
@@ -463,10 +489,9 @@ def create_app(config: ServeConfig, holder: RulesetHolder | None = None, *, hand
         data = await service.read_json(request)
         loaded = service.holder.current
         try:
-            decision_id, prepared, body = await service.off_loop(service.answer, loaded, data)
+            decision_id, body = await service.answered(loaded, data)  # (its log entry durable)
         except RequestError as exc:
             raise request_problem(exc) from None
-        await service.durable(prepared)  # answered only once its entry is durable
         elapsed = time.perf_counter() - started
         service.metrics.latency.labels("decide").observe(elapsed)
         headers = _stamp_headers(loaded, decision_id)

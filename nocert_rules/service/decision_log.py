@@ -19,14 +19,18 @@ else by scanning the file.
 that arrive while the previous batch is being written, or within ``commit_delay`` seconds of the
 first of them, are written as one ``write`` and made durable by one ``fsync`` (the audit log: one
 checkpoint update too). :meth:`DecisionLog.submit` returns a future that completes only once the
-entries are durable; the service answers a request only then, so an acknowledged decision is in
-the log whatever happens to the process after. ``submit`` is :meth:`~DecisionLog.prepare` (the
+entries are durable (:meth:`~DecisionLog.commit` also takes a :class:`Durable`: an event loop's
+future, completed with the answer on its loop, one call per batch); the service answers a
+request only then, so an acknowledged decision is in the log whatever happens to the process
+after. ``submit`` is :meth:`~DecisionLog.prepare` (the
 line, or the audit record: CPU work the service does in its deciding threads, off the event loop)
 then :meth:`~DecisionLog.commit` (hand them to the writer).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import threading
@@ -37,7 +41,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from nocert_rules.models import Decision, DecisionRequest
 from nocert_rules.records.audit import (
@@ -75,21 +79,43 @@ def new_decision_id() -> str:
             return decision_id
 
 
+class Durable(NamedTuple):
+    """What a submitter waits on, on an event loop: ``future`` is given ``value`` (on its loop)
+    once the submitted entries are durable, or the error that kept them from being so."""
+
+    future: asyncio.Future[Any]
+    value: Any
+
+    def settle(self, error: BaseException | None = None) -> None:
+        """(On the future's loop.) Give the future its value, or ``error``; a cancelled one (its
+        request is gone) is left as it is."""
+        if self.future.done():
+            return
+        if error is None:
+            self.future.set_result(self.value)
+        else:
+            self.future.set_exception(error)
+
+
+Waiter = Future[None] | Durable
+
+
 class GroupCommit:
     """One writer thread: entries submitted while a batch is being written (or within ``delay``
     seconds of the first of them) are handed to ``write`` together, at most ``most`` entries
     (:data:`MAX_GROUP`; more when one submitter's entries alone are more).
 
-    ``write(items)`` must make all of ``items`` durable before it returns; each submitter's
-    future then completes (with ``write``'s results for its own items), or fails with what
-    ``write`` raised: a failed future was never durable as far as anyone was told.
+    ``write(items)`` must make all of ``items`` durable before it returns; each submitter's waiter
+    then completes, or fails with what ``write`` raised (a failed waiter was never durable as far
+    as anyone was told): a ``concurrent.futures.Future``, or a :class:`Durable` whose future is
+    completed on its event loop, one call into each loop per batch (not one wake-up per entry).
     """
 
-    def __init__(self, write: Callable[[list[Any]], list[Any]], delay: float = 0.0, most: int = MAX_GROUP) -> None:
+    def __init__(self, write: Callable[[list[Any]], None], delay: float = 0.0, most: int = MAX_GROUP) -> None:
         self._write = write
         self._delay = delay
         self._most = most
-        self._pending: list[tuple[Sequence[Any], Future[list[Any]]]] = []
+        self._pending: list[tuple[Sequence[Any], Waiter]] = []
         self._count = 0
         self._cond = threading.Condition()
         self._closed = False
@@ -98,17 +124,20 @@ class GroupCommit:
         self._thread = threading.Thread(target=self._run, name="decision-log-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, items: Sequence[Any]) -> Future[list[Any]]:
-        future: Future[list[Any]] = Future()
+    def submit(self, items: Sequence[Any], waiter: Waiter | None = None) -> Waiter:
+        """Hand ``items`` to the writer; ``waiter`` (a new ``Future`` when None) completes once
+        they are durable."""
+        if waiter is None:
+            waiter = Future()
         with self._cond:
             if self._closed:
                 raise RuntimeError("the decision log is closed")
-            self._pending.append((items, future))
+            self._pending.append((items, waiter))
             self._count += len(items)
             self._cond.notify()
-        return future
+        return waiter
 
-    def _take(self) -> list[tuple[Sequence[Any], Future[list[Any]]]] | None:
+    def _take(self) -> list[tuple[Sequence[Any], Waiter]] | None:
         with self._cond:
             while not self._pending and not self._closed:
                 self._cond.wait()
@@ -122,26 +151,22 @@ class GroupCommit:
                 self._cond.wait(left)
             taken, size = [], 0
             while self._pending and (not taken or size + len(self._pending[0][0]) <= self._most):
-                items, future = self._pending.pop(0)
-                taken.append((items, future))
+                items, waiter = self._pending.pop(0)
+                taken.append((items, waiter))
                 size += len(items)
             self._count -= size
             return taken
 
     def _run(self) -> None:
         while (taken := self._take()) is not None:
-            flat = [item for items, _ in taken for item in items]
+            error: BaseException | None = None
             try:
-                results = self._write(flat)
+                self._write([item for items, _ in taken for item in items])
             except BaseException as exc:  # noqa: BLE001 - every waiter must hear of it
-                for _, future in taken:
-                    future.set_exception(exc)
-                continue
-            self.batches += 1
-            start = 0
-            for items, future in taken:
-                future.set_result(results[start:start + len(items)])
-                start += len(items)
+                error = exc
+            else:
+                self.batches += 1
+            _settle([waiter for _, waiter in taken], error)
 
     def close(self) -> None:
         """Write what is pending, then stop the writer."""
@@ -149,6 +174,26 @@ class GroupCommit:
             self._closed = True
             self._cond.notify()
         self._thread.join()
+
+
+def _settle(waiters: list[Waiter], error: BaseException | None) -> None:
+    """Complete ``waiters`` (from the writer thread): futures at once, each event loop's in one call."""
+    on_loops: dict[asyncio.AbstractEventLoop, list[Durable]] = {}
+    for waiter in waiters:
+        if isinstance(waiter, Durable):
+            on_loops.setdefault(waiter.future.get_loop(), []).append(waiter)
+        elif error is None:
+            waiter.set_result(None)
+        else:
+            waiter.set_exception(error)
+    for loop, durables in on_loops.items():
+        with contextlib.suppress(RuntimeError):  # the loop is closed: no one is waiting any more
+            loop.call_soon_threadsafe(_settle_on_loop, durables, error)
+
+
+def _settle_on_loop(durables: list[Durable], error: BaseException | None) -> None:
+    for durable in durables:
+        durable.settle(error)
 
 
 def masked_input(request: DecisionRequest, decision: Decision) -> dict[str, Any]:
@@ -193,25 +238,27 @@ class DecisionLog:
         """What :meth:`commit` writes for ``entries``: ``(decision_id, line)`` each."""
         return [(d, self.line(d, r, x)) for d, r, x in entries]
 
-    def commit(self, prepared: Sequence[Any]) -> Future[list[Any]]:
-        """Append what :meth:`prepare` made; the future completes once it is durable."""
-        return self._writer.submit(prepared)
+    def commit(self, prepared: Sequence[Any], waiter: Waiter | None = None) -> Waiter:
+        """Append what :meth:`prepare` made; ``waiter`` (a new ``Future`` when None, or a
+        :class:`Durable`) completes once it is durable."""
+        return self._writer.submit(prepared, waiter)
 
-    def submit(self, entries: Sequence[Entry]) -> Future[list[Any]]:
+    def submit(self, entries: Sequence[Entry]) -> Waiter:
         """Append ``entries``; the future completes once they are durable (written, fsynced)."""
         return self.commit(self.prepare(entries))
 
     def record(self, decision_id: str, request: DecisionRequest, decision: Decision) -> None:
         """Append one entry and wait until it is durable."""
-        self.submit([(decision_id, request, decision)]).result()
+        done: Future[None] = Future()
+        self.commit(self.prepare([(decision_id, request, decision)]), done)
+        done.result()
 
-    def _write(self, items: list[tuple[str, str]]) -> list[None]:
+    def _write(self, items: list[tuple[str, str]]) -> None:
         data = memoryview("".join(line + "\n" for _, line in items).encode("utf-8"))
         while data:
             data = data[os.write(self._fd, data):]
         os.fsync(self._fd)
         self._remember(items)
-        return [None] * len(items)
 
     def _remember(self, items: list[tuple[str, Any]]) -> None:
         with self._lock:
@@ -298,10 +345,9 @@ class AuditedDecisionLog(DecisionLog):
             items.append((decision_id, self._log.prepare(record)))
         return items
 
-    def _write_audited(self, items: list[tuple[str, Any]]) -> list[None]:
+    def _write_audited(self, items: list[tuple[str, Any]]) -> None:
         written = self._log.append_prepared([prepared for _, prepared in items])
         self._remember([(decision_id, w.line) for (decision_id, _), w in zip(items, written, strict=True)])
-        return [None] * len(items)
 
     def find(self, decision_id: str) -> dict[str, Any] | None:
         """The entry of ``decision_id``, or None (recent ones from memory, else from the file)."""
