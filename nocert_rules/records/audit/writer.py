@@ -20,7 +20,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
@@ -57,10 +57,10 @@ class _Tail(NamedTuple):
     offset: int
     entry: Written
 
-    def still_last(self, fd: int) -> bool:
-        """Whether the file ``fd`` still ends with exactly that line."""
+    def still_last(self, fd: int, size: int) -> bool:
+        """Whether the file ``fd`` (``size`` bytes long) still ends with exactly that line."""
         line = self.entry.line
-        return os.fstat(fd).st_size == self.offset + len(line) and os.pread(fd, len(line), self.offset) == line
+        return size == self.offset + len(line) and os.pread(fd, len(line), self.offset) == line
 
 
 class Prepared(NamedTuple):
@@ -118,17 +118,23 @@ class AuditLog:
         return self._kid
 
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[BinaryIO]:
-        """The thread lock and, on POSIX, an exclusive ``flock`` on the log (opened to append and
-        read: :meth:`_Tail.still_last` reads the end back)."""
-        with self._lock, self.path.open("a+b") as f:
-            if fcntl is not None:
-                fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+    def _locked(self) -> Iterator[int]:
+        """The thread lock and, on POSIX, an exclusive ``flock`` on the log, opened as a raw
+        descriptor to append and read (:meth:`_Tail.still_last` reads the end back): one system
+        call to open, none to seek or buffer (each call lets another thread take the GIL, and the
+        writer waits to get it back)."""
+        with self._lock:
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
             try:
-                yield f
-            finally:
                 if fcntl is not None:
-                    fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                try:
+                    yield fd
+                finally:
+                    if fcntl is not None:
+                        fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
 
     @property
     def head(self) -> tuple[int, str]:
@@ -167,8 +173,8 @@ class AuditLog:
         """Chain, MAC, write and fsync the records (canonical JSON of classified payloads), then
         update the checkpoint: all under the lock."""
         entries: list[Written] = []
-        with self._locked() as f:
-            last = self._last(f.fileno())
+        with self._locked() as fd:
+            last, end = self._last(fd)
             if self.head_file is not None:
                 check_checkpoint(self.path, self.head_file, last)
             seq, prev = seq_hash(last)
@@ -178,10 +184,10 @@ class AuditLog:
                 entries.append(Written(seq, prev, digest, mac, line))
                 prev = digest
             self._tail = None  # until the lines are durable
-            end = os.fstat(f.fileno()).st_size
-            f.write(b"".join(entry.line for entry in entries))
-            f.flush()
-            os.fsync(f.fileno())
+            data = memoryview(b"".join(entry.line for entry in entries))
+            while data:
+                data = data[os.write(fd, data):]
+            os.fsync(fd)
             if entries:
                 self._tail = _Tail(end + sum(len(entry.line) for entry in entries[:-1]), entries[-1])
             if self.head_file is not None and entries:
@@ -194,14 +200,16 @@ class AuditLog:
                     ) from exc
         return entries
 
-    def _last(self, fd: int) -> RawEntry | Written | None:
-        """The last entry, under the lock: the one this log wrote last when the file still ends
-        with it, else read back and checked (another process may have appended, or the end changed)."""
+    def _last(self, fd: int) -> tuple[RawEntry | Written | None, int]:
+        """The last entry and the file's size, under the lock: the entry this log wrote last when
+        the file still ends with it, else read back and checked (another process may have
+        appended, or the end changed)."""
+        size = os.fstat(fd).st_size
         tail = self._tail
-        if tail is not None and tail.still_last(fd):
-            return tail.entry
+        if tail is not None and tail.still_last(fd, size):
+            return tail.entry, size
         self._tail = None
-        return last_entry(self.path, self._mac_keys)
+        return last_entry(self.path, self._mac_keys), size
 
     def append_decision(
         self, request: DecisionRequest | dict[str, Any], decision: Decision, *, at: datetime | None = None
