@@ -94,3 +94,38 @@ def test_the_time_fast_path_is_only_for_record_times() -> None:
     for text in ("2026-12-07T09:04:10.473331+08:00 13812345678", "13812345678", "2026-12-07 09:04:10"):
         assert not audit_record._SHANGHAI_TIME.fullmatch(text)
         assert audit_record._masked(text) == mask_text(text)
+
+
+def _classified_one_call_a_node(value: object, key: bytes, field: object, parent: object) -> object:
+    """The walk as it was written before its loops did the leaves (one call per node): the reference."""
+    if isinstance(value, str):
+        if field in audit_record._PSEUDONYMISED_KEYS and audit_record._class_of(field, parent) == "pseudonymised":
+            return value if audit_record._KEYED.match(value) else privacy.keyed_hash(value, key)
+        return audit_record._masked(value)
+    if isinstance(value, dict):
+        return {k if not isinstance(k, str) else audit_record._masked(k): _classified_one_call_a_node(v, key, k, field)
+                for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_classified_one_call_a_node(v, key, field, parent) for v in value]
+    return value
+
+
+_KEYS = st.sampled_from([*audit_record.FIELD_CLASSES, "applicant", "name", "inputs", "outcome", "note", "records",
+                         "电话 13812345678", "370399199001011234", "x"]).map(lambda k: k.rsplit(".", 1)[-1])
+_TEXTS = st.one_of(
+    st.sampled_from(["370399199001011234", "张三丰", "电话 13812345678", "hmac-sha256:" + "a" * 64, "", "ZM-SF-0001",
+                     "56002b88-7dd6-4907-8390-519397ee1a4d", "2026-12-07T09:04:10.473331+08:00", "a@b.cn"]),
+    st.text(max_size=20),
+)
+_JSON = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), _TEXTS),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_KEYS, inner, max_size=5)),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(_KEYS, _JSON, max_size=6))
+def test_the_record_walk_classifies_as_one_call_a_node_does(payload: dict[str, object]) -> None:
+    key = b"fast-paths-test-key-0123456789abcdef"
+    assert audit_record.classify_record(payload, key) == _classified_one_call_a_node(payload, key, "", "")

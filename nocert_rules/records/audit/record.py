@@ -117,20 +117,39 @@ def left_unmasked(text: str) -> bool:
     return _masked(text) == text
 
 
+_AS_THEY_ARE = frozenset({int, float, bool, type(None)})
+"""Leaves written as they are (only strings are classified)."""
+
+
 def _classified(value: Any, key: bytes, field: Any, parent: Any) -> Any:
-    """``value`` (found at ``parent.field``) as written: one walk classifying values and masking keys."""
+    """``value`` (found at ``parent.field``) as written: one walk classifying values and masking keys.
+
+    The leaves of a dict or list are done in its loop (a string not under a pseudonymised key is
+    only scanned, a number or null kept), without a call each: most of a record is leaves."""
     if isinstance(value, str):
         if field in _PSEUDONYMISED_KEYS and _class_of(field, parent) == "pseudonymised":
             return value if _KEYED.match(value) else keyed_hash(value, key)
         return value if value in _UNMASKED else _masked(value)
     if isinstance(value, dict):
-        return {
-            k if k in _UNMASKED or not isinstance(k, str) else _masked(k): _classified(v, key, k, field)
-            for k, v in value.items()
-        }
+        return _classified_dict(value, key, field)
     if isinstance(value, list | tuple):
-        return [_classified(v, key, field, parent) for v in value]
+        if field in _PSEUDONYMISED_KEYS:
+            return [_classified(v, key, field, parent) for v in value]
+        return [(v if v in _UNMASKED else _masked(v)) if type(v) is str
+                else v if type(v) in _AS_THEY_ARE else _classified(v, key, field, parent) for v in value]
     return value
+
+
+def _classified_dict(value: dict[Any, Any], key: bytes, field: Any) -> dict[Any, Any]:
+    out = {}
+    for k, v in value.items():
+        kind = type(v)
+        if kind is str and k not in _PSEUDONYMISED_KEYS:
+            v = v if v in _UNMASKED else _masked(v)
+        elif kind not in _AS_THEY_ARE:
+            v = _classified(v, key, k, field)
+        out[k if k in _UNMASKED or not isinstance(k, str) else _masked(k)] = v
+    return out
 
 
 def _class_of(field: Any, parent: Any) -> FieldClass:
