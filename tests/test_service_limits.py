@@ -124,3 +124,52 @@ def test_each_worker_process_applies_the_timeouts(tmp_path: Path) -> None:
             assert closed_after(s, 6) < 4
             s.close()
         assert post(srv.base_url).startswith(b"HTTP/1.1 200")
+
+
+def test_writes_within_one_turn_of_the_loop_go_out_as_one() -> None:
+    """``guard.Coalescing``: a response's head and body (two writes) reach the transport as one
+    write at the end of the turn, in order; closing sends what is pending first; aborting drops
+    it; anything else is the transport's own."""
+    import asyncio
+
+    from nocert_rules.service.guard import Coalescing
+
+    class Transport:
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, bytes]] = []
+
+        def write(self, data: bytes) -> None:
+            self.calls.append(("write", data))
+
+        def close(self) -> None:
+            self.calls.append(("close", b""))
+
+        def abort(self) -> None:
+            self.calls.append(("abort", b""))
+
+        def get_extra_info(self, name: str) -> str:
+            return f"info:{name}"
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        real = Transport()
+        t = Coalescing(real, loop)
+        t.write(b"HTTP/1.1 200 OK\r\n\r\n")
+        t.write(b"")
+        t.write(b"{}")
+        assert real.calls == []  # nothing sent within the turn
+        await asyncio.sleep(0)
+        assert real.calls == [("write", b"HTTP/1.1 200 OK\r\n\r\n{}")]
+        t.write(b"a")
+        await asyncio.sleep(0)
+        t.writelines([b"b", b"c"])
+        t.close()
+        assert real.calls[1:] == [("write", b"a"), ("write", b"bc"), ("close", b"")]
+        await asyncio.sleep(0)
+        assert len(real.calls) == 4  # the scheduled flush found nothing left
+        t.write(b"lost")
+        t.abort()
+        await asyncio.sleep(0)
+        assert real.calls[4:] == [("abort", b"")] and t.get_extra_info("peername") == "info:peername"
+
+    asyncio.run(main())
