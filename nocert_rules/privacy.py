@@ -244,15 +244,9 @@ def _candidates(norm: str, cuts: Mapping[int, str] = _NO_CUTS) -> Iterator[tuple
         n = len(run)
         if n < 15:
             continue
-        if n > 15:  # windows between separators (a 15- or 18-digit number beside other digits)
-            yield from _between_cuts(run, m.start(), cuts)
-        if n == 18 and run[:17].isdigit():
-            if run[0] != "0" and _date18(run):
-                yield m.start(), m.end(), int(run[:2]) in _PROVINCES and _check18(run)
-            continue
-        if n == 15 and run.isdigit():
-            if run[0] != "0" and _date15(run):
-                yield m.start(), m.end(), int(run[:2]) in _PROVINCES
+        # windows between separators; for a run of exactly 15 or 18 characters, the run itself
+        yield from _between_cuts(run, m.start(), cuts)
+        if n in (15, 18):
             continue
         # a longer run: look for a valid 18-character ID number inside it
         i = 0
@@ -266,7 +260,9 @@ def _candidates(norm: str, cuts: Mapping[int, str] = _NO_CUTS) -> Iterator[tuple
 
 
 def _between_cuts(run: str, offset: int, cuts: Mapping[int, str]) -> Iterator[tuple[int, int, bool]]:
-    """Windows of a long run that start and end where a separator was (or at the run's ends)."""
+    """Windows of a run that start and end where a separator was (or at the run's ends). A run is
+    digits with at most a final ``X`` (``_RUN``), so an 18-window's first 17 characters are digits;
+    a 15-window ending in ``X`` is no ID number."""
     end = offset + len(run)
     edges = sorted({offset, end} | {c for c in cuts if offset < c < end})
     edge_set = set(edges)
@@ -276,9 +272,6 @@ def _between_cuts(run: str, offset: int, cuts: Mapping[int, str]) -> Iterator[tu
             if stop not in edge_set:
                 continue
             window = run[start - offset : stop - offset]
-            digits = window[:17] if length == 18 else window
-            if not digits.isdigit() or (length == 18 and not (window[17].isdigit() or window[17] in "Xx")):
-                continue
             if length == 15 and not window.isdigit():
                 continue
             if window[0] != "0" and plausible(window):
