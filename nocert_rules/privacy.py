@@ -246,9 +246,7 @@ def _candidates(norm: str, cuts: Mapping[int, str] = _NO_CUTS) -> Iterator[tuple
             continue
         # windows between separators; for a run of exactly 15 or 18 characters, the run itself
         yield from _between_cuts(run, m.start(), cuts)
-        if n in (15, 18):
-            continue
-        # a longer run: look for a valid 18-character ID number inside it
+        # any valid 18-character ID number inside the run (the run itself again if it is one: spans merge)
         i = 0
         while i + 18 <= n:
             window = run[i : i + 18]
