@@ -73,3 +73,18 @@ def test_the_answers_json_is_engine_decide_jsons_bytes() -> None:
         case.pop("expected_method", None)
         decision = engine.decide(case)
         assert DECISION_JSON(decision) == engine.decide_json(json.dumps(case)) == decision.model_dump_json().encode()
+
+
+def test_the_young_generation_is_collected_less_often_while_serving_and_restored_after() -> None:
+    import gc
+
+    from fastapi.testclient import TestClient
+
+    from nocert_rules.service.app import GC_YOUNG
+
+    before = gc.get_threshold()
+    app = create_app(ServeConfig(ruleset=str(ZIBO)))
+    with TestClient(app) as client:
+        assert client.get("/healthz").status_code == 200
+        assert gc.get_threshold() == (GC_YOUNG, *before[1:])
+    assert gc.get_threshold() == before
