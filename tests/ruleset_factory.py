@@ -7,6 +7,11 @@ from typing import Any
 
 import yaml
 
+from nocert_rules.tools.init import skeleton_text
+
+SKELETON_WORDING: dict[str, Any] = yaml.safe_load(skeleton_text("manifest.yaml"))["deadlines"]["wording"]
+"""The deadline wording of ``nocert-rules init``'s skeleton (tiny has none: the library's default)."""
+
 MANIFEST: dict[str, Any] = {
     "name": "tiny",
     "title": "测试用小规则集",
@@ -191,6 +196,7 @@ deadlines:
   escalation:
     office: {name: 青湖区营商环境建设办公室, name_en: the district business-environment office}
     clause: 第十二条
+    action: 证明需求单位将逾期情况报青湖区营商环境建设办公室 / the requesting unit reports the late reply to the district business-environment office
   complaint_working_days: 3
   complaint_max_extension_days: 2
   complaint_clause: 第二十条
@@ -216,6 +222,13 @@ records:
     - {id: change.method, type: change, clause: 第三十一条, label: 免提交方式变更}
     - {id: cancel.law, type: cancel, clause: 第三十一条, label: 因法律修订需取消}
 """
+
+NEWCOMER_WORDING = {
+    key: {**entry, "clause": {"第八条": "第十条", "第十二条": "第二十条", "第十四条": "第三十条"}.get(c, c)}
+    if (c := entry.get("clause")) else entry
+    for key, entry in SKELETON_WORDING.items()
+}
+"""The skeleton's deadline wording, citing the district's own clauses."""
 
 NEWCOMER_RULES = [
     {**r, "clause": {"C-abolish": "第三条", "C-provided": "第四条", "C-share": "第五条", "C-pledge": "第六条",
@@ -254,7 +267,9 @@ def write_newcomer_ruleset(directory: Path) -> Path:
     """A district ruleset with its own clause numbering and office names (nothing of Zibo's)."""
     directory.mkdir(parents=True, exist_ok=True)
     dump = lambda obj: yaml.safe_dump(obj, allow_unicode=True, sort_keys=False)  # noqa: E731
-    (directory / "manifest.yaml").write_text(NEWCOMER_MANIFEST, encoding="utf-8")
+    manifest = yaml.safe_load(NEWCOMER_MANIFEST)
+    manifest["deadlines"]["wording"] = NEWCOMER_WORDING
+    (directory / "manifest.yaml").write_text(dump(manifest), encoding="utf-8")
     rows = [{**r, "issuer": "青湖区某局", "legal_basis": r["legal_basis"] and "《青湖区测试规定》第一条"} for r in ROWS]
     rows = [{**r, "service_item_code": "QH-" + r["service_item_code"]} for r in rows]
     rows.append(row("QH-S2", "statutory", methods=["verification"], records="paper",

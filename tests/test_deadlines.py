@@ -25,6 +25,7 @@ from nocert_rules.worktime.calendar import (
 from nocert_rules.worktime.deadlines import (
     ApprovalClock,
     Deadline,
+    DeadlinePolicy,
     EscalationPolicy,
     ExtensionLimitError,
     Office,
@@ -39,6 +40,7 @@ from nocert_rules.worktime.deadlines import (
     verification_due,
     verification_status,
 )
+from nocert_rules.worktime.wording import Wording
 
 CAL = WorkCalendar()
 POLICY = load_ruleset(ZIBO).deadline_policy
@@ -161,7 +163,10 @@ def test_the_policy_sets_figures_clauses_and_office() -> None:
         update={
             "verification": {**POLICY.verification, RecordKind.PAPER: WorkingLimit(working_days=3)},
             "verification_clause": "第十条",
-            "escalation": EscalationPolicy(office=Office(name="区营商环境办", name_en="the district office"), clause="第十二条"),
+            "escalation": EscalationPolicy(
+                office=Office(name="区营商环境办", name_en="the district office"), clause="第十二条",
+                action="证明需求单位将逾期情况报区营商环境办 / reported to the district office",
+            ),
             "adjustment_clause": "第二十条",
             "adjustment_office": Office(name="区司法局"),
         }
@@ -174,10 +179,20 @@ def test_the_policy_sets_figures_clauses_and_office() -> None:
     assert adj.clause == "第二十条" and "区司法局" in adj.rule
     for text in (late.model_dump_json(), adj.model_dump_json()):
         assert "附件" not in text and "联席会议" not in text
-    silent = other.model_copy(update={"escalation": None, "adjustment_office": None})
+    no_office = Wording(zh="{days} 个工作日内提出书面申请", en="within {days} working days")
+    silent = DeadlinePolicy.model_validate({
+        **dict(other), "escalation": None, "adjustment_office": None,
+        "wording": other.wording.model_copy(update={"adjustment_no_office": no_office}),
+    })
     late = verification_status(datetime(2025, 6, 16, 10), "paper", datetime(2025, 6, 20, 10), CAL, policy=silent)
     assert late.escalation is not None and late.escalation.to is None and late.escalation.clause is None
-    assert "向" not in adjustment_due(date(2025, 6, 16), CAL, policy=silent).rule
+    assert adjustment_due(date(2025, 6, 16), CAL, policy=silent).rule == "7 个工作日内提出书面申请 / within 7 working days"
+
+
+def test_a_policy_without_an_adjustment_office_words_the_rule_without_one() -> None:
+    assert POLICY.wording.adjustment_no_office is None
+    with pytest.raises(ValidationError, match=r"adjustment_no_office is required"):
+        DeadlinePolicy.model_validate({**dict(POLICY), "adjustment_office": None})
 
 
 def test_iso_text_starts_and_refused_types() -> None:
@@ -209,7 +224,8 @@ def test_verification_status_electronic_minutes() -> None:
 
 def test_approval_clock_without_pauses() -> None:
     clock = approval_clock(
-        datetime(2025, 6, 16, 11, 0), datetime(2025, 6, 16, 14, 0), [], CAL, clause=POLICY.verification_clause
+        datetime(2025, 6, 16, 11, 0), datetime(2025, 6, 16, 14, 0), [], CAL, clause=POLICY.verification_clause,
+        policy=POLICY,
     )
     assert isinstance(clock, ApprovalClock)
     assert clock.gross_minutes == 120  # 11:00-12:00 and 13:00-14:00
@@ -228,7 +244,7 @@ def test_approval_clock_pauses_verification_once() -> None:
         (datetime(2025, 6, 16, 14, 50), datetime(2025, 6, 16, 16, 0)),  # clipped to 14:50-15:00
         (datetime(2025, 6, 17, 9, 0), datetime(2025, 6, 17, 10, 0)),  # after now: ignored
     ]
-    clock = approval_clock(start, now, intervals, CAL)
+    clock = approval_clock(start, now, intervals, CAL, policy=POLICY)
     assert clock.gross_minutes == 300
     assert clock.paused_minutes == 60 + 20 + 5 + 10  # 10:00-11:00 once, not 80
     assert clock.elapsed_minutes == 300 - 95
@@ -241,6 +257,7 @@ def test_approval_clock_across_days_and_aware_inputs() -> None:
         datetime(2025, 6, 16, 2, 0, tzinfo=UTC),
         [(datetime(2025, 6, 13, 16, 30), datetime(2025, 6, 16, 9, 15))],
         CAL,
+        policy=POLICY,
     )
     assert clock.gross_minutes == 120
     assert clock.paused_minutes == 30 + 15
@@ -249,13 +266,14 @@ def test_approval_clock_across_days_and_aware_inputs() -> None:
 
 def test_approval_clock_errors() -> None:
     with pytest.raises(CalendarError):
-        approval_clock(datetime(2025, 6, 16, 14), datetime(2025, 6, 16, 13), [], CAL)
+        approval_clock(datetime(2025, 6, 16, 14), datetime(2025, 6, 16, 13), [], CAL, policy=POLICY)
     with pytest.raises(CalendarError):
         approval_clock(
             datetime(2025, 6, 16, 9),
             datetime(2025, 6, 16, 15),
             [(datetime(2025, 6, 16, 11), datetime(2025, 6, 16, 10))],
             CAL,
+            policy=POLICY,
         )
 
 
@@ -330,13 +348,13 @@ def test_next_publication_date_configured() -> None:
 
 
 def test_post_check_due() -> None:
-    d = post_check_due(datetime(2025, 9, 30, 15, 0), 5, CAL, clause="三(三)2")
+    d = post_check_due(datetime(2025, 9, 30, 15, 0), 5, CAL, clause="三(三)2", policy=POLICY)
     # 10-09 (1), 10-10 (2), 10-11 Saturday 调休 (3), 10-13 (4), 10-14 (5)
     assert d.due_at == sh(2025, 10, 14, 17, 0)
     assert d.clause == "三(三)2"
     for bad in (0, -3):
         with pytest.raises(CalendarError):
-            post_check_due(datetime(2025, 9, 30, 15, 0), bad, CAL)
+            post_check_due(datetime(2025, 9, 30, 15, 0), bad, CAL, policy=POLICY)
 
 
 # -- unknown years -----------------------------------------------------------------------------
@@ -356,10 +374,10 @@ def test_deadline_in_2027_warns_until_the_overrides_declare_it() -> None:
     ):
         statutory = verification_due(datetime(2027, 3, 3, 10), "paper", CAL, limit=limit, policy=POLICY)
         assert len(statutory.warnings) == 1 and "2027" in statutory.warnings[0]
-    clock = approval_clock(datetime(2027, 3, 3, 10), datetime(2027, 3, 3, 11), [], CAL)
+    clock = approval_clock(datetime(2027, 3, 3, 10), datetime(2027, 3, 3, 11), [], CAL, policy=POLICY)
     assert len(clock.warnings) == 1 and "2027" in clock.warnings[0]
     for start, due in (
-        (datetime(2026, 12, 24, 10), post_check_due(datetime(2026, 12, 24, 10), 10, CAL)),
+        (datetime(2026, 12, 24, 10), post_check_due(datetime(2026, 12, 24, 10), 10, CAL, policy=POLICY)),
         (date(2026, 12, 28), adjustment_due(date(2026, 12, 28), CAL, policy=POLICY)),
     ):
         assert due.due_at.year == 2027 and "2027" in due.warnings[0], start

@@ -232,7 +232,8 @@ def test_decisions_records_and_deadlines_use_the_districts_clauses(rs: Ruleset, 
         out.add("verification_status", dl.verification_status(WHEN, kind, "2025-07-01T10:00", rs.calendar, policy=p))
     out.add("complaint_due", dl.complaint_due(WHEN, rs.calendar, 2, policy=p))
     out.add("adjustment_due", dl.adjustment_due(WHEN, rs.calendar, policy=p))
-    out.add("approval_clock", dl.approval_clock(WHEN, "2025-06-16T15:00", [], rs.calendar, clause=p.verification_clause))
+    out.add("approval_clock", dl.approval_clock(WHEN, "2025-06-16T15:00", [], rs.calendar, clause=p.verification_clause,
+                                                    policy=p))
     assert dl.next_publication_date(date(2025, 7, 1), p.publication_month_days) == date(2025, 9, 30)
 
     assert out.leaks() == []

@@ -108,7 +108,7 @@ def test_approval_due_adds_the_paused_office_time(zibo: Ruleset) -> None:
     due = approval_due(
         sh(2021, 5, 6, 9, 0), 60,
         [(sh(2021, 5, 6, 9, 10), sh(2021, 5, 6, 9, 40)), (sh(2021, 5, 6, 9, 30), sh(2021, 5, 6, 11, 50))],
-        zibo.calendar, rule="r", clause="c",
+        zibo.calendar, rule="r", clause="c", policy=zibo.deadline_policy,
     )
     assert due.due_at == sh(2021, 5, 6, 13, 40)
     assert "160" in due.rule and due.clause == "c"
@@ -120,7 +120,7 @@ def test_a_pause_over_national_day_resumes_on_the_tiaoxiu_saturday(zibo: Ruleset
     # day: the last 40 run 09:00-09:40 there (Mon-Fri counting would give Mon 10-11).
     due = approval_due(
         sh(2021, 9, 30, 16, 30), 60, [(sh(2021, 9, 30, 16, 40), sh(2021, 10, 8, 16, 50))],
-        zibo.calendar, rule="r",
+        zibo.calendar, rule="r", policy=zibo.deadline_policy,
     )
     assert due.due_at == sh(2021, 10, 9, 9, 40)
     assert "430" in due.rule  # paused office time: 20 on 09-30, 410 on 10-08
@@ -129,6 +129,7 @@ def test_a_pause_over_national_day_resumes_on_the_tiaoxiu_saturday(zibo: Ruleset
 def test_a_pause_before_the_start_is_not_counted(zibo: Ruleset) -> None:
     due = approval_due(
         sh(2021, 5, 6, 10, 0), 60, [(sh(2021, 5, 6, 9, 0), sh(2021, 5, 6, 9, 50))], zibo.calendar, rule="r",
+        policy=zibo.deadline_policy,
     )
     assert due.due_at == sh(2021, 5, 6, 11, 0)
 

@@ -179,7 +179,7 @@ def deadline(kind: str, start: str, records: str, extension_days: int, credit: s
                 return
             days = plan_pc.within_working_days
         assert days is not None
-        result = dl.post_check_due(moment, days, cal, clause=plan_pc.clause if plan_pc else None)
+        result = dl.post_check_due(moment, days, cal, clause=plan_pc.clause if plan_pc else None, policy=policy)
     if as_json:
         print_json({"kind": kind, **result.model_dump(mode="json")})
         return

@@ -517,7 +517,7 @@ class Engine:
         key = ("post_check", days, at.date())
         deadline = self._day_deadlines.get(key)
         if deadline is None:
-            d = post_check_due(at, days, self.ruleset.calendar, clause=plan.clause)
+            d = post_check_due(at, days, self.ruleset.calendar, clause=plan.clause, policy=self.ruleset.deadline_policy)
             deadline = self._remember(key, DeadlineInfo(
                 kind="post_check", due_at=d.due_at, rule=d.rule, clause=plan.clause, warnings=list(d.warnings)
             ))

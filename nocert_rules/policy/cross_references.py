@@ -33,7 +33,8 @@ Path_ = tuple[str | int, ...]
 EVERY = "*"
 """In a citation path: every item of a list or a mapping (its key, an enum's value)."""
 EVERY_TEXT = "*text"
-"""In a citation path: every field of the model whose value is a string (``RecordClauses``)."""
+"""In a citation path: every field of the model (``RecordClauses``' strings; with a further
+step, that attribute of each field's value: ``DeadlineWording``'s entries' ``clause``)."""
 
 MANIFEST_CITATIONS: tuple[Path_, ...] = (
     ("method_order_clause",),
@@ -49,6 +50,7 @@ MANIFEST_CITATIONS: tuple[Path_, ...] = (
     ("validity_clause",),
     ("deadlines", "statutory_limit_clause"),
     ("deadlines", "escalation", "clause"),
+    ("deadlines", "wording", EVERY_TEXT, "clause"),
     ("records", EVERY_TEXT),
     ("records", "adjustment_causes", EVERY, "clause"),
     ("legal_basis_policy", "clause"),

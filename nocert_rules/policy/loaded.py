@@ -184,6 +184,7 @@ class Ruleset:
             publication_month_days=tuple(d.publication_month_days),
             publication_clause=d.publication_clause,
             minutes_unit=d.minutes_unit,
+            wording=d.wording,
         )
 
     def in_force(self, at: date) -> bool:

@@ -11,13 +11,15 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from nocert_rules.enums import CreditLevel, Method, RecordKind
 from nocert_rules.policy.channels import VerificationPolicy
 from nocert_rules.policy.legal_basis import LegalBasisPolicy
 from nocert_rules.policy.strict import STRICT as _STRICT
+from nocert_rules.policy.wording import default_wording
 from nocert_rules.worktime.deadlines import EscalationPolicy, Office
+from nocert_rules.worktime.wording import DeadlineWording, adjustment_problem, missing_kinds
 
 # ---------------------------------------------------------------- manifest.yaml
 
@@ -152,6 +154,21 @@ class DeadlineParameters(BaseModel):
     adjustment_office: Office | None = Field(
         default=None, description="the office list-adjustment applications go to"
     )
+    wording: DeadlineWording = Field(
+        default_factory=default_wording,
+        description="the words of every deadline rule: templates in zh and en with {placeholders}, each "
+        "beside its clause (nocert_rules.worktime.wording); unset, the bundled nocert_rules/policy/"
+        "default_wording.yaml, citing no clause",
+    )
+
+    @field_validator("wording")
+    @classmethod
+    def _office_named(cls, value: DeadlineWording, info: ValidationInfo) -> DeadlineWording:
+        if "adjustment_office" in info.data:  # else its own error is reported
+            problem = adjustment_problem(value, info.data["adjustment_office"] is not None)
+            if problem:
+                raise ValueError(problem)
+        return value
 
     @field_validator("overrides_file")
     @classmethod
@@ -161,8 +178,7 @@ class DeadlineParameters(BaseModel):
     @field_validator("verification")
     @classmethod
     def _every_record_kind(cls, value: dict[RecordKind, TimeLimit]) -> dict[RecordKind, TimeLimit]:
-        missing = [k.value for k in RecordKind if k not in value]
-        if missing:
+        if missing := missing_kinds(value):
             raise ValueError(f"missing limits for record kinds: {missing}")
         return value
 

@@ -141,7 +141,7 @@ def on_the_spot_clock(
         due = approval_due(
             start, policy.working_minutes,
             [(p.sent_at, p.replied_at) for p in pauses if p.replied_at is not None],
-            ruleset.calendar, rule=policy.rule, clause=policy.clause,
+            ruleset.calendar, rule=policy.rule, clause=policy.clause, policy=ruleset.deadline_policy,
         )
     clock = None
     if now is not None:
@@ -150,7 +150,9 @@ def on_the_spot_clock(
             raise RecordProblem(_LABEL, None, f"now ({at.isoformat()}) 早于受理时间 / is before the start "
                                 f"({start.isoformat()})")
         intervals = [(p.sent_at, p.replied_at or at) for p in pauses if p.sent_at <= at]
-        clock = approval_clock(start, at, intervals, ruleset.calendar, clause=policy.clause)
+        clock = approval_clock(
+            start, at, intervals, ruleset.calendar, clause=policy.clause, policy=ruleset.deadline_policy
+        )
     return OnTheSpotClock(
         service_item=item,
         started_at=start,

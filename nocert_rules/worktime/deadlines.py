@@ -3,7 +3,8 @@
 Every function takes a :class:`~nocert_rules.worktime.calendar.WorkCalendar` and the ruleset's
 figures and clause ids (a :class:`DeadlinePolicy`, built from the manifest by
 ``Ruleset.deadline_policy``; the library has no figures or clause ids of its own) and returns a
-frozen model whose ``clause`` cites the ruleset's clause. Starts may be dates or datetimes; naive
+frozen model whose ``clause`` cites the ruleset's clause and whose ``rule`` is worded by the
+ruleset's templates (``DeadlinePolicy.wording``, ``worktime/wording.py``). Starts may be dates or datetimes; naive
 means Asia/Shanghai (a date means 00:00 that day). Day limits are counted as the Civil Code counts them (民法典
 第二百零一条至第二百零三条): the start day is not counted, and the period ends at the close of
 business of its last working day. Every deadline touching a year whose 调休 schedule is unknown
@@ -24,6 +25,16 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from nocert_rules.enums import RecordKind
 from nocert_rules.errors import CalendarError
 from nocert_rules.worktime.calendar import WorkCalendar, as_moment, as_shanghai
+from nocert_rules.worktime.wording import (
+    Both,
+    DeadlineWording,
+    KindLabel,
+    Wording,
+    adjustment_problem,
+    missing_kinds,
+    plural,
+    say,
+)
 
 __all__ = [
     "ApprovalClock",
@@ -115,7 +126,7 @@ class EscalationPolicy(_Frozen):
 
     office: Office
     clause: str = Field(min_length=1)
-    action: str | None = None  # the clause's instruction, Chinese first; a default names the office
+    action: str = Field(min_length=1)  # the clause's instruction, Chinese first
     interview: InterviewPolicy | None = None  # 约谈 after an adverse effect (same clause)
 
 
@@ -136,12 +147,15 @@ class DeadlinePolicy(_Frozen):
     publication_clause: str
     post_check_clause: str | None = None
     minutes_unit: Literal["working_minutes", "elapsed_minutes"] = "working_minutes"  # the plan's minute limits
+    wording: DeadlineWording  # the rules' words (manifest deadlines.wording)
 
     @model_validator(mode="after")
     def _every_record_kind(self) -> Self:
-        missing = [k.value for k in RecordKind if k not in self.verification]
-        if missing:
+        if missing := missing_kinds(self.verification):
             raise ValueError(f"missing verification limits for record kinds: {missing}")
+        problem = adjustment_problem(self.wording, self.adjustment_office is not None)
+        if problem:
+            raise ValueError(problem)
         return self
 
 
@@ -164,17 +178,13 @@ class Escalation(_Frozen):
 
 def _escalation(policy: DeadlinePolicy, overdue_since: datetime) -> Escalation:
     esc = policy.escalation
-    if esc is None:
+    if esc is None:  # the mechanism's own words: no policy to state
         return Escalation(
             action="核验反馈已逾期；规则集未规定报告机构 / the reply is overdue; the ruleset names no "
             "office to report it to",
             overdue_since=overdue_since,
         )
-    action = esc.action or (
-        f"证明需求单位应将逾期情况报{esc.office.name} / the requesting unit reports the late reply "
-        f"to {esc.office.name_en or esc.office.name}"
-    )
-    return Escalation(to=esc.office.label, clause=esc.clause, action=action, overdue_since=overdue_since)
+    return Escalation(to=esc.office.label, clause=esc.clause, action=esc.action, overdue_since=overdue_since)
 
 
 class VerificationStatus(_Frozen):
@@ -196,12 +206,6 @@ class ApprovalClock(_Frozen):
     clause: str | None = None  # the ruleset's verification clause, when given
     warnings: list[str] = Field(default_factory=list)
 
-
-_RECORD_LABELS: dict[RecordKind, str] = {
-    RecordKind.ELECTRONIC: "已有数据库或电子化存储",
-    RecordKind.PAPER: "需查阅纸质档案",
-    RecordKind.INCOMPLETE_ARCHIVE: "因历史原因档案不全需多方查找",
-}
 
 def _record_kind(records: RecordKind | str) -> RecordKind:
     if type(records) is RecordKind:  # what RecordKind(records) returns then
@@ -244,15 +248,18 @@ def verification_due(
     """
     kind = _record_kind(records)
     start = as_moment(requested_at, "requested_at")
+    wording = policy.wording
     if limit is not None:
         clause = policy.statutory_limit_clause
-        rule = _statutory_rule(limit.working_days, limit.working_minutes, limit.basis)
+        rule = _statutory_rule(wording.statutory_days, wording.statutory_minutes, limit.working_days,
+                               limit.working_minutes, limit.basis)
         if limit.working_days is not None:
             return _days_deadline(start, limit.working_days, calendar, rule, clause)
         due = calendar.add_working_minutes(start, limit.working_minutes or 0)  # set: exactly one is
         return Deadline(due_at=due, rule=rule, clause=clause, warnings=calendar.warnings_for(start, due))
     plan = policy.verification[kind]
-    rule = _plan_rule(kind, plan.working_days, plan.working_minutes, policy.minutes_unit)
+    rule = _plan_rule(_plan_text(wording, plan.working_days, policy.minutes_unit),
+                      wording.record_kinds.labels[kind], plan.working_days, plan.working_minutes)
     if plan.working_days is not None:
         return _days_deadline(start, plan.working_days, calendar, rule, policy.verification_clause)
     if policy.minutes_unit == "elapsed_minutes":  # the manifest's reading: counted from the request, unbroken
@@ -268,20 +275,13 @@ def verification_due(
 
 
 @lru_cache(maxsize=1024)
-def _statutory_rule(days: int | None, minutes: int | None, basis: str) -> str:
-    """A row's statutory limit in words (三(三)3), Chinese first."""
+def _statutory_rule(
+    in_days: Wording, in_minutes: Wording, days: int | None, minutes: int | None, basis: str
+) -> str:
+    """A row's statutory limit in the ruleset's words (三(三)3 in Zibo)."""
     if days is not None:
-        return (
-            f"按法定程序办理，在规定时间内：{days} 个工作日，至最后一日下班时止"
-            f"（依据：{basis}） / statutory procedure: {days} working "
-            f"days, ending at close of business on the last day (basis: {basis})"
-        )
-    minutes = minutes or 0
-    return (
-        f"按法定程序办理，在规定时间内：{minutes} 个工作分钟（依据："
-        f"{basis}） / statutory procedure: {minutes} working minutes "
-        f"(basis: {basis})"
-    )
+        return say(in_days, days=days, s=plural(days), basis=basis)
+    return say(in_minutes, minutes=minutes or 0, basis=basis)
 
 
 @lru_cache(maxsize=1024)
@@ -290,18 +290,20 @@ def _elapsed(start: date | datetime, minutes: int) -> datetime:
     return as_shanghai(moment) + timedelta(minutes=minutes)
 
 
-def _plan_rule(kind: RecordKind, days: int | None, minutes: int | None, unit: str = "working_minutes") -> str:
-    """The ruleset's verification limit for a record kind in words, Chinese first."""
-    label = _RECORD_LABELS[kind]
+def _plan_text(wording: DeadlineWording, days: int | None, unit: str) -> Wording:
+    """The template of a verification limit: in days, in working minutes or in elapsed minutes."""
     if days is not None:
-        return (
-            f"{label}：{days} 个工作日，至最后一日下班时止 / {kind.value} records: "
-            f"{days} working day{'' if days == 1 else 's'}, ending at close of business"
-        )
-    minutes = minutes or 0
-    if unit == "elapsed_minutes":
-        return f"{label}：自收到申请起 {minutes} 分钟 / {kind.value} records: {minutes} minutes from the request"
-    return f"{label}：{minutes} 个工作分钟 / {kind.value} records: {minutes} working minutes"
+        return wording.verification_days
+    return wording.verification_elapsed_minutes if unit == "elapsed_minutes" else wording.verification_minutes
+
+
+@lru_cache(maxsize=1024)
+def _plan_rule(text: Wording, label: KindLabel, days: int | None, minutes: int | None) -> str:
+    """The ruleset's verification limit for a record kind, in its words (附件2 第七条 in Zibo)."""
+    records = Both(label.zh, label.en)
+    if days is not None:
+        return say(text, records=records, days=days, s=plural(days))
+    return say(text, records=records, minutes=minutes or 0)
 
 
 def verification_status(
@@ -368,6 +370,7 @@ def approval_due(
     *,
     rule: str,
     clause: str | None = None,
+    policy: DeadlinePolicy,
 ) -> Deadline:
     """When an on-the-spot item's time limit runs out, the ``pauses`` not counted (附件2 第七条).
 
@@ -375,6 +378,7 @@ def approval_due(
     (verification requests sent → replies received; overlapping ones merged, parts before the
     start ignored) added on. ``rule`` is the ruleset's rule in words and ``clause`` its clause
     (manifest ``on_the_spot``); the limit is the ruleset's, not the plan's (the plan sets none).
+    The due time's rule is ``policy.wording.approval_due`` around ``rule``.
     """
     if type(working_minutes) is not int or working_minutes < 1:
         raise CalendarError(f"an on-the-spot limit must be at least 1 working minute, not {working_minutes!r}")
@@ -397,11 +401,9 @@ def approval_due(
     if due is None:
         due = calendar.add_working_minutes(cursor, _minutes(remaining))
     paused_minutes = _minutes(paused)
-    shown = f"{paused_minutes:g}"
     return Deadline(
         due_at=due,
-        rule=f"{rule}（时限 {working_minutes} 个工作分钟，协查暂停 {shown} 个工作分钟） / (limit "
-        f"{working_minutes} working minutes, {shown} paused for verification)",
+        rule=say(policy.wording.approval_due, rule=rule, working_minutes=working_minutes, paused=f"{paused_minutes:g}"),
         clause=clause,
         warnings=calendar.warnings_for(start, due),
     )
@@ -414,11 +416,13 @@ def approval_clock(
     calendar: WorkCalendar,
     *,
     clause: str | None = None,
+    policy: DeadlinePolicy,
 ) -> ApprovalClock:
     """Working minutes on an on-the-spot item's clock, verification intervals paused.
 
     附件2 第七条, last sentence: "协查时间不列入对审批部门单位即办件的考核时间"; ``clause`` is the
-    ruleset's id for it (``DeadlinePolicy.verification_clause``). Only office time counts.
+    ruleset's id for it (``DeadlinePolicy.verification_clause``), ``policy.wording.approval_clock``
+    its words. Only office time counts.
     Intervals are clipped to [started_at, now] and merged first, so overlapping verifications
     are subtracted once. An interval ending before it starts, or ``now`` before ``started_at``,
     raises :class:`CalendarError`.
@@ -444,8 +448,7 @@ def approval_clock(
         elapsed_minutes=_minutes(gross - paused),
         paused_minutes=_minutes(paused),
         gross_minutes=_minutes(gross),
-        rule="即办件考核时间按工作时间计，协查时间不计入 / the on-the-spot clock counts office "
-        "time only; time waiting for verification is not counted",
+        rule=say(policy.wording.approval_clock),
         clause=clause,
         warnings=calendar.warnings_for(start, end),
     )
@@ -470,13 +473,12 @@ def complaint_due(
             f"a complaint may be extended once, by 0 to {max_extension_days} working days "
             f"({policy.complaint_clause}), not {extension_days!r}"
         )
-    rule = f"受理后 {working_days} 个工作日内办结 / handled within {working_days} working days of acceptance"
+    wording = policy.wording
     if extension_days:
-        rule = (
-            f"受理后 {working_days} 个工作日内办结，延期 {extension_days} 个工作日"
-            f"（延期最长 {max_extension_days} 个工作日） / handled within {working_days} working "
-            f"days of acceptance, extended by {extension_days} (at most {max_extension_days})"
-        )
+        rule = say(wording.complaint_extended, days=working_days, s=plural(working_days),
+                   extension_days=extension_days, max_extension_days=max_extension_days)
+    else:
+        rule = say(wording.complaint, days=working_days, s=plural(working_days))
     return _days_deadline(
         as_moment(accepted_on, "accepted_on"), working_days + extension_days, calendar, rule,
         policy.complaint_clause,
@@ -489,16 +491,12 @@ def adjustment_due(
     """List-adjustment application within the ruleset's working days of the cause (附件3 第九条 in Zibo: 7)."""
     days = policy.adjustment_working_days
     office = policy.adjustment_office
-    to_zh = f"向{office.name}" if office else ""
-    to_en = f" to {office.name_en or office.name}" if office else ""
-    return _days_deadline(
-        as_moment(cause_on, "cause_on"),
-        days,
-        calendar,
-        f"调整事由发生之日起 {days} 个工作日内{to_zh}提出书面申请 / written application{to_en} "
-        f"within {days} working days of the cause",
-        policy.adjustment_clause,
-    )
+    wording = policy.wording
+    if office is None:  # adjustment_no_office is set then (checked at load: adjustment_problem)
+        rule = say(wording.adjustment_no_office or wording.adjustment, days=days, s=plural(days), office="")
+    else:
+        rule = say(wording.adjustment, days=days, s=plural(days), office=Both(office.name, office.name_en or office.name))
+    return _days_deadline(as_moment(cause_on, "cause_on"), days, calendar, rule, policy.adjustment_clause)
 
 
 def post_check_due(
@@ -507,12 +505,13 @@ def post_check_due(
     calendar: WorkCalendar,
     *,
     clause: str | None = None,
+    policy: DeadlinePolicy,
 ) -> Deadline:
     """The pledge post-check due date (三(三)2: 核查时间 by the applicant's credit).
 
     ``working_days`` comes from the ruleset's plan for the applicant's credit level and must be
     at least 1 (a waived check is the ruleset's business, not a zero-day deadline); ``clause``
-    is that plan's clause.
+    is that plan's clause; ``policy.wording.post_check`` words the rule.
     """
     if type(working_days) is not int or working_days < 1:
         raise CalendarError(
@@ -522,8 +521,7 @@ def post_check_due(
         as_moment(decided_at, "decided_at"),
         working_days,
         calendar,
-        f"告知承诺事中事后核查：作出决定后 {working_days} 个工作日内 / pledge post-check: within "
-        f"{working_days} working days of the decision",
+        say(policy.wording.post_check, days=working_days, s=plural(working_days)),
         clause,
     )
 
