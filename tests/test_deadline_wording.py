@@ -2,7 +2,8 @@
 
 1. Both bundled rulesets word every deadline exactly as the library did when the words were in
    Python: ``tests/data/deadline_wording_5225420.json`` was written once by running the same
-   calls (``texts`` below, in the signatures of then) on main at 5225420, before the move.
+   calls (``texts`` below, in the signatures of then) on main at 5225420, before the move (the
+   ``pledge_form.*`` texts on main at 8a23afd, whose ``records/pledge.py`` was 5225420's).
 2. Each template flows to what the functions, the engine and the records show: a copy of Zibo
    with every template marked shows each mark where that template is used.
 3. A bad wording section is a ``RulesetError`` at manifest.yaml's line (unknown placeholder,
@@ -30,6 +31,7 @@ from nocert_rules.errors import RulesetError
 from nocert_rules.policy.loaded import Ruleset
 from nocert_rules.policy.wording import DEFAULT_WORDING_FILE, default_wording
 from nocert_rules.records.on_the_spot import on_the_spot_clock
+from nocert_rules.records.pledge import pledge_values
 from nocert_rules.worktime import deadlines as dl
 from nocert_rules.worktime.wording import PLACEHOLDERS, DeadlineWording, template_problem
 
@@ -79,6 +81,22 @@ def texts(rs: Ruleset) -> dict[str, str | None]:
             START, ots.working_minutes, pauses, cal, rule=ots.rule, clause=ots.clause, policy=p).rule
     out["approval_clock"] = dl.approval_clock(
         START, datetime(2025, 6, 16, 15, 0), PAUSES, cal, clause=p.verification_clause, policy=p).rule
+    return out | _pledge_form_texts(rs)
+
+
+def _pledge_form_texts(rs: Ruleset) -> dict[str, str | None]:
+    """``$post_check_due`` on the pledge form: waived, due by a time, due within N days."""
+    engine, out = Engine(rs), {}
+    for credit in ("trustworthy", "normal"):
+        d = engine.decide({"service_item": "370300-XK-0013", "certificate": "ZM-CW-0008", "wants_pledge": True,
+                           "applicant": {"kind": "person", "id_number": PERSON_ID, "credit": credit},
+                           "requested_at": "2021-05-06T10:00"})
+        assert d.method is Method.PLEDGE and d.post_check is not None
+        out[f"pledge_form.post_check_due.{credit}"] = pledge_values(rs, d)["post_check_due"]
+    for days in (1, 20):
+        plan = d.post_check.model_copy(update={"due_at": None, "within_working_days": days})
+        out[f"pledge_form.post_check_due.within{days}"] = pledge_values(
+            rs, d.model_copy(update={"post_check": plan}))["post_check_due"]
     return out
 
 
@@ -130,6 +148,8 @@ def test_every_template_is_read_from_the_ruleset(marked: Ruleset) -> None:
         ("complaint_due.ext0", "complaint"), ("complaint_due.ext1", "complaint_extended"),
         ("adjustment_due.ruleset", "adjustment"), ("post_check_due.5", "post_check"),
         ("approval_due.paused", "approval_due"), ("approval_clock", "approval_clock"),
+        ("pledge_form.post_check_due.trustworthy", "pledge_due_waived"),
+        ("pledge_form.post_check_due.normal", "pledge_due_by"), ("pledge_form.post_check_due.within20", "pledge_due_within"),
     ]:
         text = got[key]
         assert text is not None and f"【{name}】" in text and f"[{name}]" in text, key

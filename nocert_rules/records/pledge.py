@@ -66,6 +66,7 @@ from nocert_rules.records.pledge_record import (
     PledgeState,
     PostCheckOutcome,
 )
+from nocert_rules.worktime.wording import Both, DeadlineWording, plural, say
 
 __all__ = [
     "DEFAULT_TEMPLATE",
@@ -104,6 +105,17 @@ def _day(value: datetime) -> str:
     return f"{local.year}年{local.month}月{local.day}日"
 
 
+def _post_check_due(wording: DeadlineWording, plan: PostCheckPlan) -> str:
+    """The form's post-check due, in the ruleset's words: waived, by a time, or within N days."""
+    if plan.waived:
+        return say(wording.pledge_due_waived)
+    if plan.due_at is not None:
+        local = as_shanghai(plan.due_at)
+        return say(wording.pledge_due_by, date=Both(_day(local), f"{local:%Y-%m-%d}"), time=f"{local:%H:%M}")
+    days = plan.within_working_days or 0
+    return say(wording.pledge_due_within, days=days, s=plural(days))
+
+
 def pledge_values(ruleset: Ruleset, decision: Decision, *, content: str | None = None) -> dict[str, str]:
     """The placeholder values for a PLEDGE decision (personal data masked)."""
     plan = _require_pledge(decision, "告知承诺书 / pledge", decision.request_id)
@@ -115,13 +127,6 @@ def pledge_values(ruleset: Ruleset, decision: Decision, *, content: str | None =
             f"申请人已经符合“{cert_name}”所证明的事项（办理“{item_name}”所需），相关事实真实、准确、完整。"
             f" / The applicant meets what the {cert_name} would prove for this service item."
         )
-    if plan.waived:
-        due = "免予核查 / waived"
-    elif plan.due_at is not None:
-        local = as_shanghai(plan.due_at)
-        due = f"{_day(local)} {local:%H:%M} 前 / by {local:%Y-%m-%d %H:%M}"
-    else:
-        due = f"{plan.within_working_days} 个工作日内 / within {plan.within_working_days} working days"
     return {
         "jurisdiction": ruleset.manifest.jurisdiction,
         "ruleset_name": ruleset.name,
@@ -135,7 +140,7 @@ def pledge_values(ruleset: Ruleset, decision: Decision, *, content: str | None =
         "issuer": decision.issuer or "—",
         "content": mask_text(content.strip()),  # the host's free text: ID numbers masked
         "post_check": plan.description,
-        "post_check_due": due,
+        "post_check_due": _post_check_due(ruleset.deadline_policy.wording, plan),
         "applicant_name_masked": decision.applicant.name_masked or "________",
         "applicant_id_masked": decision.applicant.id_masked,
         "date": _day(decision.requested_at),

@@ -47,12 +47,16 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "adjustment": (*_COUNT, "office"),
     "adjustment_no_office": _COUNT,
     "post_check": _COUNT,
+    "pledge_due_waived": (),
+    "pledge_due_by": ("date", "time"),
+    "pledge_due_within": _COUNT,
     "approval_due": ("rule", "working_minutes", "paused"),
     "approval_clock": (),
 }
 """Template -> the placeholders it may use. ``records``: the record kind's label; ``basis``: the
 row's legal basis; ``office``: the office's name (``name_en`` in English, else the name);
-``rule``: the ruleset's on-the-spot rule; ``paused``: the paused working minutes."""
+``rule``: the ruleset's on-the-spot rule; ``paused``: the paused working minutes; ``date`` and
+``time``: a due time (``2021年6月2日`` in Chinese, ``2021-06-02`` in English; ``17:00``)."""
 
 
 class _Frozen(BaseModel):
@@ -110,6 +114,9 @@ class DeadlineWording(_Frozen):
     adjustment: Wording
     adjustment_no_office: Wording | None = None
     post_check: Wording
+    pledge_due_waived: Wording
+    pledge_due_by: Wording
+    pledge_due_within: Wording
     approval_due: Wording
     approval_clock: Wording
 
