@@ -28,7 +28,6 @@ from nocert_rules.worktime.calendar import WorkCalendar, as_moment, as_shanghai
 from nocert_rules.worktime.wording import (
     Both,
     DeadlineWording,
-    KindLabel,
     Wording,
     adjustment_problem,
     missing_kinds,
@@ -251,15 +250,15 @@ def verification_due(
     wording = policy.wording
     if limit is not None:
         clause = policy.statutory_limit_clause
-        rule = _statutory_rule(wording.statutory_days, wording.statutory_minutes, limit.working_days,
-                               limit.working_minutes, limit.basis)
+        in_words = wording.statutory_days if limit.working_days is not None else wording.statutory_minutes
+        rule = _statutory_rule(in_words.zh, in_words.en, limit.working_days, limit.working_minutes, limit.basis)
         if limit.working_days is not None:
             return _days_deadline(start, limit.working_days, calendar, rule, clause)
         due = calendar.add_working_minutes(start, limit.working_minutes or 0)  # set: exactly one is
         return Deadline(due_at=due, rule=rule, clause=clause, warnings=calendar.warnings_for(start, due))
     plan = policy.verification[kind]
-    rule = _plan_rule(_plan_text(wording, plan.working_days, policy.minutes_unit),
-                      wording.record_kinds.labels[kind], plan.working_days, plan.working_minutes)
+    text, label = _plan_text(wording, plan.working_days, policy.minutes_unit), wording.record_kinds.labels[kind]
+    rule = _plan_rule(text.zh, text.en, label.zh, label.en, plan.working_days, plan.working_minutes)
     if plan.working_days is not None:
         return _days_deadline(start, plan.working_days, calendar, rule, policy.verification_clause)
     if policy.minutes_unit == "elapsed_minutes":  # the manifest's reading: counted from the request, unbroken
@@ -271,17 +270,16 @@ def verification_due(
     )
 
 
-# The rules' wording depends on a few figures only: built once per figure, not once per deadline.
+# The rules' wording depends on a few figures only: built once per template and figure, not once
+# per deadline (keyed on the templates' strings: hashing them is cheaper than hashing the models).
 
 
 @lru_cache(maxsize=1024)
-def _statutory_rule(
-    in_days: Wording, in_minutes: Wording, days: int | None, minutes: int | None, basis: str
-) -> str:
+def _statutory_rule(zh: str, en: str, days: int | None, minutes: int | None, basis: str) -> str:
     """A row's statutory limit in the ruleset's words (三(三)3 in Zibo)."""
     if days is not None:
-        return say(in_days, days=days, s=plural(days), basis=basis)
-    return say(in_minutes, minutes=minutes or 0, basis=basis)
+        return say(Both(zh, en), days=days, s=plural(days), basis=basis)
+    return say(Both(zh, en), minutes=minutes or 0, basis=basis)
 
 
 @lru_cache(maxsize=1024)
@@ -298,12 +296,12 @@ def _plan_text(wording: DeadlineWording, days: int | None, unit: str) -> Wording
 
 
 @lru_cache(maxsize=1024)
-def _plan_rule(text: Wording, label: KindLabel, days: int | None, minutes: int | None) -> str:
+def _plan_rule(zh: str, en: str, label_zh: str, label_en: str, days: int | None, minutes: int | None) -> str:
     """The ruleset's verification limit for a record kind, in its words (附件2 第七条 in Zibo)."""
-    records = Both(label.zh, label.en)
+    records = Both(label_zh, label_en)
     if days is not None:
-        return say(text, records=records, days=days, s=plural(days))
-    return say(text, records=records, minutes=minutes or 0)
+        return say(Both(zh, en), records=records, days=days, s=plural(days))
+    return say(Both(zh, en), records=records, minutes=minutes or 0)
 
 
 def verification_status(
@@ -521,9 +519,15 @@ def post_check_due(
         as_moment(decided_at, "decided_at"),
         working_days,
         calendar,
-        say(policy.wording.post_check, days=working_days, s=plural(working_days)),
+        _post_check_rule(policy.wording.post_check.zh, policy.wording.post_check.en, working_days),
         clause,
     )
+
+
+@lru_cache(maxsize=256)
+def _post_check_rule(zh: str, en: str, working_days: int) -> str:
+    """The post-check rule in the ruleset's words (built once per template and figure)."""
+    return say(Both(zh, en), days=working_days, s=plural(working_days))
 
 
 def next_publication_date(on: date | datetime | str, publication_dates: Sequence[str]) -> date:

@@ -173,8 +173,9 @@ class Both(NamedTuple):
     en: str
 
 
-def say(text: Wording, **values: object) -> str:
-    """The sentence ``zh / en``, each template filled with ``values`` (a ``Both`` per language)."""
+def say(text: Wording | Both, **values: object) -> str:
+    """The sentence ``zh / en``, each template (``text.zh``, ``text.en``) filled with ``values`` (a
+    ``Both`` gives a value per language)."""
     zh = {k: v.zh if isinstance(v, Both) else v for k, v in values.items()}
     en = {k: v.en if isinstance(v, Both) else v for k, v in values.items()}
     return f"{text.zh.format_map(zh)} / {text.en.format_map(en)}"
