@@ -24,6 +24,8 @@ from typing import Any
 import pytest
 import yaml
 from conftest import PERSON_ID, ROOT, ZIBO
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nocert_rules import Engine, Method, load_ruleset
 from nocert_rules.enums import RecordKind
@@ -33,7 +35,15 @@ from nocert_rules.policy.wording import DEFAULT_WORDING_FILE, default_wording
 from nocert_rules.records.on_the_spot import on_the_spot_clock
 from nocert_rules.records.pledge import pledge_values
 from nocert_rules.worktime import deadlines as dl
-from nocert_rules.worktime.wording import PLACEHOLDERS, DeadlineWording, template_problem
+from nocert_rules.worktime.wording import (
+    PLACEHOLDERS,
+    Both,
+    DeadlineWording,
+    Wording,
+    placeholders_of,
+    say,
+    template_problem,
+)
 
 GOLDEN = json.loads((ROOT / "tests" / "data" / "deadline_wording_5225420.json").read_text(encoding="utf-8"))
 START = datetime(2025, 6, 16, 10, 0)
@@ -310,3 +320,17 @@ def test_every_placeholder_renders_and_no_other_is_accepted() -> None:
         assert template_problem("".join(f"{{{a}}}" for a in allowed), allowed) is None, name
         assert template_problem("{nope}", allowed) is not None
     assert set(PLACEHOLDERS) | {"record_kinds"} == set(DeadlineWording.model_fields)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(sorted(PLACEHOLDERS)), st.lists(
+    st.sampled_from(["{", "}", "days", "s", "office", "rule", "x", "0", ":", "!r", ".", "[", "]", "日", " "]),
+    max_size=12).map("".join))
+def test_a_template_the_checks_accept_always_renders(name: str, template: str) -> None:
+    """No template the loader accepts can fail when a deadline is worded (it renders with its values)."""
+    allowed = PLACEHOLDERS[name]
+    if template_problem(template, allowed) is not None:
+        return
+    values = {a: Both(f"<{a}>", f"[{a}]") for a in allowed}
+    text = say(Wording(zh=template or "x", en=template or "x"), **values)
+    assert all(f"<{a}>" in text and f"[{a}]" in text for a in placeholders_of(template))
