@@ -47,7 +47,6 @@ from nocert_rules.models import Decision, DecisionRequest
 from nocert_rules.records.audit import (
     AuditLog,
     AuditLogError,
-    audit_decision,
     canonical_json,
     left_unmasked,
 )
@@ -340,9 +339,7 @@ class AuditedDecisionLog(DecisionLog):
         for decision_id, request, decision in entries:
             if not left_unmasked(decision_id):
                 raise AuditLogError("决定编号在日志中会被改写 / the decision_id would be altered on its way into the log")
-            record = audit_decision(request, decision, self._key)
-            record = record.model_copy(update={"outcome": {**record.outcome, "decision_id": decision_id}})
-            items.append((decision_id, self._log.prepare(record)))
+            items.append((decision_id, self._log.prepare_decision(request, decision, outcome_extra={"decision_id": decision_id})))
         return items
 
     def _write_audited(self, items: list[tuple[str, Any]]) -> None:

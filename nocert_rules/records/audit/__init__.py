@@ -64,6 +64,7 @@ from nocert_rules.records.audit.record import (
     audit_decision,
     audit_state,
     classify_record,
+    decision_record_json,
     left_unmasked,
 )
 from nocert_rules.records.audit.verify import LogProblem, LogVerification, ProblemKind, verify_log
@@ -89,6 +90,7 @@ __all__ = [
     "audit_state",
     "canonical_json",
     "classify_record",
+    "decision_record_json",
     "entry_body",
     "entry_hash",
     "entry_line",

@@ -18,10 +18,11 @@ from nocert_rules.models import (
     DecisionRequest,
     RulesetStamp,
     ShanghaiDatetime,
+    TraceStep,
     parse_request,
 )
 from nocert_rules.privacy import keyed_hash, mask_text
-from nocert_rules.records.audit.entry import AuditLogError
+from nocert_rules.records.audit.entry import AuditLogError, canonical_json
 from nocert_rules.records.audit.keys import check_key
 
 
@@ -173,17 +174,10 @@ def _pseudonymised_inputs(request: DecisionRequest, key: bytes) -> dict[str, Any
     return data
 
 
-def audit_decision(
-    request: DecisionRequest | dict[str, Any], decision: Decision, key: bytes, *, at: datetime | None = None
-) -> AuditRecord:
-    """The audit record of a decision; the applicant's ID number and name only as keyed hashes.
-
-    ``at`` defaults to now. The request must be the decision's (same service item,
-    certificate and request id; and the same applicant when the decision carries
-    ``applicant.ref``).
-    """
+def _checked_pair(request: DecisionRequest | dict[str, Any], decision: Decision, key: bytes) -> DecisionRequest:
+    """``request`` parsed, once it is known to be the decision's (same service item, certificate
+    and request id; and the same applicant when the decision carries ``applicant.ref``)."""
     req = parse_request(request)
-    key = check_key(key)
     if (req.service_item, req.certificate, req.request_id) != (
         decision.service_item,
         decision.certificate,
@@ -193,18 +187,90 @@ def audit_decision(
     ref = decision.applicant.ref
     if ref is not None and not hmac.compare_digest(ref, keyed_hash(req.applicant.id_number, key)):
         raise AuditLogError("请求的申请人与决定不符 / the request's applicant is not the decision's")
+    return req
+
+
+def _outcome(decision: Decision) -> dict[str, Any]:
+    """The decision without its trace and without the masked forms of the applicant (the inputs
+    identify the applicant by keyed hash)."""
     outcome = decision.model_dump(mode="json", exclude={"trace"})
-    # The masked forms are not needed: the inputs identify the applicant by keyed hash.
     outcome["applicant"].pop("id_masked", None)
     outcome["applicant"].pop("name_masked", None)
+    return outcome
+
+
+def audit_decision(
+    request: DecisionRequest | dict[str, Any], decision: Decision, key: bytes, *, at: datetime | None = None
+) -> AuditRecord:
+    """The audit record of a decision; the applicant's ID number and name only as keyed hashes.
+
+    ``at`` defaults to now. The request must be the decision's (same service item,
+    certificate and request id; and the same applicant when the decision carries
+    ``applicant.ref``). :func:`decision_record_json` gives the bytes the log writes for it.
+    """
+    key = check_key(key)
+    req = _checked_pair(request, decision, key)
     return AuditRecord(
         kind="decision",
         at=at or datetime.now(SHANGHAI),
         request_id=decision.request_id,
         ruleset=decision.ruleset,
         inputs=_pseudonymised_inputs(req, key),
-        outcome=outcome,
+        outcome=_outcome(decision),
         trace=[step.model_dump(mode="json") for step in decision.trace],
+    )
+
+
+_STEPS: dict[tuple[int, bytes], tuple[TraceStep, bytes]] = {}
+"""A trace step's bytes as written, by ``(id(step), key)``: the step is kept beside its bytes, so
+its id is not reused while remembered. Trace steps are frozen and shared by the decisions of a
+ruleset (the engine builds each once); cleared when it reaches ``_STEPS_MAX``."""
+_STEPS_MAX = 4_096
+
+
+def _step_json(step: TraceStep, key: bytes) -> bytes:
+    """One trace step classified (as :func:`classify_record` does a ``trace`` item) and serialised."""
+    known = _STEPS.get((id(step), key))
+    if known is not None and known[0] is step:
+        return known[1]
+    data = canonical_json(_classified(step.model_dump(mode="json"), key, "trace", ""))
+    if len(_STEPS) >= _STEPS_MAX:
+        _STEPS.clear()
+    _STEPS[(id(step), key)] = (step, data)
+    return data
+
+
+def decision_record_json(
+    request: DecisionRequest | dict[str, Any],
+    decision: Decision,
+    key: bytes,
+    *,
+    at: datetime | None = None,
+    outcome_extra: Mapping[str, Any] | None = None,
+) -> bytes:
+    """What the log writes for a decision: ``canonical_json(classify_record(record))`` of
+    ``audit_decision(request, decision, key, at=at)``'s dump (``outcome_extra`` added to its
+    outcome), the same bytes, built by parts: canonical JSON writes a member's value exactly as
+    it writes that value alone, so the record is its members' bytes in sorted key order, and
+    each trace step, shared by the ruleset's decisions, is classified and serialised once."""
+    key = check_key(key)
+    req = _checked_pair(request, decision, key)
+    when = (at or datetime.now(SHANGHAI)).astimezone(SHANGHAI).isoformat()
+    outcome = _outcome(decision)
+    if outcome_extra:
+        outcome.update(outcome_extra)
+    stamp = decision.ruleset.model_dump(mode="json")
+
+    def member(value: Any, field: str) -> bytes:
+        return canonical_json(_classified(value, key, field, ""))
+
+    return b'{"at":%s,"inputs":%s,"kind":"decision","outcome":%s,"request_id":%s,"ruleset":%s,"trace":[%s]}' % (
+        member(when, "at"),
+        member(_pseudonymised_inputs(req, key), "inputs"),
+        member(outcome, "outcome"),
+        member(decision.request_id, "request_id"),
+        member(stamp, "ruleset"),
+        b",".join(_step_json(step, key) for step in decision.trace),
     )
 
 

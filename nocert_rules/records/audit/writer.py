@@ -15,9 +15,10 @@ is the two in one."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -38,9 +39,9 @@ from nocert_rules.records.audit.entry import (
 from nocert_rules.records.audit.keys import audit_mac_key, check_key, mac_keys_by_kid
 from nocert_rules.records.audit.record import (
     AuditRecord,
-    audit_decision,
     audit_state,
     classify_record,
+    decision_record_json,
 )
 from nocert_rules.records.audit.repair import check_checkpoint, last_entry, open_tail, seq_hash
 
@@ -211,11 +212,26 @@ class AuditLog:
         self._tail = None
         return last_entry(self.path, self._mac_keys), size
 
+    def prepare_decision(
+        self,
+        request: DecisionRequest | dict[str, Any],
+        decision: Decision,
+        *,
+        at: datetime | None = None,
+        outcome_extra: Mapping[str, Any] | None = None,
+    ) -> Prepared:
+        """:meth:`prepare` of ``audit_decision(request, decision, key, at=at)`` (``outcome_extra``
+        added to its outcome): the same bytes, built by parts (:func:`decision_record_json`)."""
+        return Prepared(decision_record_json(request, decision, self._key, at=at, outcome_extra=outcome_extra))
+
     def append_decision(
         self, request: DecisionRequest | dict[str, Any], decision: Decision, *, at: datetime | None = None
     ) -> LogEntry:
-        """``append(audit_decision(request, decision, key))``."""
-        return self.append(audit_decision(request, decision, self._key, at=at))
+        """``append(audit_decision(request, decision, key))``, through :meth:`prepare_decision`."""
+        prepared = self.prepare_decision(request, decision, at=at)
+        w = self.append_prepared([prepared])[0]
+        return LogEntry(line=0, seq=w.seq, prev=w.prev, hash=w.hash, kid=self._kid, mac=w.mac,
+                        record=json.loads(prepared.record_json))
 
     def append_state(self, record: BaseModel, *, at: datetime | None = None) -> LogEntry:
         """``append(audit_state(record))``."""
