@@ -548,9 +548,24 @@ def personal_spans(
         found.append((origin[start], origin[end - 1] + 1, masked))
     found.extend(_email_spans(text))
     found.extend(_personal_spans(norm, origin, values))
-    protected = [m.span() for m in _PROTECTED.finditer(text)]
+    protected = [m.span() for m in _PROTECTED.finditer(text)] + list(_lettered_codes(norm, origin))
     kept = [f for f in found if not any(p <= f[0] and f[1] <= q for p, q in protected)]
     return _merged(text, kept)
+
+
+_CODE_SHAPE = re.compile(r"(?=([1-9ANYany][1-9][0-9]{6}[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{10}))")
+"""Where a unified social credit code may start (GB 32100-2015: authority, type, division, then
+the organisation code and check character); overlapping, so every start is tried."""
+
+
+def _lettered_codes(norm: str, origin: list[int]) -> Iterator[tuple[int, int]]:
+    """Spans (of the original text) of the valid credit codes in ``norm`` with a letter before
+    their check character: an organisation's code, never an ID number (whose only letter is its
+    check ``X``), so a phone- or card-shaped run inside it is part of the code, not masked."""
+    for m in _CODE_SHAPE.finditer(norm):
+        code = m.group(1)
+        if not code[:17].isdigit() and is_credit_code(code):
+            yield origin[m.start()], origin[m.start() + 17] + 1
 
 
 def _normalised_spans(norm: str, cuts: Mapping[int, str]) -> Iterator[tuple[int, int, str]]:
