@@ -9,11 +9,13 @@ whose checks fail is not a code, and the number inside it is masked.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_privacy_properties import _ids_passing, hidden, mod31_check, org_check
 
-from nocert_rules.privacy import is_credit_code, mask_text, personal_spans
+from nocert_rules import privacy
+from nocert_rules.privacy import is_credit_code, is_id_number, mask_text, personal_spans
 
 FOUND = "A13100000000A0005P"  # drawn by tests/test_privacy_every_field.py: masked as A131****0000A0005P
 
@@ -61,3 +63,29 @@ def test_a_lettered_code_holding_a_phone_number_is_left_whole(code: str, lower: 
     text = f"单位代码：{code}；经办人电话 {phone}"
     assert mask_text(phone) != phone
     assert mask_text(text) == f"单位代码：{code}；经办人电话 {mask_text(phone)}"
+
+
+IDS_ENDING_IN_X = ["36646219671006972X", "13616519600605775X", "52500420021118729X"]
+"""Real ID numbers whose check character is X that are also valid credit codes (found by drawing
+IDs and keeping those passing both credit-code checks): their only letter is the last one."""
+
+
+def test_an_id_number_ending_in_x_that_is_also_a_credit_code_is_still_masked() -> None:
+    for number in IDS_ENDING_IN_X:
+        assert is_id_number(number) and is_credit_code(number)
+        assert hidden(mask_text(number), number)
+        assert hidden(mask_text(f"申请人 {number}，电话"), number)
+
+
+@pytest.mark.parametrize(("text", "span"), [
+    (FOUND, (0, 18)),
+    (f"代码 {FOUND}。", (3, 21)),
+    ("A131 0000 0000 A0005P", (0, 21)),  # written with spaces: the code's span in the text as written
+    (f"{FOUND}{FOUND}", (0, 18)),  # the second one too, below
+])
+def test_a_lettered_code_is_protected_over_exactly_its_characters(text: str, span: tuple[int, int]) -> None:
+    norm, origin, _cuts = privacy._folded(text)
+    spans = list(privacy._lettered_codes(norm, origin))
+    assert spans[0] == span
+    if text == FOUND * 2:
+        assert spans == [(0, 18), (18, 36)]
