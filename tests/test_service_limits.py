@@ -173,3 +173,29 @@ def test_writes_within_one_turn_of_the_loop_go_out_as_one() -> None:
         assert real.calls[4:] == [("abort", b"")] and t.get_extra_info("peername") == "info:peername"
 
     asyncio.run(main())
+
+
+H2C = (b"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+       b"HTTP2-Settings: AAEAAEAAAAIAAAABAAMAAABkAAQBAAAAAAUAAEAA\r\n")
+"""The headers Java's java.net.http client adds to a plain-HTTP request by default."""
+
+
+def test_an_h2c_upgrade_is_served_over_http11_without_a_warning_per_request(tmp_path: Path) -> None:
+    """RFC 9110 section 7.8: a server may ignore Upgrade. The request (body and all) is decided over
+    HTTP/1.1, and the next request on the connection too; nothing is logged at WARNING."""
+    with live_server(ZIBO, tmp_path) as srv:
+        s = connect(srv.base_url)
+        with s:
+            request = (b"POST /v1/decide HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n" + H2C
+                       + b"Content-Length: %d\r\n\r\n" % len(BODY) + BODY)
+            s.sendall(request + request.replace(H2C, b"").replace(b"HTTP/1.1\r\n", b"HTTP/1.1\r\nConnection: close\r\n", 1))
+            chunks = []
+            while chunk := s.recv(65536):
+                chunks.append(chunk)
+        answer = b"".join(chunks)
+        assert answer.count(b"HTTP/1.1 200 OK") == 2, answer[:300]
+        assert b"101 Switching" not in answer
+        assert b'"method"' in answer
+        time.sleep(0.2)
+        output = srv.output()
+    assert "WARNING" not in output and "Unsupported upgrade" not in output, output[-2000:]

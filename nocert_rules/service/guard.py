@@ -102,6 +102,13 @@ def guarded(base: type[asyncio.Protocol], limits: Limits) -> type[asyncio.Protoc
             self._arm(None)
             super().connection_lost(exc)
 
+        def _unsupported_upgrade_warning(self) -> None:
+            """An ``Upgrade`` the service does not offer (``h2c``, which Java's ``java.net.http``
+            client asks for on every plain-HTTP request) is ignored and the request served over
+            HTTP/1.1, as RFC 9110 section 7.8 lets a server do: one DEBUG line, not uvicorn's two
+            WARNING lines per request."""
+            logger.debug("upgrade not offered; served over HTTP/1.1")
+
         def _follow(self) -> None:
             """Which part of a request we are waiting for, after the bytes just parsed."""
             cycle = self.cycle
