@@ -130,10 +130,26 @@ def start_server(*args: str, tree: Tree = THIS) -> tuple[subprocess.Popen[bytes]
         time.sleep(0.1)
 
 
+def processes(pid: int) -> list[int]:
+    """``pid`` and its descendants (a ``--workers`` supervisor's workers), from Linux /proc."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                todo.extend(int(c) for c in task.read_text().split())
+    return out
+
+
 def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) used so far by process ``pid`` (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds (user + system) used so far by process ``pid`` and its descendants (Linux /proc)."""
+    total = 0
+    for p in processes(pid):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -142,10 +158,14 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """Resident memory of process ``pid`` and its descendants, MiB."""
+    total = 0
+    for p in processes(pid):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total / 1024 if total else float("nan")
 
 
 def load(base: str, body: Path, clients: int, seconds: float) -> dict[str, Any]:
@@ -244,7 +264,11 @@ def load_runs(tmp: Path, baseline: Tree | None) -> list[tuple[str, str, int, Tre
             ("compiled", "no decision log, --backend compiled", 20, THIS, ("--backend", "compiled")),
             ("group", "keyed log, group commit", 50, THIS, keyed("group")),
             ("base_keyed", "keyed log, an fsync per decision", 50, baseline, keyed("base_keyed")),
-            ("single", "keyed log, --commit-max 1", 50, THIS, (*keyed("single"), "--commit-max", "1"))]
+            ("single", "keyed log, --commit-max 1", 50, THIS, (*keyed("single"), "--commit-max", "1")),
+            # the same deployment on both sides: two worker processes appending to one log (flock)
+            ("group_w2", "keyed log, group commit, --workers 2", 50, THIS, (*keyed("group_w2"), "--workers", "2")),
+            ("base_keyed_w2", "keyed log, an fsync per decision, --workers 2", 50, baseline,
+             (*keyed("base_keyed_w2"), "--workers", "2"))]
     return [r for r in runs if r[3] is not None]  # type: ignore[misc]
 
 
@@ -357,7 +381,7 @@ def report(fig: dict[str, Any]) -> None:
 def report_load(fig: dict[str, Any], seconds: float, rounds: int) -> None:
     plain, group = fig["plain"], fig["group"]
     print(f"under load ({plain['generator']} in another process, {seconds:g} s each, best of {rounds} round(s), "
-          "one worker, 127.0.0.1):")
+          "one worker unless said, 127.0.0.1):")
     print("  POST /v1/decide                                 tree        clients     req/s    p50 ms    p99 ms"
           "   RSS MiB  server CPU µs/req")
     for f in fig.values():
@@ -381,7 +405,11 @@ def report_load(fig: dict[str, Any], seconds: float, rounds: int) -> None:
         print(f"  keyed log, 50 clients: {ratio:.2f}x {base['tree']} in this run ({group['rps']:,.0f} vs "
               f"{base['rps']:,.0f} req/s), p99 {group['p99']:.1f} ms vs {base['p99']:.1f} ms "
               f"(target >= 5x, p99 <= 50 ms) {verdict}")
-    for name in ("group", "single", "base_keyed"):
+    if "base_keyed_w2" in fig:
+        w2, base = fig["group_w2"], fig["base_keyed_w2"]
+        print(f"  keyed log, 50 clients, --workers 2 on both: {w2['rps'] / base['rps']:.2f}x {base['tree']} "
+              f"({w2['rps']:,.0f} vs {base['rps']:,.0f} req/s), p99 {w2['p99']:.1f} ms vs {base['p99']:.1f} ms")
+    for name in ("group", "single", "base_keyed", "group_w2", "base_keyed_w2"):
         if name in fig:
             print(f"  entries logged, {fig[name]['what']} ({fig[name]['tree']}): {fig[name]['logged']:,} "
                   f"for {fig[name]['requests']:,} answered")
