@@ -9,8 +9,10 @@ until the mask leaves them as they are, and the log refuses to acknowledge an al
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import threading
 import time
 import uuid
@@ -159,13 +161,29 @@ def _load(base_url: str, stop: threading.Event, acked: list[str], errors: list[s
                 errors.append(f"{answer.status_code} {answer.text[:200]}")
 
 
-def kill_rounds(tmp_path: Path, rounds: int, clients: int, seconds: float) -> None:
+def _kill_tree(pid: int) -> None:
+    """SIGKILL ``pid`` and its descendants (a ``--workers`` supervisor's workers) at once."""
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                todo.extend(int(c) for c in task.read_text().split())
+    for p in found:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(p, signal.SIGKILL)
+
+
+def kill_rounds(tmp_path: Path, rounds: int, clients: int, seconds: float, workers: int = 1) -> None:
     """Each round: ``clients`` clients (one in four sends batches) against a keyed log, kill -9
-    of the server after ``seconds``; then a restart on the same log. Every acknowledged
-    decision_id is in the log, the log verifies, and the restarted server explains one."""
+    of the server (with ``workers`` > 1: the supervisor and every worker process, appending to
+    one log) after ``seconds``; then a restart on the same log. Every acknowledged decision_id
+    is in the log, the log verifies, and the restarted server explains one."""
     key_file, head_file, log = tmp_path / "host.key", tmp_path / "d.head", tmp_path / "d.jsonl"
     key_file.write_bytes(KEY)
-    args = ("--decision-log", str(log), "--key-file", str(key_file), "--head-file", str(head_file))
+    args = ("--decision-log", str(log), "--key-file", str(key_file), "--head-file", str(head_file),
+            *(("--workers", str(workers)) if workers > 1 else ()))
     acked: list[str] = []
     torn = 0
     for _ in range(rounds):
@@ -177,7 +195,7 @@ def kill_rounds(tmp_path: Path, rounds: int, clients: int, seconds: float) -> No
             for th in threads:
                 th.start()
             time.sleep(seconds)
-            srv.process.kill()
+            _kill_tree(srv.process.pid)
             srv.process.wait()
             stop.set()
             for th in threads:
@@ -204,6 +222,15 @@ def test_kill_9_under_load_loses_no_acknowledged_decision(tmp_path: Path) -> Non
 @pytest.mark.slow
 def test_kill_9_under_load_repeated(tmp_path: Path) -> None:
     kill_rounds(tmp_path, rounds=10, clients=20, seconds=3)
+
+
+def test_kill_9_of_two_workers_sharing_one_log_loses_no_acknowledged_decision(tmp_path: Path) -> None:
+    kill_rounds(tmp_path, rounds=1, clients=8, seconds=2, workers=2)
+
+
+@pytest.mark.slow
+def test_kill_9_of_two_workers_repeated(tmp_path: Path) -> None:
+    kill_rounds(tmp_path, rounds=10, clients=20, seconds=3, workers=2)
 
 
 def _rss_kib(pid: int) -> int:
