@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sample_cases import load_cases
 
 from nocert_rules import Engine, load_ruleset
 from nocert_rules.engine.backend import durable_available
@@ -47,16 +48,6 @@ def _whole(request: Any, decision: Decision, key: bytes, at: datetime, extra: di
     return canonical_json(classify_record(record.model_dump(mode="json"), key))
 
 
-def _cases() -> list[dict[str, Any]]:
-    out = []
-    for line in (ROOT / "examples" / "cases.jsonl").read_text(encoding="utf-8").splitlines():
-        case = json.loads(line)
-        case.pop("case_id", None)
-        case.pop("expected_method", None)
-        out.append(case)
-    return out
-
-
 @pytest.fixture(scope="module")
 def ruleset() -> Any:
     return load_ruleset(ROOT / "rulesets" / "zibo")
@@ -67,7 +58,7 @@ def test_every_sample_case_is_written_as_the_whole_record_is(ruleset: Any, backe
     engine = Engine(ruleset, backend=backend)
     at = datetime(2026, 12, 7, 14, 4, 25, 560078, tzinfo=SHANGHAI)
     methods = set()
-    for i, case in enumerate(_cases()):
+    for i, case in enumerate(load_cases()):
         request = parse_request(case)
         decision = engine.decide(request)
         methods.add(decision.method)
@@ -88,7 +79,7 @@ texts = st.text(st.sampled_from("0123456789 -（）电话欧阳娜张x@."), min_
 def test_drawn_requests_with_personal_data_are_written_as_the_whole_record_is(
     ruleset: Any, request_id: str | None, name: str | None, seconds: int, utc: bool
 ) -> None:
-    case = {**_cases()[0], "request_id": request_id}
+    case = {**load_cases()[0], "request_id": request_id}
     case["applicant"] = {**case["applicant"], "name": name}
     request = parse_request(case)
     decision = Engine(ruleset, backend="compiled").decide(request)
@@ -103,7 +94,7 @@ def test_drawn_requests_with_personal_data_are_written_as_the_whole_record_is(
 
 
 def test_a_trace_step_is_remembered_by_identity_and_key(ruleset: Any) -> None:
-    request = parse_request(_cases()[0])
+    request = parse_request(load_cases()[0])
     decision = Engine(ruleset, backend="compiled").decide(request)
     at = datetime(2026, 1, 5, 9, tzinfo=SHANGHAI)
     decision_record_json(request, decision, KEY, at=at)
@@ -121,7 +112,7 @@ def test_a_trace_step_is_remembered_by_identity_and_key(ruleset: Any) -> None:
 def test_a_forgotten_step_whose_id_is_reused_is_not_answered_from_the_memo(ruleset: Any) -> None:
     """The memo keeps the step beside its bytes; an entry whose step is not the one asked about
     (as after the step was freed and its id reused) is recomputed."""
-    request = parse_request(_cases()[0])
+    request = parse_request(load_cases()[0])
     decision = Engine(ruleset, backend="compiled").decide(request)
     at = datetime(2026, 1, 5, 9, tzinfo=SHANGHAI)
     step = decision.trace[0]
@@ -137,7 +128,7 @@ def test_a_forgotten_step_whose_id_is_reused_is_not_answered_from_the_memo(rules
 def test_the_memo_is_bounded(ruleset: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(audit_record, "_STEPS_MAX", 3)
     audit_record._STEPS.clear()
-    request = parse_request(_cases()[0])
+    request = parse_request(load_cases()[0])
     decision = Engine(ruleset, backend="compiled").decide(request)
     at = datetime(2026, 1, 5, 9, tzinfo=SHANGHAI)
     for i in range(10):
@@ -151,7 +142,7 @@ def test_the_log_writes_the_bytes_and_they_verify(ruleset: Any, tmp_path: Path) 
     log = AuditLog(tmp_path / "audit.jsonl", KEY)
     at = datetime(2026, 3, 2, 10, 30, tzinfo=SHANGHAI)
     entries = []
-    for case in _cases()[:50]:
+    for case in load_cases()[:50]:
         request = parse_request(case)
         decision = engine.decide(request)
         entries.append(log.append_decision(request, decision, at=at))

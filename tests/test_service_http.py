@@ -15,6 +15,7 @@ import httpx
 import pytest
 from live_server import NOCERT, ROOT, LiveServer, live_server
 from openapi_spec_validator import validate as validate_openapi
+from sample_cases import load_cases
 
 from nocert_rules import Engine, RequestError
 from nocert_rules.models import parse_request
@@ -22,16 +23,6 @@ from nocert_rules.models import parse_request
 ZIBO = ROOT / "rulesets" / "zibo"
 PERSON_ID = "370399199001011234"
 TOKEN = "s3cret-token-for-tests-0123456789"
-
-
-def load_cases() -> list[dict[str, Any]]:
-    cases = []
-    for line in (ROOT / "examples" / "cases.jsonl").read_text(encoding="utf-8").splitlines():
-        case = json.loads(line)
-        case.pop("case_id", None)
-        case.pop("expected_method", None)
-        cases.append(case)
-    return cases
 
 
 CASES = load_cases()
