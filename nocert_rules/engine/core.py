@@ -53,6 +53,7 @@ from nocert_rules.models import (
 from nocert_rules.policy import conditions
 from nocert_rules.policy.officers import name_proxy_role, proxy_on_duty
 from nocert_rules.policy.ruleset import ListRow, Ruleset
+from nocert_rules.worktime.wording import say
 
 if TYPE_CHECKING:
     from nocert_rules.worktime.deadlines import StatutoryLimit
@@ -411,18 +412,17 @@ class Engine:
         return warnings
 
     def _await_step(self, declined: Method) -> TraceStep:
-        """The step of a decision awaiting the applicant's choice (国办发〔2020〕42号 自主选择)."""
+        """The step of a decision awaiting the applicant's choice (国办发〔2020〕42号 自主选择), in the
+        ruleset's words (``wording.trace.awaiting_choice``), built once per method."""
         step = self._choice_steps.get(declined)
         if step is None:
             clause = self.ruleset.manifest.pledge_policy.choice_clause
+            words = self.ruleset.manifest.wording
             step = self._choice_steps[declined] = TraceStep(
                 rule_id="engine.await-choice",
                 method=Method.PLEDGE,
                 effect="choice",
-                conclusion=(
-                    f"申请人尚未选择是否承诺：可采用告知承诺；不承诺的，采用{declined.label_zh} / the applicant "
-                    f"has not chosen: a pledge is available; if declined, {declined.value}"
-                ),
+                conclusion=say(words.trace.awaiting_choice, method=words.method(declined)),
                 citation=self._plans.citation(clause) if clause else None,
             )
         return step

@@ -6,7 +6,8 @@ those facts (``compiled.specialise``: a rule that cannot hold for the row is dro
 row-side tests all hold keeps only its request-side ones), grouped by method in the order the
 row tries them (the manifest's order, 附件3 第三条, with the row's own order among the
 replacement methods); and the constant parts of its Decisions, frozen and shared: trace steps
-with their citations (clause text), issuer, names, the engine's choice and fallback steps.
+with their citations (clause text), issuer, names, the engine's choice and fallback steps, each
+conclusion in the ruleset's words (manifest ``wording``: ``methods`` and ``trace``), worded once.
 Rows alike in every row fact a rule reads and in their order share one ``RulePlan``.
 
 ``RulePlan.walk`` takes the methods in order; the first with a rule offering it and none
@@ -27,6 +28,7 @@ from nocert_rules.enums import Method, ReplacementMethod
 from nocert_rules.models import Citation, Decision, TraceStep
 from nocert_rules.policy import conditions
 from nocert_rules.policy.ruleset import ListRow, PolicyRule, Ruleset
+from nocert_rules.worktime.wording import say
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +148,7 @@ class Plans:
     def __init__(self, ruleset: Ruleset) -> None:
         self.ruleset = ruleset
         self._citations: dict[str, Citation] = {}
+        self._wording = ruleset.manifest.wording
         self._steps: dict[Any, TraceStep] = {}
         read: set[str] = set()
         for rule in ruleset.rules:
@@ -203,16 +206,13 @@ class Plans:
         """The trace step of a rule that fired: it depends on the rule alone."""
         step = self._steps.get(rule.id)
         if step is None:
-            m = rule.method
-            if rule.effect == "offer":
-                conclusion = f"可采用{m.label_zh} / {m.value} offered: {rule.reason}"
-            else:
-                conclusion = f"不采用{m.label_zh} / {m.value} blocked: {rule.reason}"
+            words = self._wording
+            text = words.trace.offered if rule.effect == "offer" else words.trace.blocked
             step = self._steps[rule.id] = TraceStep(
                 rule_id=rule.id,
                 method=rule.method,
                 effect=rule.effect,
-                conclusion=conclusion,
+                conclusion=say(text, method=words.method(rule.method), reason=rule.reason),
                 citation=self.citation(rule.clause),
                 see_also=[self.citation(c) for c in rule.see_also],
             )
@@ -231,7 +231,8 @@ class Plans:
                     rule_id="manifest.fallback",
                     method=fb.method,
                     effect="fallback",
-                    conclusion=f"{fb.method.label_zh} / {fb.method.value}: {fb.reason}",
+                    conclusion=say(self._wording.trace.fallback, method=self._wording.method(fb.method),
+                                   reason=fb.reason),
                     citation=self.citation(fb.clause),
                 )
             return fb.method, fb.applicant_must_submit, step
@@ -240,7 +241,7 @@ class Plans:
                 rule_id="engine.choose",
                 method=chosen,
                 effect="choose",
-                conclusion=f"采用{chosen.label_zh} / {chosen.value}",
+                conclusion=say(self._wording.trace.chosen, method=self._wording.method(chosen)),
                 citation=self.citation(m.method_order_clause),
             )
         return chosen, False, step
@@ -250,14 +251,12 @@ class Plans:
         key = ("source:" + source, method)
         step = self._steps.get(key)
         if step is None:
-            own = source == self.ruleset.name
-            where = "本级清单行（覆盖或新增上级清单）" if own else "沿用上级清单行"
+            trace = self._wording.trace
             step = self._steps[key] = TraceStep(
                 rule_id="engine.row-source",
                 method=method,
                 effect="choose",
-                conclusion=f"{where}：{source} / row from {source}"
-                + (" (this level's row)" if own else " (inherited)"),
+                conclusion=say(trace.row_own if source == self.ruleset.name else trace.row_inherited, source=source),
             )
         return step
 

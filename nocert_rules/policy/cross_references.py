@@ -51,6 +51,8 @@ MANIFEST_CITATIONS: tuple[Path_, ...] = (
     ("deadlines", "statutory_limit_clause"),
     ("deadlines", "escalation", "clause"),
     ("deadlines", "wording", EVERY_TEXT, "clause"),
+    ("wording", "methods", "clause"),
+    ("wording", "trace", EVERY_TEXT, "clause"),
     ("records", EVERY_TEXT),
     ("records", "adjustment_causes", EVERY, "clause"),
     ("legal_basis_policy", "clause"),

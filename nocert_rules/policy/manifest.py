@@ -1,4 +1,4 @@
-"""``manifest.yaml``: the ruleset's name, validity, sources, method order, pledge policy, deadlines.
+"""``manifest.yaml``: the ruleset's name, validity, sources, method order, pledge policy, deadlines, wording.
 
 The schema only (pydantic models, one per section of the file); the loader is ``policy/loader.py``.
 """
@@ -17,7 +17,7 @@ from nocert_rules.enums import CreditLevel, Method, RecordKind
 from nocert_rules.policy.channels import VerificationPolicy
 from nocert_rules.policy.legal_basis import LegalBasisPolicy
 from nocert_rules.policy.strict import STRICT as _STRICT
-from nocert_rules.policy.wording import default_wording
+from nocert_rules.policy.wording import RulesetWording, default_ruleset_wording, default_wording
 from nocert_rules.worktime.deadlines import EscalationPolicy, Office
 from nocert_rules.worktime.wording import DeadlineWording, adjustment_problem, missing_kinds
 
@@ -461,6 +461,12 @@ class Manifest(BaseModel):
     unknown_certificate: Literal["abolish", "error"] = Field(
         default="abolish",
         description="a certificate not listed under a known service item: abolish (with a warning) or error",
+    )
+    wording: RulesetWording = Field(
+        default_factory=default_ruleset_wording,
+        description="the words of the trace: the methods' labels and templates in zh and en "
+        "with {placeholders}, each beside its clause (nocert_rules.policy.wording); unset, the bundled "
+        "nocert_rules/policy/default_ruleset_wording.yaml, citing no clause",
     )
 
     @field_validator("method_order")

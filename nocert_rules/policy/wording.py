@@ -1,27 +1,119 @@
-"""The default words of the deadline rules: ``default_wording.yaml``, bundled beside this module.
+"""The ruleset's words beyond the deadlines (manifest ``wording``), and the bundled defaults.
 
-A manifest without ``deadlines.wording`` gets these (docs/rulesets.md, "Deadline wording"): the
-words the library used before they moved into the rulesets, citing no clause. They are data, read
-and validated like a ruleset file (a problem names the file and line), not Python strings.
+A decision's trace conclusions are templates of the ruleset, Chinese (``zh``) and English
+(``en``), each beside the clause it words, shown ``zh / en``, as the deadline rules' are
+(``deadlines.wording``, ``worktime/wording.py``): ``methods`` names each method (the trace's
+``{method}``), ``trace`` words the engine's steps. ``TRACE_PLACEHOLDERS`` lists what each
+template may use; the loader checks them with ``worktime.wording.check_templates`` (file:line),
+so rendering never fails.
+
+A manifest without a section gets the bundled default (docs/rulesets.md, "Deadline wording" and
+"Trace and record wording"): ``default_wording.yaml`` for ``deadlines.wording``,
+``default_ruleset_wording.yaml`` for ``wording``, the words the library used before they moved
+into the rulesets, citing no clause. They are data, read and validated like a ruleset file (a
+problem names the file and line), not Python strings.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
+from typing import Self
 
-from nocert_rules.policy.yaml_source import load_located_bytes, validate_located
-from nocert_rules.worktime.wording import DeadlineWording
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from nocert_rules.enums import Method
+from nocert_rules.policy.yaml_source import LocatedYaml, load_located_bytes, validate_located
+from nocert_rules.worktime.wording import Both, DeadlineWording, KindLabel, Wording, check_templates
 
 DEFAULT_WORDING_FILE = "default_wording.yaml"
+DEFAULT_RULESET_WORDING_FILE = "default_ruleset_wording.yaml"
+
+TRACE_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "offered": ("method", "reason"),
+    "blocked": ("method", "reason"),
+    "chosen": ("method",),
+    "fallback": ("method", "reason"),
+    "row_own": ("source",),
+    "row_inherited": ("source",),
+    "awaiting_choice": ("method",),
+}
+"""Trace template -> its placeholders. ``method``: the method's label (``methods``) in each
+language; ``reason``: the rule's (or the fallback's) reason, as the ruleset writes it;
+``source``: the name of the ruleset (level) whose list row decided."""
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MethodLabels(_Frozen):
+    """The name of every method (二(二) in Zibo), in Chinese and in English: ``{method}``."""
+
+    clause: str | None = Field(default=None, min_length=1, description="the clause naming the methods")
+    labels: dict[Method, KindLabel]
+
+    @field_validator("labels")
+    @classmethod
+    def _every_method(cls, value: dict[Method, KindLabel]) -> dict[Method, KindLabel]:
+        missing = [m.value for m in Method if m not in value]
+        if missing:
+            raise ValueError(f"missing labels for methods: {missing}")
+        return value
+
+
+class TraceWording(_Frozen):
+    """The engine's trace conclusions (``TRACE_PLACEHOLDERS`` names them)."""
+
+    offered: Wording
+    blocked: Wording
+    chosen: Wording
+    fallback: Wording
+    row_own: Wording
+    row_inherited: Wording
+    awaiting_choice: Wording
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> Self:
+        check_templates(self, TRACE_PLACEHOLDERS)
+        return self
+
+
+class RulesetWording(_Frozen):
+    """The manifest's ``wording``: the methods' names and the trace's sentences."""
+
+    methods: MethodLabels
+    trace: TraceWording
+
+    def method(self, method: Method) -> Both:
+        """``{method}``: the label of ``method`` in each language (every method has one)."""
+        label = self.methods.labels[method]
+        return Both(label.zh, label.en)
+
+
+def _bundled(name: str) -> LocatedYaml:
+    raw = resources.files("nocert_rules.policy").joinpath(name).read_bytes()
+    return load_located_bytes(raw, f"nocert_rules/policy/{name}")
 
 
 @lru_cache(maxsize=1)
 def default_wording() -> DeadlineWording:
-    """The bundled default wording, validated (once per process)."""
-    raw = resources.files("nocert_rules.policy").joinpath(DEFAULT_WORDING_FILE).read_bytes()
-    doc = load_located_bytes(raw, f"nocert_rules/policy/{DEFAULT_WORDING_FILE}")
-    return validate_located(DeadlineWording, doc)  # type: ignore[no-any-return]
+    """The bundled default deadline wording, validated (once per process)."""
+    return validate_located(DeadlineWording, _bundled(DEFAULT_WORDING_FILE))  # type: ignore[no-any-return]
 
 
-__all__ = ["DEFAULT_WORDING_FILE", "default_wording"]
+@lru_cache(maxsize=1)
+def default_ruleset_wording() -> RulesetWording:
+    """The bundled default trace and record wording, validated (once per process)."""
+    return validate_located(RulesetWording, _bundled(DEFAULT_RULESET_WORDING_FILE))  # type: ignore[no-any-return]
+
+
+__all__ = [
+    "DEFAULT_RULESET_WORDING_FILE",
+    "DEFAULT_WORDING_FILE",
+    "TRACE_PLACEHOLDERS",
+    "MethodLabels",
+    "RulesetWording",
+    "TraceWording",
+    "default_ruleset_wording",
+    "default_wording",
+]

@@ -26,6 +26,7 @@ __all__ = [
     "RecordKindWording",
     "Wording",
     "adjustment_problem",
+    "check_templates",
     "missing_kinds",
     "placeholders_of",
     "plural",
@@ -72,7 +73,8 @@ class Wording(_Frozen):
 
 
 class KindLabel(_Frozen):
-    """How a rule names one record kind (附件2 第七条 in Zibo), in Chinese and in English."""
+    """How the ruleset names one kind of thing, in Chinese and in English: a record kind (附件2
+    第七条 in Zibo), a method (``policy.wording.MethodLabels``)."""
 
     zh: str = Field(min_length=1, max_length=200)
     en: str = Field(min_length=1, max_length=200)
@@ -122,15 +124,22 @@ class DeadlineWording(_Frozen):
 
     @model_validator(mode="after")
     def _placeholders(self) -> Self:
-        for name, allowed in PLACEHOLDERS.items():
-            text: Wording | None = getattr(self, name)
-            if text is None:
-                continue
-            for lang in ("zh", "en"):
-                problem = template_problem(getattr(text, lang), allowed)
-                if problem:
-                    raise ValueError(f"{name}.{lang}: {problem}")
+        check_templates(self, PLACEHOLDERS)
         return self
+
+
+def check_templates(section: BaseModel, placeholders: Mapping[str, tuple[str, ...]]) -> None:
+    """Each ``Wording`` of ``section`` named in ``placeholders`` uses only its placeholders, in
+    both languages (``template_problem``); ``ValueError`` naming the entry and language, which
+    the loader reports at the section's file:line."""
+    for name, allowed in placeholders.items():
+        text: Wording | None = getattr(section, name)
+        if text is None:
+            continue
+        for lang in ("zh", "en"):
+            problem = template_problem(getattr(text, lang), allowed)
+            if problem:
+                raise ValueError(f"{name}.{lang}: {problem}")
 
 
 def placeholders_of(template: str) -> set[str]:
