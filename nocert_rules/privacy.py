@@ -35,7 +35,7 @@ import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
     "contains_id_number",
@@ -82,8 +82,9 @@ def mask_name(name: str) -> str:
 def keyed_hash(value: str, key: bytes) -> str:
     """HMAC-SHA256 of ``value`` under ``key``: links records of one person without revealing them.
 
-    The value is :func:`normalise`\\ d first, so ``３７０３…`` and ``370 3…`` hash alike, and an
-    ``x`` check character is the same as ``X``.
+    The value is :func:`normalise`\\ d first, so ``３７０３…`` and ``370 3…`` hash alike, a name
+    hashes alike composed or decomposed (``é`` or ``e`` + U+0301) or in compatibility ideographs,
+    and an ``x`` check character is the same as ``X``.
     """
     return "hmac-sha256:" + hmac.new(key, normalise(value).upper().encode("utf-8"), hashlib.sha256).hexdigest()
 
@@ -99,45 +100,111 @@ _SEPARATORS = frozenset(" \t\n\r\f\v-_.·,/\\|:\u00a0\u3000\u2010\u2011\u2012\u2
 _ASCII_SEPARATORS = frozenset(c for c in _SEPARATORS if c.isascii())
 
 
+def _is_mark(ch: str) -> bool:
+    """A combining mark (``Mn``, ``Mc``, ``Me``): it belongs to the character before it."""
+    return unicodedata.category(ch)[0] == "M"
+
+
 def _fold_char(ch: str) -> str:
-    """One input character as it is matched: NFKC, digits folded to ASCII, separators dropped."""
+    """One input character (``ch``, with the combining marks that follow it, if any) as it is
+    matched: NFKC, digits folded to ASCII; separators, format characters and the marks NFKC leaves
+    uncomposed dropped (a mark on a digit hides it no more than a zero-width space does)."""
     if ch.isascii():
         return "" if ch in _SEPARATORS else ch
-    if unicodedata.category(ch) == "Cf":  # zero-width space, joiners, BOM, bidi marks
+    if unicodedata.category(ch[0]) == "Cf":  # zero-width space, joiners, BOM, bidi marks
         return ""
+    return _fold_other(ch)
+
+
+def _fold_other(ch: str) -> str:
+    """:func:`_fold_char` of a character that is neither ASCII nor a format character."""
     out = []
     for c in unicodedata.normalize("NFKC", ch):
-        if c in _SEPARATORS or unicodedata.category(c) in ("Zs", "Cf"):
+        if c in _SEPARATORS or unicodedata.category(c) in _DROPPED:
             continue
         d = unicodedata.decimal(c, None)
         out.append(str(d) if d is not None else c)
     return "".join(out)
 
 
-def _folded(text: str) -> tuple[str, list[int], dict[int, str]]:
-    """The normalised text; for each of its characters the index it came from; and the *cuts*,
-    the positions where a separator was dropped, with what was dropped there (zero-width
-    characters are no cut: they hide)."""
+_DROPPED = frozenset({"Zs", "Cf", "Mn", "Me"})
+"""What the fold drops after NFKC: spaces, format characters, marks left uncomposed."""
+
+
+class Folded(NamedTuple):
+    """A text as it is matched (:func:`normalise`) and where each of its characters came from."""
+
+    text: str
+    starts: list[int]
+    """For each character of ``text``, where its source (a character and its marks) starts."""
+    ends: list[int]
+    """For each character of ``text``, where its source ends."""
+    cuts: dict[int, str]
+    """The positions of ``text`` where a separator was dropped, with what was dropped (zero-width
+    characters and marks alone are no cut: they hide)."""
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The span of the original text that ``text[start:end]`` came from."""
+        return self.starts[start], self.ends[end - 1]
+
+
+def _refold(base: str, at: int, end: int, chars: list[str], starts: list[int], ends: list[int]) -> None:
+    """The folded characters from ``at`` on replaced by the fold of ``base`` (a character and its
+    marks so far), ending at ``end`` in the original text."""
+    start = starts[at] if at < len(starts) else end - 1
+    del chars[at:], starts[at:], ends[at:]
+    for c in _fold_char(base):
+        chars.append(c)
+        starts.append(start)
+        ends.append(end)
+
+
+def _folded(text: str) -> Folded:
+    """The text as it is matched, with the source of each character and the cuts (:class:`Folded`).
+
+    A combining mark belongs to the character before it (format characters between them skipped),
+    so ``e`` and U+0301 fold as one ``é``, as NFKC composes them; a mark on a dropped separator
+    leaves it a separator; a mark with nothing before it hides, like a zero-width character."""
     if text.isascii() and _ASCII_SEPARATORS.isdisjoint(text):
         # Nothing to fold or drop (the common case: codes, ASCII ID numbers): the same answer, fast.
-        return text, list(range(len(text))), {}
+        return Folded(text, list(range(len(text))), list(range(1, len(text) + 1)), {})
     chars: list[str] = []
-    origin: list[int] = []
+    starts: list[int] = []
+    ends: list[int] = []
     cuts: dict[int, str] = {}
     dropped = ""
+    base = ""  # the character the next mark belongs to, with the marks it has so far
+    base_at = 0  # where its folded characters start in ``chars`` (kept), or -1 (a dropped separator)
     for i, ch in enumerate(text):
-        folded = _fold_char(ch)
+        if ch.isascii():
+            cat = ""
+            folded = "" if ch in _SEPARATORS else ch
+        else:
+            cat = unicodedata.category(ch)
+            if cat[0] == "M" and base:
+                base += ch
+                if base_at < 0:
+                    dropped += ch  # a mark on a separator: still a separator
+                else:
+                    _refold(base, base_at, i + 1, chars, starts, ends)
+                continue
+            folded = "" if cat == "Cf" else _fold_other(ch)
         if not folded:
-            if ch.isascii() or unicodedata.category(ch) != "Cf":
+            if cat not in ("Cf", "Mn", "Me"):
                 dropped += ch
+                base, base_at = ch, -1
+            elif cat != "Cf":
+                base = ""  # a mark with no character before it: hidden
             continue
         if dropped:
             cuts[len(chars)] = dropped
             dropped = ""
+        base, base_at = ch, len(chars)
         for c in folded:
             chars.append(c)
-            origin.append(i)
-    return "".join(chars), origin, cuts
+            starts.append(i)
+            ends.append(i + 1)
+    return Folded("".join(chars), starts, ends, cuts)
 
 
 def normalise(text: str) -> str:
@@ -322,7 +389,7 @@ def find_id_number(text: str) -> str | None:
     """
     if not _may_hold_id(text):
         return None
-    norm, _origin, cuts = _folded(text)
+    norm, _starts, _ends, cuts = _folded(text)
     for start, end, valid in _candidates(norm, cuts):
         span = norm[start:end]
         if valid and not (_stands_alone(norm, start, end, cuts) and is_credit_code(span)):
@@ -361,8 +428,9 @@ _LONGEST_NUMBER = 24  # "+86(0533)12345678" and a 19-digit card fit
 def _cut_kind(dropped: str) -> str:
     """What a dropped separator is to a number: ``gap`` (spaces, dashes: a phone or card number
     may hold them), ``stop`` (a decimal point: the digits around it are one amount, no number
-    ends there) or ``edge`` (anything else, e.g. ``,`` ``/`` ``:``: a number may end there)."""
-    folded = unicodedata.normalize("NFKC", dropped)
+    ends there) or ``edge`` (anything else, e.g. ``,`` ``/`` ``:``: a number may end there).
+    Combining marks on a separator do not change it."""
+    folded = "".join(c for c in unicodedata.normalize("NFKC", dropped) if unicodedata.category(c) not in ("Mn", "Me"))
     if folded == ".":
         return "stop"
     if all(c in _GAP or unicodedata.category(c) == "Zs" for c in folded):
@@ -441,7 +509,8 @@ def _number_spans(norm: str, cuts: Mapping[int, str]) -> Iterator[tuple[int, int
                     break
 
 
-_ZW = "\u200b-\u200d\u2060\ufeff"
+_ZW = "\u200b-\u200d\u2060\ufeff\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+"""What may hide inside an address: zero-width characters and the combining marks' blocks."""
 _AT = re.compile("[@\uff20\ufe6b]")  # @, full-width ＠, small ﹫
 _LOCAL_CHAR = rf"[A-Za-z0-9\uff10-\uff19\uff21-\uff3a\uff41-\uff5a._%+\-\uff3f\uff0e\uff0d{_ZW}]"
 _LABEL_CHAR = rf"[A-Za-z0-9\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\-\uff0d{_ZW}]"
@@ -456,8 +525,8 @@ _DOMAIN = re.compile(
 
 
 def _clean(value: str) -> str:
-    """NFKC with spaces and format characters dropped (``．`` -> ``.``, ``ｑ`` -> ``q``)."""
-    return "".join(c for c in unicodedata.normalize("NFKC", value) if unicodedata.category(c) not in ("Zs", "Cf"))
+    """NFKC with spaces, format characters and combining marks dropped (``．`` -> ``.``, ``ｑ`` -> ``q``)."""
+    return "".join(c for c in unicodedata.normalize("NFKC", value) if unicodedata.category(c) not in ("Zs", "Cf", "Mn", "Me"))
 
 
 def mask_email(address: str) -> str:
@@ -476,7 +545,7 @@ def _email_spans(text: str) -> Iterator[tuple[int, int, str]]:
             yield left.start(), right.end(), mask_email(text[left.start() : right.end()])
 
 
-def _personal_spans(norm: str, origin: list[int], personal: Iterable[str]) -> Iterator[tuple[int, int, str]]:
+def _personal_spans(folded: Folded, personal: Iterable[str]) -> Iterator[tuple[int, int, str]]:
     """Where a normalised text repeats a value the record itself holds (the applicant's or complainant's
     name, a phone number it was given), normalised like the text."""
     for value in personal:
@@ -484,10 +553,10 @@ def _personal_spans(norm: str, origin: list[int], personal: Iterable[str]) -> It
         if len(needle) < 2:
             continue
         masked = mask_id(needle) if needle[0].isdigit() else mask_name(needle)
-        at = norm.find(needle)
+        at = folded.text.find(needle)
         while at >= 0:
-            yield origin[at], origin[at + len(needle) - 1] + 1, masked
-            at = norm.find(needle, at + len(needle))
+            yield *folded.span(at, at + len(needle)), masked
+            at = folded.text.find(needle, at + len(needle))
 
 
 def mask_known(text: str, values: Iterable[str]) -> str:
@@ -500,21 +569,56 @@ def mask_known(text: str, values: Iterable[str]) -> str:
     wanted = [v for v in values if _first_seen(v, text)]
     if not wanted:
         return text
-    norm, origin, _cuts = _folded(text)
-    return _spliced(text, _merged(text, list(_personal_spans(norm, origin, wanted))))
+    return _spliced(text, _merged(text, list(_personal_spans(_folded(text), wanted))))
 
 
 def _first_seen(value: str, text: str) -> bool:
-    """Whether the first character of ``value`` as :func:`normalise` leaves it (what
-    :func:`personal_spans` looks for) is in ``text``, as it is, as its full-width form (``Ｌ`` for
-    ``L``), or as ``value`` writes it: ``㈱`` folds to ``(株)``, ``e`` and a combining accent to
-    ``é``, a leading dash or zero-width character is dropped."""
-    first = next((folded[0] for folded in map(_fold_char, value) if folded), "")  # normalise(value)[:1]
+    """Whether ``text`` may repeat ``value`` (cheap on the decide path): the first character of
+    ``normalise(value)`` is in ``text`` as it is, full-width (``Ｌ``) or decomposed (``e`` of
+    ``é``, its accent after it); or ``text`` holds other characters NFKC folds (a compatibility
+    ideograph such as U+F90A for ``金``, ``①``), beyond the full-width forms, the ideographic
+    space and ``…`` of everyday Chinese punctuation; or, for a value that starts with a digit,
+    digits that are not ASCII."""
+    first = _first_folded(value)
     if not first:
         return False
+    if first in text:
+        return True
+    if text.isascii():
+        return False
     wide = chr(ord(first) + 0xFEE0) if "!" <= first <= "~" else first
-    return first in text or wide in text or value.strip()[:1] in text
+    if wide in text or unicodedata.normalize("NFD", first)[0] in text:
+        return True
+    return not unicodedata.is_normalized("NFKC", text.translate(_EVERYDAY_FOLDS)) or (
+        first.isdigit() and _OTHER_DIGIT.search(text) is not None
+    )
 
+
+_EVERYDAY_FOLDS = dict.fromkeys([*range(0xFF01, 0xFF5F), 0x3000, 0x2026])
+"""Characters NFKC folds that fold to ASCII, spaces or dots (full-width forms ``（，：``, the
+ideographic space, ``…``): taken out before asking whether the rest of a text is NFKC already,
+since nearly every Chinese text holds them (a full-width form of the value's first character is
+looked for above)."""
+
+
+def _first_folded(value: str) -> str:
+    """``normalise(value)[:1]``, folding no more of ``value`` than it takes: up to its first kept
+    character and the marks after it."""
+    for i, ch in enumerate(value):
+        if folded := _fold_char(ch):
+            if i + 1 == len(value) or value[i + 1].isascii():
+                return folded[0]
+            j = i + 1
+            while j < len(value) and not value[j].isascii() and (
+                unicodedata.category(value[j]) == "Cf" or _is_mark(value[j])
+            ):
+                j += 1  # its marks, and format characters between them
+            return folded[0] if j == i + 1 else _folded(value[i:j]).text[:1]
+    return ""
+
+
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
+"""A Unicode decimal digit other than ASCII (Arabic-Indic ``٣``, Devanagari ``३``): NFKC keeps it."""
 
 # ---------------------------------------------------------------- the detector
 
@@ -540,15 +644,15 @@ def personal_spans(
         return []
     if _one_token(text):
         return []  # every span found lies inside the token, and is dropped below: the same answer, fast
-    norm, origin, cuts = _folded(text)
+    folded = _folded(text)
     found: list[tuple[int, int, str]] = []
-    for start, end, masked in _normalised_spans(norm, cuts):
-        if keep_credit_codes and is_credit_code(norm[start:end]):
+    for start, end, masked in _normalised_spans(folded.text, folded.cuts):
+        if keep_credit_codes and is_credit_code(folded.text[start:end]):
             continue
-        found.append((origin[start], origin[end - 1] + 1, masked))
+        found.append((*folded.span(start, end), masked))
     found.extend(_email_spans(text))
-    found.extend(_personal_spans(norm, origin, values))
-    protected = [m.span() for m in _PROTECTED.finditer(text)] + list(_lettered_codes(norm, origin))
+    found.extend(_personal_spans(folded, values))
+    protected = [m.span() for m in _PROTECTED.finditer(text)] + list(_lettered_codes(folded))
     kept = [f for f in found if not any(p <= f[0] and f[1] <= q for p, q in protected)]
     return _merged(text, kept)
 
@@ -558,14 +662,14 @@ _CODE_SHAPE = re.compile(r"(?=([1-9ANYany][1-9][0-9]{6}[0-9A-HJ-NPQRTUWXYa-hj-np
 the organisation code and check character); overlapping, so every start is tried."""
 
 
-def _lettered_codes(norm: str, origin: list[int]) -> Iterator[tuple[int, int]]:
-    """Spans (of the original text) of the valid credit codes in ``norm`` with a letter before
+def _lettered_codes(folded: Folded) -> Iterator[tuple[int, int]]:
+    """Spans (of the original text) of the valid credit codes in the folded text with a letter before
     their check character: an organisation's code, never an ID number (whose only letter is its
     check ``X``), so a phone- or card-shaped run inside it is part of the code, not masked."""
-    for m in _CODE_SHAPE.finditer(norm):
+    for m in _CODE_SHAPE.finditer(folded.text):
         code = m.group(1)
         if not code[:17].isdigit() and is_credit_code(code):
-            yield origin[m.start()], origin[m.start() + 17] + 1
+            yield folded.span(m.start(), m.start() + 18)
 
 
 def _normalised_spans(norm: str, cuts: Mapping[int, str]) -> Iterator[tuple[int, int, str]]:

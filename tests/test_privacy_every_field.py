@@ -4,7 +4,8 @@ comes back in clear on any output path; legitimate codes come back unmasked.
 Drawn: resident ID numbers (every GB/T 2260 province, every MOD 11-2 remainder with ``X`` and
 ``x``, 18 and 15 digits; right and wrong check characters), mobile numbers (``+86`` / ``0086``
 too), landlines, Luhn-valid bank card numbers, e-mail addresses and the applicant's name; each in
-a disguise (full-width, spaces, zero-width characters, or mixed).
+a disguise (full-width, spaces, zero-width characters, compatibility ideographs, combining
+marks, decomposed, or mixed).
 
 Fields: every string field of ``DecisionRequest`` (and of its nested models), found from pydantic
 ``model_fields``, and every string parameter of the record functions whose input reaches a
@@ -214,18 +215,33 @@ def _wide(c: str) -> str:
     return chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c
 
 
+_COMPAT = {unicodedata.normalize("NFKC", chr(c)): chr(c) for c in range(0xF900, 0xFADA)
+           if len(unicodedata.normalize("NFKC", chr(c))) == 1}
+"""A unified ideograph -> a compatibility ideograph that NFKC folds to it (李 -> U+F9E1)."""
+
+_MARKS = ["\u0301", "\u0332", "\u20dd", "\u0323"]
+"""Combining marks a reader reads through: acute, low line, enclosing circle, dot below."""
+
+
 @st.composite
 def disguised(draw: st.DrawFn, written: str) -> str:
-    """``written`` full-width, spaced, split by zero-width characters, or all mixed."""
-    how = draw(st.sampled_from(["plain", "full-width", "spaces", "zero-width", "mixed"]))
+    """``written`` full-width, spaced, split by zero-width characters, in compatibility
+    ideographs, under combining marks, decomposed (NFD), or all mixed."""
+    how = draw(st.sampled_from(["plain", "full-width", "spaces", "zero-width", "compatibility", "marks", "nfd", "mixed"]))
+    if how == "nfd":
+        return unicodedata.normalize("NFD", written)
     out = []
     for c in written:
         if how == "full-width" or (how == "mixed" and draw(st.booleans())):
             c = _wide(c) if c != " " else "\u3000"
+        if how in ("compatibility", "mixed"):
+            c = _COMPAT.get(c, c)
         out.append(c)
+        if how == "marks" and draw(st.integers(0, 2)) == 0:
+            out.append(draw(st.sampled_from(_MARKS)))
         if how in ("spaces", "zero-width", "mixed") and draw(st.integers(0, 3)) == 0:
             pool = {"spaces": [" ", "\u3000"], "zero-width": ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]}
-            out.append(draw(st.sampled_from(pool.get(how, [" ", "\u3000", "\u200b", "\u2060", "\ufeff"]))))
+            out.append(draw(st.sampled_from(pool.get(how, [" ", "\u3000", "\u200b", "\u2060", "\ufeff", *_MARKS]))))
     return "".join(out)
 
 
@@ -251,9 +267,11 @@ def personal_values(draw: st.DrawFn, name: Secret | None, context: bool = True) 
 
 
 def undisguised(text: str) -> str:
-    """What a reader sees: JSON unescaped, NFKC (full-width folded), spaces and format characters dropped."""
+    """What a reader sees: JSON unescaped, NFKC (full-width and compatibility forms folded), spaces,
+    format characters and combining marks dropped."""
     text = _unescaped(text)
-    return "".join(c for c in unicodedata.normalize("NFKC", text) if unicodedata.category(c) not in ("Zs", "Cf")).upper()
+    return "".join(c for c in unicodedata.normalize("NFKC", text)
+                   if unicodedata.category(c) not in ("Zs", "Cf", "Mn", "Me")).upper()
 
 
 def _unescaped(text: str) -> str:
