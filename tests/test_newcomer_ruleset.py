@@ -23,7 +23,7 @@ from nocert_rules import Engine, Method, Ruleset, load_ruleset
 from nocert_rules.cli.main import main
 from nocert_rules.models import SHANGHAI, Applicant
 from nocert_rules.records import RecordProblem
-from nocert_rules.records.adjustments import submit_adjustment
+from nocert_rules.records.adjustments import adjustment_warnings, submit_adjustment
 from nocert_rules.records.complaints import (
     ComplaintEngine,
     ComplaintFacts,
@@ -218,7 +218,7 @@ def test_decisions_records_and_deadlines_use_the_districts_clauses(rs: Ruleset, 
                              cause="change.method", cause_on=date(2025, 6, 16))
     assert late.late and late.cause_clause == "第三十一条" and "青湖区司法局" in late.due_rule
     out.add("adjustment", late)
-    out.add("adjustment warnings", late.warnings)
+    out.add("adjustment warnings", adjustment_warnings(rs, late))
     with pytest.raises(RecordProblem) as info:
         submit_adjustment(rs, unit="青湖区某局", applied_on=date(2025, 7, 1), service_item="QH-S1",
                           certificate="share", type="add", method="verification", basis="修订",

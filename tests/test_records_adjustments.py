@@ -15,6 +15,7 @@ from nocert_rules.records.adjustments import (
     AdjustmentApplication,
     AdjustmentState,
     AdjustmentType,
+    adjustment_warnings,
     pending_adjustment_for,
     publish,
     reject,
@@ -79,14 +80,15 @@ def test_valid_application(zibo: Ruleset) -> None:
     assert app.due_at == adjustment_due(CAUSE_ON, zibo.calendar, policy=zibo.deadline_policy).due_at
     assert app.due_clause == "附件3 第九条" and "市联席会议办公室" in app.due_rule
     assert app.due_at == datetime(2021, 5, 14, 17, 0, tzinfo=SHANGHAI)
-    assert app.late is False and app.warnings == []
+    assert app.late is False and adjustment_warnings(zibo, app) == []
 
 
 def test_last_day_is_on_time_and_the_next_is_late(zibo: Ruleset) -> None:
     assert submit(zibo, applied_on=date(2021, 5, 14)).late is False
     late = submit(zibo, applied_on=date(2021, 5, 17))
     assert late.late is True
-    assert late.warnings and "附件3 第九条" in late.warnings[0]
+    warnings = adjustment_warnings(zibo, late)
+    assert len(warnings) == 1 and "附件3 第九条" in warnings[0] and "2021-05-14 17:00" in warnings[0]
     assert late.state is AdjustmentState.SUBMITTED  # flagged, not refused
 
 

@@ -36,12 +36,14 @@ from nocert_rules.errors import RulesetError
 from nocert_rules.policy.loaded import Ruleset
 from nocert_rules.policy.wording import (
     DEFAULT_RULESET_WORDING_FILE,
+    RECORD_PLACEHOLDERS,
     TRACE_PLACEHOLDERS,
+    RecordWording,
     RulesetWording,
     TraceWording,
     default_ruleset_wording,
 )
-from nocert_rules.records.adjustments import submit_adjustment
+from nocert_rules.records.adjustments import adjustment_warnings, submit_adjustment
 from nocert_rules.records.exemptions import request_review
 from nocert_rules.records.pledge import pledge_values, render_pledge_text
 from nocert_rules.worktime.wording import Both, Wording, say, template_problem
@@ -101,9 +103,9 @@ def records(rs: Ruleset) -> dict[str, Any]:
     on_time = submit_adjustment(rs, applied_on=date(2021, 5, 10), **ADJUSTMENT)
     late = submit_adjustment(rs, applied_on=date(2021, 5, 17), **ADJUSTMENT)
     return {
-        "adjustment.on_time.warnings": on_time.warnings, "adjustment.on_time.note": on_time.events[0].note,
-        "adjustment.late.warnings": late.warnings, "adjustment.late.note": late.events[0].note,
-        "adjustment.late.no_clause.warnings": late.model_copy(update={"due_clause": None}).warnings,
+        "adjustment.on_time.warnings": adjustment_warnings(rs, on_time), "adjustment.on_time.note": on_time.events[0].note,
+        "adjustment.late.warnings": adjustment_warnings(rs, late), "adjustment.late.note": late.events[0].note,
+        "adjustment.late.no_clause.warnings": adjustment_warnings(rs, late.model_copy(update={"due_clause": None})),
         "review.note": request_review(rs, **REVIEW).events[0].note,
     }
 
@@ -161,13 +163,14 @@ def _write(folder: Path, manifest: dict[str, Any]) -> None:
 
 @pytest.fixture(scope="module")
 def marked(tmp_path_factory: pytest.TempPathFactory) -> Ruleset:
-    """Zibo with every trace template marked 【name】 / [name] at its end, every method label
-    【label:M】 / [label:M]."""
+    """Zibo with every trace and record template marked 【name】 / [name] at its end, every method
+    label 【label:M】 / [label:M]."""
     folder, manifest = _copy(tmp_path_factory.mktemp("marked"))
     wording = manifest["wording"]
-    for name in TRACE_PLACEHOLDERS:
-        wording["trace"][name]["zh"] += f"【{name}】"
-        wording["trace"][name]["en"] += f"[{name}]"
+    for section, names in (("trace", TRACE_PLACEHOLDERS), ("records", RECORD_PLACEHOLDERS)):
+        for name in names:
+            wording[section][name]["zh"] += f"【{name}】"
+            wording[section][name]["en"] += f"[{name}]"
     for method, label in wording["methods"]["labels"].items():
         label["zh"] += f"【label:{method}】"
         label["en"] += f"[label:{method}]"
@@ -206,6 +209,35 @@ def test_every_sample_conclusion_is_the_rulesets(marked: Ruleset) -> None:
             assert marks and marks[-1] in TRACE_PLACEHOLDERS, step.conclusion
             seen.add(marks[-1])
     assert seen >= {"offered", "blocked", "chosen", "fallback", "awaiting_choice"}
+
+
+def test_every_record_template_is_read_from_the_ruleset(marked: Ruleset, tmp_path: Path) -> None:
+    got = records(marked)
+    pledge = cases(marked)["pledge_content"]
+    for key, name in [
+        ("adjustment.late.warnings", "adjustment_late"), ("adjustment.late.no_clause.warnings", "adjustment_late_no_clause"),
+        ("adjustment.late.note", "adjustment_late_note"), ("review.note", "review_enforced"),
+    ]:
+        text = got[key][0] if isinstance(got[key], list) else got[key]
+        assert f"【{name}】" in text and f"[{name}]" in text, key
+    assert got["adjustment.on_time.warnings"] == [] and got["adjustment.on_time.note"] is None
+    assert pledge and all("【pledge_content】" in t and "[pledge_content]" in t for t in pledge.values())
+    no_clause = _without_review_clause(tmp_path, marked.directory)
+    assert "【review_enforced_no_clause】" in (request_review(no_clause, **REVIEW).events[0].note or "")
+
+
+def _without_review_clause(tmp_path: Path, source: Path) -> Ruleset:
+    folder = tmp_path / "no-review-clause"
+    shutil.copytree(source, folder, ignore=shutil.ignore_patterns("tests"))
+    manifest = yaml.safe_load((folder / "manifest.yaml").read_text(encoding="utf-8"))
+    del manifest["accountability"]["review_clause"]
+    _write(folder, manifest)
+    return load_ruleset(folder)
+
+
+def test_a_review_without_a_review_clause_is_worded_as_before(tmp_path: Path) -> None:
+    rs = _without_review_clause(tmp_path, ZIBO)
+    assert request_review(rs, **REVIEW).events[0].note == GOLDEN["zibo"]["records"]["review.note.no_clause"]
 
 
 # ---------------------------------------------------------------- the loader's errors, with file:line
@@ -247,6 +279,19 @@ def test_a_missing_trace_template_is_refused_at_its_line(tmp_path: Path) -> None
     assert "field required" in err.problem and err.line == _line_of(folder, "  trace:")
 
 
+def test_a_bad_record_template_is_refused_at_its_line(tmp_path: Path) -> None:
+    folder, manifest = _copy(tmp_path)
+    manifest["wording"]["records"]["pledge_content"]["en"] = "The applicant {name} meets what the {certificate} proves"
+    err = _error(folder, manifest)
+    assert (err.file, err.field) == ("manifest.yaml", "wording.records")
+    assert "pledge_content.en" in err.problem and "unknown placeholder {name}" in err.problem
+    assert err.line == _line_of(folder, "  records:")
+    manifest["wording"]["records"]["pledge_content"]["en"] = "x"
+    manifest["wording"]["records"]["adjustment_late_note"]["zh"] = "逾期 {due}"
+    err = _error(folder, manifest)
+    assert "adjustment_late_note.zh" in err.problem and "it may use none" in err.problem
+
+
 def test_a_missing_method_label_is_refused_at_its_line(tmp_path: Path) -> None:
     folder, manifest = _copy(tmp_path)
     del manifest["wording"]["methods"]["labels"]["PROXY"]
@@ -279,8 +324,10 @@ def test_a_ruleset_without_wording_gets_the_bundled_default(tmp_path: Path) -> N
     assert rs.manifest.wording == default_ruleset_wording()
     assert steps(rs) == GOLDEN["zibo"]["steps"]
     assert cases(rs)["conclusions"] == GOLDEN["zibo"]["cases"]["conclusions"]
+    assert records(rs) == {k: v for k, v in GOLDEN["zibo"]["records"].items() if k != "review.note.no_clause"}
     assert default_ruleset_wording().methods.clause is None
     assert all(getattr(default_ruleset_wording().trace, n).clause is None for n in TRACE_PLACEHOLDERS)
+    assert all(getattr(default_ruleset_wording().records, n).clause is None for n in RECORD_PLACEHOLDERS)
 
 
 def test_the_default_wording_is_the_bundled_file() -> None:
@@ -291,6 +338,7 @@ def test_the_default_wording_is_the_bundled_file() -> None:
     assert RulesetWording.model_validate(data) == default_ruleset_wording()
     assert set(data) == set(RulesetWording.model_fields)
     assert set(data["trace"]) == set(TraceWording.model_fields) == set(TRACE_PLACEHOLDERS)
+    assert set(data["records"]) == set(RecordWording.model_fields) == set(RECORD_PLACEHOLDERS)
 
 
 def test_a_district_that_sets_wording_replaces_the_citys(tmp_path: Path) -> None:
@@ -327,10 +375,10 @@ def test_the_release_ruleset_loads_with_the_default_wording(tmp_path: Path) -> N
     assert d.trace[-1].conclusion == say(rs.manifest.wording.trace.chosen, method=rs.manifest.wording.method(d.method))
 
 
-def test_every_trace_placeholder_renders_and_no_other_is_accepted() -> None:
-    for name, allowed in TRACE_PLACEHOLDERS.items():
-        template = "".join(f"{{{a}}}" for a in allowed)
+def test_every_placeholder_renders_and_no_other_is_accepted() -> None:
+    for name, allowed in (TRACE_PLACEHOLDERS | RECORD_PLACEHOLDERS).items():
+        template = "x" + "".join(f"{{{a}}}" for a in allowed)
         assert template_problem(template, allowed) is None, name
-        assert template_problem("{rule}", allowed) is not None
+        assert template_problem("{rule}", allowed) is not None, name
         text = say(Wording(zh=template, en=template), **{a: Both(f"<{a}>", f"[{a}]") for a in allowed})
         assert all(f"<{a}>" in text and f"[{a}]" in text for a in allowed)

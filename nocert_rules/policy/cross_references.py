@@ -53,6 +53,7 @@ MANIFEST_CITATIONS: tuple[Path_, ...] = (
     ("deadlines", "wording", EVERY_TEXT, "clause"),
     ("wording", "methods", "clause"),
     ("wording", "trace", EVERY_TEXT, "clause"),
+    ("wording", "records", EVERY_TEXT, "clause"),
     ("records", EVERY_TEXT),
     ("records", "adjustment_causes", EVERY, "clause"),
     ("legal_basis_policy", "clause"),

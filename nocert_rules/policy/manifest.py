@@ -464,7 +464,7 @@ class Manifest(BaseModel):
     )
     wording: RulesetWording = Field(
         default_factory=default_ruleset_wording,
-        description="the words of the trace: the methods' labels and templates in zh and en "
+        description="the words of the trace and of the records: the methods' labels and templates in zh and en "
         "with {placeholders}, each beside its clause (nocert_rules.policy.wording); unset, the bundled "
         "nocert_rules/policy/default_ruleset_wording.yaml, citing no clause",
     )

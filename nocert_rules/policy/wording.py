@@ -1,11 +1,11 @@
 """The ruleset's words beyond the deadlines (manifest ``wording``), and the bundled defaults.
 
-A decision's trace conclusions are templates of the ruleset, Chinese (``zh``) and English
-(``en``), each beside the clause it words, shown ``zh / en``, as the deadline rules' are
-(``deadlines.wording``, ``worktime/wording.py``): ``methods`` names each method (the trace's
-``{method}``), ``trace`` words the engine's steps. ``TRACE_PLACEHOLDERS`` lists what each
-template may use; the loader checks them with ``worktime.wording.check_templates`` (file:line),
-so rendering never fails.
+A decision's trace conclusions and the records' sentences are templates of the ruleset, Chinese
+(``zh``) and English (``en``), each beside the clause it words, shown ``zh / en``, as the deadline
+rules' are (``deadlines.wording``, ``worktime/wording.py``): ``methods`` names each method (the
+trace's ``{method}``), ``trace`` words the engine's steps, ``records`` the records' sentences.
+``TRACE_PLACEHOLDERS`` and ``RECORD_PLACEHOLDERS`` list what each template may use; the loader
+checks them with ``worktime.wording.check_templates`` (file:line), so rendering never fails.
 
 A manifest without a section gets the bundled default (docs/rulesets.md, "Deadline wording" and
 "Trace and record wording"): ``default_wording.yaml`` for ``deadlines.wording``,
@@ -41,6 +41,18 @@ TRACE_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
 """Trace template -> its placeholders. ``method``: the method's label (``methods``) in each
 language; ``reason``: the rule's (or the fallback's) reason, as the ruleset writes it;
 ``source``: the name of the ruleset (level) whose list row decided."""
+
+RECORD_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "adjustment_late": ("due", "clause"),
+    "adjustment_late_no_clause": ("due",),
+    "adjustment_late_note": (),
+    "pledge_content": ("certificate", "service_item"),
+    "review_enforced": ("clause",),
+    "review_enforced_no_clause": (),
+}
+"""Record template -> its placeholders. ``due``: a due time (``2021-05-14 17:00``); ``clause``:
+the clause id the record keeps; ``certificate``, ``service_item``: their names (else codes)."""
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -78,11 +90,28 @@ class TraceWording(_Frozen):
         return self
 
 
+class RecordWording(_Frozen):
+    """The records' sentences (``RECORD_PLACEHOLDERS`` names them)."""
+
+    adjustment_late: Wording
+    adjustment_late_no_clause: Wording
+    adjustment_late_note: Wording
+    pledge_content: Wording
+    review_enforced: Wording
+    review_enforced_no_clause: Wording
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> Self:
+        check_templates(self, RECORD_PLACEHOLDERS)
+        return self
+
+
 class RulesetWording(_Frozen):
-    """The manifest's ``wording``: the methods' names and the trace's sentences."""
+    """The manifest's ``wording``: the methods' names, the trace's and the records' sentences."""
 
     methods: MethodLabels
     trace: TraceWording
+    records: RecordWording
 
     def method(self, method: Method) -> Both:
         """``{method}``: the label of ``method`` in each language (every method has one)."""
@@ -110,8 +139,10 @@ def default_ruleset_wording() -> RulesetWording:
 __all__ = [
     "DEFAULT_RULESET_WORDING_FILE",
     "DEFAULT_WORDING_FILE",
+    "RECORD_PLACEHOLDERS",
     "TRACE_PLACEHOLDERS",
     "MethodLabels",
+    "RecordWording",
     "RulesetWording",
     "TraceWording",
     "default_ruleset_wording",

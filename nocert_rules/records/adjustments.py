@@ -10,8 +10,9 @@ described in words.
 **Late applications are flagged, not refused.** 第九条 asks for the application within 7 working
 days of the cause (the ruleset's ``deadlines.adjustment_working_days``) (:func:`nocert_rules.worktime.deadlines.adjustment_due`). A late one is still the only
 way to correct the list, so refusing it would leave the list wrong; the record is kept with
-``late=True`` and a warning, which the joint-meeting office and 附件5 第四条 accountability can
-act on.
+``late=True`` (its submit event noted late) and a warning (:func:`adjustment_warnings`, in the
+ruleset's words: manifest ``wording.records``), which the joint-meeting office and 附件5 第四条
+accountability can act on.
 
 Between the cause and publication the unit picks a method itself and may not ask applicants for
 the certificate (第九条 第二款). :func:`pending_adjustment_for` tells a host when to set the
@@ -35,6 +36,7 @@ from nocert_rules.models import ShanghaiDatetime, as_shanghai
 from nocert_rules.policy.ruleset import Ruleset
 from nocert_rules.records import Record, RecordProblem, require_text
 from nocert_rules.worktime.deadlines import adjustment_due
+from nocert_rules.worktime.wording import say
 
 __all__ = [
     "AdjustmentApplication",
@@ -43,6 +45,7 @@ __all__ = [
     "AdjustmentType",
     "CauseState",
     "ExemptionMethod",
+    "adjustment_warnings",
     "as_list_adjustment",
     "mark_applied",
     "note_cause",
@@ -144,15 +147,18 @@ class AdjustmentApplication(Record):
             raise ValueError("rejected 状态须有日期和理由 / state rejected needs its date and reason")
         return self
 
-    @property
-    def warnings(self) -> list[str]:
-        if not self.late:
-            return []
-        return [
-            f"逾期申请：应于 {self.due_at:%Y-%m-%d %H:%M} 前提出"
-            f"{f'（{self.due_clause}）' if self.due_clause else ''} / late application: due by "
-            f"{self.due_at:%Y-%m-%d %H:%M}"
-        ]
+
+
+def adjustment_warnings(ruleset: Ruleset, application: AdjustmentApplication) -> list[str]:
+    """A late application's warning in the ruleset's words (``wording.records.adjustment_late``,
+    ``adjustment_late_no_clause`` for a record without ``due_clause``); none when on time."""
+    if not application.late:
+        return []
+    words = ruleset.manifest.wording.records
+    due = f"{application.due_at:%Y-%m-%d %H:%M}"
+    if application.due_clause:
+        return [say(words.adjustment_late, due=due, clause=application.due_clause)]
+    return [say(words.adjustment_late_no_clause, due=due)]
 
 
 class CauseState(StrEnum):
@@ -285,7 +291,7 @@ def submit_adjustment(
         "at": _day_start(applied_on),
         "action": "submit",
         "state": AdjustmentState.SUBMITTED.value,
-        "note": "逾期申请 / late" if late else None,
+        "note": say(ruleset.manifest.wording.records.adjustment_late_note) if late else None,
     }
     return AdjustmentApplication.model_validate(
         {

@@ -38,6 +38,7 @@ from nocert_rules.policy.manifest import AccountabilityPolicy
 from nocert_rules.policy.ruleset import Ruleset
 from nocert_rules.records import Record, RecordEvent, RecordProblem, require_text
 from nocert_rules.worktime.calendar import as_moment
+from nocert_rules.worktime.wording import say
 
 __all__ = [
     "AccountabilityReview",
@@ -212,12 +213,14 @@ def request_review(
     ruleset: Ruleset, *, case_source: str, decision: str, unit: str, reason: str, at: datetime | str,
     record_id: str | None = None,
 ) -> AccountabilityReview:
-    """申请复核(申诉): the record states the decision keeps being enforced (``review_clause``)."""
+    """申请复核(申诉): the record states the decision keeps being enforced (``review_clause``), in the
+    ruleset's words (``wording.records.review_enforced``)."""
     rid = record_id or uuid4().hex
     label = AccountabilityReview.record_label
     clause = _policy(ruleset, label, rid).review_clause
     when = _moment(at)
-    note = "复核期间不停止决定的执行 / the decision is enforced during the review" + (f"（{clause}）" if clause else "")
+    words = ruleset.manifest.wording.records
+    note = say(words.review_enforced, clause=clause) if clause else say(words.review_enforced_no_clause)
     return AccountabilityReview(
         id=rid, case_source=case_source.strip(), decision=require_text(label, rid, "decision / 决定", decision),
         unit=unit.strip(), reason=require_text(label, rid, "reason / 理由", reason), requested_at=when, clause=clause,

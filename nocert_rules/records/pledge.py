@@ -117,16 +117,14 @@ def _post_check_due(wording: DeadlineWording, plan: PostCheckPlan) -> str:
 
 
 def pledge_values(ruleset: Ruleset, decision: Decision, *, content: str | None = None) -> dict[str, str]:
-    """The placeholder values for a PLEDGE decision (personal data masked)."""
+    """The placeholder values for a PLEDGE decision (personal data masked); without ``content``, the
+    ruleset's default statement (``wording.records.pledge_content``)."""
     plan = _require_pledge(decision, "告知承诺书 / pledge", decision.request_id)
     row = ruleset.find_row(decision.service_item, decision.certificate, decision.ruleset.effective_date)
     cert_name = decision.certificate_name or decision.certificate
     item_name = decision.service_item_name or decision.service_item
     if content is None or not content.strip():
-        content = (
-            f"申请人已经符合“{cert_name}”所证明的事项（办理“{item_name}”所需），相关事实真实、准确、完整。"
-            f" / The applicant meets what the {cert_name} would prove for this service item."
-        )
+        content = say(ruleset.manifest.wording.records.pledge_content, certificate=cert_name, service_item=item_name)
     return {
         "jurisdiction": ruleset.manifest.jurisdiction,
         "ruleset_name": ruleset.name,
