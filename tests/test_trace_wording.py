@@ -5,7 +5,8 @@
    once by running the same calls (``texts`` below, in the signatures of then) on main at 758c72f,
    before the move: every step the engine can build (each rule offered/blocked, each method chosen,
    the fallback, each row source, each awaited choice) and the trace and warnings of every bundled
-   sample case (``examples/cases.jsonl``), with the records' texts.
+   sample case (``examples/cases.jsonl``), with the records' texts and the complaint engine's
+   steps (every rule of complaint_rules.yaml, the two defaults).
 2. Each template and method label flows to what the engine shows: a copy of Zibo with every one
    marked shows each mark where it is used, and no conclusion without a mark.
 3. A bad ``wording`` section is a ``RulesetError`` at manifest.yaml's line.
@@ -35,15 +36,18 @@ from nocert_rules.engine.plan import Plans
 from nocert_rules.errors import RulesetError
 from nocert_rules.policy.loaded import Ruleset
 from nocert_rules.policy.wording import (
+    COMPLAINT_PLACEHOLDERS,
     DEFAULT_RULESET_WORDING_FILE,
     RECORD_PLACEHOLDERS,
     TRACE_PLACEHOLDERS,
+    ComplaintWording,
     RecordWording,
     RulesetWording,
     TraceWording,
     default_ruleset_wording,
 )
 from nocert_rules.records.adjustments import adjustment_warnings, submit_adjustment
+from nocert_rules.records.complaints import ComplaintEngine
 from nocert_rules.records.exemptions import request_review
 from nocert_rules.records.pledge import pledge_values, render_pledge_text
 from nocert_rules.worktime.wording import Both, Wording, say, template_problem
@@ -110,8 +114,18 @@ def records(rs: Ruleset) -> dict[str, Any]:
     }
 
 
+def complaint_steps(rs: Ruleset) -> dict[str, str]:
+    """The conclusion of every complaint rule's step and of the two defaults (with a ground and without)."""
+    with ComplaintEngine(rs) as ce:
+        out = {f"rule:{r.id}": ce._step(r).conclusion for r in ce.rules.content.rules}
+        out["default:acceptance"] = ce._default("acceptance").conclusion
+        out["default:acceptance:ground"] = ce._default("acceptance", "要求提供已取消的证明").conclusion
+        out["default:handling"] = ce._default("handling").conclusion
+    return out
+
+
 def texts(rs: Ruleset) -> dict[str, Any]:
-    return {"steps": steps(rs), "cases": cases(rs), "records": records(rs)}
+    return {"steps": steps(rs), "cases": cases(rs), "records": records(rs), "complaints": complaint_steps(rs)}
 
 
 @pytest.mark.parametrize("name", ["zibo", "zibo-zhangdian"])
@@ -122,6 +136,7 @@ def test_the_bundled_rulesets_word_every_trace_and_record_as_before(name: str) -
     assert got["steps"] == expected["steps"]
     assert got["cases"] == expected["cases"]
     assert got["records"] == expected["records"]
+    assert got["complaints"] == expected["complaints"]
 
 
 def test_the_golden_file_covers_every_kind_of_step() -> None:
@@ -167,13 +182,15 @@ def marked(tmp_path_factory: pytest.TempPathFactory) -> Ruleset:
     label 【label:M】 / [label:M]."""
     folder, manifest = _copy(tmp_path_factory.mktemp("marked"))
     wording = manifest["wording"]
-    for section, names in (("trace", TRACE_PLACEHOLDERS), ("records", RECORD_PLACEHOLDERS)):
+    for section, names in (("trace", TRACE_PLACEHOLDERS), ("records", RECORD_PLACEHOLDERS),
+                           ("complaints", COMPLAINT_PLACEHOLDERS)):
         for name in names:
             wording[section][name]["zh"] += f"【{name}】"
             wording[section][name]["en"] += f"[{name}]"
-    for method, label in wording["methods"]["labels"].items():
-        label["zh"] += f"【label:{method}】"
-        label["en"] += f"[label:{method}]"
+    for labels in (wording["methods"]["labels"], wording["complaints"]["effects"]):
+        for key, label in labels.items():
+            label["zh"] += f"【label:{key}】"
+            label["en"] += f"[label:{key}]"
     _write(folder, manifest)
     return load_ruleset(folder)
 
@@ -224,6 +241,20 @@ def test_every_record_template_is_read_from_the_ruleset(marked: Ruleset, tmp_pat
     assert pledge and all("【pledge_content】" in t and "[pledge_content]" in t for t in pledge.values())
     no_clause = _without_review_clause(tmp_path, marked.directory)
     assert "【review_enforced_no_clause】" in (request_review(no_clause, **REVIEW).events[0].note or "")
+
+
+def test_every_complaint_template_is_read_from_the_ruleset(marked: Ruleset) -> None:
+    got = complaint_steps(marked)
+    assert set(got) == set(GOLDEN["zibo"]["complaints"])
+    with ComplaintEngine(marked) as ce:
+        effects = {r.effect for r in ce.rules.content.rules}
+        for rule in ce.rules.content.rules:
+            text = got[f"rule:{rule.id}"]
+            assert "【rule】" in text and "[rule]" in text and f"【label:{rule.effect}】" in text, rule.id
+    assert effects >= {"reject", "supplement", "terminate"}  # Zibo has no accept rule (its default accepts)
+    assert "【default_ground】" in got["default:acceptance:ground"] and "[default_ground]" in got["default:acceptance:ground"]
+    # without a ground the default's step is its reason alone, as complaint_rules.yaml writes it
+    assert got["default:handling"] == GOLDEN["zibo"]["complaints"]["default:handling"]
 
 
 def _without_review_clause(tmp_path: Path, source: Path) -> Ruleset:
@@ -292,6 +323,19 @@ def test_a_bad_record_template_is_refused_at_its_line(tmp_path: Path) -> None:
     assert "adjustment_late_note.zh" in err.problem and "it may use none" in err.problem
 
 
+def test_a_missing_complaint_effect_label_is_refused_at_its_line(tmp_path: Path) -> None:
+    folder, manifest = _copy(tmp_path)
+    del manifest["wording"]["complaints"]["effects"]["supplement"]
+    err = _error(folder, manifest)
+    assert err.field == "wording.complaints.effects" and "supplement" in err.problem
+    assert err.line == _line_of(folder, "    effects:")
+    manifest["wording"]["complaints"]["effects"]["supplement"] = {"zh": "请补正", "en": "supplement"}
+    manifest["wording"]["complaints"]["rule"]["en"] = "{effect} ({clause}): {reason} {ground}"
+    err = _error(folder, manifest)
+    assert err.field == "wording.complaints" and "rule.en" in err.problem and "unknown placeholder {ground}" in err.problem
+    assert err.line == _line_of(folder, "  complaints:")
+
+
 def test_a_missing_method_label_is_refused_at_its_line(tmp_path: Path) -> None:
     folder, manifest = _copy(tmp_path)
     del manifest["wording"]["methods"]["labels"]["PROXY"]
@@ -325,9 +369,11 @@ def test_a_ruleset_without_wording_gets_the_bundled_default(tmp_path: Path) -> N
     assert steps(rs) == GOLDEN["zibo"]["steps"]
     assert cases(rs)["conclusions"] == GOLDEN["zibo"]["cases"]["conclusions"]
     assert records(rs) == {k: v for k, v in GOLDEN["zibo"]["records"].items() if k != "review.note.no_clause"}
+    assert complaint_steps(rs) == GOLDEN["zibo"]["complaints"]
     assert default_ruleset_wording().methods.clause is None
     assert all(getattr(default_ruleset_wording().trace, n).clause is None for n in TRACE_PLACEHOLDERS)
     assert all(getattr(default_ruleset_wording().records, n).clause is None for n in RECORD_PLACEHOLDERS)
+    assert all(getattr(default_ruleset_wording().complaints, n).clause is None for n in COMPLAINT_PLACEHOLDERS)
 
 
 def test_the_default_wording_is_the_bundled_file() -> None:
@@ -339,6 +385,7 @@ def test_the_default_wording_is_the_bundled_file() -> None:
     assert set(data) == set(RulesetWording.model_fields)
     assert set(data["trace"]) == set(TraceWording.model_fields) == set(TRACE_PLACEHOLDERS)
     assert set(data["records"]) == set(RecordWording.model_fields) == set(RECORD_PLACEHOLDERS)
+    assert set(data["complaints"]) == set(ComplaintWording.model_fields) == {*COMPLAINT_PLACEHOLDERS, "effects"}
 
 
 def test_a_district_that_sets_wording_replaces_the_citys(tmp_path: Path) -> None:
@@ -376,7 +423,7 @@ def test_the_release_ruleset_loads_with_the_default_wording(tmp_path: Path) -> N
 
 
 def test_every_placeholder_renders_and_no_other_is_accepted() -> None:
-    for name, allowed in (TRACE_PLACEHOLDERS | RECORD_PLACEHOLDERS).items():
+    for name, allowed in (TRACE_PLACEHOLDERS | RECORD_PLACEHOLDERS | COMPLAINT_PLACEHOLDERS).items():
         template = "x" + "".join(f"{{{a}}}" for a in allowed)
         assert template_problem(template, allowed) is None, name
         assert template_problem("{rule}", allowed) is not None, name

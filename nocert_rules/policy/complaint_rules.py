@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from nocert_rules.policy import conditions
 from nocert_rules.policy.conditions import Fact
+from nocert_rules.policy.wording import ComplaintEffect
 from nocert_rules.policy.yaml_source import load_ruleset_file, validate_located
 
 if TYPE_CHECKING:
@@ -69,13 +70,12 @@ COMPLAINT_FACTS: dict[str, Fact] = {
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
-
 class ComplaintRule(BaseModel):
     """One complaint rule: when the condition holds, reject, accept or terminate, per a clause."""
 
     model_config = _STRICT
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
-    effect: Literal["accept", "reject", "supplement", "terminate"]
+    effect: ComplaintEffect
     when: dict[str, Any]
     clause: str
     item: str | None = Field(default=None, description="条款中的项，如 （一） / the item of the clause")

@@ -54,6 +54,8 @@ MANIFEST_CITATIONS: tuple[Path_, ...] = (
     ("wording", "methods", "clause"),
     ("wording", "trace", EVERY_TEXT, "clause"),
     ("wording", "records", EVERY_TEXT, "clause"),
+    ("wording", "complaints", "rule", "clause"),
+    ("wording", "complaints", "default_ground", "clause"),
     ("records", EVERY_TEXT),
     ("records", "adjustment_causes", EVERY, "clause"),
     ("legal_basis_policy", "clause"),

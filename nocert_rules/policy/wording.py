@@ -3,8 +3,9 @@
 A decision's trace conclusions and the records' sentences are templates of the ruleset, Chinese
 (``zh``) and English (``en``), each beside the clause it words, shown ``zh / en``, as the deadline
 rules' are (``deadlines.wording``, ``worktime/wording.py``): ``methods`` names each method (the
-trace's ``{method}``), ``trace`` words the engine's steps, ``records`` the records' sentences.
-``TRACE_PLACEHOLDERS`` and ``RECORD_PLACEHOLDERS`` list what each template may use; the loader
+trace's ``{method}``), ``trace`` words the engine's steps, ``records`` the records' sentences,
+``complaints`` the complaint engine's steps. ``TRACE_PLACEHOLDERS``, ``RECORD_PLACEHOLDERS`` and
+``COMPLAINT_PLACEHOLDERS`` list what each template may use; the loader
 checks them with ``worktime.wording.check_templates`` (file:line), so rendering never fails.
 
 A manifest without a section gets the bundled default (docs/rulesets.md, "Deadline wording" and
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
-from typing import Self
+from typing import Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -52,6 +53,20 @@ RECORD_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
 }
 """Record template -> its placeholders. ``due``: a due time (``2021-05-14 17:00``); ``clause``:
 the clause id the record keeps; ``certificate``, ``service_item``: their names (else codes)."""
+
+
+ComplaintEffect = Literal["accept", "reject", "supplement", "terminate"]
+"""What a complaint rule does (``policy.complaint_rules.ComplaintRule.effect``); ``complaints.effects``
+labels each."""
+
+COMPLAINT_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "rule": ("effect", "clause", "reason"),
+    "default_ground": ("reason", "ground"),
+}
+"""Complaint trace template -> its placeholders. ``effect``: the rule's effect's label
+(``complaints.effects``) in each language; ``clause``: the rule's clause and item; ``reason``: the
+rule's (or the default's) reason, as complaint_rules.yaml writes it; ``ground``: the complaint's
+ground."""
 
 
 class _Frozen(BaseModel):
@@ -106,12 +121,40 @@ class RecordWording(_Frozen):
         return self
 
 
+class ComplaintWording(_Frozen):
+    """The complaint engine's trace conclusions (``records.complaints``; ``COMPLAINT_PLACEHOLDERS``)."""
+
+    effects: dict[ComplaintEffect, KindLabel] = Field(description="the label of each complaint rule's effect")
+    rule: Wording
+    default_ground: Wording
+
+    @field_validator("effects")
+    @classmethod
+    def _every_effect(cls, value: dict[ComplaintEffect, KindLabel]) -> dict[ComplaintEffect, KindLabel]:
+        missing = [e for e in get_args(ComplaintEffect) if e not in value]
+        if missing:
+            raise ValueError(f"missing labels for complaint effects: {missing}")
+        return value
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> Self:
+        check_templates(self, COMPLAINT_PLACEHOLDERS)
+        return self
+
+    def effect(self, effect: ComplaintEffect) -> Both:
+        """``{effect}``: the label of ``effect`` in each language."""
+        label = self.effects[effect]
+        return Both(label.zh, label.en)
+
+
 class RulesetWording(_Frozen):
-    """The manifest's ``wording``: the methods' names, the trace's and the records' sentences."""
+    """The manifest's ``wording``: the methods' names, the trace's, the records' and the complaint
+    engine's sentences."""
 
     methods: MethodLabels
     trace: TraceWording
     records: RecordWording
+    complaints: ComplaintWording
 
     def method(self, method: Method) -> Both:
         """``{method}``: the label of ``method`` in each language (every method has one)."""
@@ -137,10 +180,13 @@ def default_ruleset_wording() -> RulesetWording:
 
 
 __all__ = [
+    "COMPLAINT_PLACEHOLDERS",
+    "ComplaintEffect",
     "DEFAULT_RULESET_WORDING_FILE",
     "DEFAULT_WORDING_FILE",
     "RECORD_PLACEHOLDERS",
     "TRACE_PLACEHOLDERS",
+    "ComplaintWording",
     "MethodLabels",
     "RecordWording",
     "RulesetWording",

@@ -54,6 +54,7 @@ from nocert_rules.policy.ruleset import Ruleset
 from nocert_rules.privacy import keyed_hash, mask_known
 from nocert_rules.records import HashedRef, Record, RecordProblem, mask_personal, require_text
 from nocert_rules.worktime.deadlines import ExtensionLimitError, complaint_due
+from nocert_rules.worktime.wording import say
 
 __all__ = [
     "COMPLAINT_FACTS",
@@ -150,14 +151,6 @@ class ComplaintDecision(BaseModel):
     rules_sha256: str
 
 
-_EFFECT_TEXT = {
-    "accept": "受理 / accepted",
-    "reject": "不予受理 / not accepted",
-    "supplement": "请补正 / supplement asked for",
-    "terminate": "终止办理 / terminated",
-}
-
-
 class ComplaintEngine:
     """Decides complaints against a ruleset's ``complaint_rules.yaml`` on a rule backend.
 
@@ -169,6 +162,7 @@ class ComplaintEngine:
         for the complaint rules; ``self.backend`` / ``self.backend_reason`` say which and why."""
         self.ruleset = ruleset
         self.rules = load_complaint_rules(ruleset)
+        self._words = ruleset.manifest.wording.complaints  # the steps' words (manifest wording)
         self._by_id = {rule.id: rule for rule in self.rules.content.rules}
         rules = [(rule.id, rule.when) for rule in self.rules.content.rules]
         name = self.rules.file
@@ -202,7 +196,8 @@ class ComplaintEngine:
             rule_id=rule.id,
             effect=rule.effect,
             item=rule.item,
-            conclusion=f"{_EFFECT_TEXT[rule.effect]}（{rule.clause}{rule.item or ''}）：{rule.reason}",
+            conclusion=say(self._words.rule, effect=self._words.effect(rule.effect),
+                           clause=f"{rule.clause}{rule.item or ''}", reason=rule.reason),
             citation=self.ruleset.citation(rule.clause),
         )
 
@@ -211,7 +206,7 @@ class ComplaintEngine:
         return ComplaintTraceStep(
             rule_id=f"complaints.{which}-default",
             effect="default",
-            conclusion=f"{d.reason}；情形 / ground: {ground}" if ground else d.reason,
+            conclusion=say(self._words.default_ground, reason=d.reason, ground=ground) if ground else d.reason,
             citation=self.ruleset.citation(d.clause),
         )
 
