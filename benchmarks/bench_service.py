@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import httpx
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -130,26 +131,22 @@ def start_server(*args: str, tree: Tree = THIS) -> tuple[subprocess.Popen[bytes]
         time.sleep(0.1)
 
 
-def processes(pid: int) -> list[int]:
-    """``pid`` and its descendants (a ``--workers`` supervisor's workers), from Linux /proc."""
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        for task in Path(f"/proc/{p}/task").glob("*/children"):
-            with contextlib.suppress(OSError):
-                todo.extend(int(c) for c in task.read_text().split())
-    return out
+def processes(pid: int) -> list[psutil.Process]:
+    """Process ``pid`` and its descendants (a ``--workers`` supervisor's workers)."""
+    with contextlib.suppress(psutil.NoSuchProcess):
+        top = psutil.Process(pid)
+        return [top, *top.children(recursive=True)]
+    return []
 
 
 def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) used so far by process ``pid`` and its descendants (Linux /proc)."""
-    total = 0
+    """CPU seconds (user + system) used so far by process ``pid`` and its descendants."""
+    total = 0.0
     for p in processes(pid):
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = p.cpu_times()
+            total += times.user + times.system
+    return total
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -161,11 +158,9 @@ def rss_mib(pid: int) -> float:
     """Resident memory of process ``pid`` and its descendants, MiB."""
     total = 0
     for p in processes(pid):
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-    return total / 1024 if total else float("nan")
+        with contextlib.suppress(psutil.NoSuchProcess):
+            total += p.memory_info().rss
+    return total / 2**20 if total else float("nan")
 
 
 def load(base: str, body: Path, clients: int, seconds: float) -> dict[str, Any]:

@@ -100,11 +100,6 @@ _SEPARATORS = frozenset(" \t\n\r\f\v-_.·,/\\|:\u00a0\u3000\u2010\u2011\u2012\u2
 _ASCII_SEPARATORS = frozenset(c for c in _SEPARATORS if c.isascii())
 
 
-def _is_mark(ch: str) -> bool:
-    """A combining mark (``Mn``, ``Mc``, ``Me``): it belongs to the character before it."""
-    return unicodedata.category(ch)[0] == "M"
-
-
 def _fold_char(ch: str) -> str:
     """One input character (``ch``, with the combining marks that follow it, if any) as it is
     matched: NFKC, digits folded to ASCII; separators, format characters and the marks NFKC leaves
@@ -141,17 +136,17 @@ class Folded(NamedTuple):
     """For each character of ``text``, where its source ends."""
     cuts: dict[int, str]
     """The positions of ``text`` where a separator was dropped, with what was dropped (zero-width
-    characters and marks alone are no cut: they hide)."""
+    characters are no cut: they hide)."""
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The span of the original text that ``text[start:end]`` came from."""
         return self.starts[start], self.ends[end - 1]
 
 
-def _refold(base: str, at: int, end: int, chars: list[str], starts: list[int], ends: list[int]) -> None:
+def _refold(base: str, at: int, span: tuple[int, int], chars: list[str], starts: list[int], ends: list[int]) -> None:
     """The folded characters from ``at`` on replaced by the fold of ``base`` (a character and its
-    marks so far), ending at ``end`` in the original text."""
-    start = starts[at] if at < len(starts) else end - 1
+    marks so far), which ``span`` of the original text holds."""
+    start, end = span
     del chars[at:], starts[at:], ends[at:]
     for c in _fold_char(base):
         chars.append(c)
@@ -164,7 +159,7 @@ def _folded(text: str) -> Folded:
 
     A combining mark belongs to the character before it (format characters between them skipped),
     so ``e`` and U+0301 fold as one ``é``, as NFKC composes them; a mark on a dropped separator
-    leaves it a separator; a mark with nothing before it hides, like a zero-width character."""
+    leaves it a separator."""
     if text.isascii() and _ASCII_SEPARATORS.isdisjoint(text):
         # Nothing to fold or drop (the common case: codes, ASCII ID numbers): the same answer, fast.
         return Folded(text, list(range(len(text))), list(range(1, len(text) + 1)), {})
@@ -175,6 +170,7 @@ def _folded(text: str) -> Folded:
     dropped = ""
     base = ""  # the character the next mark belongs to, with the marks it has so far
     base_at = 0  # where its folded characters start in ``chars`` (kept), or -1 (a dropped separator)
+    base_from = 0  # where it starts in ``text``
     for i, ch in enumerate(text):
         if ch.isascii():
             cat = ""
@@ -186,20 +182,18 @@ def _folded(text: str) -> Folded:
                 if base_at < 0:
                     dropped += ch  # a mark on a separator: still a separator
                 else:
-                    _refold(base, base_at, i + 1, chars, starts, ends)
+                    _refold(base, base_at, (base_from, i + 1), chars, starts, ends)
                 continue
-            folded = "" if cat == "Cf" else _fold_other(ch)
+            folded = _fold_other(ch)
         if not folded:
-            if cat not in ("Cf", "Mn", "Me"):
+            if cat != "Cf":  # a separator (or a mark that starts the text, a cut there is no cut)
                 dropped += ch
-                base, base_at = ch, -1
-            elif cat != "Cf":
-                base = ""  # a mark with no character before it: hidden
+                base, base_at, base_from = ch, -1, i
             continue
         if dropped:
             cuts[len(chars)] = dropped
             dropped = ""
-        base, base_at = ch, len(chars)
+        base, base_at, base_from = ch, len(chars), i
         for c in folded:
             chars.append(c)
             starts.append(i)
@@ -602,18 +596,14 @@ looked for above)."""
 
 
 def _first_folded(value: str) -> str:
-    """``normalise(value)[:1]``, folding no more of ``value`` than it takes: up to its first kept
-    character and the marks after it."""
+    """``normalise(value)[:1]``, folding no more of ``value`` than its first kept character, unless
+    a mark or format character follows it (then the rest of it, short: a name)."""
     for i, ch in enumerate(value):
         if folded := _fold_char(ch):
-            if i + 1 == len(value) or value[i + 1].isascii():
+            after = value[i + 1 : i + 2]
+            if not after or after.isascii() or unicodedata.category(after)[0] not in "MC":
                 return folded[0]
-            j = i + 1
-            while j < len(value) and not value[j].isascii() and (
-                unicodedata.category(value[j]) == "Cf" or _is_mark(value[j])
-            ):
-                j += 1  # its marks, and format characters between them
-            return folded[0] if j == i + 1 else _folded(value[i:j]).text[:1]
+            return _folded(value[i:]).text[:1]
     return ""
 
 

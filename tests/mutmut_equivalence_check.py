@@ -3,8 +3,8 @@
 Run from ``mutants/`` after a mutmut run: ``cd mutants && ../.venv/bin/python
 ../tests/mutmut_equivalence_check.py [N]``. Each survivor (``mutmut results``) is switched on in
 turn (mutmut's trampolines read ``MUTANT_UNDER_TEST`` on every call) and N random texts (ID
-numbers, phones, cards, addresses, tokens, separators, full-width, circled and zero-width
-characters) go through the public functions of ``privacy``; any output that differs from the
+numbers, phones, cards, addresses, tokens, separators, full-width, circled, zero-width and
+compatibility characters, combining marks) go through the public functions of ``privacy``; any output that differs from the
 unmutated one is printed with its text.
 """
 
@@ -22,7 +22,8 @@ sys.path.insert(0, os.getcwd())  # the mutated tree, not the installed package
 import nocert_rules.privacy as p  # noqa: E402
 
 ALPHABET = list("0123456789" * 6 + "Xx  -.,/()+@abcAZ") + [
-    "①", "③", "８", "\u200b", "．", "＠", "﹫", "\u3000", "李", "娜", "٣", "\x1b", "\u0100", "\u202e", "㈱"]
+    "①", "③", "８", "\u200b", "．", "＠", "﹫", "\u3000", "李", "娜", "٣", "\x1b", "\u0100", "\u202e", "㈱",
+    "\u0301", "\u20dd", "e", "\uf90a", "金"]
 PIECES = ["370399199001011231", "11010519491231002X", "500101198503151238", "358107207704185265", "370399900101123",
           "13812345678", "4370111001001006", "zhang.san@example.com", "0b1d2c3e-4f50-4a6b-8c7d-9e0f1a2b3c4d",
           "91370300MA3C1234XY"]
@@ -39,6 +40,7 @@ def outputs(t: str) -> list[object]:
     calls: list[Callable[[], object]] = [
         lambda: p.mask_text(t), lambda: p.mask_text(t, keep_credit_codes=True), lambda: p.find_id_number(t),
         lambda: p.mask_text(t, personal=["李娜", "zhang"]), lambda: p.mask_known(t, ["李娜", "㈱李"]),
+        lambda: p.mask_known(t, ["e\u0301mile", "\uf90a娜"]),
         lambda: p.normalise(t), lambda: p.is_credit_code(t), lambda: p.is_id_number(t), lambda: p.printable(t),
         lambda: p.mask_phone(t) if t else "", lambda: p.luhn_ok(digits), lambda: p.keyed_hash(t, b"k"),
         lambda: p.mask_name(t)]

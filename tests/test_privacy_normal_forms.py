@@ -18,7 +18,7 @@ import pytest
 
 from nocert_rules import Engine, load_ruleset
 from nocert_rules.models import parse_request
-from nocert_rules.privacy import find_id_number, keyed_hash, mask_known, mask_text
+from nocert_rules.privacy import find_id_number, keyed_hash, mask_known, mask_text, normalise
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = b"normal-forms-test-key-0123456789"
@@ -94,3 +94,48 @@ def test_a_space_under_a_mark_still_separates_the_groups_of_a_card_number() -> N
     written = f"{card[:4]} \u0301{card[4:8]} {card[8:12]} {card[12:16]} {card[16:]}"
     assert mask_text(f"卡号 {written}").count("*") >= 11
     assert card[4:12] not in mask_text(f"卡号 {written}").replace(" ", "").replace("\u0301", "")
+
+
+# ---------------------------------------------------------------- the edges of the fold
+
+
+def test_a_held_value_written_decomposed_at_its_first_character_is_found() -> None:
+    # The record holds the name decomposed (E, U+0301), or with a zero-width character inside
+    # the accent; the text writes it composed: the pre-check folds the first character with its
+    # marks (É), not the bare E.
+    for held in ("E\u0301mile", "E\u200b\u0301mile"):
+        assert mask_known("申请人 Émile 来电", [held]) == "申请人 É**** 来电", held
+        assert mask_known("申请人 É mile 来电", [held]) == "申请人 É**** 来电", held  # spaced
+    assert mask_known("申请人 Émile 来电", ["Emile"]) == "申请人 Émile 来电"  # another name
+
+
+def test_a_mark_at_the_start_or_on_the_first_character_folds_as_it_reads() -> None:
+    assert normalise("\u0301张三") == "张三"  # nothing before it: it goes with nothing
+    assert normalise("e\u0301mile") == "émile"  # the first character of the text takes its accent
+    assert normalise("\u5f20\u0301\u0301三") == "张三"
+
+
+def test_a_mark_on_a_separator_keeps_the_separator_s_kind() -> None:
+    # A comma ends a number, with or without an accent on it; a space (or two) inside a phone
+    # number is a gap, with or without an enclosing circle on it.
+    assert mask_text("编号 1381234,\u03015678") == "编号 1381234,\u03015678"
+    assert mask_text("电话 138 1234  5678") == "电话 138****5678"
+    assert mask_text("电话 138 \u20dd1234 5678") == "电话 138****5678"
+    assert mask_text("电话 138 \u03011234 5678") == "电话 138****5678"
+
+
+def test_the_masked_address_shows_its_domain_without_marks() -> None:
+    for mark in ("\u0332", "\u20dd"):
+        assert mask_text(f"邮箱 zhangsan@ex{mark}ample.com") == "邮箱 z***@example.com", mark
+
+
+def test_a_held_number_is_found_in_digits_that_are_not_ascii() -> None:
+    # Arabic-Indic digits are NFKC already: only the digit check lets the search run.
+    assert mask_known("编号 ٣٧٠٣٩٩١٢", ["37039912"]) == "编号 3******2"
+    assert mask_known("编号 ١٢٣٤", ["37039912"]) == "编号 ١٢٣٤"
+
+
+def test_a_held_value_beyond_the_full_width_range_is_looked_for_without_error() -> None:
+    # The full-width form exists for ASCII only; a first character near U+10FFFF has none.
+    assert mask_known("编号 x", ["\U0010fffd\U0010fffd"]) == "编号 x"
+    assert mask_known("编号 \U0010fffd\U0010fffd", ["\U0010fffd\U0010fffd"]) == "编号 \U0010fffd*"

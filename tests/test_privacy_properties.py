@@ -251,16 +251,6 @@ def test_an_id_number_that_is_also_a_whole_credit_code_is_not_refused_but_masked
         assert hidden(mask_text(number), number) and mask_text(number, keep_credit_codes=True) == number
 
 
-@settings(max_examples=300, deadline=None)
-@given(value=st.text(max_size=12))
-def test_first_folded_is_the_first_character_of_the_whole_fold(value: str) -> None:
-    """``_first_seen`` folds the value only up to its first kept character (a full fold per
-    echoed field would cost): the same character as folding it whole."""
-    from nocert_rules import privacy
-
-    assert privacy._first_folded(value) == privacy.normalise(value)[:1]
-
-
 _DISGUISES = {
     "as written": lambda v: v,
     "decomposed (NFD)": lambda v: unicodedata.normalize("NFD", v),

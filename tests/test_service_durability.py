@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import threading
 import time
 import uuid
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 from live_server import ROOT, live_server
 
@@ -163,16 +163,10 @@ def _load(base_url: str, stop: threading.Event, acked: list[str], errors: list[s
 
 def _kill_tree(pid: int) -> None:
     """SIGKILL ``pid`` and its descendants (a ``--workers`` supervisor's workers) at once."""
-    found, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        found.append(p)
-        for task in Path(f"/proc/{p}/task").glob("*/children"):
-            with contextlib.suppress(OSError):
-                todo.extend(int(c) for c in task.read_text().split())
-    for p in found:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(p, signal.SIGKILL)
+    top = psutil.Process(pid)
+    for p in [*top.children(recursive=True), top]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.kill()
 
 
 def kill_rounds(tmp_path: Path, rounds: int, clients: int, seconds: float, workers: int = 1) -> None:
@@ -234,10 +228,7 @@ def test_kill_9_of_two_workers_repeated(tmp_path: Path) -> None:
 
 
 def _rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise AssertionError("no VmRSS")
+    return psutil.Process(pid).memory_info().rss // 1024
 
 
 @pytest.mark.slow

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 from live_server import NOCERT, ROOT, LiveServer, live_server
 from openapi_spec_validator import validate as validate_openapi
@@ -355,15 +357,11 @@ def test_several_workers_serve_and_reload_on_sighup_and_admin_reload(tmp_path: P
 
     def children(srv: LiveServer) -> set[int]:
         # The supervisor's worker processes (multiprocessing's resource tracker is not one).
-        pid = srv.process.pid
         workers = set()
-        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
-            try:
-                cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"resource_tracker" not in cmdline:
-                workers.add(int(child))
+        for child in psutil.Process(srv.process.pid).children():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                if not any("resource_tracker" in part for part in child.cmdline()):
+                    workers.add(child.pid)
         return workers
 
     def converge(srv: LiveServer, version: str, before: set[int]) -> None:
