@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from conftest import PERSON_ID, ZIBO
 
-from nocert_rules import Applicant, Engine, Ruleset
+from nocert_rules import Applicant, Engine, Ruleset, load_ruleset
 from nocert_rules.cli.main import main
+from nocert_rules.errors import RulesetError
 from nocert_rules.models import SHANGHAI
 from nocert_rules.records.accountability import (
     AccountabilityError,
@@ -283,3 +286,29 @@ def test_every_finding_must_be_worded(tmp_path: Path) -> None:
     with pytest.raises(RulesetError) as exc:
         load_ruleset(folder)
     assert "unit_not_recorded" in str(exc.value) and "manifest.yaml:" in str(exc.value)
+
+
+# ---------------------------------------------------------------- the details' templates, checked at load
+
+
+@pytest.mark.parametrize(("template", "problem"), [
+    ("协查核验逾期（应于 {when} 前反馈）", "unknown placeholder {when}; it may use {due}"),
+    ("协查核验逾期（应于 {due 前反馈）", "malformed template"),
+    ("协查核验逾期（应于 {} 前反馈）", "is not a name"),
+    ("协查核验逾期（应于 {due:%Y} 前反馈）", "format spec or conversion"),
+])
+def test_a_bad_detail_template_is_refused_at_its_line(tmp_path: Path, template: str, problem: str) -> None:
+    """``accountability.details`` goes through the wording's check (``template_problem``): a detail
+    the loader accepts always renders with the record's values."""
+    folder = tmp_path / "zibo"
+    shutil.copytree(ZIBO, folder, ignore=shutil.ignore_patterns("tests"))
+    manifest = yaml.safe_load((folder / "manifest.yaml").read_text(encoding="utf-8"))
+    manifest["accountability"]["details"]["verification_late"] = template
+    (folder / "manifest.yaml").write_text(yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False), "utf-8")
+    with pytest.raises(RulesetError) as info:
+        load_ruleset(folder)
+    err = info.value
+    assert (err.file, err.field) == ("manifest.yaml", "accountability.details")
+    assert "details.verification_late" in err.problem and problem in err.problem
+    lines = (folder / "manifest.yaml").read_text(encoding="utf-8").splitlines()
+    assert err.line == next(i for i, line in enumerate(lines, 1) if line == "  details:")

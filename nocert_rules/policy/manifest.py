@@ -6,7 +6,6 @@ The schema only (pydantic models, one per section of the file); the loader is ``
 from __future__ import annotations
 
 import re
-import string
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -19,7 +18,12 @@ from nocert_rules.policy.legal_basis import LegalBasisPolicy
 from nocert_rules.policy.strict import STRICT as _STRICT
 from nocert_rules.policy.wording import RulesetWording, default_ruleset_wording, default_wording
 from nocert_rules.worktime.deadlines import EscalationPolicy, Office
-from nocert_rules.worktime.wording import DeadlineWording, adjustment_problem, missing_kinds
+from nocert_rules.worktime.wording import (
+    DeadlineWording,
+    adjustment_problem,
+    missing_kinds,
+    template_problem,
+)
 
 # ---------------------------------------------------------------- manifest.yaml
 
@@ -257,14 +261,9 @@ class AccountabilityPolicy(BaseModel):
             raise ValueError(f"details must word exactly {list(ACCOUNTABILITY_DETAILS)}; unknown {unknown}, "
                              f"missing {missing}")
         for key, text in value.items():
-            try:
-                named = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
-            except ValueError as exc:
-                raise ValueError(f"details.{key}: {exc}") from None
-            wrong = sorted(named - set(ACCOUNTABILITY_DETAILS[key]))
-            if wrong:
-                raise ValueError(f"details.{key}: unknown placeholder(s) {wrong}; it may use "
-                                 f"{list(ACCOUNTABILITY_DETAILS[key]) or 'none'}")
+            problem = template_problem(text, ACCOUNTABILITY_DETAILS[key])
+            if problem:
+                raise ValueError(f"details.{key}: {problem}")
         return value
 
     @field_validator("cases")
