@@ -6,7 +6,9 @@
    before the move: every step the engine can build (each rule offered/blocked, each method chosen,
    the fallback, each row source, each awaited choice) and the trace and warnings of every bundled
    sample case (``examples/cases.jsonl``), with the records' texts and the complaint engine's
-   steps (every rule of complaint_rules.yaml, the two defaults).
+   steps (every rule of complaint_rules.yaml, the two defaults), and the warnings of requests
+   the sample cases do not make (before the ruleset's validity, unknown service items, unknown
+   certificates with and without near codes).
 2. Each template and method label flows to what the engine shows: a copy of Zibo with every one
    marked shows each mark where it is used, and no conclusion without a mark.
 3. A bad ``wording`` section is a ``RulesetError`` at manifest.yaml's line.
@@ -40,10 +42,12 @@ from nocert_rules.policy.wording import (
     DEFAULT_RULESET_WORDING_FILE,
     RECORD_PLACEHOLDERS,
     TRACE_PLACEHOLDERS,
+    WARNING_PLACEHOLDERS,
     ComplaintWording,
     RecordWording,
     RulesetWording,
     TraceWording,
+    WarningWording,
     default_ruleset_wording,
 )
 from nocert_rules.records.adjustments import adjustment_warnings, submit_adjustment
@@ -124,8 +128,26 @@ def complaint_steps(rs: Ruleset) -> dict[str, str]:
     return out
 
 
+WARNED = {
+    "not_yet_in_force": {"service_item": "370300-XK-0005", "certificate": "ZM-SF-0001", "requested_at": "2021-01-05T10:00"},
+    "unknown_item.near": {"service_item": "370300-XK-9999", "certificate": "ZM-SF-0001", "requested_at": "2021-05-06T10:00"},
+    "unknown_item.none": {"service_item": "ZZZZ", "certificate": "ZM-SF-0001", "requested_at": "2021-05-06T10:00"},
+    "unknown_certificate.near": {"service_item": "370300-XK-0005", "certificate": "ZM-SF-0009",
+                                 "requested_at": "2021-05-06T10:00"},
+    "unknown_certificate.none": {"service_item": "370300-XK-0005", "certificate": "无", "requested_at": "2021-05-06T10:00"},
+}
+
+
+def warnings(rs: Ruleset) -> dict[str, list[str]]:
+    """The warnings of requests the sample cases do not make (as 758c72f's gen_warnings did)."""
+    engine = Engine(rs)
+    applicant = {"kind": "person", "id_number": "370399199001011234"}
+    return {k: engine.decide({**r, "applicant": applicant}).warnings for k, r in WARNED.items()}
+
+
 def texts(rs: Ruleset) -> dict[str, Any]:
-    return {"steps": steps(rs), "cases": cases(rs), "records": records(rs), "complaints": complaint_steps(rs)}
+    return {"steps": steps(rs), "cases": cases(rs), "records": records(rs), "complaints": complaint_steps(rs),
+            "warnings": warnings(rs)}
 
 
 @pytest.mark.parametrize("name", ["zibo", "zibo-zhangdian"])
@@ -137,6 +159,7 @@ def test_the_bundled_rulesets_word_every_trace_and_record_as_before(name: str) -
     assert got["cases"] == expected["cases"]
     assert got["records"] == expected["records"]
     assert got["complaints"] == expected["complaints"]
+    assert got["warnings"] == expected["warnings"]
 
 
 def test_the_golden_file_covers_every_kind_of_step() -> None:
@@ -183,7 +206,7 @@ def marked(tmp_path_factory: pytest.TempPathFactory) -> Ruleset:
     folder, manifest = _copy(tmp_path_factory.mktemp("marked"))
     wording = manifest["wording"]
     for section, names in (("trace", TRACE_PLACEHOLDERS), ("records", RECORD_PLACEHOLDERS),
-                           ("complaints", COMPLAINT_PLACEHOLDERS)):
+                           ("complaints", COMPLAINT_PLACEHOLDERS), ("warnings", WARNING_PLACEHOLDERS)):
         for name in names:
             wording[section][name]["zh"] += f"【{name}】"
             wording[section][name]["en"] += f"[{name}]"
@@ -255,6 +278,22 @@ def test_every_complaint_template_is_read_from_the_ruleset(marked: Ruleset) -> N
     assert "【default_ground】" in got["default:acceptance:ground"] and "[default_ground]" in got["default:acceptance:ground"]
     # without a ground the default's step is its reason alone, as complaint_rules.yaml writes it
     assert got["default:handling"] == GOLDEN["zibo"]["complaints"]["default:handling"]
+
+
+def test_every_warning_template_is_read_from_the_ruleset(marked: Ruleset) -> None:
+    got = warnings(marked)
+    for key, names in [
+        ("not_yet_in_force", ["not_yet_in_force"]), ("unknown_item.near", ["unknown_service_item", "nearest_service_items"]),
+        ("unknown_item.none", ["unknown_service_item"]),
+        ("unknown_certificate.near", ["unknown_certificate", "nearest_certificates"]),
+        ("unknown_certificate.none", ["unknown_certificate"]),
+    ]:
+        text = next(w for w in got[key] if f"【{names[0]}】" in w)
+        assert all(f"【{n}】" in text for n in names) and f"[{names[0]}]" in text, key
+    assert "nearest_service_items" not in got["unknown_item.none"][0]
+    within = Engine(marked).decide(load_cases()[1]).warnings  # 2021-08-04: within the validity
+    late = Engine(marked).decide({**load_cases()[1], "requested_at": "2022-03-01T10:00"}).warnings
+    assert not any("【expired】" in w for w in within) and any("【expired】" in w and "[expired]" in w for w in late)
 
 
 def _without_review_clause(tmp_path: Path, source: Path) -> Ruleset:
@@ -370,10 +409,12 @@ def test_a_ruleset_without_wording_gets_the_bundled_default(tmp_path: Path) -> N
     assert cases(rs)["conclusions"] == GOLDEN["zibo"]["cases"]["conclusions"]
     assert records(rs) == {k: v for k, v in GOLDEN["zibo"]["records"].items() if k != "review.note.no_clause"}
     assert complaint_steps(rs) == GOLDEN["zibo"]["complaints"]
+    assert warnings(rs) == GOLDEN["zibo"]["warnings"]
     assert default_ruleset_wording().methods.clause is None
     assert all(getattr(default_ruleset_wording().trace, n).clause is None for n in TRACE_PLACEHOLDERS)
     assert all(getattr(default_ruleset_wording().records, n).clause is None for n in RECORD_PLACEHOLDERS)
     assert all(getattr(default_ruleset_wording().complaints, n).clause is None for n in COMPLAINT_PLACEHOLDERS)
+    assert all(getattr(default_ruleset_wording().warnings, n).clause is None for n in WARNING_PLACEHOLDERS)
 
 
 def test_the_default_wording_is_the_bundled_file() -> None:
@@ -386,6 +427,7 @@ def test_the_default_wording_is_the_bundled_file() -> None:
     assert set(data["trace"]) == set(TraceWording.model_fields) == set(TRACE_PLACEHOLDERS)
     assert set(data["records"]) == set(RecordWording.model_fields) == set(RECORD_PLACEHOLDERS)
     assert set(data["complaints"]) == set(ComplaintWording.model_fields) == {*COMPLAINT_PLACEHOLDERS, "effects"}
+    assert set(data["warnings"]) == set(WarningWording.model_fields) == set(WARNING_PLACEHOLDERS)
 
 
 def test_a_district_that_sets_wording_replaces_the_citys(tmp_path: Path) -> None:
@@ -423,7 +465,7 @@ def test_the_release_ruleset_loads_with_the_default_wording(tmp_path: Path) -> N
 
 
 def test_every_placeholder_renders_and_no_other_is_accepted() -> None:
-    for name, allowed in (TRACE_PLACEHOLDERS | RECORD_PLACEHOLDERS | COMPLAINT_PLACEHOLDERS).items():
+    for name, allowed in (TRACE_PLACEHOLDERS | RECORD_PLACEHOLDERS | COMPLAINT_PLACEHOLDERS | WARNING_PLACEHOLDERS).items():
         template = "x" + "".join(f"{{{a}}}" for a in allowed)
         assert template_problem(template, allowed) is None, name
         assert template_problem("{rule}", allowed) is not None, name

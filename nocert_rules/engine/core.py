@@ -59,6 +59,14 @@ if TYPE_CHECKING:
     from nocert_rules.worktime.deadlines import StatutoryLimit
 
 
+def _validity_texts(ruleset: Ruleset) -> tuple[str, str]:
+    """The warnings of a decision after the ruleset's ``effective_until`` and before its
+    ``effective_from``, in the ruleset's words (manifest ``wording.warnings``)."""
+    m, words = ruleset.manifest, ruleset.manifest.wording.warnings
+    return (say(words.expired, name=m.name, version=m.version, effective_until=m.effective_until),
+            say(words.not_yet_in_force, name=m.name, version=m.version, effective_from=m.effective_from))
+
+
 def list_day(request: DecisionRequest, as_of: date | datetime | None = None) -> date:
     """The day whose list decides: ``as_of`` if given (a datetime in Asia/Shanghai), else the request's day."""
     if as_of is None:
@@ -181,6 +189,7 @@ class Engine:
             name=ruleset.name, version=ruleset.version, sha256=ruleset.sha256, backend=choice.backend
         )
         self._plans = Plans(ruleset)
+        self._validity = _validity_texts(ruleset)
         self._stamps: OrderedDict[tuple[date, str | None], RulesetStamp] = OrderedDict()
         self._stamp_size = _STAMP_MEMO
         self._closed = threading.Event()
@@ -480,17 +489,12 @@ class Engine:
     # ------------------------------------------------------------------ deadlines and warnings
 
     def _validity_warnings(self, day: date) -> list[str]:
+        """The ruleset out of its validity on ``day`` (施行期限 in Zibo), in its words, worded once."""
         m = self.ruleset.manifest
         if m.effective_until is not None and day > m.effective_until:
-            return [
-                f"规则集已过有效期（{m.effective_until} 止），请核对是否已修订 / expired ruleset: "
-                f"{m.name} {m.version} was valid until {m.effective_until}"
-            ]
+            return [self._validity[0]]
         if day < m.effective_from:
-            return [
-                f"规则集尚未生效（{m.effective_from} 起施行） / ruleset not yet in force: "
-                f"{m.name} {m.version} takes effect on {m.effective_from}"
-            ]
+            return [self._validity[1]]
         return []
 
     def deadline_for(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from nocert_rules.errors import RequestError
 from nocert_rules.privacy import mask_text
+from nocert_rules.worktime.wording import say
 
 if TYPE_CHECKING:
     from nocert_rules.models import DecisionRequest
@@ -89,24 +90,19 @@ class UnknownCodes:
         return list(texts)
 
     def _answer(self, service_item: str, certificate: str) -> Answer:
-        m = self.ruleset.manifest
+        """The warning in the ruleset's words (manifest ``wording.warnings``); the error (a
+        request's problem, the mechanism's words) names the same nearest codes."""
+        m, words = self.ruleset.manifest, self.ruleset.manifest.wording.warnings
+        item = _show(service_item)
         if service_item not in self.ruleset.service_items:
             near = self.nearest_items(service_item)
-            hint = f"；最接近的已知编码 / nearest known: {', '.join(near)}" if near else ""
+            hint = say(words.nearest_service_items, codes=", ".join(near)) if near else ""
             if m.unknown_service_item == "error":
-                return True, ("service_item", f"事项编码不在清单中 / unknown service item {_show(service_item)}{hint}")
-            return False, (
-                f"事项编码 {_show(service_item)} 不在清单中，请核对编码{hint} / service item "
-                f"{_show(service_item)} has no row in the list: check the code (the certificate is "
-                "treated as not listed)",
-            )
+                return True, ("service_item", f"事项编码不在清单中 / unknown service item {item}{hint}")
+            return False, (say(words.unknown_service_item, service_item=item, nearest=hint),)
         near = self.nearest_certificates(service_item, certificate)
-        hint = f"；最接近的 / nearest: {', '.join(near)}" if near else ""
+        hint = say(words.nearest_certificates, codes=", ".join(near)) if near else ""
         if m.unknown_certificate == "error":
             return True, ("certificate", f"证明不在该事项清单内 / certificate {_show(certificate)} is not "
-                                         f"listed for service item {_show(service_item)}{hint}")
-        return False, (
-            f"证明 {_show(certificate)} 不在事项 {_show(service_item)} 的清单内（按不在清单处理）{hint} / "
-            f"certificate {_show(certificate)} is not listed for service item {_show(service_item)} "
-            "(treated as not listed): check the id",
-        )
+                                         f"listed for service item {item}{hint}")
+        return False, (say(words.unknown_certificate, certificate=_show(certificate), service_item=item, nearest=hint),)

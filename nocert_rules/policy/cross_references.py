@@ -53,6 +53,7 @@ MANIFEST_CITATIONS: tuple[Path_, ...] = (
     ("deadlines", "wording", EVERY_TEXT, "clause"),
     ("wording", "methods", "clause"),
     ("wording", "trace", EVERY_TEXT, "clause"),
+    ("wording", "warnings", EVERY_TEXT, "clause"),
     ("wording", "records", EVERY_TEXT, "clause"),
     ("wording", "complaints", "rule", "clause"),
     ("wording", "complaints", "default_ground", "clause"),

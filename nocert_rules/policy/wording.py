@@ -3,9 +3,9 @@
 A decision's trace conclusions and the records' sentences are templates of the ruleset, Chinese
 (``zh``) and English (``en``), each beside the clause it words, shown ``zh / en``, as the deadline
 rules' are (``deadlines.wording``, ``worktime/wording.py``): ``methods`` names each method (the
-trace's ``{method}``), ``trace`` words the engine's steps, ``records`` the records' sentences,
-``complaints`` the complaint engine's steps. ``TRACE_PLACEHOLDERS``, ``RECORD_PLACEHOLDERS`` and
-``COMPLAINT_PLACEHOLDERS`` list what each template may use; the loader
+trace's ``{method}``), ``trace`` words the engine's steps, ``warnings`` a decision's warnings,
+``records`` the records' sentences, ``complaints`` the complaint engine's steps. The
+``*_PLACEHOLDERS`` tables list what each template may use; the loader
 checks them with ``worktime.wording.check_templates`` (file:line), so rendering never fails.
 
 A manifest without a section gets the bundled default (docs/rulesets.md, "Deadline wording" and
@@ -54,6 +54,18 @@ RECORD_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
 """Record template -> its placeholders. ``due``: a due time (``2021-05-14 17:00``); ``clause``:
 the clause id the record keeps; ``certificate``, ``service_item``: their names (else codes)."""
 
+
+WARNING_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "expired": ("name", "version", "effective_until"),
+    "not_yet_in_force": ("name", "version", "effective_from"),
+    "unknown_service_item": ("service_item", "nearest"),
+    "nearest_service_items": ("codes",),
+    "unknown_certificate": ("certificate", "service_item", "nearest"),
+    "nearest_certificates": ("codes",),
+}
+"""Decision warning template -> its placeholders. ``name``, ``version``, ``effective_*``: the
+ruleset's; ``service_item``, ``certificate``: the request's codes (masked where they hold personal
+data); ``nearest``: the ``nearest_*`` sentence naming the nearest known ``codes``, or empty."""
 
 ComplaintEffect = Literal["accept", "reject", "supplement", "terminate"]
 """What a complaint rule does (``policy.complaint_rules.ComplaintRule.effect``); ``complaints.effects``
@@ -121,6 +133,23 @@ class RecordWording(_Frozen):
         return self
 
 
+class WarningWording(_Frozen):
+    """The warnings a decision carries (``WARNING_PLACEHOLDERS`` names them): the ruleset out of
+    its validity, a code the list does not know (``unknown_*: abolish``)."""
+
+    expired: Wording
+    not_yet_in_force: Wording
+    unknown_service_item: Wording
+    nearest_service_items: Wording
+    unknown_certificate: Wording
+    nearest_certificates: Wording
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> Self:
+        check_templates(self, WARNING_PLACEHOLDERS)
+        return self
+
+
 class ComplaintWording(_Frozen):
     """The complaint engine's trace conclusions (``records.complaints``; ``COMPLAINT_PLACEHOLDERS``)."""
 
@@ -148,11 +177,12 @@ class ComplaintWording(_Frozen):
 
 
 class RulesetWording(_Frozen):
-    """The manifest's ``wording``: the methods' names, the trace's, the records' and the complaint
-    engine's sentences."""
+    """The manifest's ``wording``: the methods' names, the trace's and the warnings' sentences, the
+    records' and the complaint engine's."""
 
     methods: MethodLabels
     trace: TraceWording
+    warnings: WarningWording
     records: RecordWording
     complaints: ComplaintWording
 
@@ -186,11 +216,13 @@ __all__ = [
     "DEFAULT_WORDING_FILE",
     "RECORD_PLACEHOLDERS",
     "TRACE_PLACEHOLDERS",
+    "WARNING_PLACEHOLDERS",
     "ComplaintWording",
     "MethodLabels",
     "RecordWording",
     "RulesetWording",
     "TraceWording",
+    "WarningWording",
     "default_ruleset_wording",
     "default_wording",
 ]
