@@ -57,6 +57,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from nocert_rules import Engine, load_ruleset  # noqa: E402
+from nocert_rules.tools.casefile import iter_cases  # noqa: E402
 
 BATCH = 100
 BASELINE = "405bd9c"
@@ -77,13 +78,9 @@ end
 
 
 def cases() -> list[dict[str, Any]]:
-    out = []
-    for line in (ROOT / "examples" / "cases.jsonl").read_text(encoding="utf-8").splitlines():
-        case = json.loads(line)
-        case.pop("case_id", None)
-        case.pop("expected_method", None)
-        out.append(case)
-    return out
+    """The bundled sample cases as requests, read as ``dry-run`` reads them (without ``case_id``
+    and ``expected_method``)."""
+    return [c.request for c in iter_cases(str(ROOT / "examples" / "cases.jsonl")) if c.request is not None]
 
 
 class Tree(NamedTuple):
