@@ -18,7 +18,7 @@ from conftest import PERSON_ID, ROOT
 
 from nocert_rules import Engine, Method, load_ruleset
 from nocert_rules.cli.main import main
-from nocert_rules.tools.init import SKELETON_FILES, skeleton_text
+from nocert_rules.tools.init import SKELETON_FILES, init_ruleset, skeleton_text
 from nocert_rules.tools.lint import lint_ruleset
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -114,6 +114,27 @@ def test_init_then_load_lint_clean_test_and_decide(tmp_path: Path) -> None:
     assert Method.ABOLISH in methods and Method.PLEDGE in methods
     again = runner.invoke(main, ["init", str(target)])
     assert again.exit_code == 2 and "not empty" in again.stderr
+
+
+def test_the_skeleton_words_its_decisions_itself_as_the_library_would(tmp_path: Path) -> None:
+    """The skeleton writes a whole ``wording`` section for a city to edit: the bundled default's
+    entries (so a new ruleset reads as one without ``wording``), the methods citing its 第二条;
+    what the city writes there is what its trace shows."""
+    init_ruleset(tmp_path / "district")
+    manifest = tmp_path / "district" / "manifest.yaml"
+    written = yaml.safe_load(manifest.read_text(encoding="utf-8"))["wording"]
+    assert written["methods"].pop("clause") == "第二条"
+    assert written == yaml.safe_load(
+        (ROOT / "nocert_rules" / "policy" / "default_ruleset_wording.yaml").read_text(encoding="utf-8"))
+    rs = load_ruleset(tmp_path / "district")
+    assert rs.manifest.wording.methods.clause == "第二条"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace(
+        '      zh: "采用{method}"', '      zh: "本区采用{method}"', 1), encoding="utf-8")
+    row = rs.rows[0]
+    request = {"service_item": row.service_item_code, "certificate": row.certificate_id,
+               "requested_at": "2025-03-03T10:00", "applicant": {"kind": "person", "id_number": PERSON_ID}}
+    with Engine(load_ruleset(tmp_path / "district")) as engine:
+        assert any(step.conclusion.startswith("本区采用") for step in engine.decide(request).trace)
 
 
 def test_the_skeleton_takes_a_city_s_real_codes(tmp_path: Path) -> None:
