@@ -36,9 +36,23 @@ def module_at(revision: str) -> types.ModuleType:
                             check=True, capture_output=True, text=True).stdout
     module = types.ModuleType(f"casefile_{revision}")
     module.__file__ = f"{revision}:nocert_rules/tools/casefile.py"
+    source = _without_removed_imports(source, module)
     sys.modules[module.__name__] = module  # dataclasses look their module up
     exec(compile(source, module.__file__, "exec"), module.__dict__)  # noqa: S102 - our own file
     return module
+
+
+def _without_removed_imports(source: str, module: types.ModuleType) -> str:
+    """An old revision's source importing what the package no longer has: ``METHOD_LABELS_ZH``
+    (the method labels, now the ruleset's ``wording``) is given to it from the bundled default."""
+    old = "from nocert_rules.enums import METHOD_LABELS_ZH, Method"
+    if old not in source:
+        return source
+    from nocert_rules.enums import Method
+    from nocert_rules.policy.wording import default_ruleset_wording
+
+    module.__dict__["METHOD_LABELS_ZH"] = {m: default_ruleset_wording().method(m).zh for m in Method}
+    return source.replace(old, "from nocert_rules.enums import Method")
 
 
 def read_old(old: Any, path: str) -> int:

@@ -39,7 +39,8 @@ def main() -> None:
             }
         )
         must = "（须申请人提交 / applicant must submit）" if decision.applicant_must_submit else ""
-        print(f"■ {row.certificate_name} [{row.certificate_id}] → {decision.method.label_zh} {decision.method.value}{must}")
+        label = ruleset.manifest.wording.method(decision.method).zh  # the ruleset names its methods
+        print(f"■ {row.certificate_name} [{row.certificate_id}] → {label} {decision.method.value}{must}")
         print(f"  申请人 applicant: {decision.applicant.id_masked}")
         if decision.issuer:
             print(f"  出具单位 issuer: {decision.issuer}")

@@ -15,20 +15,6 @@ class Method(StrEnum):
     PROXY = "PROXY"  # 干部代办
     APPLICANT_PROVIDED = "APPLICANT_PROVIDED"  # 申请人自行提供
 
-    @property
-    def label_zh(self) -> str:
-        return METHOD_LABELS_ZH[self]
-
-
-METHOD_LABELS_ZH: dict[Method, str] = {
-    Method.ABOLISH: "直接取消",
-    Method.DATA_SHARING: "数据共享",
-    Method.PLEDGE: "告知承诺",
-    Method.VERIFICATION: "部门核验",
-    Method.PROXY: "干部代办",
-    Method.APPLICANT_PROVIDED: "申请人提供",
-}
-
 
 class ReplacementMethod(StrEnum):
     """The replacement methods a row of the list may allow (三(一)2)."""

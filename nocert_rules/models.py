@@ -407,10 +407,6 @@ class DeclinedAlternative(BaseModel):
     trace: list[TraceStep]
     approval_clock: ApprovalClockRule | None = None
 
-    @property
-    def method_label(self) -> str:
-        return self.method.label_zh
-
 
 class OfficerOnDuty(BaseModel):
     """An officer a decision or record names: the unit, the role (label from the ruleset's
@@ -488,10 +484,6 @@ class Decision(BaseModel):
         description="PROXY: the role that fetches the certificate (the ruleset's officers file) and, when the "
         "host asks (Engine.officer_on_duty), the officer on duty",
     )
-
-    @property
-    def method_label(self) -> str:
-        return self.method.label_zh
 
     @field_serializer("requested_at")
     def _iso(self, value: datetime) -> str:

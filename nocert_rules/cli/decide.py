@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,6 +18,9 @@ from nocert_rules.cli.common import (
 )
 from nocert_rules.errors import CalendarError, RequestError
 from nocert_rules.tools.casefile import read_request_file, redact
+
+if TYPE_CHECKING:
+    from nocert_rules.policy.wording import RulesetWording
 
 _EFFECT_LABELS = {"offer": "提供 offer", "block": "阻止 block", "choose": "采用 choose",
                   "fallback": "兜底 fallback"}
@@ -101,14 +104,15 @@ def _print_trace(console: Any, d: Any) -> None:
                           overflow="ellipsis")
 
 
-def render_decision(console: Any, decision: Any) -> None:
-    """A decision as a readable Chinese summary (English beside it)."""
+def render_decision(console: Any, decision: Any, wording: RulesetWording) -> None:
+    """A decision as a readable Chinese summary (English beside it); ``wording``: the manifest
+    ``wording`` of the decision's ruleset, which names the method."""
     from nocert_rules.tools.safe_text import SafeText as Text
 
     d = decision
     line = Text()
     line.append("处理方式 / Method: ", style="bold")
-    line.append(f"{d.method.label_zh} {d.method.value}", style="bold cyan")
+    line.append(f"{wording.method(d.method).zh} {d.method.value}", style="bold cyan")
     console.print(line)
     requested = ("申请时间 / Requested at",
                  f"{d.requested_at:%Y-%m-%d %H:%M}（{weekday(d.requested_at.date())}，Asia/Shanghai）")
@@ -144,11 +148,11 @@ def decide(ruleset: str, request_file: str, as_of: str | None, as_json: bool, ba
       nocert-rules decide rulesets/zibo --request examples/requests/pledge.json
     """
     from nocert_rules.engine.core import Engine
-    from nocert_rules.tools.casefile import apply_as_of
+    from nocert_rules.tools.casefile import apply_as_of, method_names
 
     moment = as_of_moment(as_of)
     rs = open_ruleset(ruleset)
-    case = read_request_file(request_file)
+    case = read_request_file(request_file, method_names(rs.manifest.wording))
     if case.error is not None or case.request is None:
         raise CliFailure(f"{request_file}:{case.line}: {redact(case.error or 'empty request')}")
     engine = Engine(rs, backend=backend)
@@ -162,4 +166,4 @@ def decide(ruleset: str, request_file: str, as_of: str | None, as_json: bool, ba
     if as_json:
         click.echo(decision.model_dump_json())
     else:
-        render_decision(make_console(), decision)
+        render_decision(make_console(), decision, rs.manifest.wording)

@@ -7,7 +7,7 @@ import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -22,6 +22,9 @@ from nocert_rules.cli.common import (
     open_ruleset,
     print_json,
 )
+
+if TYPE_CHECKING:
+    from nocert_rules.policy.wording import RulesetWording
 
 
 @click.command("dry-run", epilog=EXIT_CODES_HELP)
@@ -107,11 +110,11 @@ def dry_run(ruleset: str, cases: str, fmt: str, as_of: str | None, jobs: int, ou
             output.abort()  # a failure: nothing half-written under the name asked for
     data = result.to_dict()
     if report_path:
-        _write_report(report_path, data)
+        _write_report(report_path, data, rs.manifest.wording)
     if as_json:
         print_json(data)
     else:
-        _print_summary(console, data, top, out_path, report_path)
+        _print_summary(console, data, rs.manifest.wording, top, out_path, report_path)
     if data["expected"]["mismatched"] or data["errors"]["count"]:
         raise click.exceptions.Exit(EXIT_FAIL)
 
@@ -175,22 +178,22 @@ def _interrupted(rows: int, received: list[int], output: Any, out_path: str | No
     fail(f"已中断 / interrupted ({signame}) after {rows:,} cases{kept}", code)
 
 
-def _write_report(report_path: str, data: dict[str, Any]) -> None:
+def _write_report(report_path: str, data: dict[str, Any], wording: RulesetWording) -> None:
     from nocert_rules.cli.atomic import AtomicOutput
     from nocert_rules.tools.report import render_html
 
     try:
         with AtomicOutput(report_path) as report:
-            report.write(render_html(data))
+            report.write(render_html(data, wording))
     except OSError as exc:
         raise CliFailure(f"{report_path}: 无法写入 / cannot write: {exc.strerror}") from None
 
 
-def _print_summary(console: Any, data: dict[str, Any], top: int, out_path: str | None,
+def _print_summary(console: Any, data: dict[str, Any], wording: RulesetWording, top: int, out_path: str | None,
                    report_path: str | None) -> None:
     from nocert_rules.cli.dryrun_summary import render_summary
 
-    render_summary(console, data, top=top)
+    render_summary(console, data, wording, top=top)
     if out_path:
         console.print(f"逐案结果 / per-case results: {out_path}")
     if report_path:

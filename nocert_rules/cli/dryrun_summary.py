@@ -6,18 +6,23 @@ One function per part of the summary, in the order printed; the numbers come fro
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nocert_rules.enums import Method
 from nocert_rules.tools.dryrun import deadline_label, format_hours, format_spread, shorten, zh_part
 from nocert_rules.tools.safe_text import SafeText as Text
 
+if TYPE_CHECKING:
+    from nocert_rules.policy.wording import RulesetWording
 
-def render_summary(console: Any, data: dict[str, Any], *, top: int = 20, listing: int = 20) -> None:
-    """Print a dry-run summary (``to_dict`` output) as rich tables, Chinese first."""
+
+def render_summary(console: Any, data: dict[str, Any], wording: RulesetWording, *, top: int = 20,
+                   listing: int = 20) -> None:
+    """Print a dry-run summary (``to_dict`` output) as rich tables, Chinese first; ``wording``:
+    the manifest ``wording`` of the run's ruleset, which names the methods."""
     _heading(console, data)
-    _methods(console, data)
-    _issuers(console, data, top)
+    _methods(console, data, wording)
+    _issuers(console, data, wording, top)
     _pledges_blocked(console, data)
     _deadlines(console, data)
     _warnings(console, data, listing)
@@ -62,11 +67,11 @@ def _line_counts(n: dict[str, int]) -> str:
     return f"文件共 {n['total']:,} 行 lines = " + " + ".join(parts)
 
 
-def _methods(console: Any, data: dict[str, Any]) -> None:
+def _methods(console: Any, data: dict[str, Any], wording: RulesetWording) -> None:
     decided = data["decided"] or 1
     t = _table("处理方式 / Methods", ("方式 method", "left"), ("件数 cases", "right"), ("占比 share", "right"))
     for method, n in data["methods"].items():
-        t.add_row(Text(f"{Method(method).label_zh} {method}"), Text(f"{n:,}"), Text(f"{100 * n / decided:.1f}%"))
+        t.add_row(Text(f"{wording.method(Method(method)).zh} {method}"), Text(f"{n:,}"), Text(f"{100 * n / decided:.1f}%"))
     console.print(t)
 
 
@@ -75,13 +80,13 @@ def _count(n: int) -> Any:
     return Text(f"{n:,}" if n else "·")
 
 
-def _issuers(console: Any, data: dict[str, Any], top: int) -> None:
+def _issuers(console: Any, data: dict[str, Any], wording: RulesetWording, top: int) -> None:
     shown = list(data["methods"])
     issuers = data["issuers"]
     title = "出具单位 × 处理方式 / Issuing unit × method"
     if len(issuers) > top:
         title += f"（前 {top} 个，共 {len(issuers)} 个 / top {top} of {len(issuers)}）"
-    t = _table(title, ("出具单位 issuer", "left"), *[(Method(m).label_zh, "right") for m in shown],
+    t = _table(title, ("出具单位 issuer", "left"), *[(wording.method(Method(m)).zh, "right") for m in shown],
                ("合计 total", "right"))
     for entry in issuers[:top]:
         t.add_row(Text(entry["issuer"]), *[_count(entry["methods"].get(m, 0)) for m in shown],

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
 
 from pydantic import (
     AfterValidator,
@@ -38,8 +38,12 @@ from pydantic import (
 from nocert_rules.enums import Method
 from nocert_rules.errors import RecordError, RequestError
 from nocert_rules.models import Decision, ShanghaiDatetime, as_shanghai
+from nocert_rules.policy.wording import default_ruleset_wording
 from nocert_rules.privacy import mask_text
 from nocert_rules.worktime.calendar import as_moment
+
+if TYPE_CHECKING:
+    from nocert_rules.policy.ruleset import Ruleset
 
 __all__ = [
     "HashedRef",
@@ -232,13 +236,17 @@ def _id_of(data: Any) -> str | None:
     return None
 
 
-def require_method(decision: Decision, method: Method, record: str, record_id: str | None) -> None:
-    """A RecordProblem unless ``decision`` chose ``method`` (a record follows its decision)."""
+def require_method(decision: Decision, method: Method, record: str, record_id: str | None,
+                   ruleset: Ruleset | None = None) -> None:
+    """A RecordProblem unless ``decision`` chose ``method`` (a record follows its decision); the
+    message names ``method`` in the words of ``ruleset`` (the decision's; unset, the bundled
+    default wording)."""
     if decision.method is not method:
+        wording = ruleset.manifest.wording if ruleset is not None else default_ruleset_wording()
         raise RecordProblem(
             record,
             record_id,
-            f"决定的方式是 {decision.method.value}，不是{method.label_zh} / the decision's method is "
+            f"决定的方式是 {decision.method.value}，不是{wording.method(method).zh} / the decision's method is "
             f"{decision.method.value}, not {method.value}",
         )
 

@@ -86,8 +86,8 @@ __all__ = [
     "render_pledge_text",
 ]
 
-def _require_pledge(decision: Decision, label: str, rid: str | None) -> PostCheckPlan:
-    require_method(decision, Method.PLEDGE, label, rid)
+def _require_pledge(decision: Decision, label: str, rid: str | None, ruleset: Ruleset | None) -> PostCheckPlan:
+    require_method(decision, Method.PLEDGE, label, rid, ruleset)
     if decision.awaiting_choice:
         raise RecordProblem(
             label,
@@ -119,7 +119,7 @@ def _post_check_due(wording: DeadlineWording, plan: PostCheckPlan) -> str:
 def pledge_values(ruleset: Ruleset, decision: Decision, *, content: str | None = None) -> dict[str, str]:
     """The placeholder values for a PLEDGE decision (personal data masked); without ``content``, the
     ruleset's default statement (``wording.records.pledge_content``)."""
-    plan = _require_pledge(decision, "告知承诺书 / pledge", decision.request_id)
+    plan = _require_pledge(decision, "告知承诺书 / pledge", decision.request_id, ruleset)
     row = ruleset.find_row(decision.service_item, decision.certificate, decision.ruleset.effective_date)
     cert_name = decision.certificate_name or decision.certificate
     item_name = decision.service_item_name or decision.service_item
@@ -256,7 +256,7 @@ def open_pledge(
     # The id masked also where it repeats the applicant's name or ID number (the record holds them).
     rid = mask_known(record_id, [v for v in (applicant.name, applicant.id_number) if v]) if record_id else uuid4().hex
     label = PledgeRecord.record_label
-    plan = _require_pledge(decision, label, rid)
+    plan = _require_pledge(decision, label, rid, ruleset)
     if not key:
         raise RecordProblem(label, rid, "须提供密钥 / a non-empty key is required")
     ref = decision.applicant.ref

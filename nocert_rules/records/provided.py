@@ -75,7 +75,7 @@ def record_provided(
     """
     rid = record_id or uuid4().hex
     label = ProvidedDocument.record_label
-    require_method(decision, Method.APPLICANT_PROVIDED, label, rid)
+    require_method(decision, Method.APPLICANT_PROVIDED, label, rid, ruleset)
     basis = next(
         (
             s.citation

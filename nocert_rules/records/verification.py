@@ -407,7 +407,7 @@ def open_verification(
     """
     rid = record_id or uuid4().hex
     label = VerificationRequest.record_label
-    require_method(decision, Method.VERIFICATION, label, rid)
+    require_method(decision, Method.VERIFICATION, label, rid, ruleset)
     deadline = decision.deadline
     if deadline is None or deadline.kind != "verification_reply":
         raise RecordProblem(label, rid, "决定没有核验反馈期限 / the decision has no verification deadline")

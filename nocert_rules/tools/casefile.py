@@ -34,17 +34,19 @@ import json
 import re
 import sys
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import lru_cache
 from itertools import accumulate, chain, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, Literal, NamedTuple
 
-from nocert_rules.enums import METHOD_LABELS_ZH, Method
+from nocert_rules.enums import Method
 from nocert_rules.errors import NocertError
 from nocert_rules.models import EARLIEST_REQUEST, LATEST_REQUEST, SHANGHAI
+from nocert_rules.policy.wording import RulesetWording, default_ruleset_wording
 from nocert_rules.privacy import mask_id, mask_text
 
 Format = Literal["jsonl", "csv"]
@@ -609,11 +611,12 @@ def iter_raw(path: str, fmt: Format | None = None) -> Iterator[RawCase]:
         yield from reader
 
 
-def iter_cases(path: str, fmt: Format | None = None) -> Iterator[Case]:
-    """Parsed cases of a file, streamed; bad rows come back with ``error`` set."""
+def iter_cases(path: str, fmt: Format | None = None, names: MethodNames | None = None) -> Iterator[Case]:
+    """Parsed cases of a file, streamed; bad rows come back with ``error`` set (``names``:
+    :func:`method_names` of the ruleset at hand)."""
     with CaseReader(path, fmt) as reader:
         for raw in reader:
-            yield parse_raw(raw)
+            yield parse_raw(raw, names)
 
 
 def chunked(items: Iterable[RawCase], size: int, max_chars: int = CHUNK_BYTES) -> Iterator[list[RawCase]]:
@@ -641,44 +644,58 @@ def _raw_chars(raw: RawCase) -> int:
 # ------------------------------------------------------------------ parsing
 
 
-_METHODS: dict[str, Method] = {}
-"""Texts already read as a method (a few per file; bounded, so odd texts cannot grow it)."""
+MethodNames = Mapping[str, Method]
+"""Text -> the method it names (:func:`method_names`)."""
 
 
-def parse_method(value: Any) -> Method:
-    """``PLEDGE``, ``pledge`` or ``告知承诺`` -> ``Method.PLEDGE``; ValueError otherwise."""
-    if type(value) is str and (known := _METHODS.get(value)) is not None:
+def method_names(wording: RulesetWording | None = None) -> dict[str, Method]:
+    """The texts an ``expected_method`` may give for each method: its name (``PLEDGE``, ``pledge``)
+    and its labels in ``wording`` (the ruleset's manifest ``wording``; unset, the bundled default),
+    Chinese (``告知承诺``) and English; a label two methods share names the first."""
+    words = wording if wording is not None else default_ruleset_wording()
+    names: dict[str, Method] = {}
+    for method in Method:
+        label = words.method(method)
+        for text in (method.value, method.value.lower(), label.zh.strip(), label.en.strip(), label.en.strip().casefold()):
+            names.setdefault(text, method)
+    return names
+
+
+def parse_method(value: Any, names: MethodNames | None = None) -> Method:
+    """``PLEDGE``, ``pledge`` or a label of the ruleset's (``names``, :func:`method_names`;
+    unset, the bundled default labels: ``告知承诺``) -> ``Method.PLEDGE``; ValueError otherwise."""
+    table = names if names is not None else _default_names()
+    if type(value) is str and (known := table.get(value)) is not None:
         return known
-    method = _parse_method(value)
-    if len(_METHODS) < 256:
-        _METHODS[value] = method
-    return method
-
-
-def _parse_method(value: Any) -> Method:
     if isinstance(value, str):
         text = value.strip()
         if text.upper() in Method.__members__:
             return Method[text.upper()]
-        for method, label in METHOD_LABELS_ZH.items():
-            if text == label:
-                return method
+        if (known := table.get(text, table.get(text.casefold()))) is not None:
+            return known
     raise ValueError(
         f"expected_method: 未知的处理方式 / unknown method {safe_value(value)}; "
         f"expected one of {', '.join(m.value for m in Method)}"
     )
 
 
-def parse_raw(raw: RawCase) -> Case:
-    """A raw record -> a :class:`Case` (``error`` set when the row is malformed)."""
+@lru_cache(maxsize=1)
+def _default_names() -> dict[str, Method]:
+    return method_names()
+
+
+def parse_raw(raw: RawCase, names: MethodNames | None = None) -> Case:
+    """A raw record -> a :class:`Case` (``error`` set when the row is malformed); ``names``: the
+    ruleset's :func:`method_names` (unset, the bundled default labels)."""
     if raw.error is not None:
         return Case(raw.line, None, None, None, raw.error)
     if isinstance(raw.data, str):
-        return _parse_json(raw.line, raw.data)
-    return _parse_csv(raw.line, raw.data)
+        return _parse_json(raw.line, raw.data, names)
+    return _parse_csv(raw.line, raw.data, names)
 
 
-def _case_fields(line: int, case_id: Any, expected: Any) -> tuple[str | None, Method | None, str | None]:
+def _case_fields(line: int, case_id: Any, expected: Any,
+                 names: MethodNames | None) -> tuple[str | None, Method | None, str | None]:
     cid: str | None = None
     if case_id is not None:
         if isinstance(case_id, bool) or not isinstance(case_id, str | int):
@@ -689,7 +706,7 @@ def _case_fields(line: int, case_id: Any, expected: Any) -> tuple[str | None, Me
     method: Method | None = None
     if expected is not None and expected != "":
         try:
-            method = parse_method(expected)
+            method = parse_method(expected, names)
         except ValueError as exc:
             return cid, None, str(exc)
     return cid, method, None
@@ -768,19 +785,19 @@ def _has_surrogate(obj: Any) -> bool:
     return False
 
 
-def _parse_json(line: int, text: str) -> Case:
+def _parse_json(line: int, text: str, names: MethodNames | None) -> Case:
     obj, error, _ = _load_json(text)
     if error is not None:
         return Case(line, None, None, None, error)
-    return _case_from_object(line, obj)
+    return _case_from_object(line, obj, names)
 
 
-def _case_from_object(line: int, obj: Any) -> Case:
+def _case_from_object(line: int, obj: Any, names: MethodNames | None) -> Case:
     if not isinstance(obj, dict):
         return Case(line, None, None, None, f"应为 JSON 对象 / expected a JSON object, got {type(obj).__name__}")
     if isinstance(obj.get("request"), dict):
         extra = sorted(set(obj) - {"request", "case_id", "expected_method"})
-        cid, method, err = _case_fields(line, obj.get("case_id"), obj.get("expected_method"))
+        cid, method, err = _case_fields(line, obj.get("case_id"), obj.get("expected_method"), names)
         if err is None and extra:
             shown = ", ".join(safe_key(k) for k in extra[:5]) + (f" (+{len(extra) - 5})" if len(extra) > 5 else "")
             err = f"未知字段 / unknown keys next to 'request': {shown}"
@@ -788,7 +805,8 @@ def _case_from_object(line: int, obj: Any) -> Case:
             return Case(line, cid, None, None, err)
         return Case(line, cid, method, obj["request"])
     request = dict(obj)
-    cid, method, err = _case_fields(line, request.pop("case_id", None), request.pop("expected_method", None))
+    cid, method, err = _case_fields(line, request.pop("case_id", None), request.pop("expected_method", None),
+                                    names)
     if err:
         return Case(line, cid, None, None, err)
     return Case(line, cid, method, request)
@@ -809,7 +827,7 @@ def _parse_bool(column: str, text: str) -> bool:
     raise ValueError(f"{column}: 应为 true/false（是/否） / expects true/false, got {safe_value(text)}")
 
 
-def _parse_csv(line: int, cells: dict[str | None, Any]) -> Case:
+def _parse_csv(line: int, cells: dict[str | None, Any], names: MethodNames | None) -> Case:
     extra = cells.get(None)
     cid_cell = (cells.get("case_id") or "").strip() or None
     if extra:
@@ -837,7 +855,7 @@ def _parse_csv(line: int, cells: dict[str | None, Any]) -> Case:
             target[path[-1]] = _parse_bool(column, text) if kind == "bool" else text
     except ValueError as exc:
         return Case(line, case_id or cid_cell, None, None, str(exc))
-    cid, method, err = _case_fields(line, case_id, expected)
+    cid, method, err = _case_fields(line, case_id, expected, names)
     if err:
         return Case(line, cid, None, None, err)
     return Case(line, cid, method, request)
@@ -886,9 +904,10 @@ def apply_as_of(request: dict[str, Any], as_of: datetime | None) -> dict[str, An
     return out
 
 
-def read_request_file(path: str) -> Case:
+def read_request_file(path: str, names: MethodNames | None = None) -> Case:
     """One request for ``decide``: a JSON object (UTF-8, a BOM is fine) in a file or on stdin
-    (``-``), of at most :data:`MAX_RECORD_BYTES`. A bad object comes back with ``error`` set."""
+    (``-``), of at most :data:`MAX_RECORD_BYTES`. A bad object comes back with ``error`` set
+    (``names``: the ruleset's :func:`method_names`, for ``expected_method``)."""
     limit = MAX_RECORD_BYTES
     try:
         if path == "-":
@@ -914,7 +933,7 @@ def read_request_file(path: str) -> Case:
     obj, error, line = _load_json(text)
     if error is not None:
         return Case(line, None, None, None, error)
-    return _case_from_object(1, obj)
+    return _case_from_object(1, obj, names)
 
 
 __all__ = [
@@ -923,6 +942,7 @@ __all__ = [
     "Case",
     "CaseFileError",
     "CaseReader",
+    "MethodNames",
     "RawCase",
     "apply_as_of",
     "chunked",
@@ -930,6 +950,7 @@ __all__ = [
     "detect_format",
     "iter_cases",
     "iter_raw",
+    "method_names",
     "parse_as_of",
     "parse_method",
     "parse_raw",

@@ -16,7 +16,7 @@ from typing import Any
 
 from nocert_rules.errors import NocertError
 from nocert_rules.policy.ruleset import Ruleset
-from nocert_rules.tools.casefile import Format, apply_as_of, iter_cases, safe_case_id
+from nocert_rules.tools.casefile import Format, apply_as_of, iter_cases, method_names, safe_case_id
 
 SAMPLE_IDS = 5
 
@@ -172,7 +172,9 @@ def diff_cases(result: RulesetDiff, cases_path: str, *, fmt: Format | None = Non
     out = CaseChanges()
     old_engine, new_engine = Engine(result.old), Engine(result.new)
     try:
-        for case in iter_cases(cases_path, fmt):
+        # a case may name its expected method in either ruleset's words (the new one's where they clash)
+        names = {**method_names(result.old.manifest.wording), **method_names(result.new.manifest.wording)}
+        for case in iter_cases(cases_path, fmt, names):
             if case.error is not None or case.request is None:
                 out.malformed += 1
                 continue

@@ -46,6 +46,7 @@ from nocert_rules.tools.casefile import (
     Format,
     RawCase,
     apply_as_of,
+    method_names,
     parse_raw,
     redact,
     safe_case_id,
@@ -318,6 +319,11 @@ class _WorkerState:
     want_out: bool
     spreads: dict[tuple[datetime, datetime], tuple[int, int]] = field(default_factory=dict)
     """``Summary.add_deadline``'s memo, kept across chunks."""
+    names: dict[str, Method] = field(init=False)
+    """The texts ``expected_method`` may give (``casefile.method_names`` of the ruleset's wording)."""
+
+    def __post_init__(self) -> None:
+        self.names = method_names(self.ruleset.manifest.wording)
 
 
 _STATE: _WorkerState | None = None
@@ -436,7 +442,8 @@ def _decide_chunk(state: _WorkerState, chunk: list[RawCase]) -> tuple[Summary, l
     with ``--out``, written) in file order, whatever the output."""
     summary = Summary()
     lines: list[str] | None = [] if state.want_out else None
-    cases = [parse_raw(raw) for raw in chunk]
+    names = state.names
+    cases = [parse_raw(raw, names) for raw in chunk]
     results = iter(state.engine.decide_many(
         [apply_as_of(c.request, state.as_of) for c in cases if c.error is None and c.request is not None]
     ))

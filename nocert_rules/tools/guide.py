@@ -185,7 +185,7 @@ class GuideChecker:
         if row is not None:
             decision = self.decide(material.service_item, row.certificate_id)
             rule_id, clause, why = self._deciding_step(decision)
-            method = f"{decision.method.label_zh} {decision.method.value}"
+            method = f"{self.ruleset.manifest.wording.method(decision.method).zh} {decision.method.value}"
             if decision.applicant_must_submit:
                 return MaterialCheck(material, "allowed", decision.method, row.certificate_id,
                                      f"可以要求申请人提交 / may be asked for: {method}：{why}", rule_id, clause)

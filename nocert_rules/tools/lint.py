@@ -445,8 +445,9 @@ class _Linter:
                 blockers.update(firing)
             if shadowed:
                 by = ", ".join(sorted(blockers))
+                label = self.rs.manifest.wording.method(rule.method).zh
                 self.add("warning", "offer-always-blocked", self.rule_file(i), self.rule_line(i, "when"),
-                         f"提供规则 {rule.id} 每次生效时都被 {by} 阻止，永远不会采用{rule.method.label_zh} / "
+                         f"提供规则 {rule.id} 每次生效时都被 {by} 阻止，永远不会采用{label} / "
                          f"offer rule {rule.id} is always blocked by {by}: it can never lead to {rule.method.value}")
 
 

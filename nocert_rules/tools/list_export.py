@@ -110,7 +110,7 @@ def rule_cells(ruleset: Ruleset) -> list[list[str]]:
         clause = ruleset.clauses.get(rule.clause)
         out.append([
             rule.id,
-            f"{rule.method.label_zh} {rule.method.value}",
+            f"{ruleset.manifest.wording.method(rule.method).zh} {rule.method.value}",
             "提供 offer" if rule.effect == "offer" else "阻止 block",
             json.dumps(rule.when, ensure_ascii=False),
             rule.clause,

@@ -80,7 +80,8 @@ def _decide(engine: Any, row: ListRow) -> tuple[str, str, bool]:
     decision = engine.decide(request)
     steps = [f"{s.rule_id}（{s.citation.clause_id}）" if s.citation else s.rule_id for s in decision.trace
              if not s.rule_id.startswith("engine.")]
-    return f"{decision.method.label_zh} {decision.method.value}", "；".join(steps), decision.method is Method.ABOLISH
+    label = engine.ruleset.manifest.wording.method(decision.method).zh
+    return f"{label} {decision.method.value}", "；".join(steps), decision.method is Method.ABOLISH
 
 
 def build(result: ImportResult, source: str, ruleset: Ruleset | None) -> Review:

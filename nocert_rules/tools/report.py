@@ -14,6 +14,7 @@ from typing import Any
 
 from nocert_rules.enums import Method
 from nocert_rules.models import SHANGHAI
+from nocert_rules.policy.wording import RulesetWording
 from nocert_rules.tools.dryrun import deadline_label, format_hours, format_minutes
 
 METHOD_COLOURS: dict[str, str] = {
@@ -60,14 +61,17 @@ def _table(headers: list[tuple[str, bool]], rows: list[list[tuple[str, bool]]]) 
     return f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def _label(method: str) -> str:
-    return f"{Method(method).label_zh} {method}"
+def _label(method: str, wording: RulesetWording) -> str:
+    """``告知承诺 PLEDGE``: the method's Chinese label in the ruleset's ``wording``, and its name."""
+    return f"{wording.method(Method(method)).zh} {method}"
 
 
-def issuer_chart(issuers: list[dict[str, Any]], methods: list[str], *, width: int = 1120) -> str:
-    """An inline SVG: one horizontal stacked bar per issuing unit, methods as segments."""
+def issuer_chart(issuers: list[dict[str, Any]], methods: list[str], wording: RulesetWording, *,
+                 width: int = 1120) -> str:
+    """An inline SVG: one horizontal stacked bar per issuing unit, methods as segments (named in
+    the ruleset's ``wording``)."""
     label_w, right_pad, row_h, bar_h = 400, 70, 26, 18
-    top = 56 + 22 * (sum(30 + 8 * len(m) + 14 * len(Method(m).label_zh) for m in methods) // (width - 20))
+    top = 56 + 22 * (sum(30 + 8 * len(m) + 14 * len(wording.method(Method(m)).zh) for m in methods) // (width - 20))
     plot_w = width - label_w - right_pad
     biggest = max((e["total"] for e in issuers), default=1) or 1
     height = top + row_h * len(issuers) + 30
@@ -79,7 +83,7 @@ def issuer_chart(issuers: list[dict[str, Any]], methods: list[str], *, width: in
     ]
     x, y_legend = 10.0, 8
     for method in methods:  # legend, wrapping to a new row when full
-        text = _label(method)
+        text = _label(method, wording)
         item_w = 30 + sum(14 if ord(ch) > 0x2E80 else 7.8 for ch in text)
         if x + item_w > width - 10:
             x, y_legend = 10.0, y_legend + 22
@@ -107,7 +111,7 @@ def issuer_chart(issuers: list[dict[str, Any]], methods: list[str], *, width: in
             w = plot_w * n / biggest
             parts.append(
                 f'<rect x="{x0:.1f}" y="{y}" width="{max(w, 0.5):.1f}" height="{bar_h}" '
-                f'fill="{METHOD_COLOURS.get(method, "#999")}"><title>{_e(name)} — {_e(_label(method))}: '
+                f'fill="{METHOD_COLOURS.get(method, "#999")}"><title>{_e(name)} — {_e(_label(method, wording))}: '
                 f"{_num(n)}</title></rect>"
             )
             x0 += w
@@ -116,10 +120,11 @@ def issuer_chart(issuers: list[dict[str, Any]], methods: list[str], *, width: in
     return "".join(parts)
 
 
-def render_html(data: dict[str, Any], *, generated_at: datetime | None = None) -> str:
-    """The whole report as one HTML string (``data`` is ``DryRunResult.to_dict()``)."""
+def render_html(data: dict[str, Any], wording: RulesetWording, *, generated_at: datetime | None = None) -> str:
+    """The whole report as one HTML string (``data`` is ``DryRunResult.to_dict()``; ``wording``:
+    the manifest ``wording`` of the run's ruleset, which names the methods)."""
     out = _head(data, generated_at or datetime.now(SHANGHAI))
-    out += _methods(data)
+    out += _methods(data, wording)
     out += _pledges(data["pledge_blocked"])
     out += _deadlines(data["deadlines"])
     out += _listings(data)
@@ -162,24 +167,24 @@ def _head(data: dict[str, Any], now: datetime) -> list[str]:
     return out
 
 
-def _methods(data: dict[str, Any]) -> list[str]:
+def _methods(data: dict[str, Any], wording: RulesetWording) -> list[str]:
     """The chart per issuing unit, the methods with their shares, the issuer x method table."""
     decided = data["decided"] or 1
     methods = list(data["methods"])
     return [
         '<h2 id="chart">各出具单位的处理方式 / Methods per issuing unit</h2>',
-        issuer_chart(data["issuers"], methods),
+        issuer_chart(data["issuers"], methods, wording),
         '<h2 id="methods">处理方式 / Methods</h2>',
         _table(
             [("方式 Method", False), ("件数 Cases", True), ("占比 Share", True), ("", False)],
-            [[(f'<span class="swatch" style="background:{METHOD_COLOURS.get(m, "#999")}"></span>{_e(_label(m))}', False),
+            [[(f'<span class="swatch" style="background:{METHOD_COLOURS.get(m, "#999")}"></span>{_e(_label(m, wording))}', False),
               (_num(n), True), (f"{100 * n / decided:.1f}%", True),
               (f'<span class="bar" style="width:{300 * n / decided:.0f}px;background:{METHOD_COLOURS.get(m, "#999")}"></span>', False)]
              for m, n in data["methods"].items()],
         ),
         '<h2 id="issuers">出具单位 × 处理方式 / Issuing unit × method</h2>',
         _table(
-            [("出具单位 Issuer", False)] + [(_e(_label(m)), True) for m in methods] + [("合计 Total", True)],
+            [("出具单位 Issuer", False)] + [(_e(_label(m, wording)), True) for m in methods] + [("合计 Total", True)],
             [[(_e(e["issuer"]), False)] + [(_num(e["methods"][m]) if e["methods"].get(m) else "·", True) for m in methods]
              + [(_num(e["total"]), True)] for e in data["issuers"]],
         ),

@@ -45,7 +45,7 @@ from nocert_rules.errors import NocertError, RulesetError
 from nocert_rules.models import Decision, as_shanghai, parse_request
 from nocert_rules.policy.ruleset import Ruleset
 from nocert_rules.policy.yaml_source import LocatedYaml, load_located_yaml
-from nocert_rules.tools.casefile import parse_method
+from nocert_rules.tools.casefile import MethodNames, method_names, parse_method
 
 CASE_KEYS = {"name", "request", "expect", "note", "as_of"}
 
@@ -206,9 +206,15 @@ EXPECT_KEYS = {key for key, _ in _CHECKS}
 """The keys of ``expect:``: one check each."""
 
 
-def _check(expect: dict[str, Any], decision: Decision, fired: list[str]) -> list[str]:
-    """Each unmet expectation as 'key: expected X, got Y'."""
+def _check(expect: dict[str, Any], decision: Decision, fired: list[str], names: MethodNames) -> list[str]:
+    """Each unmet expectation as 'key: expected X, got Y'; ``names``: the ruleset's method labels
+    (``casefile.method_names``), which ``method`` and ``if_declined_method`` may give."""
+    expect = {key: parse_method(want, names).value if key in _METHOD_KEYS and want is not None else want
+              for key, want in expect.items()}
     return [line for key, check in _CHECKS if key in expect for line in check(expect[key], decision, fired)]
+
+
+_METHOD_KEYS = ("method", "if_declined_method")
 
 
 def _as_of(value: Any) -> date | None:
@@ -248,7 +254,7 @@ def _run_case(engine: Any, doc: LocatedYaml, file: str, i: int, case: Any) -> Ca
         decision = engine.decide(request, as_of=as_of)
         row = engine.find_row(request, as_of)
         fired = engine.fire(engine.facts_for(request, row, as_of))
-        result.failures = _check(expect, decision, fired)
+        result.failures = _check(expect, decision, fired, method_names(engine.ruleset.manifest.wording))
     except (NocertError, ValueError) as exc:
         result.line = doc.line_of((i, "request"))
         result.error = str(exc)
