@@ -19,13 +19,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
-from typing import Literal, Self, get_args
+from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from nocert_rules.enums import Method
 from nocert_rules.policy.yaml_source import LocatedYaml, load_located_bytes, validate_located
-from nocert_rules.worktime.wording import Both, DeadlineWording, KindLabel, Wording, check_templates
+from nocert_rules.worktime.wording import Both, DeadlineWording, KindLabel, Templates, Wording
 
 DEFAULT_WORDING_FILE = "default_wording.yaml"
 DEFAULT_RULESET_WORDING_FILE = "default_ruleset_wording.yaml"
@@ -100,7 +100,7 @@ class MethodLabels(_Frozen):
         return value
 
 
-class TraceWording(_Frozen):
+class TraceWording(Templates):
     """The engine's trace conclusions (``TRACE_PLACEHOLDERS`` names them)."""
 
     offered: Wording
@@ -111,13 +111,10 @@ class TraceWording(_Frozen):
     row_inherited: Wording
     awaiting_choice: Wording
 
-    @model_validator(mode="after")
-    def _placeholders(self) -> Self:
-        check_templates(self, TRACE_PLACEHOLDERS)
-        return self
+    placeholders = TRACE_PLACEHOLDERS
 
 
-class RecordWording(_Frozen):
+class RecordWording(Templates):
     """The records' sentences (``RECORD_PLACEHOLDERS`` names them)."""
 
     adjustment_late: Wording
@@ -127,13 +124,10 @@ class RecordWording(_Frozen):
     review_enforced: Wording
     review_enforced_no_clause: Wording
 
-    @model_validator(mode="after")
-    def _placeholders(self) -> Self:
-        check_templates(self, RECORD_PLACEHOLDERS)
-        return self
+    placeholders = RECORD_PLACEHOLDERS
 
 
-class WarningWording(_Frozen):
+class WarningWording(Templates):
     """The warnings a decision carries (``WARNING_PLACEHOLDERS`` names them): the ruleset out of
     its validity, a code the list does not know (``unknown_*: abolish``)."""
 
@@ -144,13 +138,10 @@ class WarningWording(_Frozen):
     unknown_certificate: Wording
     nearest_certificates: Wording
 
-    @model_validator(mode="after")
-    def _placeholders(self) -> Self:
-        check_templates(self, WARNING_PLACEHOLDERS)
-        return self
+    placeholders = WARNING_PLACEHOLDERS
 
 
-class ComplaintWording(_Frozen):
+class ComplaintWording(Templates):
     """The complaint engine's trace conclusions (``records.complaints``; ``COMPLAINT_PLACEHOLDERS``)."""
 
     effects: dict[ComplaintEffect, KindLabel] = Field(description="the label of each complaint rule's effect")
@@ -165,10 +156,7 @@ class ComplaintWording(_Frozen):
             raise ValueError(f"missing labels for complaint effects: {missing}")
         return value
 
-    @model_validator(mode="after")
-    def _placeholders(self) -> Self:
-        check_templates(self, COMPLAINT_PLACEHOLDERS)
-        return self
+    placeholders = COMPLAINT_PLACEHOLDERS
 
     def effect(self, effect: ComplaintEffect) -> Both:
         """``{effect}``: the label of ``effect`` in each language."""

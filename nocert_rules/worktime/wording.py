@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
-from typing import NamedTuple, Self
+from typing import ClassVar, NamedTuple, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -64,6 +64,18 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Templates(_Frozen):
+    """A section of templates: each ``Wording`` entry named in ``placeholders`` may use only its
+    placeholders, checked at load (:func:`check_templates`, errors at the section's file:line)."""
+
+    placeholders: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> Self:
+        check_templates(self, self.placeholders)
+        return self
+
+
 class Wording(_Frozen):
     """One sentence of a deadline rule: its clause, and its template in Chinese and in English."""
 
@@ -99,7 +111,7 @@ def missing_kinds(mapping: Mapping[RecordKind, object]) -> list[str]:
     return [k.value for k in RecordKind if k not in mapping]
 
 
-class DeadlineWording(_Frozen):
+class DeadlineWording(Templates):
     """Every template a deadline rule is worded from (``PLACEHOLDERS`` names them).
 
     All are required but ``adjustment_no_office``, which words the adjustment rule of a ruleset
@@ -122,10 +134,7 @@ class DeadlineWording(_Frozen):
     approval_due: Wording
     approval_clock: Wording
 
-    @model_validator(mode="after")
-    def _placeholders(self) -> Self:
-        check_templates(self, PLACEHOLDERS)
-        return self
+    placeholders = PLACEHOLDERS
 
 
 def check_templates(section: BaseModel, placeholders: Mapping[str, tuple[str, ...]]) -> None:
