@@ -60,9 +60,52 @@ def test_decision_ids_are_never_ones_the_log_would_mask(monkeypatch: pytest.Monk
     assert mask_text(MASKED_BY_THE_LOG) != MASKED_BY_THE_LOG
     assert mask_text(UUID_ONCE_MASKED) == UUID_ONCE_MASKED  # privacy leaves every UUID alone now
     monkeypatch.setattr(decision_log, "left_unmasked", lambda s: s != UUID_ONCE_MASKED)
-    drawn = iter([uuid.UUID(UUID_ONCE_MASKED), uuid.UUID("0f3c9a2e-5b7d-4e1f-a6c8-d9e0b1a2c3f4")])
-    monkeypatch.setattr(decision_log.uuid, "uuid4", lambda: next(drawn))
+    drawn = iter([uuid.UUID(UUID_ONCE_MASKED).bytes, uuid.UUID("0f3c9a2e-5b7d-4e1f-a6c8-d9e0b1a2c3f4").bytes])
+    monkeypatch.setattr(decision_log, "_random_bytes", lambda n: next(drawn))
     assert new_decision_id() == "0f3c9a2e-5b7d-4e1f-a6c8-d9e0b1a2c3f4"
+
+
+def test_decision_ids_are_random_version_4_uuids_distinct_across_threads() -> None:
+    ids: list[str] = []
+    lock = threading.Lock()
+
+    def draw() -> None:
+        mine = [new_decision_id() for _ in range(5_000)]
+        with lock:
+            ids.extend(mine)
+
+    threads = [threading.Thread(target=draw) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(ids)) == len(ids) == 20_000
+    parsed = [uuid.UUID(i) for i in ids]
+    assert {u.version for u in parsed} == {4} and {u.variant for u in parsed} == {uuid.RFC_4122}
+    assert all(str(u) == i for u, i in zip(parsed, ids, strict=True))
+
+
+def test_the_random_pool_draws_once_per_256_ids_and_again_in_a_forked_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each ``os.urandom`` call lets go of the interpreter lock: ids come from 4 KiB drawn at a
+    time per thread; a forked child draws its own, so two processes never share ids."""
+    draws: list[int] = []
+    real = os.urandom
+    monkeypatch.setattr(decision_log.os, "urandom", lambda n: draws.append(n) or real(n))
+    monkeypatch.setattr(decision_log, "_pool", decision_log._RandomPool())  # this thread's pool, empty
+    first = [new_decision_id() for _ in range(256)]
+    assert draws == [4096]
+    new_decision_id()
+    assert draws == [4096, 4096]
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: its first id, from the pool its parent had filled
+        os.write(write, new_decision_id().encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    with os.fdopen(read) as pipe:
+        in_child = pipe.read()
+    assert in_child != new_decision_id() and in_child not in first
 
 
 def test_a_drawn_decision_id_is_scanned_once_not_again_in_its_record(

@@ -73,9 +73,36 @@ def new_decision_id() -> str:
     scan of it is a lookup.
     """
     while True:
-        decision_id = str(uuid.uuid4())
+        decision_id = str(uuid.UUID(bytes=_random_bytes(16), version=4))
         if left_unmasked(decision_id):
             return decision_id
+
+
+_POOL_BYTES = 4096
+"""Random bytes each thread draws from ``os.urandom`` at once, for 256 ids."""
+
+
+class _RandomPool(threading.local):
+    """A thread's unused random bytes, and the process that drew them."""
+
+    data = b""
+    at = 0
+    pid = 0
+
+
+_pool = _RandomPool()
+
+
+def _random_bytes(n: int) -> bytes:
+    """``n`` bytes of ``os.urandom``, drawn :data:`_POOL_BYTES` at a time per thread: each call of
+    ``os.urandom`` lets go of the interpreter lock, and under load the deciding thread then waits
+    to get it back (py-spy: 14% of a keyed request's samples in ``uuid4``). Drawn again in a
+    forked child, so two processes never share bytes."""
+    pool = _pool
+    if pool.at + n > len(pool.data) or pool.pid != os.getpid():
+        pool.data, pool.at, pool.pid = os.urandom(_POOL_BYTES), 0, os.getpid()
+    pool.at += n
+    return pool.data[pool.at - n : pool.at]
 
 
 class Durable(NamedTuple):
