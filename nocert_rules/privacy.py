@@ -203,6 +203,8 @@ def _folded(text: str) -> Folded:
 
 def normalise(text: str) -> str:
     """NFKC, every Unicode digit as ASCII, separators, spaces and format characters dropped."""
+    if text.isascii() and _ASCII_SEPARATORS.isdisjoint(text):
+        return text  # nothing to fold or drop (_folded's own fast case, without its positions)
     return _folded(text)[0]
 
 

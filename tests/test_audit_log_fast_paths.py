@@ -3,11 +3,16 @@
 - ``privacy.personal_spans`` on a string that is one opaque token whole (a UUID such as a
   ``decision_id``, a hash): ``[]`` at once (``privacy._one_token``), as the full scan gives;
 - ``records.audit.record._masked`` on a record's time (``at``): left as it is without a scan
-  (``_SHANGHAI_TIME``), as ``mask_text`` leaves it.
+  (``_SHANGHAI_TIME``), as ``mask_text`` leaves it;
+- ``records.audit.entry.canonical_json`` with its C encoder built once: the bytes of
+  ``json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``, and the same
+  again through the pure-Python encoder (where there is no C one);
+- ``privacy.normalise`` of an ASCII text with no separator: the text itself, as the full fold.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +23,7 @@ from hypothesis import strategies as st
 from nocert_rules import privacy
 from nocert_rules.models import SHANGHAI
 from nocert_rules.privacy import mask_text, personal_spans
+from nocert_rules.records.audit import entry as audit_entry
 from nocert_rules.records.audit import record as audit_record
 
 HEX = "0123456789abcdef"
@@ -129,3 +135,27 @@ _JSON = st.recursive(
 def test_the_record_walk_classifies_as_one_call_a_node_does(payload: dict[str, object]) -> None:
     key = b"fast-paths-test-key-0123456789abcdef"
     assert audit_record.classify_record(payload, key) == _classified_one_call_a_node(payload, key, "", "")
+
+
+json_data = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=5),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_data)
+def test_canonical_json_with_its_encoder_built_once_writes_what_json_dumps_writes(obj: object) -> None:
+    want = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    assert audit_entry.canonical_json(obj) == want
+    assert audit_entry.canonical_json(obj) == want  # the encoder keeps no state between calls
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(audit_entry, "_ENCODE", None)
+        assert audit_entry.canonical_json(obj) == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=30))
+def test_normalise_of_an_ascii_text_is_the_full_fold(text: str) -> None:
+    assert privacy.normalise(text) == privacy._folded(text).text

@@ -199,3 +199,68 @@ def test_an_h2c_upgrade_is_served_over_http11_without_a_warning_per_request(tmp_
         time.sleep(0.2)
         output = srv.output()
     assert "WARNING" not in output and "Unsupported upgrade" not in output, output[-2000:]
+
+
+def _answers(srv_url: str, payload: bytes, pieces: int = 1) -> list[bytes]:
+    """The responses to ``payload`` (requests ending with one that closes), sent in ``pieces``."""
+    s = connect(srv_url)
+    with s:
+        step = -(-len(payload) // pieces)
+        for i in range(0, len(payload), step):
+            s.sendall(payload[i:i + step])
+            time.sleep(0.05)
+        chunks = []
+        while chunk := s.recv(65536):
+            chunks.append(chunk)
+    answer = b"".join(chunks)
+    return [part.split(b"\r\n\r\n", 1)[1] for part in answer.split(b"HTTP/1.1 ")[1:]]
+
+
+def _plain(body: bytes = BODY, *, close: bool = False, extra: bytes = b"") -> bytes:
+    return (b"POST /v1/decide HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n" + extra
+            + (b"Connection: close\r\n" if close else b"") + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+
+def _chunked(body: bytes, extra: bytes = b"") -> bytes:
+    half = len(body) // 2
+    return (b"POST /v1/decide HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n" + extra
+            + b"Transfer-Encoding: chunked\r\n\r\n"
+            + b"%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n" % (half, body[:half], len(body) - half, body[half:]))
+
+
+def _decision(body: bytes) -> dict[str, object]:
+    import json
+
+    data = json.loads(body)
+    assert "method" in data, data
+    return data
+
+
+def test_declined_upgrades_are_decided_as_the_same_request_without_them(tmp_path: Path) -> None:
+    """httptools skips the body of any request asking for an upgrade (guard.declining_upgrades):
+    each such request, with a Content-Length or a chunked body, sent whole or in pieces that cut
+    its head, pipelined before and after plain ones, gets the decision the plain request gets;
+    every request on the connection is answered, in order."""
+    with live_server(ZIBO, tmp_path) as srv:
+        plain = _decision(_answers(srv.base_url, _plain(close=True))[0])
+        for pieces in (1, 3, 40):
+            got = _answers(srv.base_url, _plain() + _plain(extra=H2C) + _chunked(BODY, H2C) + _chunked(BODY)
+                           + _plain(extra=H2C, close=True), pieces)
+            assert [_decision(b) for b in got] == [plain] * 5, pieces
+        ws = b"Connection: Upgrade\r\nUpgrade: websocket-not-offered\r\n"
+        assert [_decision(b) for b in _answers(srv.base_url, _plain(extra=ws, close=True))] == [plain]
+        output = srv.output()
+    assert "WARNING" not in output and "Traceback" not in output, output[-2000:]
+
+
+def test_a_connect_request_is_answered_and_not_parsed_again(tmp_path: Path) -> None:
+    """CONNECT counts as an upgrade for llhttp but has no Upgrade header to take away: it is left to
+    uvicorn (an error answer), never parsed again in a loop."""
+    with live_server(ZIBO, tmp_path) as srv:
+        s = connect(srv.base_url)
+        with s:
+            s.sendall(b"CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\nConnection: close\r\n\r\n")
+            s.settimeout(10)
+            answer = s.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 4"), answer[:200]
+        assert _decision(_answers(srv.base_url, _plain(close=True))[0])  # still serving

@@ -8,5 +8,5 @@ from __future__ import annotations
 
 MISSING_EXTRA = (
     "服务需要可选依赖 / the service needs the optional extra: pip install 'nocert-rules[serve]' "
-    "(fastapi, uvicorn, prometheus-client)"
+    "(fastapi, uvicorn, httptools, prometheus-client)"
 )

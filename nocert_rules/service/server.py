@@ -33,6 +33,7 @@ def serve(config: ServeConfig) -> None:
     """Start uvicorn and serve until interrupted (SIGINT/SIGTERM end it gracefully)."""
     check_bind(config)
     try:
+        import httptools  # noqa: F401 - the HTTP parser (guard.protocol_class)
         import uvicorn
     except ImportError:
         raise ServeRefused(MISSING_EXTRA) from None
