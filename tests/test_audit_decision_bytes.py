@@ -99,7 +99,7 @@ def test_a_trace_step_is_remembered_by_identity_and_key(ruleset: Any) -> None:
     at = datetime(2026, 1, 5, 9, tzinfo=SHANGHAI)
     decision_record_json(request, decision, KEY, at=at)
     step = decision.trace[0]
-    assert audit_record._STEPS[(id(step), KEY)][0] is step
+    assert audit_record._SHARED[(id(step), KEY, "trace")][0] is step
     # An equal step that is another object, with another conclusion: its own bytes, not the memo's.
     changed = TraceStep.model_validate({**step.model_dump(), "conclusion": "另一个结论 / another conclusion"})
     other = decision.model_copy(update={"trace": [changed, *decision.trace[1:]]})
@@ -107,6 +107,20 @@ def test_a_trace_step_is_remembered_by_identity_and_key(ruleset: Any) -> None:
     assert "另一个结论".encode() in decision_record_json(request, other, KEY, at=at)
     # The same step under another key is classified under that key (pseudonymised hashes differ).
     assert decision_record_json(request, decision, OTHER_KEY, at=at) == _whole(request, decision, OTHER_KEY, at)
+
+
+def test_the_ruleset_stamp_is_remembered_by_identity_and_another_days_stamp_is_its_own(ruleset: Any) -> None:
+    engine = Engine(ruleset, backend="compiled")
+    request = parse_request(load_cases()[0])
+    later = parse_request({**load_cases()[0], "requested_at": "2022-03-01T10:00"})
+    at = datetime(2026, 1, 5, 9, tzinfo=SHANGHAI)
+    first, second = engine.decide(request), engine.decide(later)
+    assert first.ruleset != second.ruleset  # the list's date is the request's day
+    for req, dec in ((request, first), (later, second), (request, first)):
+        assert decision_record_json(req, dec, KEY, at=at) == _whole(req, dec, KEY, at)
+    assert audit_record._SHARED[(id(first.ruleset), KEY, "ruleset")][0] is first.ruleset
+    assert second.ruleset.model_dump(mode="json")["effective_date"] in decision_record_json(
+        later, second, KEY, at=at).decode("utf-8")
 
 
 def test_a_forgotten_step_whose_id_is_reused_is_not_answered_from_the_memo(ruleset: Any) -> None:
@@ -117,24 +131,24 @@ def test_a_forgotten_step_whose_id_is_reused_is_not_answered_from_the_memo(rules
     at = datetime(2026, 1, 5, 9, tzinfo=SHANGHAI)
     step = decision.trace[0]
     impostor = TraceStep.model_validate({**step.model_dump(), "conclusion": "冒名 / impostor"})
-    audit_record._STEPS[(id(step), KEY)] = (impostor, b'{"bogus":true}')
+    audit_record._SHARED[(id(step), KEY, "trace")] = (impostor, b'{"bogus":true}')
     try:
         assert decision_record_json(request, decision, KEY, at=at) == _whole(request, decision, KEY, at)
     finally:
-        audit_record._STEPS.clear()
+        audit_record._SHARED.clear()
         gc.collect()
 
 
 def test_the_memo_is_bounded(ruleset: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(audit_record, "_STEPS_MAX", 3)
-    audit_record._STEPS.clear()
+    monkeypatch.setattr(audit_record, "_SHARED_MAX", 3)
+    audit_record._SHARED.clear()
     request = parse_request(load_cases()[0])
     decision = Engine(ruleset, backend="compiled").decide(request)
     at = datetime(2026, 1, 5, 9, tzinfo=SHANGHAI)
     for i in range(10):
         step = TraceStep.model_validate({**decision.trace[0].model_dump(), "conclusion": f"第{i}步"})
         decision_record_json(request, decision.model_copy(update={"trace": [step]}), KEY, at=at)
-        assert len(audit_record._STEPS) <= 3
+        assert len(audit_record._SHARED) <= 3
 
 
 def test_the_log_writes_the_bytes_and_they_verify(ruleset: Any, tmp_path: Path) -> None:

@@ -92,7 +92,7 @@ def chained_line(seq: int, prev: str, record_json: bytes, mac_key: bytes, kid: s
     mac = hmac.digest(mac_key, body, "sha256").hex()  # one-shot: hmac.new(...).hexdigest(), faster
     # The canonical line is the body with "hash" first and "mac" after "kid" (sorted keys): built
     # from the body's bytes rather than serialising the record a second time (parse_line inverts it).
-    kid_end = 1 + len(b'"kid":' + json.dumps(kid, ensure_ascii=False).encode("utf-8"))
+    kid_end = 1 + len(b'"kid":') + len(canonical_json(kid))
     line = b'{"hash":"%s",%s,"mac":"%s"%s' % (digest.encode(), body[1:kid_end], mac.encode(), body[kid_end:])
     return line + b"\n", digest, mac
 

@@ -18,7 +18,6 @@ from nocert_rules.models import (
     DecisionRequest,
     RulesetStamp,
     ShanghaiDatetime,
-    TraceStep,
     parse_request,
 )
 from nocert_rules.privacy import keyed_hash, mask_text
@@ -221,22 +220,24 @@ def audit_decision(
     )
 
 
-_STEPS: dict[tuple[int, bytes], tuple[TraceStep, bytes]] = {}
-"""A trace step's bytes as written, by ``(id(step), key)``: the step is kept beside its bytes, so
-its id is not reused while remembered. Trace steps are frozen and shared by the decisions of a
-ruleset (the engine builds each once); cleared when it reaches ``_STEPS_MAX``."""
-_STEPS_MAX = 4_096
+_SHARED: dict[tuple[int, bytes, str], tuple[BaseModel, bytes]] = {}
+"""A frozen model's bytes as written under ``field``, by ``(id(model), key, field)``: the model is
+kept beside its bytes, so its id is not reused while remembered. Trace steps and the ruleset stamp
+are frozen and shared by the decisions of a ruleset (the engine builds each once); cleared when
+it reaches ``_SHARED_MAX``."""
+_SHARED_MAX = 4_096
 
 
-def _step_json(step: TraceStep, key: bytes) -> bytes:
-    """One trace step classified (as :func:`classify_record` does a ``trace`` item) and serialised."""
-    known = _STEPS.get((id(step), key))
-    if known is not None and known[0] is step:
+def _shared_json(model: BaseModel, key: bytes, field: str) -> bytes:
+    """A frozen model found under ``field`` (``trace``, ``ruleset``), classified (as
+    :func:`classify_record` does it there) and serialised, remembered by identity."""
+    known = _SHARED.get((id(model), key, field))
+    if known is not None and known[0] is model:
         return known[1]
-    data = canonical_json(_classified(step.model_dump(mode="json"), key, "trace", ""))
-    if len(_STEPS) >= _STEPS_MAX:
-        _STEPS.clear()
-    _STEPS[(id(step), key)] = (step, data)
+    data = canonical_json(_classified(model.model_dump(mode="json"), key, field, ""))
+    if len(_SHARED) >= _SHARED_MAX:
+        _SHARED.clear()
+    _SHARED[(id(model), key, field)] = (model, data)
     return data
 
 
@@ -252,14 +253,14 @@ def decision_record_json(
     ``audit_decision(request, decision, key, at=at)``'s dump (``outcome_extra`` added to its
     outcome), the same bytes, built by parts: canonical JSON writes a member's value exactly as
     it writes that value alone, so the record is its members' bytes in sorted key order, and
-    each trace step, shared by the ruleset's decisions, is classified and serialised once."""
+    each trace step and the ruleset stamp, shared by the ruleset's decisions, are classified and
+    serialised once (:func:`_shared_json`)."""
     key = check_key(key)
     req = _checked_pair(request, decision, key)
     when = (at or datetime.now(SHANGHAI)).astimezone(SHANGHAI).isoformat()
     outcome = _outcome(decision)
     if outcome_extra:
         outcome.update(outcome_extra)
-    stamp = decision.ruleset.model_dump(mode="json")
 
     def member(value: Any, field: str) -> bytes:
         return canonical_json(_classified(value, key, field, ""))
@@ -269,8 +270,8 @@ def decision_record_json(
         member(_pseudonymised_inputs(req, key), "inputs"),
         member(outcome, "outcome"),
         member(decision.request_id, "request_id"),
-        member(stamp, "ruleset"),
-        b",".join(_step_json(step, key) for step in decision.trace),
+        _shared_json(decision.ruleset, key, "ruleset"),
+        b",".join([_shared_json(step, key, "trace") for step in decision.trace]),
     )
 
 
