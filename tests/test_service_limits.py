@@ -264,3 +264,21 @@ def test_a_connect_request_is_answered_and_not_parsed_again(tmp_path: Path) -> N
             answer = s.recv(65536)
         assert answer.startswith(b"HTTP/1.1 4"), answer[:200]
         assert _decision(_answers(srv.base_url, _plain(close=True))[0])  # still serving
+
+
+def test_thousands_of_declined_upgrades_in_one_read_are_all_answered(tmp_path: Path) -> None:
+    """Each declined request's head is fed again in a loop, not by a call per request: 3,000
+    pipelined requests asking for h2c, sent at once, are all answered (a call each overflowed
+    the interpreter's stack: none answered, a RecursionError per read)."""
+    ask = b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+    with live_server(ZIBO, tmp_path) as srv:
+        s = connect(srv.base_url)
+        with s:
+            s.sendall(ask * 3000 + b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            s.settimeout(30)
+            chunks = []
+            while chunk := s.recv(65536):
+                chunks.append(chunk)
+        assert b"".join(chunks).count(b"HTTP/1.1 200 OK") == 3001
+        output = srv.output()
+    assert "Traceback" not in output and "RecursionError" not in output, output[-2000:]

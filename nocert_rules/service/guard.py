@@ -182,7 +182,14 @@ def declining_upgrades(base: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
                 super().on_message_complete()
 
         def data_received(self, data: bytes) -> None:
+            """uvicorn's ``data_received``, each declined request's head fed again with the bytes
+            after it (a loop, not a call per request: a read may hold thousands of them)."""
             self._unset_keepalive_if_required()
+            while data:
+                data = self._feed(data)
+
+        def _feed(self, data: bytes) -> bytes:
+            """Parse ``data``; what is left to parse (after a declined upgrade), else nothing."""
             try:
                 self.parser.feed_data(data)
             except httptools.HttpParserError:
@@ -192,10 +199,11 @@ def declining_upgrades(base: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
             except httptools.HttpParserUpgrade as exc:
                 if self._should_upgrade():
                     self.handle_websocket_upgrade()
-                    return
+                    return b""
                 self._unsupported_upgrade_warning()
                 if self._declines():
-                    DecliningUpgrades.data_received(self, self._head_without_upgrade() + data[exc.args[0]:])
+                    return self._head_without_upgrade() + data[exc.args[0]:]
+            return b""
 
         def _head_without_upgrade(self) -> bytes:
             """The declined request's head again, without ``Upgrade``, for a new parser."""
