@@ -282,3 +282,59 @@ def test_thousands_of_declined_upgrades_in_one_read_are_all_answered(tmp_path: P
         assert b"".join(chunks).count(b"HTTP/1.1 200 OK") == 3001
         output = srv.output()
     assert "Traceback" not in output and "RecursionError" not in output, output[-2000:]
+
+
+def _headers_in_pieces(srv_url: str, size: int, pieces: int = 16) -> bytes:
+    """The answer to a request whose headers hold ``size`` bytes of padding, sent in ``pieces``
+    (what was answered before the server closed, if it did)."""
+    pad = b"".join(b"X-Pad-%d: %s\r\n" % (i, b"a" * (size // pieces)) for i in range(pieces))
+    chunks = []
+    s = connect(srv_url)
+    with s:
+        try:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n")
+            for i in range(pieces):
+                s.sendall(pad[i * len(pad) // pieces:(i + 1) * len(pad) // pieces])
+                time.sleep(0.02)
+            s.sendall(b"\r\n")
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+        try:
+            while chunk := s.recv(65536):
+                chunks.append(chunk)
+        except ConnectionResetError:
+            pass
+    return b"".join(chunks)
+
+
+def test_request_headers_are_bounded(tmp_path: Path) -> None:
+    """httptools holds headers of any size (h11 refused past 16 KiB): headers still incomplete past
+    64 KiB are answered 400 and the connection closed, before the server holds much more; headers
+    under the limit, however slowly sent, are served. Without the cap, 3 s of endless headers
+    took the server from 64 to 1,396 MiB."""
+    import psutil
+
+    with live_server(ZIBO, tmp_path) as srv:
+        assert _headers_in_pieces(srv.base_url, 48 * 1024).startswith(b"HTTP/1.1 200 OK")
+        refused = _headers_in_pieces(srv.base_url, 100 * 1024)
+        assert refused == b"" or refused.startswith(b"HTTP/1.1 400"), refused[:200]
+        rss = psutil.Process(srv.process.pid).memory_info().rss
+        s = connect(srv.base_url)
+        sent = 0
+        with s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n")
+            line = b"X-Pad: " + b"a" * 8000 + b"\r\n"
+            started = time.monotonic()
+            try:
+                while time.monotonic() - started < 10 and sent < 200_000_000:
+                    s.sendall(line * 16)
+                    sent += len(line) * 16
+            except (ConnectionResetError, BrokenPipeError):
+                pass
+        assert sent < 20_000_000, f"{sent} bytes of headers accepted"
+        assert psutil.Process(srv.process.pid).memory_info().rss - rss < 50 * 2**20
+        assert post(srv.base_url).startswith(b"HTTP/1.1 200 OK")  # still serving
+        time.sleep(0.2)
+        output = srv.output()
+    assert "connection closed: request headers over 65536 bytes" in output
+    assert "Traceback" not in output, output[-2000:]

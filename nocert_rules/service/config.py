@@ -20,6 +20,9 @@ DEFAULT_BODY_TIMEOUT = 30.0
 """Seconds a request's body may take after its headers."""
 DEFAULT_MAX_CONNECTIONS = 1000
 """Open connections one process keeps; one more is closed at once."""
+MAX_HEADER_BYTES = 64 * 1024
+"""Bytes a request's headers may take (read after the read that began them); beyond, the
+connection is answered 400 and closed (httptools sets no limit of its own; h11's was 16 KiB)."""
 DEFAULT_COMMIT_DELAY = 0.0
 """Seconds the decision log waits for more appends before one fsync (beyond those that arrive
 while the previous fsync runs, which always join the next one)."""
@@ -34,6 +37,7 @@ class Limits:
     header_timeout: float
     body_timeout: float
     max_connections: int
+    max_header_bytes: int = MAX_HEADER_BYTES
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ runs out of file descriptors. :func:`guarded` makes a subclass of uvicorn's prot
   the connection opened or the request's first byte arrived;
 - closes a connection whose request body is not complete ``body_timeout`` seconds after its
   headers (the application then sees a client disconnect);
-- closes at once, without reading, a connection beyond ``max_connections`` open ones.
+- closes at once, without reading, a connection beyond ``max_connections`` open ones;
+- answers 400 and closes a connection whose request headers are not complete after
+  ``max_header_bytes`` (httptools, unlike h11, would hold headers of any size).
 
 Each closing is logged at INFO in one line, without the client's address or any request bytes.
 
@@ -86,6 +88,7 @@ def guarded(base: type[asyncio.Protocol], limits: Limits) -> type[asyncio.Protoc
     class GuardedProtocol(base):  # type: ignore[valid-type, misc]
         _phase: str | None = None
         _timer: asyncio.TimerHandle | None = None
+        _header_bytes = 0
 
         def connection_made(self, transport: Any) -> None:
             transport = Coalescing(transport, asyncio.get_running_loop())
@@ -97,8 +100,23 @@ def guarded(base: type[asyncio.Protocol], limits: Limits) -> type[asyncio.Protoc
             self._arm("headers")
 
         def data_received(self, data: bytes) -> None:
+            waiting = self._phase == "headers"
             super().data_received(data)
             self._follow()
+            self._count_header_bytes(len(data) if waiting else 0)
+
+        def _count_header_bytes(self, size: int) -> None:
+            """Headers still not complete after more than ``max_header_bytes`` read (not counting
+            the read that began them, which may end another request): answered 400 and closed,
+            before the parser holds more than one read beyond the limit."""
+            if self._phase != "headers":
+                self._header_bytes = 0
+                return
+            self._header_bytes += size
+            if self._header_bytes > limits.max_header_bytes and not self.transport.is_closing():
+                logger.info("connection closed: request headers over %d bytes", limits.max_header_bytes)
+                self._arm(None)
+                self.send_400_response("Request headers too large.")
 
         def on_response_complete(self) -> None:
             super().on_response_complete()
