@@ -10,8 +10,8 @@ runs out of file descriptors. :func:`guarded` makes a subclass of uvicorn's prot
 - closes a connection whose request body is not complete ``body_timeout`` seconds after its
   headers (the application then sees a client disconnect);
 - closes at once, without reading, a connection beyond ``max_connections`` open ones;
-- answers 400 and closes a connection whose request headers are not complete after
-  ``max_header_bytes`` (httptools, unlike h11, would hold headers of any size).
+- answers 400 and closes a connection whose request headers, or a chunked body's trailers, are
+  not complete after ``max_header_bytes`` (httptools, unlike h11, would hold them at any size).
 
 Each closing is logged at INFO in one line, without the client's address or any request bytes.
 
@@ -89,6 +89,8 @@ def guarded(base: type[asyncio.Protocol], limits: Limits) -> type[asyncio.Protoc
         _phase: str | None = None
         _timer: asyncio.TimerHandle | None = None
         _header_bytes = 0
+        _chunk_gap = False
+        _gap_bytes = 0
 
         def connection_made(self, transport: Any) -> None:
             transport = Coalescing(transport, asyncio.get_running_loop())
@@ -101,9 +103,37 @@ def guarded(base: type[asyncio.Protocol], limits: Limits) -> type[asyncio.Protoc
 
         def data_received(self, data: bytes) -> None:
             waiting = self._phase == "headers"
+            in_gap = self._chunk_gap
             super().data_received(data)
             self._follow()
             self._count_header_bytes(len(data) if waiting else 0)
+            self._count_gap_bytes(len(data) if in_gap else 0)
+
+        def on_chunk_header(self) -> None:
+            """(httptools) A chunk's size line is read: until its data, the bytes are a gap."""
+            self._chunk_gap, self._gap_bytes = True, 0
+
+        def on_body(self, body: bytes) -> None:
+            self._chunk_gap = False
+            super().on_body(body)
+
+        def on_chunk_complete(self) -> None:
+            """(httptools) The chunk is complete (for the last one, after its trailers)."""
+            self._chunk_gap = False
+
+        def _count_gap_bytes(self, size: int) -> None:
+            """Trailers (the header lines after a chunked body's last chunk, which httptools holds
+            in memory) bounded as headers are: more than ``max_header_bytes`` read after a
+            chunk's size line with none of its data (not counting the read that began them):
+            answered 400 and closed."""
+            if not self._chunk_gap:
+                return
+            self._gap_bytes += size
+            if self._gap_bytes > limits.max_header_bytes and not self.transport.is_closing():
+                logger.info("connection closed: request trailers over %d bytes", limits.max_header_bytes)
+                self._chunk_gap = False
+                self._arm(None)
+                self.send_400_response("Request trailers too large.")
 
         def _count_header_bytes(self, size: int) -> None:
             """Headers still not complete after more than ``max_header_bytes`` read (not counting
