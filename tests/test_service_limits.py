@@ -307,6 +307,24 @@ def _headers_in_pieces(srv_url: str, size: int, pieces: int = 16) -> bytes:
     return b"".join(chunks)
 
 
+def _flood(srv_url: str, start: bytes, name: bytes) -> int:
+    """Bytes sent of ``start`` then endless 8 KB ``name`` header lines, until the server closes
+    (or 10 s, or 200 MB)."""
+    line = name + b": " + b"a" * 8000 + b"\r\n"
+    sent = 0
+    s = connect(srv_url)
+    with s:
+        s.sendall(start)
+        started = time.monotonic()
+        try:
+            while time.monotonic() - started < 10 and sent < 200_000_000:
+                s.sendall(line * 16)
+                sent += len(line) * 16
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+    return sent
+
+
 def test_request_headers_are_bounded(tmp_path: Path) -> None:
     """httptools holds headers of any size (h11 refused past 16 KiB): headers still incomplete past
     64 KiB are answered 400 and the connection closed, before the server holds much more; headers
@@ -319,18 +337,7 @@ def test_request_headers_are_bounded(tmp_path: Path) -> None:
         refused = _headers_in_pieces(srv.base_url, 100 * 1024)
         assert refused == b"" or refused.startswith(b"HTTP/1.1 400"), refused[:200]
         rss = psutil.Process(srv.process.pid).memory_info().rss
-        s = connect(srv.base_url)
-        sent = 0
-        with s:
-            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n")
-            line = b"X-Pad: " + b"a" * 8000 + b"\r\n"
-            started = time.monotonic()
-            try:
-                while time.monotonic() - started < 10 and sent < 200_000_000:
-                    s.sendall(line * 16)
-                    sent += len(line) * 16
-            except (ConnectionResetError, BrokenPipeError):
-                pass
+        sent = _flood(srv.base_url, b"GET /healthz HTTP/1.1\r\nHost: t\r\n", b"X-Pad")
         assert sent < 20_000_000, f"{sent} bytes of headers accepted"
         assert psutil.Process(srv.process.pid).memory_info().rss - rss < 50 * 2**20
         assert post(srv.base_url).startswith(b"HTTP/1.1 200 OK")  # still serving
@@ -355,19 +362,8 @@ def test_trailers_are_bounded_and_small_ones_served(tmp_path: Path) -> None:
                  + b"0\r\nX-Checksum: abc\r\nX-Other: " + b"b" * 2000 + b"\r\n\r\n")
         assert [_decision(b) for b in _answers(srv.base_url, small, pieces=7)] == [plain]
         rss = psutil.Process(srv.process.pid).memory_info().rss
-        s = connect(srv.base_url)
-        sent = 0
-        with s:
-            s.sendall(b"POST /v1/decide HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-                      b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n")
-            line = b"X-Trailer: " + b"a" * 8000 + b"\r\n"
-            started = time.monotonic()
-            try:
-                while time.monotonic() - started < 10 and sent < 200_000_000:
-                    s.sendall(line * 16)
-                    sent += len(line) * 16
-            except (ConnectionResetError, BrokenPipeError):
-                pass
+        sent = _flood(srv.base_url, b"POST /v1/decide HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                      b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n", b"X-Trailer")
         assert sent < 20_000_000, f"{sent} bytes of trailers accepted"
         assert psutil.Process(srv.process.pid).memory_info().rss - rss < 50 * 2**20
         assert post(srv.base_url).startswith(b"HTTP/1.1 200 OK")  # still serving
