@@ -18,7 +18,8 @@ in one run, on the requests of ``examples/cases.jsonl``:
   ``serve`` extra's uvloop gives;
 - the keyed decision log (``--decision-log --key-file``) under 50 clients: group commit (the
   default) against an fsync per decision (``--commit-max 1``, the policy before group commit),
-  requests/s, p50, p99; target >= 5x the baseline's req/s with p99 <= 50 ms;
+  requests/s, p50, p99; target >= 5x the baseline's req/s with p99 <= 50 ms; and the same with
+  ``--cpu-affinity off`` (the process left to the kernel, not on a CPU of its own);
 - the baseline (``--baseline``, default ``405bd9c``, the tree issue 25 measured: 379 req/s on its
   day), exported with ``git archive`` and installed with its own ``serve`` extra into its own venv
   (``compare_release.install_release``; ``--baseline-dir`` keeps it for the next run), serving its
@@ -257,6 +258,7 @@ def load_runs(tmp: Path, baseline: Tree | None) -> list[tuple[str, str, int, Tre
             ("group", "keyed log, group commit", 50, THIS, keyed("group")),
             ("base_keyed", "keyed log, an fsync per decision", 50, baseline, keyed("base_keyed")),
             ("single", "keyed log, --commit-max 1", 50, THIS, (*keyed("single"), "--commit-max", "1")),
+            ("unpinned", "keyed log, --cpu-affinity off", 50, THIS, (*keyed("unpinned"), "--cpu-affinity", "off")),
             # the same deployment on both sides: two worker processes appending to one log (flock)
             ("group_w2", "keyed log, group commit, --workers 2", 50, THIS, (*keyed("group_w2"), "--workers", "2")),
             ("base_keyed_w2", "keyed log, an fsync per decision, --workers 2", 50, baseline,
@@ -390,6 +392,11 @@ def report_load(fig: dict[str, Any], seconds: float, rounds: int) -> None:
               f"{fig['asyncio']['cpu_us']:,.0f} µs; req/s {plain['rps'] / fig['asyncio']['rps']:.2f}x asyncio's")
     print(f"  keyed log, 50 clients: group commit {group['rps'] / fig['single']['rps']:.2f}x an fsync per decision "
           "(--commit-max 1) in this run")
+    if "unpinned" in fig:
+        off = fig["unpinned"]
+        print(f"  keyed log, 50 clients: on a CPU of its own (the default) {group['rps'] / off['rps']:.2f}x "
+              f"--cpu-affinity off in this run, {group['cpu_us']:,.0f} vs {off['cpu_us']:,.0f} µs of server CPU "
+              "per request")
     if "base_keyed" in fig:
         base = fig["base_keyed"]
         ratio = group["rps"] / base["rps"]
@@ -401,7 +408,7 @@ def report_load(fig: dict[str, Any], seconds: float, rounds: int) -> None:
         w2, base = fig["group_w2"], fig["base_keyed_w2"]
         print(f"  keyed log, 50 clients, --workers 2 on both: {w2['rps'] / base['rps']:.2f}x {base['tree']} "
               f"({w2['rps']:,.0f} vs {base['rps']:,.0f} req/s), p99 {w2['p99']:.1f} ms vs {base['p99']:.1f} ms")
-    for name in ("group", "single", "base_keyed", "group_w2", "base_keyed_w2"):
+    for name in ("group", "single", "unpinned", "base_keyed", "group_w2", "base_keyed_w2"):
         if name in fig:
             print(f"  entries logged, {fig[name]['what']} ({fig[name]['tree']}): {fig[name]['logged']:,} "
                   f"for {fig[name]['requests']:,} answered")

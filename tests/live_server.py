@@ -42,12 +42,15 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(ruleset: str | Path, tmp_path: Path, *args: str, ready_timeout: float = 60) -> Iterator[LiveServer]:
-    """Run the server until the block ends; fail with its output if it does not become ready."""
+def live_server(
+    ruleset: str | Path, tmp_path: Path, *args: str, ready_timeout: float = 60, env: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
+    """Run the server until the block ends; fail with its output if it does not become ready.
+    ``env``: variables set for the server beside the test's own."""
     port = free_port()
     log_path = tmp_path / f"serve-{port}.log"
     log = log_path.open("wb")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     process = subprocess.Popen(
         [NOCERT, "serve", str(ruleset), "--host", "127.0.0.1", "--port", str(port), *args],
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT,

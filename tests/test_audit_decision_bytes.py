@@ -167,3 +167,37 @@ def test_the_log_writes_the_bytes_and_they_verify(ruleset: Any, tmp_path: Path) 
     assert report.ok and report.authenticated and report.records == 51, report
     last = json.loads((tmp_path / "audit.jsonl").read_text(encoding="utf-8").splitlines()[-1])
     assert last["record"]["outcome"]["decision_id"] == "x-1"
+
+
+_leaf_values = st.one_of(
+    st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=False), st.sampled_from([0.0, -0.0, 1.0]),
+    st.text(st.sampled_from("0123456789 -电话欧阳x@."), max_size=20),
+    st.sampled_from(["13812345678", "欧阳娜娜 13812345678", "370302199001011232", "hmac-sha256:" + "a" * 64]),
+)
+_keys = st.sampled_from(["id_number", "name", "applicant", "method", "note", "clause_id", "13812345678", "k"])
+_dicts = st.recursive(
+    st.dictionaries(_keys, _leaf_values, max_size=6),
+    lambda inner: st.dictionaries(_keys, st.one_of(_leaf_values, inner, st.lists(_leaf_values, max_size=3)), max_size=6),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_dicts, field=st.sampled_from(["inputs", "outcome", "applicant"]))
+def test_a_dict_by_members_is_the_dict_classified_whole(value: dict[str, Any], field: str) -> None:
+    """``_dict_json`` (the members of ``inputs`` and ``outcome``, leaves remembered) writes what
+    classifying the whole dict and serialising it writes, twice (the second time from the memo),
+    and remembers no leaf the mask changes (nothing personal is kept)."""
+    whole = canonical_json(audit_record._classified(value, KEY, field, ""))
+    assert audit_record._dict_json(value, KEY, field) == whole
+    assert audit_record._dict_json(value, KEY, field) == whole
+    for (_k, kind, v), _member in audit_record._LEAVES.items():
+        assert kind is not float
+        assert kind is not str or audit_record._masked(v) == v
+
+
+def test_true_and_one_are_remembered_apart() -> None:
+    """``True == 1`` in Python, but not in JSON: the leaf memo keys on the type too."""
+    assert audit_record._dict_json({"k": 1}, KEY, "outcome") == b'{"k":1}'
+    assert audit_record._dict_json({"k": True}, KEY, "outcome") == b'{"k":true}'
+    assert audit_record._dict_json({"k": 1}, KEY, "outcome") == b'{"k":1}'

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from nocert_rules.service.config import (
+    CPU_AFFINITY,
     DEFAULT_BODY_TIMEOUT,
     DEFAULT_COMMIT_DELAY,
     DEFAULT_COMMIT_MAX,
@@ -60,11 +61,14 @@ EPILOG = (
               help="决定日志成组提交前等待更多条目的秒数 / seconds the decision log waits for more entries before one fsync")
 @click.option("--commit-max", default=DEFAULT_COMMIT_MAX, show_default=True, type=click.IntRange(1, 1_000_000),
               help="一次 fsync 最多提交的决定日志条目（1：每个决定一次）/ most entries per fsync (1: one per decision)")
+@click.option("--cpu-affinity", type=click.Choice(CPU_AFFINITY), default="auto", show_default=True,
+              help="auto：每个服务进程固定在一个空闲 CPU 上；off：由内核调度 / auto: each serving process "
+                   "pinned to a free CPU of its own (docs/service.md); off: left to the kernel")
 def serve(ruleset: str, host: str, port: int, workers: int, token_file: str | None, insecure: bool,
           decision_log: str | None, key_file: str | None, previous_key_files: tuple[str, ...],
           head_file: str | None, max_batch: int, max_body_bytes: int, backend: str, header_timeout: float,
           body_timeout: float, max_connections: int, commit_delay: float,
-          commit_max: int) -> None:
+          commit_max: int, cpu_affinity: str) -> None:
     """以 HTTP 提供决定服务 / Serve decisions over HTTP: POST /v1/decide, /v1/decide/batch,
     GET /v1/ruleset, /v1/explain/{id}, /healthz, /readyz, /metrics, /openapi.json.
 
@@ -88,7 +92,7 @@ def serve(ruleset: str, host: str, port: int, workers: int, token_file: str | No
                          max_batch=max_batch, max_body_bytes=max_body_bytes, backend=backend,
                          header_timeout=header_timeout, body_timeout=body_timeout,
                          max_connections=max_connections, commit_delay=commit_delay,
-                         commit_max=commit_max)
+                         commit_max=commit_max, cpu_affinity=cpu_affinity)
     if (key_file or previous_key_files or head_file) and not decision_log:
         raise CliFailure("--key-file/--previous-key-file/--head-file 需要 --decision-log / need --decision-log")
     try:

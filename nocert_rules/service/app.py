@@ -407,8 +407,12 @@ class DecisionService:
         return loaded, True
 
 
-def create_app(config: ServeConfig, holder: RulesetHolder | None = None, *, handle_sighup: bool = False) -> FastAPI:
-    """The ASGI application. ``handle_sighup`` (single-process server only): SIGHUP reloads."""
+def create_app(
+    config: ServeConfig, holder: RulesetHolder | None = None, *, handle_sighup: bool = False, serving: bool = False
+) -> FastAPI:
+    """The ASGI application. ``handle_sighup`` (single-process server only): SIGHUP reloads.
+    ``serving`` (``nocert-rules serve``'s own processes): at start the process is pinned to a
+    free CPU as ``config.cpu_affinity`` asks (``service.affinity``); never in a host's process."""
     service = DecisionService(config, holder)
 
     @asynccontextmanager
@@ -419,6 +423,7 @@ def create_app(config: ServeConfig, holder: RulesetHolder | None = None, *, hand
         gc.freeze()
         threshold = gc.get_threshold()
         gc.set_threshold(GC_YOUNG, *threshold[1:])
+        retrying = config.pin_cpu() if serving else None
         if handle_sighup:
             loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(_reload_on_signal()))
         elif config.workers > 1:
@@ -428,6 +433,8 @@ def create_app(config: ServeConfig, holder: RulesetHolder | None = None, *, hand
             yield
         finally:
             gc.set_threshold(*threshold)
+            if retrying is not None:
+                retrying.set()
         service.pool.shutdown()
         if service.log is not None:
             service.log.close()
@@ -657,7 +664,7 @@ def _route_plainly(app: FastAPI, paths: set[str]) -> None:
 
 def app_from_environment() -> FastAPI:
     """The factory each ``--workers`` process calls (configuration in ``NOCERT_SERVE_CONFIG``)."""
-    return create_app(ServeConfig.from_environment())
+    return create_app(ServeConfig.from_environment(), serving=True)
 
 
 __all__ = ["create_app", "app_from_environment", "DecisionService", "BatchItem", "BatchResult", "RulesetInfo"]

@@ -28,6 +28,8 @@ DEFAULT_COMMIT_DELAY = 0.0
 while the previous fsync runs, which always join the next one)."""
 DEFAULT_COMMIT_MAX = 1024
 """Most decision log entries made durable by one fsync (1: an fsync per decision)."""
+CPU_AFFINITY = ("auto", "off")
+"""``auto``: each serving process on a CPU of its own while there are free ones (``affinity``)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,17 @@ class ServeConfig:
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     commit_delay: float = DEFAULT_COMMIT_DELAY
     commit_max: int = DEFAULT_COMMIT_MAX
+    cpu_affinity: str = "auto"
+    """``auto`` (each serving process pinned to a CPU of its own: ``service.affinity``) or ``off``."""
+
+    def pin_cpu(self) -> Any:
+        """(In a serving process.) Pin it to a free CPU when ``cpu_affinity`` is ``auto``
+        (``affinity.pin_to_a_free_cpu``: None, or the event that stops its trying again)."""
+        if self.cpu_affinity != "auto":
+            return None
+        from nocert_rules.service.affinity import pin_to_a_free_cpu
+
+        return pin_to_a_free_cpu()
 
     def limits(self) -> Limits:
         """The connection limits (for ``guard.protocol_class``) this configuration asks for."""

@@ -43,7 +43,7 @@ def serve(config: ServeConfig) -> None:
         from nocert_rules.service.app import create_app
         from nocert_rules.service.guard import protocol_class
 
-        app = create_app(config, handle_sighup=True)  # loads (and lints) the ruleset before binding
+        app = create_app(config, handle_sighup=True, serving=True)  # loads (and lints) the ruleset before binding
         uvicorn.run(app, http=protocol_class(config.limits()), **common)
         return
     from nocert_rules.service.state import load_checked

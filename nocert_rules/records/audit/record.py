@@ -241,6 +241,62 @@ def _shared_json(model: BaseModel, key: bytes, field: str) -> bytes:
     return data
 
 
+_LEAVES: dict[tuple[str, type, Any], bytes] = {}
+"""``"key":value`` as written, by ``(key, type, value)``, for the leaves of a record's dicts that
+are written as they are: a string the mask leaves unchanged under a key that is not
+pseudonymised, a bool, an int or null. (A float is never kept: ``0.0 == -0.0``.) Strings the
+mask changes are never kept, so nothing personal is remembered; cleared when it reaches
+``_LEAVES_MAX``."""
+_LEAVES_MAX = 16_384
+_REMEMBERED = frozenset({str, bool, int, type(None)})
+
+
+def _dict_json(value: dict[str, Any], key: bytes, field: str) -> bytes:
+    """``canonical_json(_classified(value, key, field, ...))`` of a dict, by members: canonical JSON
+    writes a dict as its members in sorted key order, each written as it is alone, so a leaf
+    already seen under the same key is a lookup (:data:`_LEAVES`) and only the rest is classified
+    (nested dicts member by member again). A dict whose keys the mask would change (never a
+    model's field names) is classified whole."""
+    if not value.keys() <= _UNMASKED.keys():  # (only strings are in it)
+        return canonical_json(_classified(value, key, field, ""))
+    parts = []
+    for k in sorted(value):
+        v = value[k]
+        kind = type(v)
+        if kind in _REMEMBERED and (kind is not str or k not in _PSEUDONYMISED_KEYS):
+            member = _LEAVES.get((k, kind, v))
+            if member is None:
+                member = _leaf(k, kind, v)
+        elif kind is dict:
+            member = _key_json(k) + _dict_json(v, key, k)
+        else:
+            member = _key_json(k) + canonical_json(_classified(v, key, k, field))
+        parts.append(member)
+    return b"{" + b",".join(parts) + b"}"
+
+
+def _key_json(k: str) -> bytes:
+    """``"key":`` (a key the mask leaves unchanged), remembered among the leaves."""
+    member = _LEAVES.get((k, bytes, b""))
+    if member is None:
+        member = canonical_json(k) + b":"
+        if len(_LEAVES) >= _LEAVES_MAX:
+            _LEAVES.clear()
+        _LEAVES[(k, bytes, b"")] = member
+    return member
+
+
+def _leaf(k: str, kind: type, v: Any) -> bytes:
+    """A leaf's ``"key":value``, remembered when it is written as it is given."""
+    written = _masked(v) if kind is str else v
+    member = canonical_json(k) + b":" + canonical_json(written)
+    if written is v or written == v:
+        if len(_LEAVES) >= _LEAVES_MAX:
+            _LEAVES.clear()
+        _LEAVES[(k, kind, v)] = member
+    return member
+
+
 def decision_record_json(
     request: DecisionRequest | dict[str, Any],
     decision: Decision,
@@ -262,14 +318,11 @@ def decision_record_json(
     if outcome_extra:
         outcome.update(outcome_extra)
 
-    def member(value: Any, field: str) -> bytes:
-        return canonical_json(_classified(value, key, field, ""))
-
     return b'{"at":%s,"inputs":%s,"kind":"decision","outcome":%s,"request_id":%s,"ruleset":%s,"trace":[%s]}' % (
-        member(when, "at"),
-        member(_pseudonymised_inputs(req, key), "inputs"),
-        member(outcome, "outcome"),
-        member(decision.request_id, "request_id"),
+        canonical_json(_classified(when, key, "at", "")),
+        _dict_json(_pseudonymised_inputs(req, key), key, "inputs"),
+        _dict_json(outcome, key, "outcome"),
+        canonical_json(_classified(decision.request_id, key, "request_id", "")),
         _shared_json(decision.ruleset, key, "ruleset"),
         b",".join([_shared_json(step, key, "trace") for step in decision.trace]),
     )
