@@ -5,8 +5,9 @@ hands it between its threads several times per request (the event loop, the deci
 the decision log's writer). When those threads sit on different CPUs, every hand-off moves the
 interpreter's working set from one CPU's cache to the other's and wakes a thread across CPUs.
 Kept on one CPU, the same process did the same work with 13-29% less CPU per request in
-session 12's runs (BENCHMARKS.md, "Cut in session 12"). The process can use no more than one CPU's worth of Python
-anyway; the kernel's own work for it (fsync, sockets) then runs on that CPU too.
+session 12's runs (BENCHMARKS.md, "Cut in session 12"). The process can use no more than one
+CPU's worth of Python anyway; the kernel's own work for it (fsync, sockets) then runs on that
+CPU too.
 
 How: a process claims a CPU by taking an exclusive ``flock`` on ``cpu-N.lock`` in a folder of
 this user's (:func:`slots_folder`), held until it exits (the kernel releases it on any exit,

@@ -290,7 +290,7 @@ def _leaf(k: str, kind: type, v: Any) -> bytes:
     """A leaf's ``"key":value``, remembered when it is written as it is given."""
     written = _masked(v) if kind is str else v
     member = canonical_json(k) + b":" + canonical_json(written)
-    if written is v or written == v:
+    if written == v:
         if len(_LEAVES) >= _LEAVES_MAX:
             _LEAVES.clear()
         _LEAVES[(k, kind, v)] = member
