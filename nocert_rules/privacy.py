@@ -154,14 +154,26 @@ def _refold(base: str, at: int, span: tuple[int, int], chars: list[str], starts:
         ends.append(end)
 
 
+_IDEOGRAPHS = re.compile("[\u4e00-\u9fff]+")
+"""CJK Unified Ideographs only (most names: ``张三丰``): NFKC leaves each as it is, none is a
+digit, a separator or a mark, so the fold leaves the text as it is (a test checks every one)."""
+
+
+def _unchanged_by_fold(text: str) -> bool:
+    """Whether the fold has nothing to do in ``text``: ASCII without a separator (codes, ASCII ID
+    numbers), or ideographs only (names). Then the text is its own fold, fast."""
+    if text.isascii():
+        return _ASCII_SEPARATORS.isdisjoint(text)
+    return _IDEOGRAPHS.fullmatch(text) is not None
+
+
 def _folded(text: str) -> Folded:
     """The text as it is matched, with the source of each character and the cuts (:class:`Folded`).
 
     A combining mark belongs to the character before it (format characters between them skipped),
     so ``e`` and U+0301 fold as one ``é``, as NFKC composes them; a mark on a dropped separator
     leaves it a separator."""
-    if text.isascii() and _ASCII_SEPARATORS.isdisjoint(text):
-        # Nothing to fold or drop (the common case: codes, ASCII ID numbers): the same answer, fast.
+    if _unchanged_by_fold(text):
         return Folded(text, list(range(len(text))), list(range(1, len(text) + 1)), {})
     chars: list[str] = []
     starts: list[int] = []
@@ -203,7 +215,7 @@ def _folded(text: str) -> Folded:
 
 def normalise(text: str) -> str:
     """NFKC, every Unicode digit as ASCII, separators, spaces and format characters dropped."""
-    if text.isascii() and _ASCII_SEPARATORS.isdisjoint(text):
+    if _unchanged_by_fold(text):
         return text  # nothing to fold or drop (_folded's own fast case, without its positions)
     return _folded(text)[0]
 

@@ -2,12 +2,14 @@
 
 - ``privacy.personal_spans`` on a string that is one opaque token whole (a UUID such as a
   ``decision_id``, a hash): ``[]`` at once (``privacy._one_token``), as the full scan gives;
-- ``records.audit.record._masked`` on a record's time (``at``): left as it is without a scan
-  (``_SHANGHAI_TIME``), as ``mask_text`` leaves it;
+- ``records.audit.record._masked`` on a record's time (``at``) and on a UUID (a
+  ``decision_id``): left as it is without a scan (``_NEW_EACH_TIME``), as ``mask_text`` leaves it,
+  and never remembered;
 - ``records.audit.entry.canonical_json`` with its C encoder built once: the bytes of
   ``json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)``, and the same
   again through the pure-Python encoder (where there is no C one);
-- ``privacy.normalise`` of an ASCII text with no separator: the text itself, as the full fold.
+- ``privacy.normalise`` and ``privacy._folded`` of an ASCII text with no separator, or of CJK
+  Unified Ideographs only (a name): the text itself, as the full fold.
 """
 
 from __future__ import annotations
@@ -102,6 +104,32 @@ def test_the_time_fast_path_is_only_for_record_times() -> None:
         assert audit_record._masked(text) == mask_text(text)
 
 
+lowercase_uuids = st.one_of(
+    uuids.map(str.lower),
+    st.builds(lambda u: str(uuid.UUID(int=u)), st.integers(0, 2**128 - 1)),
+    st.from_regex(audit_record._UUID_TEXT, fullmatch=True),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(lowercase_uuids)
+def test_a_uuid_is_left_as_the_scan_leaves_it_and_never_remembered(text: str) -> None:
+    audit_record._UNMASKED.pop(text, None)
+    assert audit_record._NEW_EACH_TIME.fullmatch(text)
+    assert audit_record._masked(text) == mask_text(text) == text
+    assert _slow_spans(text) == []  # the full scan, not only privacy's own fast path
+    assert audit_record.left_unmasked(text)
+    assert text not in audit_record._UNMASKED  # each decision id is new: never remembered
+
+
+def test_the_uuid_fast_path_is_only_for_a_whole_lowercase_uuid() -> None:
+    one = "56002b88-7dd6-4907-8390-519397ee1a4d"
+    for text in (one.upper(), one + " 13812345678", "13812345678 " + one, one[:-1], one.replace("-", "")):
+        assert not audit_record._NEW_EACH_TIME.fullmatch(text)
+        assert audit_record._masked(text) == mask_text(text)
+    assert audit_record._masked(one + " 13812345678") != one + " 13812345678"
+
+
 def _classified_one_call_a_node(value: object, key: bytes, field: object, parent: object) -> object:
     """The walk as it was written before its loops did the leaves (one call per node): the reference."""
     if isinstance(value, str):
@@ -155,7 +183,34 @@ def test_canonical_json_with_its_encoder_built_once_writes_what_json_dumps_write
         assert audit_entry.canonical_json(obj) == want
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=30))
-def test_normalise_of_an_ascii_text_is_the_full_fold(text: str) -> None:
-    assert privacy.normalise(text) == privacy._folded(text).text
+def _full_fold(text: str) -> privacy.Folded:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(privacy, "_unchanged_by_fold", lambda _text: False)
+        return privacy._folded(text)
+
+
+def test_every_cjk_unified_ideograph_is_its_own_full_fold() -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(privacy, "_unchanged_by_fold", lambda _text: False)
+        changed = [hex(c) for c in range(0x4E00, 0xA000) if privacy._folded(chr(c)) != (chr(c), [0], [1], {})]
+    assert changed == []
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(
+    st.text(alphabet=st.characters(max_codepoint=127), max_size=30),
+    st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), max_size=12),
+    st.text(alphabet=st.sampled_from("张三丰欧阳娜·・ 　\u0301\u200b豈１2-a"), max_size=12),
+))
+def test_a_text_the_fold_leaves_alone_is_answered_as_the_full_fold(text: str) -> None:
+    full = _full_fold(text)
+    assert privacy._folded(text) == full
+    assert privacy.normalise(text) == full.text
+    if privacy._unchanged_by_fold(text):
+        assert full.text == text and not full.cuts
+
+
+def test_a_name_with_a_separator_or_compatibility_ideograph_is_folded() -> None:
+    for name, folded in (("阿依·买买提", "阿依买买提"), ("张\u3000三", "张三"), ("\uf900山", "\u8c48山"), ("张三\u200b", "张三")):
+        assert not privacy._unchanged_by_fold(name)
+        assert privacy.normalise(name) == folded == _full_fold(name).text

@@ -21,6 +21,8 @@ from typing import Any
 import httpx
 import psutil
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from live_server import ROOT, live_server
 
 from nocert_rules import Engine, load_ruleset
@@ -63,6 +65,12 @@ def test_decision_ids_are_never_ones_the_log_would_mask(monkeypatch: pytest.Monk
     drawn = iter([uuid.UUID(UUID_ONCE_MASKED).bytes, uuid.UUID("0f3c9a2e-5b7d-4e1f-a6c8-d9e0b1a2c3f4").bytes])
     monkeypatch.setattr(decision_log, "_random_bytes", lambda n: next(drawn))
     assert new_decision_id() == "0f3c9a2e-5b7d-4e1f-a6c8-d9e0b1a2c3f4"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(min_size=16, max_size=16))
+def test_a_decision_id_is_written_as_the_uuid_module_writes_it(raw: bytes) -> None:
+    assert decision_log.uuid4_text(raw) == str(uuid.UUID(bytes=raw, version=4))
 
 
 def test_decision_ids_are_random_version_4_uuids_distinct_across_threads() -> None:
@@ -108,24 +116,23 @@ def test_the_random_pool_draws_once_per_256_ids_and_again_in_a_forked_child(monk
     assert in_child != new_decision_id() and in_child not in first
 
 
-def test_a_drawn_decision_id_is_scanned_once_not_again_in_its_record(
-    decided: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """new_decision_id scans with the log's own memo: classifying the record finds the id there."""
+def test_a_drawn_decision_id_is_neither_scanned_nor_remembered(decided: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A decision id is a UUID, which the mask leaves whole: neither new_decision_id's check nor
+    classifying the record scans it, and the log's memo of unmasked strings does not keep it."""
     from nocert_rules.records.audit import record as audit
 
-    audit._UNMASKED.clear()  # never full in between
-    decision_id = new_decision_id()
-    assert decision_id in audit._UNMASKED
-    req, decision = decided
+    audit._UNMASKED.clear()  # so that the record's other strings are scanned
     scanned: list[str] = []
     real = audit.mask_text
     monkeypatch.setattr(audit, "mask_text", lambda s: scanned.append(s) or real(s))
+    decision_id = new_decision_id()
+    req, decision = decided
     record = audit_decision(req, decision, KEY)
     record = record.model_copy(update={"outcome": {**record.outcome, "decision_id": decision_id}})
     classified = audit.classify_record(record.model_dump(mode="json"), KEY)
     assert classified["outcome"]["decision_id"] == decision_id
-    assert decision_id not in scanned
+    assert scanned and decision_id not in scanned  # (the record's other strings were scanned)
+    assert decision_id not in audit._UNMASKED
 
 
 def test_an_id_altered_on_its_way_into_the_audit_log_is_not_acknowledged(tmp_path: Path, decided: Any) -> None:

@@ -194,6 +194,12 @@ def test_metrics_count_decisions_by_method_errors_and_latency(client: httpx.Clie
     assert after[err] == before.get(err, 0) + 1
     count = 'nocert_request_duration_seconds_count{endpoint="decide"}'
     assert after[count] >= before.get(count, 0) + 1
+    results = client.post("/v1/decide/batch", json={"requests": [request(), request(), {"bad": 1}]}).json()["results"]
+    batched = scrape()
+    assert batched[key] == after[key] + sum(r.get("decision", {}).get("method") == method for r in results) == after[key] + 2
+    assert batched[err] == after[err] + 1
+    batches = 'nocert_request_duration_seconds_count{endpoint="batch"}'
+    assert batched[batches] == after.get(batches, 0) + 1
     assert 'nocert_ruleset_info{name="zibo"' in client.get("/metrics").text
 
 

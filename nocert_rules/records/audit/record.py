@@ -97,10 +97,19 @@ the mask: its longest digit run (``HHMMSS`` and the microseconds, 12 digits) is 
 number, and a phone or card number never ends at (or spans) the decimal point between them."""
 
 
+_UUID_TEXT = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+"""A UUID as ``str(uuid)`` writes it (a ``decision_id``): one opaque token whole to the mask
+(``privacy._PROTECTED``, ``privacy._one_token``), so left as it is by it."""
+
+_NEW_EACH_TIME = re.compile(f"{_SHANGHAI_TIME.pattern}|{_UUID_TEXT}")
+"""A record's time or a UUID: left as they are by the mask and new in each record, so neither
+scanned nor remembered (they would only push clause texts out of :data:`_UNMASKED`)."""
+
+
 def _masked(text: str) -> str:
-    """``mask_text(text)``, remembering the strings it leaves unchanged (a record's time is not
-    scanned: :data:`_SHANGHAI_TIME`, a property test compares it with the scan)."""
-    if text in _UNMASKED or _SHANGHAI_TIME.fullmatch(text):
+    """``mask_text(text)``, remembering the strings it leaves unchanged (a record's time and a
+    UUID are not scanned: :data:`_NEW_EACH_TIME`, property tests compare them with the scan)."""
+    if text in _UNMASKED or _NEW_EACH_TIME.fullmatch(text):
         return text
     masked = mask_text(text)
     if masked == text:
@@ -111,9 +120,9 @@ def _masked(text: str) -> str:
 
 
 def left_unmasked(text: str) -> bool:
-    """Whether the log's scan (``mask_text``) leaves ``text`` as it is; remembered when it does, so
-    that scanning it again in a record (:func:`classify_record`) is a lookup (the service draws its
-    decision ids with it: one scan per id, not two)."""
+    """Whether the log's scan (``mask_text``) leaves ``text`` as it is (the service checks each
+    decision id with it); remembered when it does and it is neither a time nor a UUID, so that
+    scanning it again in a record (:func:`classify_record`) is a lookup."""
     return _masked(text) == text
 
 
@@ -164,18 +173,23 @@ def classify_record(payload: dict[str, Any], key: bytes) -> dict[str, Any]:
     return _classified(payload, check_key(key), "", "")
 
 
-def _pseudonymised_inputs(request: DecisionRequest, key: bytes) -> dict[str, Any]:
+def _pseudonymised_inputs(request: DecisionRequest, key: bytes, id_hash: str | None = None) -> dict[str, Any]:
+    """The request with the applicant's ID number and name as keyed hashes (``id_hash``: the ID
+    number's, when it is known already)."""
     data = request.model_dump(mode="json")
     applicant = data["applicant"]
-    applicant["id_number"] = keyed_hash(request.applicant.id_number, key)
+    applicant["id_number"] = id_hash or keyed_hash(request.applicant.id_number, key)
     name = request.applicant.name
     applicant["name"] = keyed_hash(name, key) if name else None
     return data
 
 
-def _checked_pair(request: DecisionRequest | dict[str, Any], decision: Decision, key: bytes) -> DecisionRequest:
+def _checked_pair(
+    request: DecisionRequest | dict[str, Any], decision: Decision, key: bytes
+) -> tuple[DecisionRequest, str | None]:
     """``request`` parsed, once it is known to be the decision's (same service item, certificate
-    and request id; and the same applicant when the decision carries ``applicant.ref``)."""
+    and request id; and the same applicant when the decision carries ``applicant.ref``), with
+    the applicant's ID number's keyed hash when that check computed it."""
     req = parse_request(request)
     if (req.service_item, req.certificate, req.request_id) != (
         decision.service_item,
@@ -184,9 +198,12 @@ def _checked_pair(request: DecisionRequest | dict[str, Any], decision: Decision,
     ):
         raise AuditLogError("请求与决定不对应 / the request is not the decision's")
     ref = decision.applicant.ref
-    if ref is not None and not hmac.compare_digest(ref, keyed_hash(req.applicant.id_number, key)):
+    if ref is None:
+        return req, None
+    id_hash = keyed_hash(req.applicant.id_number, key)
+    if not hmac.compare_digest(ref, id_hash):
         raise AuditLogError("请求的申请人与决定不符 / the request's applicant is not the decision's")
-    return req
+    return req, id_hash
 
 
 def _outcome(decision: Decision) -> dict[str, Any]:
@@ -208,13 +225,13 @@ def audit_decision(
     ``applicant.ref``). :func:`decision_record_json` gives the bytes the log writes for it.
     """
     key = check_key(key)
-    req = _checked_pair(request, decision, key)
+    req, id_hash = _checked_pair(request, decision, key)
     return AuditRecord(
         kind="decision",
         at=at or datetime.now(SHANGHAI),
         request_id=decision.request_id,
         ruleset=decision.ruleset,
-        inputs=_pseudonymised_inputs(req, key),
+        inputs=_pseudonymised_inputs(req, key, id_hash),
         outcome=_outcome(decision),
         trace=[step.model_dump(mode="json") for step in decision.trace],
     )
@@ -312,7 +329,7 @@ def decision_record_json(
     each trace step and the ruleset stamp, shared by the ruleset's decisions, are classified and
     serialised once (:func:`_shared_json`)."""
     key = check_key(key)
-    req = _checked_pair(request, decision, key)
+    req, id_hash = _checked_pair(request, decision, key)
     when = (at or datetime.now(SHANGHAI)).astimezone(SHANGHAI).isoformat()
     outcome = _outcome(decision)
     if outcome_extra:
@@ -320,7 +337,7 @@ def decision_record_json(
 
     return b'{"at":%s,"inputs":%s,"kind":"decision","outcome":%s,"request_id":%s,"ruleset":%s,"trace":[%s]}' % (
         canonical_json(_classified(when, key, "at", "")),
-        _dict_json(_pseudonymised_inputs(req, key), key, "inputs"),
+        _dict_json(_pseudonymised_inputs(req, key, id_hash), key, "inputs"),
         _dict_json(outcome, key, "outcome"),
         canonical_json(_classified(decision.request_id, key, "request_id", "")),
         _shared_json(decision.ruleset, key, "ruleset"),
