@@ -107,7 +107,7 @@ def test_the_time_fast_path_is_only_for_record_times() -> None:
 lowercase_uuids = st.one_of(
     uuids.map(str.lower),
     st.builds(lambda u: str(uuid.UUID(int=u)), st.integers(0, 2**128 - 1)),
-    st.from_regex(audit_record._UUID_TEXT, fullmatch=True),
+    st.from_regex(audit_record.UUID_TEXT, fullmatch=True),
 )
 
 

@@ -61,6 +61,7 @@ from pydantic.json_schema import models_json_schema
 
 from nocert_rules.errors import CalendarError, RequestError
 from nocert_rules.models import Decision, DecisionRequest, RulesetStamp, parse_request
+from nocert_rules.records.audit import UUID_TEXT
 from nocert_rules.service.config import ServeConfig
 from nocert_rules.service.decision_log import (
     AuditedDecisionLog,
@@ -81,7 +82,7 @@ from nocert_rules.service.state import Loaded, ReloadRefused, RulesetHolder
 
 T = TypeVar("T")
 API_TITLE = "nocert-rules decision service / 无证明城市决定服务"
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_UUID = re.compile(UUID_TEXT)  # a decision_id, as new_decision_id writes it
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 logger = logging.getLogger("uvicorn.error")
 BATCH_CHUNK = 100
@@ -585,7 +586,7 @@ def create_app(
         service.authorize(request)
         if service.log is None:
             raise for_status(404, "决定日志未开启 / the decision log is off (serve --decision-log FILE)")
-        if not _UUID.match(decision_id):
+        if not _UUID.fullmatch(decision_id):
             raise for_status(404, "没有该决定 / no such decision")
         entry = await asyncio.to_thread(service.log.find, decision_id)
         if entry is None:

@@ -59,6 +59,7 @@ from nocert_rules.records.audit.entry import (
 from nocert_rules.records.audit.keys import MIN_KEY_BYTES, audit_mac_key, load_key_file
 from nocert_rules.records.audit.record import (
     FIELD_CLASSES,
+    UUID_TEXT,
     AuditRecord,
     FieldClass,
     audit_decision,
@@ -71,6 +72,7 @@ from nocert_rules.records.audit.verify import LogProblem, LogVerification, Probl
 from nocert_rules.records.audit.writer import AuditLog, Prepared
 
 __all__ = [
+    "UUID_TEXT",
     "FIELD_CLASSES",
     "GENESIS",
     "MIN_KEY_BYTES",

@@ -97,11 +97,11 @@ the mask: its longest digit run (``HHMMSS`` and the microseconds, 12 digits) is 
 number, and a phone or card number never ends at (or spans) the decimal point between them."""
 
 
-_UUID_TEXT = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+UUID_TEXT = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 """A UUID as ``str(uuid)`` writes it (a ``decision_id``): one opaque token whole to the mask
 (``privacy._PROTECTED``, ``privacy._one_token``), so left as it is by it."""
 
-_NEW_EACH_TIME = re.compile(f"{_SHANGHAI_TIME.pattern}|{_UUID_TEXT}")
+_NEW_EACH_TIME = re.compile(f"{_SHANGHAI_TIME.pattern}|{UUID_TEXT}")
 """A record's time or a UUID: left as they are by the mask and new in each record, so neither
 scanned nor remembered (they would only push clause texts out of :data:`_UNMASKED`)."""
 
