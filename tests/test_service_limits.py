@@ -348,6 +348,17 @@ def test_request_headers_are_bounded(tmp_path: Path) -> None:
         _flood_is_cut_off(srv, b"GET /healthz HTTP/1.1\r\nHost: t\r\n", b"X-Pad", "headers")
 
 
+def test_the_header_limit_is_set_by_max_header_bytes(tmp_path: Path) -> None:
+    """``--max-header-bytes 8192``: headers of 6 KiB are served, of 12 KiB answered 400 (the
+    default, 64 KiB, serves them: the test above), and the log names the limit asked for."""
+    with live_server(ZIBO, tmp_path, "--max-header-bytes", "8192") as srv:
+        assert _headers_in_pieces(srv.base_url, 6 * 1024).startswith(b"HTTP/1.1 200 OK")
+        refused = _headers_in_pieces(srv.base_url, 12 * 1024)
+        assert refused == b"" or refused.startswith(b"HTTP/1.1 400"), refused[:200]
+        time.sleep(0.2)
+        assert "connection closed: request headers over 8192 bytes" in srv.output()
+
+
 def test_trailers_are_bounded_and_small_ones_served(tmp_path: Path) -> None:
     """A chunked body's trailers are held in memory by httptools like headers: endless ones are
     answered 400 and the connection closed (3 s of them had taken the server from 65 to

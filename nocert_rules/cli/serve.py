@@ -13,6 +13,7 @@ from nocert_rules.service.config import (
     DEFAULT_MAX_BATCH,
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_HEADER_BYTES,
 )
 
 EPILOG = (
@@ -57,6 +58,10 @@ EPILOG = (
               help="请求体须在请求头后此秒数内收齐 / seconds a request's body may take after its headers")
 @click.option("--max-connections", default=DEFAULT_MAX_CONNECTIONS, show_default=True, type=click.IntRange(1, 1_000_000),
               help="每进程最多连接数，超出即关闭 / open connections per process; one more is closed at once")
+@click.option("--max-header-bytes", default=DEFAULT_MAX_HEADER_BYTES, show_default=True,
+              type=click.IntRange(1024, 16 * 1024 * 1024),
+              help="请求头（及分块请求体的尾部字段）上限，超出回 400 并断开 / largest request headers (and a chunked "
+                   "body's trailers); more: 400 and the connection closed")
 @click.option("--commit-delay", default=DEFAULT_COMMIT_DELAY, show_default=True, type=click.FloatRange(0, 1),
               help="决定日志成组提交前等待更多条目的秒数 / seconds the decision log waits for more entries before one fsync")
 @click.option("--commit-max", default=DEFAULT_COMMIT_MAX, show_default=True, type=click.IntRange(1, 1_000_000),
@@ -67,7 +72,7 @@ EPILOG = (
 def serve(ruleset: str, host: str, port: int, workers: int, token_file: str | None, insecure: bool,
           decision_log: str | None, key_file: str | None, previous_key_files: tuple[str, ...],
           head_file: str | None, max_batch: int, max_body_bytes: int, backend: str, header_timeout: float,
-          body_timeout: float, max_connections: int, commit_delay: float,
+          body_timeout: float, max_connections: int, max_header_bytes: int, commit_delay: float,
           commit_max: int, cpu_affinity: str) -> None:
     """以 HTTP 提供决定服务 / Serve decisions over HTTP: POST /v1/decide, /v1/decide/batch,
     GET /v1/ruleset, /v1/explain/{id}, /healthz, /readyz, /metrics, /openapi.json.
@@ -91,7 +96,8 @@ def serve(ruleset: str, host: str, port: int, workers: int, token_file: str | No
                          previous_key_files=tuple(previous_key_files), head_file=head_file,
                          max_batch=max_batch, max_body_bytes=max_body_bytes, backend=backend,
                          header_timeout=header_timeout, body_timeout=body_timeout,
-                         max_connections=max_connections, commit_delay=commit_delay,
+                         max_connections=max_connections, max_header_bytes=max_header_bytes,
+                         commit_delay=commit_delay,
                          commit_max=commit_max, cpu_affinity=cpu_affinity)
     if (key_file or previous_key_files or head_file) and not decision_log:
         raise CliFailure("--key-file/--previous-key-file/--head-file 需要 --decision-log / need --decision-log")

@@ -20,7 +20,7 @@ DEFAULT_BODY_TIMEOUT = 30.0
 """Seconds a request's body may take after its headers."""
 DEFAULT_MAX_CONNECTIONS = 1000
 """Open connections one process keeps; one more is closed at once."""
-MAX_HEADER_BYTES = 64 * 1024
+DEFAULT_MAX_HEADER_BYTES = 64 * 1024
 """Bytes a request's headers may take (read after the read that began them); beyond, the
 connection is answered 400 and closed (httptools sets no limit of its own; h11's was 16 KiB)."""
 DEFAULT_COMMIT_DELAY = 0.0
@@ -39,7 +39,7 @@ class Limits:
     header_timeout: float
     body_timeout: float
     max_connections: int
-    max_header_bytes: int = MAX_HEADER_BYTES
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,7 @@ class ServeConfig:
     header_timeout: float = DEFAULT_HEADER_TIMEOUT
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     max_connections: int = DEFAULT_MAX_CONNECTIONS
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
     commit_delay: float = DEFAULT_COMMIT_DELAY
     commit_max: int = DEFAULT_COMMIT_MAX
     cpu_affinity: str = "auto"
@@ -79,7 +80,7 @@ class ServeConfig:
 
     def limits(self) -> Limits:
         """The connection limits (for ``guard.protocol_class``) this configuration asks for."""
-        return Limits(self.header_timeout, self.body_timeout, self.max_connections)
+        return Limits(self.header_timeout, self.body_timeout, self.max_connections, self.max_header_bytes)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
