@@ -241,6 +241,15 @@ def serve_and_load(body: Path, clients: int, seconds: float, *args: str, tree: T
     return figures
 
 
+def keyed_policy(tree: Tree | None) -> str:
+    """How the baseline's keyed log commits, for its rows' labels: 405bd9c (issue 25's tree)
+    fsyncs once per decision; a later baseline has group commit too, so its label says only that
+    it is the baseline's own policy."""
+    if tree is not None and (BASELINE.startswith(tree.name) or tree.name.startswith(BASELINE)):
+        return "an fsync per decision"
+    return "its own commit policy"
+
+
 def load_runs(tmp: Path, baseline: Tree | None) -> list[tuple[str, str, int, Tree, tuple[str, ...]]]:
     """``(name, what, clients, tree, serve args)`` of each load run, this tree's and the baseline's
     interleaved (keyed logs are written under ``tmp``)."""
@@ -251,17 +260,18 @@ def load_runs(tmp: Path, baseline: Tree | None) -> list[tuple[str, str, int, Tre
     def keyed(name: str) -> tuple[str, ...]:
         return "--decision-log", str(tmp / f"{name}.jsonl"), "--key-file", str(key)
 
+    policy = keyed_policy(baseline)
     runs = [("plain", "no decision log", 20, THIS, ()),
             ("base_plain", "no decision log", 20, baseline, ()),
             ("asyncio", "no decision log, asyncio loop (no uvloop)", 20, no_uvloop, ()),
             ("compiled", "no decision log, --backend compiled", 20, THIS, ("--backend", "compiled")),
             ("group", "keyed log, group commit", 50, THIS, keyed("group")),
-            ("base_keyed", "keyed log, an fsync per decision", 50, baseline, keyed("base_keyed")),
+            ("base_keyed", f"keyed log, {policy}", 50, baseline, keyed("base_keyed")),
             ("single", "keyed log, --commit-max 1", 50, THIS, (*keyed("single"), "--commit-max", "1")),
             ("unpinned", "keyed log, --cpu-affinity off", 50, THIS, (*keyed("unpinned"), "--cpu-affinity", "off")),
             # the same deployment on both sides: two worker processes appending to one log (flock)
             ("group_w2", "keyed log, group commit, --workers 2", 50, THIS, (*keyed("group_w2"), "--workers", "2")),
-            ("base_keyed_w2", "keyed log, an fsync per decision, --workers 2", 50, baseline,
+            ("base_keyed_w2", f"keyed log, {policy}, --workers 2", 50, baseline,
              (*keyed("base_keyed_w2"), "--workers", "2"))]
     return [r for r in runs if r[3] is not None]  # type: ignore[misc]
 

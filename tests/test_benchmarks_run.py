@@ -72,3 +72,19 @@ def test_the_script_runs_at_tiny_sizes(script: str) -> None:
         timeout=240,
     )
     assert done.returncode == 0, f"{script} exited {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+
+
+def test_the_service_bench_says_an_fsync_per_decision_only_of_405bd9c() -> None:
+    """bench_service's baseline rows name 405bd9c's commit policy (an fsync per decision) only
+    for 405bd9c; a later baseline (``--baseline e89b100``) has group commit too."""
+    pytest.importorskip("httpx")
+    pytest.importorskip("psutil")
+    spec = importlib.util.spec_from_file_location("bench_service", BENCH / "bench_service.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    tree = bench.Tree
+    assert bench.keyed_policy(tree("405bd9c", (), ROOT)) == "an fsync per decision"
+    assert bench.keyed_policy(tree("405bd9cfe", (), ROOT)) == "an fsync per decision"
+    assert bench.keyed_policy(tree("e89b100", (), ROOT)) == "its own commit policy"
+    assert bench.keyed_policy(None) == "its own commit policy"
