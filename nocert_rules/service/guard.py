@@ -91,6 +91,7 @@ def guarded(base: type[asyncio.Protocol], limits: Limits) -> type[asyncio.Protoc
         _header_bytes = 0
         _chunk_gap = False
         _gap_bytes = 0
+        _in_head = False
 
         def connection_made(self, transport: Any) -> None:
             transport = Coalescing(transport, asyncio.get_running_loop())
@@ -108,6 +109,16 @@ def guarded(base: type[asyncio.Protocol], limits: Limits) -> type[asyncio.Protoc
             self._follow()
             self._count_header_bytes(len(data) if waiting else 0)
             self._count_gap_bytes(len(data) if in_gap else 0)
+
+        def on_message_begin(self) -> None:
+            """(httptools) A request's first byte: its head is being read, whether or not the one
+            before it is still being answered."""
+            self._in_head = True
+            super().on_message_begin()
+
+        def on_headers_complete(self) -> None:
+            self._in_head = False
+            super().on_headers_complete()
 
         def on_chunk_header(self) -> None:
             """(httptools) A chunk's size line is read: until its data, the bytes are a gap."""
@@ -150,7 +161,9 @@ def guarded(base: type[asyncio.Protocol], limits: Limits) -> type[asyncio.Protoc
 
         def on_response_complete(self) -> None:
             super().on_response_complete()
-            self._arm(None)  # idle between requests: uvicorn's keep-alive timeout applies
+            # idle between requests (uvicorn's keep-alive timeout applies), unless the next one's
+            # head has begun
+            self._arm("headers" if self._in_head else None)
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._arm(None)
@@ -164,9 +177,12 @@ def guarded(base: type[asyncio.Protocol], limits: Limits) -> type[asyncio.Protoc
             logger.debug("upgrade not offered; served over HTTP/1.1")
 
         def _follow(self) -> None:
-            """Which part of a request we are waiting for, after the bytes just parsed."""
+            """Which part of a request we are waiting for, after the bytes just parsed: the head
+            of one pipelined behind another still being answered is bounded as any (it had been
+            left unbounded, in size and time, until that answer finished: never, when the client
+            does not read it)."""
             cycle = self.cycle
-            if cycle is None or cycle.response_complete:
+            if cycle is None or cycle.response_complete or self._in_head:
                 self._arm("headers")  # the first bytes of a request, its headers not complete yet
             elif cycle.more_body:
                 self._arm("body")
@@ -230,14 +246,18 @@ def declining_upgrades(base: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
                 super().on_message_complete()
 
         def data_received(self, data: bytes) -> None:
-            """uvicorn's ``data_received``, each declined request's head fed again with the bytes
-            after it (a loop, not a call per request: a read may hold thousands of them)."""
+            """uvicorn's ``data_received``, each declined request's head fed again, then the bytes
+            after it (a loop, not a call per request: a read may hold thousands of them; the bytes
+            after it a view, not a copy: copying the rest of the read at each one made a read's
+            work grow with the square of its size)."""
             self._unset_keepalive_if_required()
-            while data:
-                data = self._feed(data)
+            rest = memoryview(data)
+            while rest:
+                rest = self._feed(rest)
 
-        def _feed(self, data: bytes) -> bytes:
-            """Parse ``data``; what is left to parse (after a declined upgrade), else nothing."""
+        def _feed(self, data: bytes | memoryview) -> memoryview:
+            """Parse ``data``; after a declined upgrade (its head already fed again to a new
+            parser), the bytes after its head, else nothing."""
             try:
                 self.parser.feed_data(data)
             except httptools.HttpParserError:
@@ -247,11 +267,14 @@ def declining_upgrades(base: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
             except httptools.HttpParserUpgrade as exc:
                 if self._should_upgrade():
                     self.handle_websocket_upgrade()
-                    return b""
+                    return memoryview(b"")
                 self._unsupported_upgrade_warning()
                 if self._declines():
-                    return self._head_without_upgrade() + data[exc.args[0]:]
-            return b""
+                    rest = memoryview(data)[exc.args[0]:]
+                    self._feed(self._head_without_upgrade())  # no Upgrade: nothing left over
+                    if not self.transport.is_closing():  # else its head was refused (400)
+                        return rest
+            return memoryview(b"")
 
         def _head_without_upgrade(self) -> bytes:
             """The declined request's head again, without ``Upgrade``, for a new parser."""
