@@ -245,3 +245,26 @@ def test_headers_pipelined_behind_a_request_in_flight_are_bounded_in_size_and_ti
         return transport.closed
 
     assert asyncio.run(stall())
+
+
+def test_pipelined_requests_in_reads_that_cut_heads_are_all_answered() -> None:
+    """Reads of 70,000 bytes, each cutting a head, of 3,000 pipelined declined requests: all
+    answered, none refused as too large a head (only the reads within one head count towards it,
+    not one that also holds whole requests)."""
+    ask = b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+    data = ask * 3000 + LAST
+
+    async def main() -> bytes:
+        protocol, transport = connection()
+        for i in range(0, len(data), 70_000):
+            protocol.data_received(data[i:i + 70_000])
+            while protocol.pipeline and not transport.closed:
+                await asyncio.sleep(0)
+        for _ in range(100):
+            if transport.closed:
+                break
+            await asyncio.sleep(0.01)
+        return bytes(transport.written)
+
+    written = asyncio.run(main())
+    assert written.count(b"HTTP/1.1 200 OK") == 3001 and b"HTTP/1.1 400" not in written

@@ -92,6 +92,7 @@ def guarded(base: type[asyncio.Protocol], limits: Limits) -> type[asyncio.Protoc
         _chunk_gap = False
         _gap_bytes = 0
         _in_head = False
+        _head_began = False
 
         def connection_made(self, transport: Any) -> None:
             transport = Coalescing(transport, asyncio.get_running_loop())
@@ -103,17 +104,19 @@ def guarded(base: type[asyncio.Protocol], limits: Limits) -> type[asyncio.Protoc
             self._arm("headers")
 
         def data_received(self, data: bytes) -> None:
-            waiting = self._phase == "headers"
+            continuing = self._in_head  # a request head begun in an earlier read
+            self._head_began = False
             in_gap = self._chunk_gap
             super().data_received(data)
             self._follow()
-            self._count_header_bytes(len(data) if waiting else 0)
+            self._count_header_bytes(len(data) if continuing and not self._head_began else 0)
             self._count_gap_bytes(len(data) if in_gap else 0)
 
         def on_message_begin(self) -> None:
             """(httptools) A request's first byte: its head is being read, whether or not the one
             before it is still being answered."""
-            self._in_head = True
+            self._in_head = self._head_began = True
+            self._header_bytes = 0
             super().on_message_begin()
 
         def on_headers_complete(self) -> None:
@@ -147,10 +150,11 @@ def guarded(base: type[asyncio.Protocol], limits: Limits) -> type[asyncio.Protoc
                 self.send_400_response("Request trailers too large.")
 
         def _count_header_bytes(self, size: int) -> None:
-            """Headers still not complete after more than ``max_header_bytes`` read (not counting
-            the read that began them, which may end another request): answered 400 and closed,
-            before the parser holds more than one read beyond the limit."""
-            if self._phase != "headers":
+            """Headers still not complete after more than ``max_header_bytes`` read (counting the
+            reads within one request's head only: not the one that began it, nor one that
+            completed it, either may hold other requests): answered 400 and closed, before the
+            parser holds more than one read beyond the limit."""
+            if not self._in_head:
                 self._header_bytes = 0
                 return
             self._header_bytes += size
@@ -178,11 +182,11 @@ def guarded(base: type[asyncio.Protocol], limits: Limits) -> type[asyncio.Protoc
 
         def _follow(self) -> None:
             """Which part of a request we are waiting for, after the bytes just parsed: the head
-            of one pipelined behind another still being answered is bounded as any (it had been
-            left unbounded, in size and time, until that answer finished: never, when the client
-            does not read it)."""
+            of one pipelined behind another still being answered is timed as any, while the
+            connection is read (it had been left untimed until that answer finished: never, when
+            the client does not read it)."""
             cycle = self.cycle
-            if cycle is None or cycle.response_complete or self._in_head:
+            if cycle is None or cycle.response_complete or (self._in_head and not self.flow.read_paused):
                 self._arm("headers")  # the first bytes of a request, its headers not complete yet
             elif cycle.more_body:
                 self._arm("body")
