@@ -264,6 +264,16 @@ def test_supplement_after_mismatch_with_ledger(accepted: VerificationRequest) ->
     assert ledger.materials == supplement.materials and ledger.purpose == "核实住所面积"
 
 
+def test_a_ledger_entry_without_a_ruleset_carries_no_note(zibo_engine: Engine) -> None:
+    """The ledger note's words are the ruleset's (``wording.records.ledger_note``; that they are
+    read from it: tests/test_trace_wording.py): a request opened without one gives none."""
+    bare = accept(open_verification(decide(zibo_engine), requesting_unit=UNIT, record_id="v-2"),
+                  at("2021-05-06T10:05"))
+    bare = answer(bare, at("2021-05-06T11:00"), matches=False, note="面积不符")
+    _, ledger = request_supplement(bare, at("2021-05-06T11:30"), materials=["合同"], purpose="核实")
+    assert ledger.note is None and ledger.clause is None
+
+
 @pytest.mark.parametrize(
     ("materials", "purpose", "problem"),
     [

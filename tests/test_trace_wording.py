@@ -24,18 +24,19 @@ import re
 import shutil
 import subprocess
 import tarfile
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT, ZIBO
+from conftest import PERSON_ID, ROOT, ZIBO
 from sample_cases import load_cases
 
 from nocert_rules import Engine, Method, load_ruleset
 from nocert_rules.engine.plan import Plans
 from nocert_rules.errors import RulesetError
+from nocert_rules.models import SHANGHAI
 from nocert_rules.policy.loaded import Ruleset
 from nocert_rules.policy.wording import (
     COMPLAINT_PLACEHOLDERS,
@@ -54,6 +55,13 @@ from nocert_rules.records.adjustments import adjustment_warnings, submit_adjustm
 from nocert_rules.records.complaints import ComplaintEngine
 from nocert_rules.records.exemptions import request_review
 from nocert_rules.records.pledge import pledge_values, render_pledge_text
+from nocert_rules.records.verification import (
+    LedgerEntry,
+    accept,
+    answer,
+    open_verification,
+    request_supplement,
+)
 from nocert_rules.worktime.wording import Both, Wording, say, template_problem
 
 GOLDEN = json.loads((ROOT / "tests" / "data" / "trace_record_wording_758c72f.json").read_text(encoding="utf-8"))
@@ -264,6 +272,26 @@ def test_every_record_template_is_read_from_the_ruleset(marked: Ruleset, tmp_pat
     assert pledge and all("【pledge_content】" in t and "[pledge_content]" in t for t in pledge.values())
     no_clause = _without_review_clause(tmp_path, marked.directory)
     assert "【review_enforced_no_clause】" in (request_review(no_clause, **REVIEW).events[0].note or "")
+    assert "【ledger_note】" in (ledger(marked).note or "") and "[ledger_note]" in (ledger(marked).note or "")
+
+
+def test_the_ledger_note_keeps_the_words_it_had(zibo: Ruleset) -> None:
+    """Before the note moved into the ruleset, ``LedgerEntry.note`` was Python's 留存备查 / kept for
+    inspection: Zibo's words, and the bundled default's, are the same."""
+    assert ledger(zibo).note == "留存备查 / kept for inspection"
+    assert say(default_ruleset_wording().records.ledger_note) == "留存备查 / kept for inspection"
+
+
+def ledger(rs: Ruleset) -> LedgerEntry:
+    """The ledger entry of a supplementary request after a mismatched verification (附件2 第八条)."""
+    decision = Engine(rs).decide({"service_item": "370300-QR-0002", "certificate": "ZM-ZJ-0003",  # 部门核验
+                                  "applicant": {"kind": "person", "id_number": PERSON_ID},
+                                  "requested_at": "2021-05-06T10:00"})
+    request = open_verification(decision, requesting_unit="淄博市行政审批服务局", ruleset=rs)
+    request = answer(accept(request, datetime(2021, 5, 6, 10, 5, tzinfo=SHANGHAI)),
+                     datetime(2021, 5, 6, 11, 0, tzinfo=SHANGHAI), matches=False, note="不符")
+    return request_supplement(request, datetime(2021, 5, 6, 11, 30, tzinfo=SHANGHAI), materials=["合同"],
+                              purpose="核实")[1]
 
 
 def test_every_complaint_template_is_read_from_the_ruleset(marked: Ruleset) -> None:

@@ -50,6 +50,7 @@ RECORD_PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "pledge_content": ("certificate", "service_item"),
     "review_enforced": ("clause",),
     "review_enforced_no_clause": (),
+    "ledger_note": (),
 }
 """Record template -> its placeholders. ``due``: a due time (``2021-05-14 17:00``); ``clause``:
 the clause id the record keeps; ``certificate``, ``service_item``: their names (else codes)."""
@@ -123,6 +124,7 @@ class RecordWording(Templates):
     pledge_content: Wording
     review_enforced: Wording
     review_enforced_no_clause: Wording
+    ledger_note: Wording
 
     placeholders = RECORD_PLACEHOLDERS
 

@@ -65,6 +65,7 @@ from nocert_rules.worktime.deadlines import (
     VerificationOutcome,
     verification_status,
 )
+from nocert_rules.worktime.wording import say
 
 __all__ = [
     "ChannelError",
@@ -165,13 +166,15 @@ class VerificationPurpose(BaseModel):
 
 
 class VerificationClauses(BaseModel):
-    """The ruleset's clause ids this request cites (manifest ``records``); None: not set."""
+    """The ruleset's clause ids this request cites (manifest ``records``; None: not set) and the
+    words of its ledger entry's note (``wording.records.ledger_note``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     return_clause: str | None = None
     supplement_clause: str | None = None
     purpose_clause: str | None = None
+    ledger_note: str | None = None
 
     @classmethod
     def of(cls, ruleset: Ruleset | None) -> VerificationClauses:
@@ -182,6 +185,7 @@ class VerificationClauses(BaseModel):
             return_clause=r.verification_return_clause,
             supplement_clause=r.supplement_clause,
             purpose_clause=r.purpose_clause,
+            ledger_note=say(ruleset.manifest.wording.records.ledger_note),
         )
 
 
@@ -306,7 +310,8 @@ class SupplementaryRequest(Record):
 
 
 class LedgerEntry(Record):
-    """台账记录，留存备查: the requesting unit's ledger line for a supplementary request (第八条)."""
+    """The requesting unit's ledger line for a supplementary request (附件2 第八条); its ``note``
+    is the ruleset's words (manifest ``wording.records.ledger_note``), none without a ruleset."""
 
     record_label: ClassVar[str] = "台账记录 / ledger entry"
 
@@ -320,7 +325,7 @@ class LedgerEntry(Record):
     purpose: str = Field(min_length=1)
     recorded_at: ShanghaiDatetime
     clause: str | None = None
-    note: str = "留存备查 / kept for inspection"
+    note: str | None = None
 
 
 # ---------------------------------------------------------------- creation
@@ -703,6 +708,7 @@ def request_supplement(
         purpose=supplement.purpose,
         recorded_at=at,
         clause=request.clauses.supplement_clause,
+        note=request.clauses.ledger_note,
         events=(RecordEvent(at=at, action="record", state="recorded", note=None),),
     )
     return supplement, ledger
