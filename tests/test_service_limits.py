@@ -5,6 +5,7 @@ Every connection here goes to 127.0.0.1, a handful at a time, each test bounded 
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from pathlib import Path
@@ -346,6 +347,52 @@ def test_request_headers_are_bounded(tmp_path: Path) -> None:
         refused = _headers_in_pieces(srv.base_url, 100 * 1024)
         assert refused == b"" or refused.startswith(b"HTTP/1.1 400"), refused[:200]
         _flood_is_cut_off(srv, b"GET /healthz HTTP/1.1\r\nHost: t\r\n", b"X-Pad", "headers")
+
+
+def _unread_batch(srv_url: str, size: int) -> socket.socket:
+    """A connection (4 KB receive buffer) that sends a batch of ``size`` requests (the answer then
+    closes it) and reads nothing."""
+    body = json.dumps({"requests": [json.loads(BODY)] * size}).encode()
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    host, port = srv_url.removeprefix("http://").split(":")
+    s.connect((host, int(port)))
+    s.sendall(b"POST /v1/decide/batch HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\n"
+              b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+    return s
+
+
+def _received(s: socket.socket) -> int:
+    """Bytes the peer sent until it closed (or reset) the connection."""
+    got = 0
+    s.settimeout(10)
+    try:
+        while chunk := s.recv(65536):
+            got += len(chunk)
+    except ConnectionResetError:
+        pass
+    return got
+
+
+def test_an_answer_never_read_is_dropped_after_the_write_timeout(tmp_path: Path) -> None:
+    """A client that sends a batch and never reads its answer held the answer and its
+    connection for ever (the write buffer full, the handler waiting to send more): past
+    ``--write-timeout`` the connection is dropped, in one INFO line, and the server goes on
+    serving; a client that reads its answer gets all of it."""
+    with live_server(ZIBO, tmp_path, "--write-timeout", "1") as srv:
+        whole = _unread_batch(srv.base_url, 1000)
+        with whole:
+            read = _received(whole)  # read at once: the whole answer
+        stuck = _unread_batch(srv.base_url, 1000)
+        with stuck:
+            time.sleep(3)
+            cut = _received(stuck)
+        assert cut < read, (cut, read)
+        assert post(srv.base_url).startswith(b"HTTP/1.1 200 OK")
+        time.sleep(0.2)
+        output = srv.output()
+        assert output.count("connection closed: answer not read within 1 s") == 1, output[-2000:]
+        assert "Traceback" not in output, output[-2000:]
 
 
 def test_the_header_limit_is_set_by_max_header_bytes(tmp_path: Path) -> None:

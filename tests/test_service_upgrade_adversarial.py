@@ -60,6 +60,9 @@ class Transport:
             self.closed = True
             asyncio.get_running_loop().call_soon(self.protocol.connection_lost, None)
 
+    def abort(self) -> None:
+        self.close()
+
     def is_closing(self) -> bool:
         return self.closed
 
@@ -268,3 +271,24 @@ def test_pipelined_requests_in_reads_that_cut_heads_are_all_answered() -> None:
 
     written = asyncio.run(main())
     assert written.count(b"HTTP/1.1 200 OK") == 3001 and b"HTTP/1.1 400" not in written
+
+
+def test_a_write_buffer_full_past_the_write_timeout_drops_the_connection() -> None:
+    """The transport says the write buffer is full (``pause_writing``): the connection is dropped
+    ``write_timeout`` seconds later unless the client reads meanwhile (``resume_writing``), which
+    starts the count again."""
+
+    async def main(read_after: float | None) -> bool:
+        protocol, transport = connection(write_timeout=0.2)
+        protocol.pause_writing()
+        if read_after is not None:
+            await asyncio.sleep(read_after)
+            protocol.resume_writing()
+        await asyncio.sleep(0.4)
+        closed = transport.closed
+        transport.close()
+        await asyncio.sleep(0)
+        return closed
+
+    assert asyncio.run(main(None))
+    assert not asyncio.run(main(0.1))

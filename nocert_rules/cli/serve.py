@@ -14,6 +14,7 @@ from nocert_rules.service.config import (
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_CONNECTIONS,
     DEFAULT_MAX_HEADER_BYTES,
+    DEFAULT_WRITE_TIMEOUT,
 )
 
 EPILOG = (
@@ -56,6 +57,9 @@ EPILOG = (
               help="请求头须在此秒数内收齐，否则断开 / seconds a request's headers may take; then the connection is closed")
 @click.option("--body-timeout", default=DEFAULT_BODY_TIMEOUT, show_default=True, type=click.FloatRange(0.1, 3600),
               help="请求体须在请求头后此秒数内收齐 / seconds a request's body may take after its headers")
+@click.option("--write-timeout", default=DEFAULT_WRITE_TIMEOUT, show_default=True, type=click.FloatRange(0.1, 3600),
+              help="客户端在此秒数内未读取应答（发送缓冲已满）即断开 / seconds an answer may wait for the client "
+                   "to read it (the send buffer full); then the connection is dropped")
 @click.option("--max-connections", default=DEFAULT_MAX_CONNECTIONS, show_default=True, type=click.IntRange(1, 1_000_000),
               help="每进程最多连接数，超出即关闭 / open connections per process; one more is closed at once")
 @click.option("--max-header-bytes", default=DEFAULT_MAX_HEADER_BYTES, show_default=True,
@@ -72,7 +76,8 @@ EPILOG = (
 def serve(ruleset: str, host: str, port: int, workers: int, token_file: str | None, insecure: bool,
           decision_log: str | None, key_file: str | None, previous_key_files: tuple[str, ...],
           head_file: str | None, max_batch: int, max_body_bytes: int, backend: str, header_timeout: float,
-          body_timeout: float, max_connections: int, max_header_bytes: int, commit_delay: float,
+          body_timeout: float, write_timeout: float, max_connections: int, max_header_bytes: int,
+          commit_delay: float,
           commit_max: int, cpu_affinity: str) -> None:
     """以 HTTP 提供决定服务 / Serve decisions over HTTP: POST /v1/decide, /v1/decide/batch,
     GET /v1/ruleset, /v1/explain/{id}, /healthz, /readyz, /metrics, /openapi.json.
@@ -95,7 +100,7 @@ def serve(ruleset: str, host: str, port: int, workers: int, token_file: str | No
                          insecure=insecure, decision_log=decision_log, key_file=key_file,
                          previous_key_files=tuple(previous_key_files), head_file=head_file,
                          max_batch=max_batch, max_body_bytes=max_body_bytes, backend=backend,
-                         header_timeout=header_timeout, body_timeout=body_timeout,
+                         header_timeout=header_timeout, body_timeout=body_timeout, write_timeout=write_timeout,
                          max_connections=max_connections, max_header_bytes=max_header_bytes,
                          commit_delay=commit_delay,
                          commit_max=commit_max, cpu_affinity=cpu_affinity)

@@ -18,6 +18,9 @@ DEFAULT_HEADER_TIMEOUT = 10.0
 """Seconds a request's headers may take, from the connection or the request's first byte."""
 DEFAULT_BODY_TIMEOUT = 30.0
 """Seconds a request's body may take after its headers."""
+DEFAULT_WRITE_TIMEOUT = 60.0
+"""Seconds an answer may wait for the client to read it (the connection's write buffer full);
+then the connection is dropped."""
 DEFAULT_MAX_CONNECTIONS = 1000
 """Open connections one process keeps; one more is closed at once."""
 DEFAULT_MAX_HEADER_BYTES = 64 * 1024
@@ -40,6 +43,7 @@ class Limits:
     body_timeout: float
     max_connections: int
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
+    write_timeout: float = DEFAULT_WRITE_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class ServeConfig:
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
+    write_timeout: float = DEFAULT_WRITE_TIMEOUT
     commit_delay: float = DEFAULT_COMMIT_DELAY
     commit_max: int = DEFAULT_COMMIT_MAX
     cpu_affinity: str = "auto"
@@ -80,7 +85,8 @@ class ServeConfig:
 
     def limits(self) -> Limits:
         """The connection limits (for ``guard.protocol_class``) this configuration asks for."""
-        return Limits(self.header_timeout, self.body_timeout, self.max_connections, self.max_header_bytes)
+        return Limits(self.header_timeout, self.body_timeout, self.max_connections, self.max_header_bytes,
+                      self.write_timeout)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

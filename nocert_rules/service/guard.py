@@ -9,6 +9,9 @@ runs out of file descriptors. :func:`guarded` makes a subclass of uvicorn's prot
   the connection opened or the request's first byte arrived;
 - closes a connection whose request body is not complete ``body_timeout`` seconds after its
   headers (the application then sees a client disconnect);
+- drops a connection whose answer the client has not read for ``write_timeout`` seconds (the
+  write buffer full all that time: a client that sends a batch and never reads would hold the
+  answer, and its connection, for ever);
 - closes at once, without reading, a connection beyond ``max_connections`` open ones;
 - answers 400 and closes a connection whose request headers, or a chunked body's trailers, are
   not complete after ``max_header_bytes`` (httptools, unlike h11, would hold them at any size).
@@ -93,6 +96,7 @@ def guarded(base: type[asyncio.Protocol], limits: Limits) -> type[asyncio.Protoc
         _gap_bytes = 0
         _in_head = False
         _head_began = False
+        _write_timer: asyncio.TimerHandle | None = None
 
         def connection_made(self, transport: Any) -> None:
             transport = Coalescing(transport, asyncio.get_running_loop())
@@ -171,7 +175,30 @@ def guarded(base: type[asyncio.Protocol], limits: Limits) -> type[asyncio.Protoc
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._arm(None)
+            self._unarm_write()
             super().connection_lost(exc)
+
+        def pause_writing(self) -> None:
+            """(The transport) The write buffer is full: the client has not read what was sent.
+            If it stays full ``write_timeout`` seconds, the connection is dropped."""
+            super().pause_writing()
+            if self._write_timer is None:
+                self._write_timer = self.loop.call_later(limits.write_timeout, self._write_expired)
+
+        def resume_writing(self) -> None:
+            self._unarm_write()
+            super().resume_writing()
+
+        def _unarm_write(self) -> None:
+            if self._write_timer is not None:
+                self._write_timer.cancel()
+                self._write_timer = None
+
+        def _write_expired(self) -> None:
+            """Dropped (``abort``: ``close`` would wait for the buffer to drain, which it never does)."""
+            self._write_timer = None
+            logger.info("connection closed: answer not read within %g s", limits.write_timeout)
+            self.transport.abort()
 
         def _unsupported_upgrade_warning(self) -> None:
             """An ``Upgrade`` the service does not offer (``h2c``, which Java's ``java.net.http``
